@@ -1,0 +1,78 @@
+"""Overview: project picker, the lifecycle checklist and what the project holds."""
+
+import streamlit as st
+
+from core import projects as core_projects
+from core.samples import SAMPLES
+from core.store import StoreError
+from ui import session, state
+
+store, project = session.start("Overview", ":material/home:")
+user = state.current_user()
+
+st.title("ML Production Workbench")
+st.caption(
+    "Take one model through its production lifecycle: scope it, get and label the data, "
+    "train, analyse errors, rehearse the rollout and monitor it until it is retrained."
+)
+
+with st.expander("New project", icon=":material/add:", expanded=project is None):
+    with st.form("home.new_project", clear_on_submit=True):
+        name = st.text_input("Name", key="home.new_name", help="A short, unique name, e.g. 'Churn v2'.")
+        description = st.text_area("What is it for?", key="home.new_description", height=80)
+        if st.form_submit_button("Create project", type="primary"):
+            try:
+                new_id = store.create_project(name, user, description)
+            except StoreError as exc:
+                st.error(str(exc))
+            else:
+                st.session_state[state.PROJECT_ID] = new_id
+                st.rerun()
+
+if project is None:
+    st.info("No project yet. Create one above.")
+    st.stop()
+
+st.header(project.name)
+if project.description:
+    st.write(project.description)
+
+st.subheader("Lifecycle")
+steps = core_projects.lifecycle(store, project.id)
+badge = {"done": ":green[● done]", "in progress": ":orange[◐ in progress]", "not started": ":gray[○ not started]"}
+for col, step in zip(st.columns(len(steps)), steps, strict=True):
+    with col.container(border=True):
+        st.markdown(f"**{step.step}**  \n{badge[step.status]}")
+        st.caption(step.evidence)
+        st.caption(f"Next: {step.next_action}")
+
+st.subheader("Datasets")
+datasets = store.list_datasets(project.id)
+if datasets:
+    st.dataframe(
+        core_projects.datasets_frame(datasets),
+        hide_index=True,
+        column_config={"hash": st.column_config.TextColumn("data version", help="Content hash of the rows")},
+    )
+else:
+    st.info("This project has no dataset yet.")
+with st.popover("Add a bundled dataset", icon=":material/dataset:"):
+    sample = st.selectbox("Sample", list(SAMPLES), format_func=SAMPLES.get, key="home.sample")
+    if st.button("Add to project", key="home.add_sample"):
+        try:
+            core_projects.add_sample_dataset(store, project.id, sample, user)
+        except StoreError as exc:
+            st.error(str(exc))
+        else:
+            st.rerun()
+
+with st.expander("Activity (audit log)", icon=":material/history:"):
+    st.dataframe(store.list_audit(project.id, limit=100), hide_index=True)
+
+with st.expander("Delete this project", icon=":material/delete:"):
+    st.warning("Deleting removes the project, its datasets and every stored result. It cannot be undone.")
+    confirm = st.text_input(f"Type **{project.name}** to confirm", key="home.delete_confirm")
+    if st.button("Delete project", key="home.delete", disabled=confirm.strip() != project.name):
+        store.delete_project(project.id, user)
+        st.session_state.pop(state.PROJECT_ID, None)
+        st.rerun()

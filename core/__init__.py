@@ -1,0 +1,1 @@
+"""The workbench engine: plain Python, never imports streamlit."""

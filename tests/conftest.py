@@ -1,0 +1,55 @@
+"""Shared fixtures: temp stores, a demo database built once per session, AppTest setup."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from core.projects import seed_demo
+from core.store import Store
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    s = Store(tmp_path / "test.duckdb")
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="session")
+def _demo_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    s = Store(path)
+    seed_demo(s)
+    s.close()
+    return path
+
+
+@pytest.fixture
+def demo_db(_demo_db_template: Path, tmp_path: Path) -> Path:
+    """A private copy of the seeded demo database (seeding once keeps the suite fast)."""
+    path = tmp_path / "demo.duckdb"
+    shutil.copy(_demo_db_template, path)
+    return path
+
+
+@pytest.fixture
+def demo_store(demo_db: Path) -> Store:
+    s = Store(demo_db)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def app_env(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point the app at a private demo database and start with empty Streamlit caches."""
+    import streamlit as st
+
+    monkeypatch.setenv("WORKBENCH_DB", str(demo_db))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield demo_db
+    st.cache_data.clear()
+    st.cache_resource.clear()  # closes the store so the next test may open its file

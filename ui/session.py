@@ -1,0 +1,96 @@
+"""Page bootstrap: the cached store, demo seeding on first start, login gate, menu, project.
+
+Every page starts with ``store, project = ui.session.start("Title")``.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core import config
+from core.projects import seed_demo
+from core.store import ProjectRow, Store, StoreError
+from ui import nav, state
+
+
+@st.cache_resource(show_spinner=False, on_release=lambda s: s.close())
+def _open_store(path: str) -> Store:
+    return Store(path)
+
+
+def get_store() -> Store:
+    """The server's one Store; a clear message and a stop when the file cannot be opened."""
+    path = str(config.resolve_path("WORKBENCH_DB"))
+    try:
+        return _open_store(path)
+    except StoreError as exc:
+        st.error(str(exc), icon=":material/database:")
+        st.stop()
+        raise  # unreachable: st.stop raises
+
+
+def _ensure_demo(store: Store) -> None:
+    if config.get("WORKBENCH_SEED_DEMO") != "1" or not store.is_pristine():
+        return
+    with st.status("First start: preparing the demo project…", expanded=True) as status:
+        bar = st.progress(0.0)
+
+        def progress(fraction: float, message: str) -> None:
+            bar.progress(fraction, text=message)
+
+        seed_demo(store, actor="workbench", progress=progress)
+        status.update(label="Demo project ready", state="complete", expanded=False)
+
+
+def _gate_login() -> None:
+    """Pages are gated only when an [auth] section is configured in secrets.toml."""
+    if not state.auth_configured() or st.user.get("is_logged_in"):
+        return
+    st.title("ML Production Workbench")
+    st.info("This workbench is shared by a team: log in to continue.")
+    st.button("Log in", on_click=st.login, key="session.login")
+    st.stop()
+
+
+def pick_project(store: Store) -> ProjectRow | None:
+    """The sidebar project picker; the choice survives page switches in PROJECT_ID."""
+    projects = store.list_projects()
+    if not projects:
+        return None
+    ids = [p.id for p in projects]
+    if st.session_state.get(state.PROJECT_ID) not in ids:
+        st.session_state[state.PROJECT_ID] = ids[0]
+    # widget state is dropped on a page switch, so the widget mirrors a plain key
+    st.session_state[state.PROJECT_PICKER] = st.session_state[state.PROJECT_ID]
+    names = {p.id: p.name for p in projects}
+
+    def _picked() -> None:
+        st.session_state[state.PROJECT_ID] = st.session_state[state.PROJECT_PICKER]
+
+    st.sidebar.selectbox(
+        "Project", ids, format_func=lambda i: names[i], key=state.PROJECT_PICKER,
+        on_change=_picked, help="Every page works on this project.",
+    )
+    return next(p for p in projects if p.id == st.session_state[state.PROJECT_ID])
+
+
+def start(title: str, icon: str = ":material/science:") -> tuple[Store, ProjectRow | None]:
+    """Frame every page the same way: config, login, store, demo, menu, project picker."""
+    st.set_page_config(page_title=f"{title} · ML Production Workbench", page_icon=icon, layout="wide")
+    _gate_login()
+    store = get_store()
+    _ensure_demo(store)
+    nav.render_menu()
+    project = pick_project(store)
+    if state.auth_configured():
+        st.sidebar.caption(f"Signed in as {state.current_user()}")
+        st.sidebar.button("Log out", on_click=st.logout, key="session.logout")
+    return store, project
+
+
+def require_project(project: ProjectRow | None) -> ProjectRow:
+    if project is None:
+        st.info("There is no project yet: create one on the Overview page.")
+        st.page_link("app.py", label="Go to the Overview", icon=":material/home:")
+        st.stop()
+    return project
