@@ -61,6 +61,12 @@ def seed_demo(store: Store, actor: str = "workbench", progress: Progress = _no_p
                 role="labels", actor=actor,
                 note="Three senior reviewers relabelled 1,500 training claims (long form).",
             )
+            # SEED SLOT scoping brief (issue 3)
+            # SEED SLOT split (issue 4)
+            # SEED SLOT labels (issue 5)
+            # SEED SLOT training runs (issue 6)
+            # SEED SLOT deploy simulation (issue 8)
+            # SEED SLOT monitoring (issue 9)
         except Exception:
             store.delete_project(pid, actor)
             raise

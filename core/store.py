@@ -91,7 +91,44 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    (
+        "0002_splits",
+        """
+        CREATE TABLE splits (
+            id BIGINT PRIMARY KEY DEFAULT nextval('id_seq'),
+            project_id BIGINT NOT NULL,
+            dataset_id BIGINT NOT NULL,
+            name VARCHAR NOT NULL,
+            method VARCHAR NOT NULL,
+            target VARCHAR,
+            params VARCHAR NOT NULL DEFAULT '{}',
+            content_hash VARCHAR NOT NULL,
+            n_train BIGINT NOT NULL,
+            n_dev BIGINT NOT NULL,
+            n_test BIGINT NOT NULL,
+            created_at TIMESTAMP NOT NULL,
+            created_by VARCHAR NOT NULL,
+            UNIQUE (project_id, name)
+        );
+        CREATE TABLE split_assignments (
+            split_id BIGINT NOT NULL,
+            project_id BIGINT NOT NULL,
+            row_id BIGINT NOT NULL,
+            part VARCHAR NOT NULL,
+            ladder DOUBLE
+        );
+        """,
+    ),
+    # MIGRATION SLOT 0003_scoping (issue 3)
+    # MIGRATION SLOT 0004_data (issue 4: column types, quality)
+    # MIGRATION SLOT 0005_labels (issue 5)
+    # MIGRATION SLOT 0006_training (issue 6)
+    # MIGRATION SLOT 0007_slices (issue 7)
+    # MIGRATION SLOT 0008_deploy (issue 8)
+    # MIGRATION SLOT 0009_monitor (issue 9)
 ]
+
+ROW_ID = "__row_id"  # a dataset row's identity: DuckDB's rowid of its immutable table
 
 DATASET_ROLES = ("training", "reference", "production", "labels", "other")
 
@@ -102,6 +139,23 @@ class ProjectRow:
     name: str
     description: str
     is_demo: bool
+    created_at: datetime
+    created_by: str
+
+
+@dataclass(frozen=True)
+class SplitRow:
+    id: int
+    project_id: int
+    dataset_id: int
+    name: str
+    method: str
+    target: str | None
+    params: dict
+    content_hash: str
+    n_train: int
+    n_dev: int
+    n_test: int
     created_at: datetime
     created_by: str
 
@@ -407,11 +461,21 @@ class Store:
         ]
 
     def dataset_frame(
-        self, dataset_id: int, columns: list[str] | None = None, limit: int | None = None
+        self,
+        dataset_id: int,
+        columns: list[str] | None = None,
+        limit: int | None = None,
+        with_row_id: bool = False,
     ) -> pd.DataFrame:
-        """Rows of a dataset as a DataFrame (for small results and sklearn inputs)."""
+        """Rows of a dataset as a DataFrame (for small results and sklearn inputs).
+
+        ``with_row_id`` adds ``__row_id``, the row's stable identity used by splits,
+        predictions and labels (datasets are immutable, so DuckDB's rowid never moves).
+        """
         table = self._dataset_table(dataset_id)
         cols = ", ".join(qident(c) for c in columns) if columns else "*"
+        if with_row_id:
+            cols = f"rowid AS {ROW_ID}, {cols}"
         sql = f"SELECT {cols} FROM {qident(table)}"
         params: list[Any] = []
         if limit is not None:
@@ -426,6 +490,137 @@ class Store:
                 [project_id],
             )
         )
+
+    # -------------------------------------------------------------------- splits
+    _SPLIT_COLS = (
+        "id, project_id, dataset_id, name, method, target, params, content_hash,"
+        " n_train, n_dev, n_test, created_at, created_by"
+    )
+
+    @staticmethod
+    def _split_row(r: tuple) -> SplitRow:
+        r = list(r)
+        r[6] = json.loads(r[6])
+        return SplitRow(*r)
+
+    def insert_split(
+        self,
+        project_id: int,
+        dataset_id: int,
+        name: str,
+        assignments: pd.DataFrame,
+        *,
+        method: str,
+        target: str | None,
+        params: dict[str, Any],
+        actor: str,
+    ) -> int:
+        """Store a split: ``assignments`` has ``row_id``, ``part`` (train/dev/test), ``ladder``.
+
+        ``ladder`` is, for a train row, the smallest learning-ladder share (e.g. 0.1) whose
+        nested subset of train holds it; NULL for dev and test rows. The split's hash covers
+        the dataset version and every assignment, so equal splits share a hash.
+        """
+        name = name.strip()
+        if not name:
+            raise StoreError("A split needs a name.")
+        ds = self.get_dataset(dataset_id)
+        if ds is None:
+            raise StoreError("That dataset does not exist (any more).")
+        if self._rows("SELECT 1 FROM splits WHERE project_id = ? AND name = ?", [project_id, name]):
+            raise StoreError(f"This project has a split named {name!r} already.")
+        frame = assignments[["row_id", "part", "ladder"]]
+        with self._write(
+            actor, "create", "split", project_id=project_id,
+            detail={"name": name, "dataset": ds.name, "method": method},
+        ) as (cur, audit):
+            (sid,) = cur.execute("SELECT nextval('id_seq')").fetchall()[0]
+            cur.register("_assign", frame)
+            try:
+                cur.execute(
+                    "INSERT INTO split_assignments SELECT ?, ?, row_id::BIGINT, part::VARCHAR,"
+                    " ladder::DOUBLE FROM _assign",
+                    [sid, project_id],
+                )
+            finally:
+                cur.unregister("_assign")
+            counts = dict(
+                cur.execute(
+                    "SELECT part, count(*) FROM split_assignments WHERE split_id = ? GROUP BY part",
+                    [sid],
+                ).fetchall()
+            )
+            (h,) = cur.execute(
+                "SELECT coalesce(sum(hash(row_id, part, ladder))::VARCHAR, '0')"
+                " FROM split_assignments WHERE split_id = ?",
+                [sid],
+            ).fetchall()[0]
+            digest = hashlib.sha256(f"{ds.content_hash}:{h}".encode()).hexdigest()[:16]
+            cur.execute(
+                f"INSERT INTO splits ({self._SPLIT_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [sid, project_id, dataset_id, name, method, target, json.dumps(params, default=str),
+                 digest, counts.get("train", 0), counts.get("dev", 0), counts.get("test", 0),
+                 utcnow(), actor],
+            )
+            audit["entity_id"] = sid
+            audit["detail"]["hash"] = digest
+        return int(sid)
+
+    def list_splits(self, project_id: int, dataset_id: int | None = None) -> list[SplitRow]:
+        sql = f"SELECT {self._SPLIT_COLS} FROM splits WHERE project_id = ?"
+        params: list[Any] = [project_id]
+        if dataset_id is not None:
+            sql += " AND dataset_id = ?"
+            params.append(dataset_id)
+        return [self._split_row(r) for r in self._rows(sql + " ORDER BY created_at, id", params)]
+
+    def get_split(self, split_id: int) -> SplitRow | None:
+        rows = self._rows(f"SELECT {self._SPLIT_COLS} FROM splits WHERE id = ?", [split_id])
+        return self._split_row(rows[0]) if rows else None
+
+    def split_frame(
+        self,
+        split_id: int,
+        columns: list[str] | None = None,
+        parts: list[str] | None = None,
+        max_ladder: float | None = None,
+    ) -> pd.DataFrame:
+        """The split's rows with ``__row_id``, ``__part`` and ``__ladder`` and the asked columns.
+
+        ``max_ladder`` keeps train rows on the ladder up to that share (dev/test untouched).
+        """
+        split = self.get_split(split_id)
+        if split is None:
+            raise StoreError("That split does not exist (any more).")
+        table = self._dataset_table(split.dataset_id)
+        cols = ", ".join(f"d.{qident(c)}" for c in columns) if columns else "d.*"
+        sql = (
+            f"SELECT a.row_id AS {ROW_ID}, a.part AS __part, a.ladder AS __ladder, {cols}"
+            f" FROM split_assignments a JOIN {qident(table)} d ON d.rowid = a.row_id"
+            " WHERE a.split_id = ?"
+        )
+        params: list[Any] = [split_id]
+        if parts:
+            sql += " AND a.part IN (SELECT unnest(?::VARCHAR[]))"
+            params.append(list(parts))
+        if max_ladder is not None:
+            sql += " AND (a.part <> 'train' OR a.ladder <= ?)"
+            params.append(float(max_ladder))
+        return self._df(sql + " ORDER BY a.row_id", params)
+
+    # ===== SECTION scoping (issue 3) =====
+
+    # ===== SECTION data: column types, quality (issue 4) =====
+
+    # ===== SECTION labels (issue 5) =====
+
+    # ===== SECTION training and registry (issue 6) =====
+
+    # ===== SECTION slices (issue 7) =====
+
+    # ===== SECTION deploy (issue 8) =====
+
+    # ===== SECTION monitor: profiles, drift, alerts (issue 9) =====
 
     # ----------------------------------------------------------------- audit log
     def list_audit(self, project_id: int | None = None, limit: int = 200) -> pd.DataFrame:

@@ -21,6 +21,13 @@ class NavItem:
 
 NAV: list[NavItem] = [
     NavItem("app.py", "Overview", ":material/home:", "Project"),
+    # NAV SLOT Scoping (issue 3)
+    # NAV SLOT Data (issue 4)
+    # NAV SLOT Labeling (issue 5)
+    # NAV SLOT Training (issue 6)
+    # NAV SLOT Error analysis (issue 7)
+    # NAV SLOT Deployment (issue 8)
+    # NAV SLOT Monitoring (issue 9)
 ]
 
 
