@@ -409,6 +409,11 @@ class Store:
         ) as (cur, audit):
             (did,) = cur.execute("SELECT nextval('id_seq')").fetchall()[0]
             table = f"ds_{did}"
+            if isinstance(data, pd.DataFrame):
+                # through Arrow: DuckDB's pandas scan mis-reads strided (e.g. reversed) arrays
+                import pyarrow as pa
+
+                data = pa.Table.from_pandas(data, preserve_index=False)
             cur.register("_incoming", data)
             try:
                 cur.execute(f"CREATE TABLE {qident(table)} AS SELECT * FROM _incoming")

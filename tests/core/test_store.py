@@ -1,0 +1,141 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.store import MIGRATIONS, Store, StoreError, StoreOpenError
+
+
+def test_migrations_applied_once_and_idempotent(tmp_path):
+    path = tmp_path / "w.duckdb"
+    s = Store(path)
+    assert s.applied_migrations() == sorted(name for name, _ in MIGRATIONS)
+    tables = s.table_names()
+    s.close()
+    s2 = Store(path)
+    assert s2.migrate() == []  # nothing left to apply
+    assert s2.table_names() == tables
+    assert s2.applied_migrations() == sorted(name for name, _ in MIGRATIONS)
+    s2.close()
+
+
+def test_every_write_is_audited(store):
+    pid = store.create_project("P", "alice", "desc")
+    did = store.insert_dataset(pid, "d", pd.DataFrame({"a": [1, 2]}), source="t", role="training",
+                               actor="bob")
+    store.delete_project(pid, "carol")
+    audit = store.list_audit()
+    assert list(zip(audit["actor"], audit["action"], audit["entity"], strict=True)) == [
+        ("carol", "delete", "project"),
+        ("bob", "create", "dataset"),
+        ("alice", "create", "project"),
+    ]
+    assert audit["entity_id"].tolist()[1] == did
+
+
+def test_failed_write_rolls_back_data_and_audit(store):
+    pid = store.create_project("P", "alice")
+    n_audit = len(store.list_audit())
+    bad = pd.DataFrame({"a": [1]})
+    with pytest.raises(StoreError):
+        store.insert_dataset(pid, "d", bad, source="t", role="nonsense", actor="a")
+    with pytest.raises(Exception):
+        store.insert_dataset(pid, "d", object(), source="t", role="training", actor="a")
+    assert store.list_datasets(pid) == []
+    assert len(store.list_audit()) == n_audit
+    assert [t for t in store.table_names() if t.startswith("ds_")] == []
+
+
+def test_dataset_roundtrip_and_content_hash(store):
+    pid = store.create_project("P", "a")
+    df = pd.DataFrame({"x": [1.5, np.nan, 3.0], "odd name \"q\"": ["a", "b", None]})
+    d1 = store.insert_dataset(pid, "one", df, source="t", role="training", actor="a")
+    d2 = store.insert_dataset(pid, "two", df.iloc[::-1], source="t", role="training", actor="a")
+    d3 = store.insert_dataset(pid, "three", df.assign(x=[1.5, 2.0, 3.0]), source="t",
+                              role="training", actor="a")
+    one, two, three = (store.get_dataset(i) for i in (d1, d2, d3))
+    assert (one.n_rows, one.n_cols) == (3, 2)
+    assert one.content_hash == two.content_hash  # row order does not change the version
+    assert one.content_hash != three.content_hash
+    back = store.dataset_frame(d1, with_row_id=True)
+    assert back["__row_id"].tolist() == [0, 1, 2]
+    assert back["odd name \"q\""].tolist()[:2] == ["a", "b"]
+
+
+def test_duplicate_names_are_refused(store):
+    pid = store.create_project("P", "a")
+    with pytest.raises(StoreError, match="exists already"):
+        store.create_project(" P ", "a")
+    store.insert_dataset(pid, "d", pd.DataFrame({"a": [1]}), source="t", role="other", actor="a")
+    with pytest.raises(StoreError, match="already"):
+        store.insert_dataset(pid, "d", pd.DataFrame({"a": [1]}), source="t", role="other", actor="a")
+
+
+def test_delete_project_drops_its_tables_only(store):
+    p1 = store.create_project("P1", "a")
+    p2 = store.create_project("P2", "a")
+    d1 = store.insert_dataset(p1, "d", pd.DataFrame({"a": [1]}), source="t", role="other", actor="a")
+    d2 = store.insert_dataset(p2, "d", pd.DataFrame({"a": [1]}), source="t", role="other", actor="a")
+    t1, t2 = store.get_dataset(d1).table_name, store.get_dataset(d2).table_name
+    store.delete_project(p1, "a")
+    assert store.get_project(p1) is None and store.get_dataset(d1) is None
+    assert t1 not in store.table_names() and t2 in store.table_names()
+
+
+def test_split_storage(store):
+    pid = store.create_project("P", "a")
+    did = store.insert_dataset(pid, "d", pd.DataFrame({"a": range(10)}), source="t", role="training",
+                               actor="a")
+    assign = pd.DataFrame({"row_id": range(10), "part": ["train"] * 6 + ["dev"] * 2 + ["test"] * 2,
+                           "ladder": [0.5] * 3 + [1.0] * 3 + [None] * 4})
+    sid = store.insert_split(pid, did, "s", assign, method="manual", target=None, params={},
+                             actor="a")
+    split = store.get_split(sid)
+    assert (split.n_train, split.n_dev, split.n_test) == (6, 2, 2)
+    small = store.split_frame(sid, ["a"], parts=["train"], max_ladder=0.5)
+    assert small["a"].tolist() == [0, 1, 2]
+    sid2 = store.insert_split(pid, did, "s2", assign, method="manual", target=None, params={},
+                              actor="a")
+    assert store.get_split(sid2).content_hash == split.content_hash
+
+
+def test_not_a_duckdb_file_is_left_untouched(tmp_path):
+    path = tmp_path / "notes.duckdb"
+    path.write_text("my precious notes\n" * 100)
+    with pytest.raises(StoreOpenError, match="not a DuckDB database"):
+        Store(path)
+    assert path.read_text() == "my precious notes\n" * 100
+
+
+def test_unwritable_folder_gives_clear_message(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(StoreOpenError, match="WORKBENCH_DB"):
+        Store(blocker / "sub" / "w.duckdb")
+
+
+def test_locked_database_gives_clear_message(tmp_path):
+    path = tmp_path / "w.duckdb"
+    Store(path).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         f"import duckdb, sys, time; c = duckdb.connect({str(path)!r}); print('ok', flush=True); "
+         "sys.stdin.readline()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ok"
+        with pytest.raises(StoreOpenError, match="in use by another process"):
+            Store(path)
+    finally:
+        holder.communicate("\n", timeout=30)
+    Store(path).close()  # usable again once released
+
+
+def test_duckdb_is_only_imported_here():
+    assert duckdb.__version__.startswith("2.")
