@@ -46,6 +46,20 @@ for col, step in zip(st.columns(len(steps)), steps, strict=True):
         st.caption(step.evidence)
         st.caption(f"Next: {step.next_action}")
 
+alerts = store.list_alerts(project.id, status="open")
+st.subheader(f"Open alerts ({len(alerts)})")
+if alerts.empty:
+    st.caption("No open alert. Monitoring runs raise alerts when drift, decay or service checks fail.")
+else:
+    st.dataframe(
+        alerts[["window_start", "severity", "policy", "message"]],
+        hide_index=True,
+        column_config={"window_start": st.column_config.DateColumn("window"),
+                       "message": st.column_config.TextColumn("what happened", width="large")},
+    )
+    st.page_link("pages/7_Monitoring.py", label="Review them on the Monitoring page",
+                 icon=":material/monitor_heart:")
+
 st.subheader("Datasets")
 datasets = store.list_datasets(project.id)
 if datasets:

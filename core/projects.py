@@ -62,11 +62,33 @@ def seed_demo(store: Store, actor: str = "workbench", progress: Progress = _no_p
                 note="Three senior reviewers relabelled 1,500 training claims (long form).",
             )
             # SEED SLOT scoping brief (issue 3)
+            from core.scoping import seed_demo_brief
+
+            seed_demo_brief(store, pid, actor)
             # SEED SLOT split (issue 4)
+            from core.splits import seed_demo_split
+
+            progress(0.85, "Designing the time-based train/dev/test split")
+            seed_demo_split(store, pid, actor)
             # SEED SLOT labels (issue 5)
+            from core.labels import seed_demo_labels
+
+            seed_demo_labels(store, pid, actor)
             # SEED SLOT training runs (issue 6)
+            from core.training import seed_demo_runs
+
+            progress(0.9, "Training the baseline, challenger and champion models")
+            seed_demo_runs(store, pid, actor)
             # SEED SLOT deploy simulation (issue 8)
+            from core.deploy import seed_demo_deploy
+
+            progress(0.95, "Rehearsing the rollout: shadow, canary and blue-green")
+            seed_demo_deploy(store, pid, actor)
             # SEED SLOT monitoring (issue 9)
+            from core.monitor import seed_demo_monitoring
+
+            progress(0.97, "Monitoring the production stream against the training data")
+            seed_demo_monitoring(store, pid, actor)
         except Exception:
             store.delete_project(pid, actor)
             raise
@@ -97,31 +119,47 @@ LIFECYCLE = ("Scope", "Data", "Build", "Deploy", "Monitor", "Update")
 
 def lifecycle(store: Store, project_id: int) -> list[StepStatus]:
     """The lifecycle checklist of a project, each status derived from stored results."""
-    roles = store.count_datasets(project_id)
-    n_data = sum(roles.values())
+    from core.datasets import data_step  # the Data step: datasets, quality, a split
+    from core.monitor import monitor_step, update_step
+    from core.scoping import scope_step  # the Scope step is the brief's readiness
+
     steps = [
-        StepStatus("Scope", "not started", "No project brief is stored.",
-                   "Write the brief: problem, f(x)=y, metrics and baselines."),
+        StepStatus("Scope", *scope_step(store, project_id)),
     ]
-    if roles.get("training"):
-        data = StepStatus("Data", "done", f"{n_data} dataset(s), {roles['training']} for training.",
-                          "Check quality and design a split.")
-    elif n_data:
-        data = StepStatus("Data", "in progress", f"{n_data} dataset(s), none for training.",
-                          "Load or mark a training dataset.")
-    else:
-        data = StepStatus("Data", "not started", "No dataset yet.", "Load a CSV, Parquet or sample dataset.")
+    data = StepStatus("Data", *data_step(store, project_id))
     steps.append(data)
     steps += [
-        StepStatus("Build", "not started", "No training run is stored.", "Train a first model."),
-        StepStatus("Deploy", "not started", "No rollout has been simulated.",
-                   "Rehearse a shadow or canary rollout."),
-        StepStatus("Monitor", "not started", "No production window has been checked.",
-                   "Profile the production stream against the reference."),
-        StepStatus("Update", "not started", "No retraining has been triggered.",
-                   "Retrain when an alert fires."),
+        StepStatus("Build", *_build_step(store, project_id)),
+        StepStatus("Deploy", *_deploy_step(store, project_id)),
+        StepStatus("Monitor", *monitor_step(store, project_id)),
+        StepStatus("Update", *update_step(store, project_id)),
     ]
     return steps
+
+
+def _deploy_step(store: Store, project_id: int) -> tuple[str, str, str]:
+    """Deploy is done when a stored rollout rehearsal ended in a "go" decision."""
+    from core.deploy import deploy_step
+
+    return deploy_step(store, project_id)
+
+
+def _build_step(store: Store, project_id: int) -> tuple[str, str, str]:
+    """Build is done when a champion is registered, in progress once a run is stored."""
+    from core import registry
+
+    runs = store.list_runs(project_id)
+    champion = registry.get_champion(store, project_id)
+    if champion is not None:
+        run = store.get_run(champion.run_id) or {}
+        return ("done", f"{len(runs)} run(s); champion v{champion.version} "
+                f"({run.get('model_kind', '?')}, run #{champion.run_id}).",
+                "Analyse its errors by slice, then rehearse the rollout.")
+    if runs:
+        done = sum(r["status"] == "done" for r in runs)
+        return ("in progress", f"{len(runs)} run(s), {done} finished; no champion yet.",
+                "Register the best run and make it the champion.")
+    return ("not started", "No training run is stored.", "Train a first model.")
 
 
 def lifecycle_frame(steps: list[StepStatus]) -> pd.DataFrame:

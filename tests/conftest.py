@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
-import pytest
+# Models saved by tests (the demo's champion included) go to a temp folder, never data/.
+os.environ["WORKBENCH_ARTIFACTS"] = tempfile.mkdtemp(prefix="wb-artifacts-")
 
-from core.projects import seed_demo
-from core.store import Store
+import pytest  # noqa: E402
+
+from core.projects import seed_demo  # noqa: E402
+from core.store import Store  # noqa: E402
 
 
 @pytest.fixture

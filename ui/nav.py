@@ -22,12 +22,19 @@ class NavItem:
 NAV: list[NavItem] = [
     NavItem("app.py", "Overview", ":material/home:", "Project"),
     # NAV SLOT Scoping (issue 3)
+    NavItem("pages/1_Scoping.py", "Scoping", ":material/flag:", "Scope"),
     # NAV SLOT Data (issue 4)
+    NavItem("pages/2_Data.py", "Data", ":material/table:", "Data"),
     # NAV SLOT Labeling (issue 5)
+    NavItem("pages/3_Labeling.py", "Labeling", ":material/label:", "Data"),
     # NAV SLOT Training (issue 6)
+    NavItem("pages/4_Training.py", "Training", ":material/model_training:", "Build"),
     # NAV SLOT Error analysis (issue 7)
+    NavItem("pages/5_Error_analysis.py", "Error analysis", ":material/troubleshoot:", "Build"),
     # NAV SLOT Deployment (issue 8)
+    NavItem("pages/6_Deployment.py", "Deployment", ":material/rocket_launch:", "Deploy"),
     # NAV SLOT Monitoring (issue 9)
+    NavItem("pages/7_Monitoring.py", "Monitoring", ":material/monitor_heart:", "Monitor"),
 ]
 
 

@@ -7,6 +7,8 @@ def test_home_renders_demo_project(app):
     assert not at_exception(app)
     assert any("Claims triage" in h.value for h in app.header)
     assert app.dataframe, "the dataset catalog is shown"
+    # the demo's monitoring run left open alerts, shown on the home page
+    assert any("Open alerts (" in s.value and "(0)" not in s.value for s in app.subheader)
     text = " ".join(m.value for m in app.markdown)
     for step in ("Scope", "Data", "Build", "Deploy", "Monitor", "Update"):
         assert step in text
@@ -51,7 +53,8 @@ def test_add_bundled_dataset(app):
     app.selectbox(key="home.sample").set_value("wine").run()
     app.button(key="home.add_sample").click().run()
     assert not at_exception(app)
-    names = app.dataframe[0].value["name"].tolist()
+    catalog = next(d.value for d in app.dataframe if "name" in d.value.columns)
+    names = catalog["name"].tolist()
     assert "sklearn_wine" in names
 
 

@@ -1,0 +1,170 @@
+"""Plotly figures of rollout simulations (core.deploy results); no streamlit here."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from core.deploy import GUARDRAIL_METRICS
+
+EVENT_STYLE = {
+    "start": ("#1f77b4", "start"),
+    "switch": ("#1f77b4", "switch"),
+    "promote": ("#2ca02c", "promote"),
+    "full_rollout": ("#2ca02c", "full rollout"),
+    "rollback": ("#d62728", "rollback"),
+    "breach": ("#ff7f0e", "would breach"),
+}
+
+
+def timeline_figure(
+    timeline: pd.DataFrame, checks: pd.DataFrame, events: pd.DataFrame, title: str = ""
+) -> go.Figure:
+    """Traffic share on top, one panel per guardrail metric (candidate, incumbent, threshold,
+    breaches), events as labelled vertical lines across all panels."""
+    metrics = list(dict.fromkeys(checks["metric"])) if not checks.empty else []
+    rows = 1 + len(metrics)
+    titles = ["Traffic served by the candidate (%)"] + [
+        checks.loc[checks["metric"] == m, "guardrail"].iloc[0] for m in metrics
+    ]
+    fig = make_subplots(
+        rows=rows,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.04,
+        subplot_titles=titles,
+        row_heights=[1.3] + [1.0] * len(metrics),
+    )
+    x = timeline["window_start"] if not timeline.empty else []
+    if not timeline.empty:
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=timeline["share_target"],
+                mode="lines",
+                line_shape="hv",
+                name="planned share",
+                line={"color": "#1f77b4"},
+            ),
+            row=1,
+            col=1,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=100 * timeline["share_served"],
+                mode="markers",
+                name="share served",
+                marker={"color": "#1f77b4", "size": 6},
+                customdata=timeline[["n_routed", "n_requests"]],
+                hovertemplate="%{y:.1f}% (%{customdata[0]} of %{customdata[1]})",
+            ),
+            row=1,
+            col=1,
+        )
+    starts = timeline.set_index("window_idx")["window_start"] if not timeline.empty else pd.Series()
+    for i, m in enumerate(metrics, start=2):
+        c = checks[checks["metric"] == m].copy()
+        c["x"] = c["window_idx"].map(starts)
+        label = GUARDRAIL_METRICS[m][0]
+        fig.add_trace(
+            go.Scatter(
+                x=c["x"],
+                y=c["value"],
+                mode="lines+markers",
+                name=f"candidate · {label}",
+                line={"color": "#9467bd"},
+                customdata=c[["n", "status"]],
+                hovertemplate="%{y:.3g} (n=%{customdata[0]}, %{customdata[1]})",
+            ),
+            row=i,
+            col=1,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=c["x"],
+                y=c["incumbent_value"],
+                mode="lines",
+                name=f"incumbent · {label}",
+                line={"color": "#7f7f7f", "dash": "dot"},
+            ),
+            row=i,
+            col=1,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=c["x"],
+                y=c["threshold"],
+                mode="lines",
+                name=f"threshold · {label}",
+                line={"color": "#d62728", "dash": "dash", "width": 1},
+            ),
+            row=i,
+            col=1,
+        )
+        bad = c[c["status"] == "breach"]
+        if not bad.empty:
+            fig.add_trace(
+                go.Scatter(
+                    x=bad["x"],
+                    y=bad["value"],
+                    mode="markers",
+                    name=f"breach · {label}",
+                    marker={"color": "#d62728", "symbol": "x", "size": 11},
+                ),
+                row=i,
+                col=1,
+            )
+    for _, e in events.iterrows():
+        color, text = EVENT_STYLE.get(e["kind"], ("#333", e["kind"]))
+        fig.add_vline(
+            x=pd.Timestamp(e["at"]).to_pydatetime(),
+            line={"color": color, "width": 1, "dash": "dot"},
+            row="all",
+            col=1,
+        )
+        fig.add_annotation(
+            x=pd.Timestamp(e["at"]).to_pydatetime(),
+            y=1.0,
+            yref="y domain",
+            text=text,
+            showarrow=False,
+            font={"color": color, "size": 10},
+            yanchor="bottom",
+            hovertext=str(e["reason"]),
+            row=1,
+            col=1,
+        )
+    fig.update_yaxes(title_text="%", range=[-5, 105], row=1, col=1)
+    fig.update_xaxes(title_text="Window start (replayed production time)", row=rows, col=1)
+    fig.update_layout(
+        title=title or "Rollout timeline",
+        height=220 + 170 * rows,
+        showlegend=False,
+        margin={"t": 80},
+    )
+    return fig
+
+
+def comparison_figure(comparison: pd.DataFrame) -> go.Figure:
+    """Errors exposed, extra wrong decisions and bad-side requests per simulated pattern."""
+    fig = go.Figure()
+    names = comparison["name"] if "name" in comparison else comparison["pattern"]
+    for col, color in (
+        ("errors exposed", "#d62728"),
+        ("extra wrong vs incumbent", "#ff7f0e"),
+        ("bad-side requests", "#9467bd"),
+    ):
+        if col in comparison:
+            fig.add_trace(
+                go.Bar(x=names, y=comparison[col].fillna(0), name=col, marker_color=color)
+            )
+    fig.update_layout(
+        barmode="group",
+        title="Same stream, different rollouts: what users were exposed to",
+        yaxis_title="requests",
+        xaxis_title="simulation",
+        height=380,
+    )
+    return fig

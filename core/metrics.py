@@ -1,0 +1,310 @@
+"""Model metrics: what a training run stores per part, and how a value is judged.
+
+DESIGN
+------
+* One long table per run: ``(metric, class, value)`` rows, ``class`` None for an overall
+  value. Names follow the scoping contract: accuracy, precision, recall, f1, roc_auc,
+  pr_auc, log_loss, brier, mae, rmse, r2; per class precision, recall, f1 and support.
+* Binary tasks report precision, recall and F1 of the positive class (the one the business
+  acts on) and the macro averages as ``*_macro``; multiclass tasks report macro averages
+  under both names. The confusion counts tp/fp/fn/tn are stored for binary tasks so the
+  business cost can be recomputed when the scoping costs change.
+* A metric that is undefined on a part (ROC AUC with one class present) is left out, not
+  stored as a made-up number.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+LOWER_IS_BETTER = frozenset({"log_loss", "brier", "mae", "rmse", "cost_per_1000"})
+
+LABELS = {
+    "accuracy": "Accuracy",
+    "precision": "Precision",
+    "recall": "Recall",
+    "f1": "F1",
+    "precision_macro": "Precision (macro)",
+    "recall_macro": "Recall (macro)",
+    "f1_macro": "F1 (macro)",
+    "roc_auc": "ROC AUC",
+    "pr_auc": "PR AUC (average precision)",
+    "log_loss": "Log loss",
+    "brier": "Brier score",
+    "mae": "MAE",
+    "rmse": "RMSE",
+    "r2": "R²",
+    "cost_per_1000": "Cost per 1,000 cases",
+    "support": "Support",
+    "n": "Rows",
+}
+
+CLASSIFICATION_HEADLINE = (
+    "accuracy",
+    "precision",
+    "recall",
+    "f1",
+    "roc_auc",
+    "pr_auc",
+    "log_loss",
+    "brier",
+)
+REGRESSION_HEADLINE = ("mae", "rmse", "r2")
+
+
+def label(metric: str) -> str:
+    return LABELS.get(metric, metric)
+
+
+def higher_is_better(metric: str) -> bool:
+    return metric not in LOWER_IS_BETTER
+
+
+def meets(metric: str, value: float | None, target: float | None) -> bool | None:
+    """Whether ``value`` reaches ``target`` in the metric's direction; None when unknown.
+
+    Examples
+    --------
+    >>> meets("roc_auc", 0.81, 0.8), meets("log_loss", 0.5, 0.4), meets("f1", None, 0.5)
+    (True, False, None)
+    """
+    if value is None or target is None or _nan(value) or _nan(target):
+        return None
+    return bool(value >= target) if higher_is_better(metric) else bool(value <= target)
+
+
+def better(metric: str, a: float, b: float) -> bool:
+    """Whether ``a`` is strictly better than ``b`` for ``metric``."""
+    return a > b if higher_is_better(metric) else a < b
+
+
+def _nan(x: float) -> bool:
+    return isinstance(x, float) and math.isnan(x)
+
+
+def _row(metric: str, value: float, cls: str | None = None) -> dict:
+    return {"metric": metric, "class": cls, "value": float(value)}
+
+
+def classification_metrics(
+    y_true: Sequence[str],
+    y_pred: Sequence[str],
+    proba: np.ndarray | None,
+    classes: Sequence[str],
+    positive_class: str | None = None,
+) -> pd.DataFrame:
+    """Overall and per-class metrics of a classifier on one part.
+
+    ``proba`` has one column per entry of ``classes`` (the model's ``classes_`` order).
+
+    Examples
+    --------
+    >>> m = classification_metrics(["1", "0", "1", "0"], ["1", "0", "0", "0"],
+    ...     np.array([[0.2, 0.8], [0.9, 0.1], [0.6, 0.4], [0.7, 0.3]]), ["0", "1"], "1")
+    >>> overall = m[m["class"].isna()].set_index("metric")["value"]
+    >>> float(overall["accuracy"]), float(overall["recall"]), float(overall["roc_auc"])
+    (0.75, 0.5, 1.0)
+    """
+    from sklearn import metrics as skm
+
+    y_true = np.asarray(y_true, dtype=object)
+    y_pred = np.asarray(y_pred, dtype=object)
+    classes = [str(c) for c in classes]
+    rows = [_row("n", len(y_true)), _row("accuracy", skm.accuracy_score(y_true, y_pred))]
+    p, r, f, s = skm.precision_recall_fscore_support(
+        y_true, y_pred, labels=classes, zero_division=0
+    )
+    for i, c in enumerate(classes):
+        rows += [
+            _row("precision", p[i], c),
+            _row("recall", r[i], c),
+            _row("f1", f[i], c),
+            _row("support", s[i], c),
+        ]
+    present = s > 0  # macro over the classes present in this part, as sklearn does by default
+    macro = {
+        "precision_macro": float(np.mean(p[present])) if present.any() else 0.0,
+        "recall_macro": float(np.mean(r[present])) if present.any() else 0.0,
+        "f1_macro": float(np.mean(f[present])) if present.any() else 0.0,
+    }
+    rows += [_row(k, v) for k, v in macro.items()]
+    binary = len(classes) == 2 and positive_class in classes
+    if binary:
+        k = classes.index(positive_class)
+        rows += [_row("precision", p[k]), _row("recall", r[k]), _row("f1", f[k])]
+        cm = skm.confusion_matrix(
+            y_true == positive_class, y_pred == positive_class, labels=[False, True]
+        )
+        (tn, fp), (fn, tp) = cm
+        rows += [_row("tp", tp), _row("fp", fp), _row("fn", fn), _row("tn", tn)]
+    else:
+        rows += [_row(name.removesuffix("_macro"), v) for name, v in macro.items()]
+    if proba is not None and len(y_true):
+        proba = np.asarray(proba, dtype=float)
+        rows += _probability_metrics(y_true, proba, classes, positive_class if binary else None)
+    return pd.DataFrame(rows, columns=["metric", "class", "value"])
+
+
+def _probability_metrics(
+    y_true: np.ndarray, proba: np.ndarray, classes: list[str], positive_class: str | None
+) -> list[dict]:
+    from sklearn import metrics as skm
+
+    rows = []
+    present = [c for c in classes if (y_true == c).any()]
+    if set(np.unique(y_true)) <= set(classes):
+        rows.append(_row("log_loss", skm.log_loss(y_true, proba, labels=classes)))
+    if positive_class is not None:
+        y = y_true == positive_class
+        score = proba[:, classes.index(positive_class)]
+        rows.append(_row("brier", skm.brier_score_loss(y, score)))
+        if len(present) == 2:
+            rows.append(_row("roc_auc", skm.roc_auc_score(y, score)))
+            rows.append(_row("pr_auc", skm.average_precision_score(y, score)))
+        return rows
+    # multiclass: Brier as the mean over rows of the summed squared error (range 0..2)
+    onehot = (y_true[:, None] == np.asarray(classes, dtype=object)[None, :]).astype(float)
+    rows.append(_row("brier", float(np.mean(np.sum((proba - onehot) ** 2, axis=1)))))
+    if len(present) == len(classes) and len(classes) > 2:
+        rows.append(
+            _row(
+                "roc_auc",
+                skm.roc_auc_score(
+                    y_true, proba, multi_class="ovr", labels=classes, average="macro"
+                ),
+            )
+        )
+    if len(present) >= 2:
+        aps = [
+            skm.average_precision_score(onehot[:, i], proba[:, i])
+            for i, c in enumerate(classes)
+            if c in present
+        ]
+        rows.append(_row("pr_auc", float(np.mean(aps))))
+    return rows
+
+
+def regression_metrics(y_true: Sequence[float], y_pred: Sequence[float]) -> pd.DataFrame:
+    """MAE, RMSE and R² of a regressor on one part.
+
+    Examples
+    --------
+    >>> m = regression_metrics([1.0, 2.0, 3.0], [1.0, 2.0, 5.0]).set_index("metric")["value"]
+    >>> float(m["mae"]), round(float(m["rmse"]), 4), float(m["r2"])
+    (0.6666666666666666, 1.1547, -1.0)
+    """
+    from sklearn import metrics as skm
+
+    y_true = np.asarray(y_true, dtype=float)
+    y_pred = np.asarray(y_pred, dtype=float)
+    rows = [
+        _row("n", len(y_true)),
+        _row("mae", skm.mean_absolute_error(y_true, y_pred)),
+        _row("rmse", math.sqrt(skm.mean_squared_error(y_true, y_pred))),
+    ]
+    if len(y_true) > 1:
+        rows.append(_row("r2", skm.r2_score(y_true, y_pred)))
+    return pd.DataFrame(rows, columns=["metric", "class", "value"])
+
+
+def cost_per_1000(fp: float, fn: float, n: float, cost_fp: float, cost_fn: float) -> float:
+    """Expected business cost of the errors per 1,000 cases.
+
+    Examples
+    --------
+    >>> cost_per_1000(fp=10, fn=5, n=500, cost_fp=20.0, cost_fn=300.0)
+    3400.0
+    """
+    if not n:
+        return float("nan")
+    return float((fp * cost_fp + fn * cost_fn) / n * 1000)
+
+
+def roc_points(y_true: Sequence[str], score: Sequence[float], positive_class: str) -> pd.DataFrame:
+    """False/true positive rates of every threshold (for the ROC curve)."""
+    from sklearn.metrics import roc_curve
+
+    y = np.asarray(y_true, dtype=object) == positive_class
+    if y.all() or not y.any():
+        return pd.DataFrame(columns=["fpr", "tpr", "threshold"])
+    fpr, tpr, thr = roc_curve(y, np.asarray(score, dtype=float))
+    return pd.DataFrame({"fpr": fpr, "tpr": tpr, "threshold": thr})
+
+
+def pr_points(y_true: Sequence[str], score: Sequence[float], positive_class: str) -> pd.DataFrame:
+    """Precision and recall of every threshold (for the precision-recall curve)."""
+    from sklearn.metrics import precision_recall_curve
+
+    y = np.asarray(y_true, dtype=object) == positive_class
+    if not y.any():
+        return pd.DataFrame(columns=["precision", "recall", "threshold"])
+    prec, rec, thr = precision_recall_curve(y, np.asarray(score, dtype=float))
+    return pd.DataFrame({"precision": prec, "recall": rec, "threshold": np.append(thr, np.nan)})
+
+
+THRESHOLD_RULES = ("0.5", "cost", "max_f1", "target")
+
+
+def choose_threshold(
+    rule: str | float,
+    y_true: Sequence[str],
+    score: Sequence[float],
+    positive_class: str,
+    *,
+    target_metric: str | None = None,
+    target: float | None = None,
+    cost_fp: float | None = None,
+    cost_fn: float | None = None,
+) -> float:
+    """The decision threshold on the positive-class probability under a rule.
+
+    ``rule``: a number in (0, 1); "0.5"; "cost" (flag when the expected cost of missing
+    exceeds that of a false alarm: cost_fp / (cost_fp + cost_fn)); "max_f1" (best F1 on
+    these rows); "target" (the highest threshold whose recall reaches ``target``, or the
+    lowest whose precision does, so the scoping target is met with the fewest flags).
+    Choose it on dev and judge it on test.
+
+    Examples
+    --------
+    >>> y, s = ["1", "0", "1", "0", "1"], [0.9, 0.8, 0.6, 0.3, 0.2]
+    >>> choose_threshold("target", y, s, "1", target_metric="recall", target=0.6)
+    0.6
+    >>> choose_threshold("cost", y, s, "1", cost_fp=40.0, cost_fn=600.0)
+    0.0625
+    """
+    if not isinstance(rule, str):
+        value = float(rule)
+        if not 0.0 < value < 1.0:
+            raise ValueError(f"A decision threshold must lie between 0 and 1, not {value}.")
+        return value
+    if rule == "0.5":
+        return 0.5
+    if rule == "cost":
+        if cost_fp is None or cost_fn is None or cost_fp + cost_fn <= 0:
+            raise ValueError("The cost threshold needs both error costs in the scoping brief.")
+        return float(cost_fp / (cost_fp + cost_fn))
+    y = np.asarray(y_true, dtype=object) == positive_class
+    s = np.asarray(score, dtype=float)
+    if not y.any() or y.all():
+        raise ValueError("Choosing a threshold needs both classes in the rows it is chosen on.")
+    pr = pr_points(y_true, score, positive_class).dropna(subset=["threshold"])
+    if rule == "max_f1":
+        f1 = (
+            2 * pr["precision"] * pr["recall"] / (pr["precision"] + pr["recall"]).replace(0, np.nan)
+        )
+        return float(pr["threshold"].iloc[int(np.nanargmax(f1.to_numpy()))])
+    if rule == "target":
+        if target_metric == "recall" and target is not None:
+            ok = pr[pr["recall"] >= target]
+            return float(ok["threshold"].max()) if len(ok) else float(s.min())
+        if target_metric == "precision" and target is not None:
+            ok = pr[pr["precision"] >= target]
+            return float(ok["threshold"].min()) if len(ok) else float(s.max())
+        raise ValueError(
+            "The 'target' threshold needs a recall or precision target in the scoping brief."
+        )
+    raise ValueError(f"Unknown threshold rule {rule!r}; use a number or one of {THRESHOLD_RULES}.")

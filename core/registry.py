@@ -1,0 +1,230 @@
+"""The model registry: saved models, numbered versions, the champion and the challenger.
+
+DESIGN
+------
+* A training run saves its fitted scikit-learn ``Pipeline`` with skops (a format that does
+  not execute code on load) under ``WORKBENCH_ARTIFACTS/<project_id>/``; the file's SHA-256
+  goes into the store with it. File names carry the hash, so two databases (a test copy, a
+  second instance) never overwrite each other's models.
+* Registering a run makes it the project's next version. Aliases follow MLflow's: one
+  ``champion`` and one ``challenger`` at a time; setting an alias moves it off any other
+  version. Archiving clears the alias. Every change is one audited store write.
+* Loading verifies the hash first and then lets skops build only types from an allow-list
+  of scikit-learn and numpy modules, so a swapped or tampered file is refused.
+* ``artifact_path`` is stored relative to ``WORKBENCH_ARTIFACTS`` so the data folder can
+  move; load a model with ``load_model`` rather than reading the path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from core import config
+from core.store import Store, StoreError
+
+ALIASES = ("champion", "challenger")
+# skops refuses any type outside its defaults unless trusted explicitly: trust only these.
+TRUSTED_MODULE_PREFIXES = ("sklearn.", "numpy.")
+
+
+class RegistryError(StoreError):
+    """A registry action that cannot be done; the message says why and what to do."""
+
+
+class ArtifactIntegrityError(RegistryError):
+    """A saved model whose bytes differ from what the workbench wrote."""
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    id: int
+    project_id: int
+    run_id: int
+    version: int
+    alias: str | None
+    status: str
+    artifact_path: str
+    artifact_sha256: str
+    created_at: datetime
+    created_by: str
+
+
+def artifact_root() -> Path:
+    return config.resolve_path("WORKBENCH_ARTIFACTS")
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def save_artifact(model: Any, project_id: int, stem: str) -> tuple[str, str]:
+    """Save a fitted model with skops; returns (path relative to the artifact root, sha256).
+
+    The file is written under a temporary name and renamed once complete, so a crash never
+    leaves a half-written model under a name the store points to.
+    """
+    import skops.io as sio
+
+    folder = artifact_root() / str(int(project_id))
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(suffix=".skops.part", dir=folder)
+        os.close(fd)
+        sio.dump(model, tmp)
+        digest = sha256_file(Path(tmp))
+        name = f"{stem}_{digest[:12]}.skops"
+        os.replace(tmp, folder / name)
+    except OSError as exc:
+        raise RegistryError(
+            f"The model could not be saved in {folder} ({exc.strerror or exc}). Check that "
+            "WORKBENCH_ARTIFACTS points to a writable folder."
+        ) from exc
+    return f"{int(project_id)}/{name}", digest
+
+
+def verified_path(artifact_path: str, expected_sha256: str) -> Path:
+    """The artifact's absolute path after checking that its bytes hash as recorded."""
+    path = Path(artifact_path)
+    path = path if path.is_absolute() else artifact_root() / path
+    if not path.is_file():
+        raise RegistryError(
+            f"The saved model {path} is missing. Was WORKBENCH_ARTIFACTS moved? Point it at "
+            "the folder holding the models, or retrain and register the run again."
+        )
+    actual = sha256_file(path)
+    if actual != expected_sha256:
+        raise ArtifactIntegrityError(
+            f"The saved model {path} does not match the hash recorded when it was written "
+            f"(expected {expected_sha256[:12]}…, found {actual[:12]}…): it was changed or "
+            "replaced outside the workbench, so it will not be loaded. Retrain the run."
+        )
+    return path
+
+
+def load_artifact(artifact_path: str, expected_sha256: str) -> Any:
+    """Load a saved model after verifying its hash and that it holds only allowed types."""
+    import skops.io as sio
+
+    path = verified_path(artifact_path, expected_sha256)
+    untrusted = sio.get_untrusted_types(file=path)
+    refused = [t for t in untrusted if not t.startswith(TRUSTED_MODULE_PREFIXES)]
+    if refused:
+        raise ArtifactIntegrityError(
+            f"The saved model {path} holds types outside the allow-list ({', '.join(refused)}); "
+            "it will not be loaded."
+        )
+    return sio.load(path, trusted=untrusted)
+
+
+def _version(d: dict[str, Any]) -> ModelVersion:
+    return ModelVersion(**d)
+
+
+def register(store: Store, run_id: int, actor: str, alias: str | None = None) -> int:
+    """Register a finished run's saved model as the project's next version; returns its id."""
+    run = store.get_run(run_id)
+    if run is None:
+        raise RegistryError("That run does not exist (any more).")
+    if run["status"] != "done" or not run["artifact_path"]:
+        raise RegistryError(
+            f"Run #{run_id} has no saved model (status {run['status']}); only finished runs "
+            "with a model can be registered."
+        )
+    verified_path(run["artifact_path"], run["artifact_sha256"])
+    for v in store.list_model_versions(run["project_id"]):
+        if v["run_id"] == run_id and v["status"] == "active":
+            raise RegistryError(f"Run #{run_id} is registered already as version {v['version']}.")
+    vid = store.insert_model_version(
+        run["project_id"], run_id, run["artifact_path"], run["artifact_sha256"], actor
+    )
+    if alias is not None:
+        set_alias(store, vid, alias, actor)
+    return vid
+
+
+def get_version(store: Store, version_id: int) -> ModelVersion:
+    d = store.get_model_version(version_id)
+    if d is None:
+        raise RegistryError("That model version does not exist (any more).")
+    return _version(d)
+
+
+def set_alias(store: Store, version_id: int, alias: str | None, actor: str) -> None:
+    """Give a version the alias ``champion`` or ``challenger`` (moved off any other), or None."""
+    if alias is not None and alias not in ALIASES:
+        raise RegistryError(f"Unknown alias {alias!r}; use one of {', '.join(ALIASES)}.")
+    mv = get_version(store, version_id)
+    if alias is not None and mv.status != "active":
+        raise RegistryError(
+            f"Version {mv.version} is archived; restore it before giving it an alias."
+        )
+    store.set_model_version(version_id, actor, alias=alias, status=mv.status)
+
+
+def archive(store: Store, version_id: int, actor: str) -> None:
+    """Archive a version; it loses its alias (a project may be left without a champion)."""
+    get_version(store, version_id)
+    store.set_model_version(version_id, actor, alias=None, status="archived")
+
+
+def restore(store: Store, version_id: int, actor: str) -> None:
+    get_version(store, version_id)
+    store.set_model_version(version_id, actor, alias=None, status="active")
+
+
+def load_model(store: Store, version_id: int) -> Any:
+    """The fitted sklearn Pipeline of a version (verified); call it on ``frame[features]``."""
+    mv = get_version(store, version_id)
+    return load_artifact(mv.artifact_path, mv.artifact_sha256)
+
+
+def _by_alias(store: Store, project_id: int, alias: str) -> ModelVersion | None:
+    rows = store.list_model_versions(project_id, alias=alias, status="active")
+    return _version(rows[0]) if rows else None
+
+
+def get_champion(store: Store, project_id: int) -> ModelVersion | None:
+    return _by_alias(store, project_id, "champion")
+
+
+def get_challenger(store: Store, project_id: int) -> ModelVersion | None:
+    return _by_alias(store, project_id, "challenger")
+
+
+def list_versions(store: Store, project_id: int) -> list[ModelVersion]:
+    return [_version(d) for d in store.list_model_versions(project_id)]
+
+
+def versions_frame(store: Store, project_id: int) -> pd.DataFrame:
+    """The registry as a display table, with each version's run, model and data version."""
+    rows = []
+    for v in list_versions(store, project_id):
+        run = store.get_run(v.run_id) or {}
+        rows.append(
+            {
+                "version": v.version,
+                "alias": v.alias or "",
+                "status": v.status,
+                "run": v.run_id,
+                "run name": run.get("name"),
+                "model": run.get("model_kind"),
+                "data version": f"{run.get('dataset_hash')}/{run.get('split_hash')}",
+                "sha256": v.artifact_sha256[:12],
+                "registered": v.created_at,
+                "by": v.created_by,
+                "id": v.id,
+            }
+        )
+    return pd.DataFrame(rows)

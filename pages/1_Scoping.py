@@ -1,0 +1,189 @@
+"""Scoping: the project brief, versioned, and the metrics contract that later stages check."""
+
+import re
+
+import streamlit as st
+
+from core import scoping
+from core.scoping import ScopingError
+from ui import scoping as form
+from ui import session, state
+
+store, project = session.start("Scoping", ":material/flag:")
+project = session.require_project(project)
+user = state.current_user()
+
+st.title("Scoping")
+st.caption(
+    "Write down the problem, f(x) = y, the metrics that tie the model to business value, the "
+    "baselines and the risks. Every save is a new version; its numbers are the contract that "
+    "training, error analysis, deployment and monitoring check against."
+)
+if flash := st.session_state.pop("scoping.flash", None):
+    st.success(flash, icon=":material/check_circle:")
+
+current = scoping.get_brief(store, project.id)
+brief = current.brief if current else scoping.Brief()
+marker = (project.id, current.version if current else 0)
+columns = scoping.project_columns(store, project.id)
+
+
+def saved(version: int, what: str) -> None:
+    st.session_state["scoping.flash"] = f"{what} as version {version}."
+    st.rerun()
+
+
+# ----------------------------------------------------------------- readiness
+missing = scoping.readiness(store, project.id)
+with st.container(border=True):
+    head, meta = st.columns([3, 2])
+    if current is None:
+        head.markdown("### :gray[○ No brief yet]")
+    elif missing:
+        head.markdown(
+            f"### :orange[◐ Not ready for a go decision: {len(missing)} item(s) missing]"
+        )
+    else:
+        head.markdown("### :green[● Ready for a go decision]")
+    if current:
+        meta.caption(
+            f"Version {current.version}, saved {current.created_at:%Y-%m-%d %H:%M} UTC "
+            f"by {current.created_by}" + (f": {current.note}" if current.note else "")
+        )
+    for item in missing:
+        st.markdown(f"- {item}")
+    for note in scoping.advisories(brief):
+        st.caption(f":material/lightbulb: {note}")
+    if current:
+        with st.expander("The contract later stages check", icon=":material/gavel:"):
+            st.dataframe(
+                scoping.contract_frame(current.brief.contract), hide_index=True
+            )
+
+tab_brief, tab_history, tab_export = st.tabs(
+    ["Brief", "History and diff", "Export and import"]
+)
+
+# --------------------------------------------------------------------- brief
+with tab_brief:
+    if not columns:
+        st.info(
+            "This project has no dataset yet: load one on the Data page to link x and y "
+            "to its columns."
+        )
+    form.load_state(brief, marker)
+    with st.form("scoping.form"):
+        slots = form.brief_form(list(columns), brief, marker)
+        st.text_input(
+            "What changed? (note for the history)",
+            key="scoping.note",
+            placeholder="e.g. Added the cost of a missed claim",
+        )
+        submitted = st.form_submit_button(
+            "Save as new version", type="primary", icon=":material/save:"
+        )
+    if submitted:
+        draft = form.brief_from_state(brief, marker)
+        try:
+            version = scoping.save_brief(
+                store,
+                project.id,
+                draft,
+                user,
+                note=st.session_state.get("scoping.note", ""),
+            )
+        except ScopingError as exc:
+            st.error(
+                "Nothing was saved: fix the fields marked in red.",
+                icon=":material/error:",
+            )
+            form.show_errors(exc.errors, slots)
+        else:
+            saved(version, "Brief saved")
+
+# ------------------------------------------------------------------- history
+with tab_history:
+    versions = scoping.list_versions(store, project.id)
+    if versions.empty:
+        st.info("No version saved yet.")
+    else:
+        st.dataframe(versions, hide_index=True)
+        numbers = versions["version"].tolist()
+        a, b = st.columns(2)
+        old = a.selectbox(
+            "Compare version",
+            numbers,
+            index=min(1, len(numbers) - 1),
+            key="scoping.diff_a",
+        )
+        new = b.selectbox("with version", numbers, index=0, key="scoping.diff_b")
+        diff = scoping.diff_briefs(
+            scoping.get_brief(store, project.id, old).brief,
+            scoping.get_brief(store, project.id, new).brief,
+        )
+        if diff.empty:
+            st.caption(f"Versions {old} and {new} are the same.")
+        else:
+            st.dataframe(
+                diff.rename(columns={"before": f"v{old}", "after": f"v{new}"}),
+                hide_index=True,
+            )
+        if st.button(
+            f"Restore version {old} as a new version",
+            key="scoping.restore",
+            disabled=old == numbers[0],
+        ):
+            try:
+                version = scoping.save_brief(
+                    store,
+                    project.id,
+                    scoping.get_brief(store, project.id, old).brief,
+                    user,
+                    note=f"Restored version {old}",
+                )
+            except ScopingError as exc:
+                st.error(str(exc))
+            else:
+                saved(version, f"Version {old} restored")
+
+# -------------------------------------------------------------------- export
+with tab_export:
+    if current:
+        markdown = scoping.to_markdown(current.brief, project.name, current)
+        slug = (
+            re.sub(r"[^A-Za-z0-9]+", "_", project.name).strip("_").lower() or "project"
+        )
+        st.download_button(
+            "Download the brief (Markdown)",
+            markdown,
+            icon=":material/download:",
+            file_name=f"{slug}_brief_v{current.version}.md",
+            mime="text/markdown",
+            key="scoping.download",
+        )
+        with st.expander("Preview", icon=":material/visibility:"):
+            st.markdown(markdown)
+    st.markdown(
+        "**Import** a brief exported here (edited or not); it is checked like a save "
+        "and stored as a new version."
+    )
+    upload = st.file_uploader(
+        "Brief (.md)", type=["md", "markdown", "txt"], key="scoping.import_file"
+    )
+    if st.button(
+        "Import as new version", key="scoping.import", disabled=upload is None
+    ):
+        try:
+            text = upload.getvalue().decode("utf-8-sig")
+            imported = scoping.from_markdown(text)
+            version = scoping.save_brief(
+                store, project.id, imported, user, note=f"Imported from {upload.name}"
+            )
+        except UnicodeDecodeError:
+            st.error(
+                "The file is not UTF-8 text; export the brief again and import that file."
+            )
+        except ScopingError as exc:
+            st.error(str(exc))
+        else:
+            saved(version, f"Imported {upload.name}")

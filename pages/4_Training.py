@@ -1,0 +1,223 @@
+"""Training: tracked runs on a stored split, learning curves, searches, comparison, registry."""
+
+import streamlit as st
+
+from core import charts_training as charts
+from core import metrics as M
+from core import registry, training
+from core.store import StoreError
+from ui import session, state
+from ui import training as ui
+
+store, project = session.start("Training", ":material/model_training:")
+project = session.require_project(project)
+user = state.current_user()
+
+st.title("Training")
+st.caption(
+    "Build the model iteratively: start from a baseline, train on a stored split, judge each run "
+    "on per-class and business metrics against the baselines and the scoping targets, learn how "
+    "much more data helps, tune, compare, and register the champion."
+)
+splits = store.list_splits(project.id)
+if not splits:
+    st.info("This project has no split yet: design a train/dev/test split on the Data page first.")
+    st.stop()
+contract = training.get_contract(store, project.id)
+if contract is None:
+    st.caption("No scoping brief: the pass / fail column will say 'no target set'.")
+
+tabs = st.tabs(["Train", "Runs", "Learning curve", "Search", "Compare", "Registry"])
+
+with tabs[0]:
+    cfg = ui.run_form(store, project.id, splits, contract)
+    if st.button("Train", key="training.train", type="primary", icon=":material/play_arrow:"):
+        with st.status("Training…", expanded=True) as status:
+            run_id = training.train_run(
+                store, project.id, **cfg, actor=user, progress=ui.progress_callback(st)
+            )
+            failed = training.get_run(store, run_id).status == "failed"
+            status.update(
+                label=f"Run #{run_id} {'failed' if failed else 'done'}",
+                state="error" if failed else "complete",
+                expanded=False,
+            )
+        st.session_state["training.last_run"] = st.session_state["training.run"] = run_id
+    if "training.last_run" in st.session_state:
+        ui.run_summary(store, st.session_state["training.last_run"])
+
+with tabs[1]:
+    part = st.radio(
+        "Metrics on", ["dev", "test", "train"], horizontal=True, key="training.table_part"
+    )
+    show_children = st.toggle("Show search and learning-curve trials", key="training.children")
+    table = training.runs_table(store, project.id, part, include_children=show_children)
+    if table.empty:
+        st.info("No run yet: train one in the Train tab.")
+    else:
+        shown = ui.filter_runs(table)
+        st.dataframe(
+            shown,
+            hide_index=True,
+            key="training.runs_table",
+            column_config={
+                m: st.column_config.NumberColumn(M.label(m), format="%.4f")
+                for m in (*M.CLASSIFICATION_HEADLINE, *M.REGRESSION_HEADLINE)
+            },
+        )
+        st.subheader("Run report")
+        ids = shown["run"].tolist() or table["run"].tolist()
+        if st.session_state.get("training.run") not in ids:  # default: the champion's report
+            champion = registry.get_champion(store, project.id)
+            st.session_state["training.run"] = (
+                champion.run_id if champion and champion.run_id in ids else ids[0]
+            )
+        run_id = st.selectbox(
+            "Run",
+            ids,
+            key="training.run",
+            format_func=lambda i: f"#{i} {table.set_index('run').at[i, 'name']}",
+        )
+        ui.run_detail(store, run_id, contract, user)
+
+with tabs[2]:
+    st.caption(
+        "Trains the configuration of the Train tab on each rung of the split's ladder "
+        "(e.g. 10%, 25%, 50%, 100% of train) and plots the dev metric against training size."
+    )
+    if st.button("Run learning curve", key="training.curve", icon=":material/show_chart:"):
+        with st.status("Learning curve…", expanded=True) as status:
+            parent = training.learning_curve(
+                store,
+                project.id,
+                **{k: v for k, v in cfg.items() if k != "name"},
+                actor=user,
+                progress=ui.progress_callback(st),
+            )
+            status.update(
+                label=f"Learning curve #{parent} stored", state="complete", expanded=False
+            )
+    curves = training.list_runs(store, project.id, top_level=True)
+    curves = [r for r in curves if r.run_type == "learning_curve"]
+    if curves:
+        curve = st.selectbox(
+            "Curve",
+            curves,
+            format_func=lambda r: f"#{r.id} {r.name} ({r.status})",
+            key="training.curve_pick",
+        )
+        metric = st.selectbox(
+            "Metric",
+            [*M.CLASSIFICATION_HEADLINE, *M.REGRESSION_HEADLINE],
+            index=[*M.CLASSIFICATION_HEADLINE, *M.REGRESSION_HEADLINE].index(
+                training.curve_metric(curve.task_type, contract)
+            ),
+            format_func=M.label,
+            key="training.curve_metric",
+        )
+        st.plotly_chart(
+            charts.learning_curve_figure(
+                training.learning_curve_frame(store, curve.id, metric),
+                metric,
+                hlp=training.hlp_value(contract, metric),
+                target=training.contract_targets(contract).get(metric),
+            )
+        )
+    else:
+        st.info("No learning curve yet.")
+
+with tabs[3]:
+    spec = training.MODELS[cfg["model_kind"]]
+    st.caption(
+        f"Search {spec.label} on the Train tab's split, target and features: comma-separated "
+        "candidates per hyperparameter (empty = the Train tab's value). Each trial is a tracked child run."
+    )
+    cols = st.columns(3)
+    texts = {
+        p.name: cols[i % 3].text_input(
+            p.name, key=f"training.s.{spec.kind}.{p.name}", placeholder=p.help or "e.g. 1, 2, 3"
+        )
+        for i, p in enumerate(spec.params)
+    }
+    c1, c2 = st.columns(2)
+    method = c1.radio("Method", ["grid", "random"], horizontal=True, key="training.s_method")
+    n_trials = c2.number_input("Most trials", 1, training.MAX_TRIALS, 8, key="training.s_trials")
+    if st.button("Run search", key="training.search", icon=":material/manage_search:"):
+        try:
+            space = training.parse_space(spec.kind, texts)
+            training.search_trials(space, method, int(n_trials), cfg["seed"])
+        except StoreError as exc:
+            st.error(str(exc))
+        else:
+            with st.status("Searching…", expanded=True) as status:
+                parent = training.hyperparameter_search(
+                    store,
+                    project.id,
+                    cfg["split_id"],
+                    target=cfg["target"],
+                    features=cfg["features"],
+                    model_kind=spec.kind,
+                    space=space,
+                    base_params=cfg["params"],
+                    preprocessing=cfg["preprocessing"],
+                    seed=cfg["seed"],
+                    actor=user,
+                    method=method,
+                    n_trials=int(n_trials),
+                    progress=ui.progress_callback(st),
+                )
+                status.update(label=f"Search #{parent} stored", state="complete", expanded=False)
+    searches = [
+        r for r in training.list_runs(store, project.id, top_level=True) if r.run_type == "search"
+    ]
+    if searches:
+        search = st.selectbox(
+            "Search",
+            searches,
+            format_func=lambda r: f"#{r.id} {r.name}",
+            key="training.search_pick",
+        )
+        trials = training.search_frame(store, search.id)
+        metric = search.params.get("metric") or training.default_metric(
+            search.task_type, contract=contract
+        )
+        st.plotly_chart(charts.search_figure(trials, list(search.params.get("space", {})), metric))
+        if search.params.get("best_run_id"):
+            st.success(f"Best trial: run #{search.params['best_run_id']} (dev {M.label(metric)}).")
+        st.dataframe(trials, hide_index=True)
+
+with tabs[4]:
+    params_frame = training.runs_param_frame(store, project.id, "dev")
+    all_runs = training.list_runs(store, project.id, status="done")
+    picked = st.multiselect(
+        "Runs to compare",
+        [r.id for r in all_runs],
+        default=[r.id for r in all_runs[:2]],
+        format_func=lambda i: next(r.label for r in all_runs if r.id == i),
+        key="training.compare",
+    )
+    if len(picked) >= 2:
+        diff = training.compare_runs(store, picked, "dev")
+        only = st.toggle("Only differences", value=True, key="training.only_diff")
+        st.dataframe(
+            diff.settings[diff.settings["differs"]] if only else diff.settings, hide_index=True
+        )
+        st.dataframe(diff.metrics, hide_index=True)
+    if not params_frame.empty:
+        c1, c2 = st.columns(2)
+        numeric = [
+            c
+            for c in params_frame.columns
+            if c not in ("run", "name", "model") and params_frame[c].dtype.kind in "if"
+        ]
+        param = c1.selectbox("Parameter", numeric, key="training.scatter_param")
+        metric = c2.selectbox(
+            "Metric (dev)",
+            [m for m in numeric if m in M.LABELS] or numeric,
+            format_func=M.label,
+            key="training.scatter_metric",
+        )
+        st.plotly_chart(charts.metric_vs_param_figure(params_frame, param, metric))
+
+with tabs[5]:
+    ui.registry_panel(store, project.id, user)

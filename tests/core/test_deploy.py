@@ -1,0 +1,232 @@
+"""Rollout simulation: routing, stickiness, rollback timing, shadow, blue-green accounting."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import binomtest
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+
+from core import deploy
+from core.deploy import (
+    DeployError,
+    Guardrail,
+    HumanDecider,
+    ModelDecider,
+    RolloutSettings,
+    prepare_stream,
+    route_buckets,
+    simulate_rollout,
+)
+
+DAY0 = pd.Timestamp("2026-01-01")
+
+
+def make_stream(n_days: int = 20, per_day: int = 1000, seed: int = 0, keys=None) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    n = n_days * per_day
+    x = rng.normal(size=n)
+    y = (x + rng.normal(scale=0.3, size=n) > 0).astype(int)
+    human = np.where(rng.uniform(size=n) < 0.9, y, 1 - y)
+    return pd.DataFrame(
+        {
+            "request_id": keys if keys is not None else [f"R{i:07d}" for i in range(n)],
+            "submitted_at": DAY0
+            + pd.to_timedelta(np.sort(rng.uniform(0, n_days * 86400, n)), unit="s"),
+            "x": x,
+            "adjuster_decision": human,
+            "needs_review": y,
+            "latency_ms": rng.gamma(4, 10, n),
+            "http_status": 200,
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def model() -> ModelDecider:
+    s = make_stream(n_days=1, per_day=2000, seed=1)
+    lr = LogisticRegression().fit(s[["x"]], s["needs_review"])
+    return ModelDecider(lr, ["x"], "1", "lr")
+
+
+class Flipped:
+    """A planted degradation: the model's answers invert from ``after`` on."""
+
+    def __init__(self, inner, after):
+        self.inner, self.after = inner, after
+        self.name, self.features, self.is_model, self.threshold = (
+            "flipped",
+            ["x", "submitted_at"],
+            True,
+            0.5,
+        )
+
+    def predict_proba(self, frame):
+        p = self.inner.predict_proba(frame)
+        late = (pd.to_datetime(frame["submitted_at"]) >= self.after).to_numpy()
+        return np.where(late, 1 - p, p)
+
+
+BASE = RolloutSettings(
+    window="1D",
+    inference_ms=2.0,
+    seed=3,
+    guardrails=(Guardrail("accuracy", 0.8), Guardrail("p95_latency_ms", 500.0)),
+)
+
+
+def test_canary_routes_the_scheduled_share_and_promotes(model):
+    scored = prepare_stream(make_stream(), HumanDecider(), model, BASE)
+    r = simulate_rollout(scored, replace(BASE, schedule=(5, 25, 50, 100), healthy_windows=2))
+    tl = r.timeline
+    assert list(tl["share_target"][:8]) == [5, 5, 25, 25, 50, 50, 100, 100]
+    for _, w in tl.iterrows():
+        p = w["share_target"] / 100
+        sd = np.sqrt(p * (1 - p) / w["n_requests"])
+        assert abs(w["share_served"] - p) <= 4 * sd + 1e-9
+    assert r.summary["decision"] == "go" and r.summary["rollbacks"] == 0
+    assert r.summary["time_to_full_rollout_days"] == 6.0
+    kinds = r.events["kind"].tolist()
+    assert kinds[:4] == ["start", "promote", "promote", "promote"]
+
+
+def test_routing_is_sticky_by_request_id(model):
+    keys = [f"user{i % 300}" for i in range(20_000)]
+    stream = make_stream(keys=keys)
+    b = route_buckets(stream["request_id"], salt="3:")
+    assert (pd.Series(b).groupby(stream["request_id"].to_numpy()).nunique() == 1).all()
+    # a key routed to the candidate at 5% stays there at 25%: buckets are compared to the share
+    at5 = set(stream["request_id"][b < 500])
+    at25 = set(stream["request_id"][b < 2500])
+    assert at5 <= at25 and 0 < len(at5) < len(at25) < 300
+    assert route_buckets(["R1", "R2"]).tolist() == route_buckets(["R1", "R2"]).tolist()
+
+
+def test_planted_degradation_rolls_back_in_the_expected_window(model):
+    after = DAY0 + pd.Timedelta(days=9)
+    bad = Flipped(model, after)
+    scored = prepare_stream(make_stream(), HumanDecider(), bad, BASE)
+    r = simulate_rollout(scored, replace(BASE, schedule=(5, 25, 50, 100), healthy_windows=2))
+    rb = r.events[r.events["kind"] == "rollback"]
+    assert len(rb) == 1
+    assert int(rb["window_idx"].iloc[0]) == 9  # the first window of the flipped model
+    assert "Accuracy" in rb["reason"].iloc[0]
+    assert (r.timeline["share_target"][10:] == 0).all()
+    assert r.summary["decision"] == "no-go"
+    assert r.summary["time_to_detect_hours"] == 24.0
+    # the step at which the guardrail was checked is recorded
+    steps = deploy.guardrail_steps(r.checks)
+    acc = steps[steps["guardrail"].str.startswith("Accuracy")]
+    assert set(acc["share %"]) >= {5.0, 25.0, 50.0, 100.0}
+    assert int(acc["breached"].sum()) == 1
+
+
+def test_shadow_never_serves_the_candidate(model):
+    bad = Flipped(model, DAY0 + pd.Timedelta(days=5))
+    scored = prepare_stream(make_stream(), HumanDecider(), bad, BASE)
+    r = simulate_rollout(scored, replace(BASE, pattern="shadow"))
+    assert (r.timeline["n_routed"] == 0).all() and (r.timeline["wrong_cand"] == 0).all()
+    assert r.summary["served_by_candidate"] == 0 and r.summary["errors_exposed"] == 0
+    assert "rollback" not in set(r.events["kind"]) and "breach" in set(r.events["kind"])
+    assert r.summary["decision"] == "no-go"
+
+
+def test_blue_green_rollback_accounting(model):
+    stream = make_stream()
+    after = DAY0 + pd.Timedelta(days=8)
+    switch = DAY0 + pd.Timedelta(days=3, hours=6)
+    scored = prepare_stream(stream, HumanDecider(), Flipped(model, after), BASE)
+    s = replace(
+        BASE,
+        pattern="blue_green",
+        switch_at=switch.to_pydatetime(),
+        rollback_seconds=30,
+    )
+    r = simulate_rollout(scored, s)
+    back = after + pd.Timedelta(days=1, seconds=30)
+    t = stream["submitted_at"]
+    assert r.summary["rollbacks"] == 1
+    assert r.summary["served_by_candidate"] == int(((t >= switch) & (t < back)).sum())
+    assert r.summary["bad_side_requests"] == int(((t >= after) & (t < back)).sum())
+    assert r.summary["time_to_detect_hours"] == 24.0
+    assert r.summary["time_to_rollback_hours"] == round(30 / 3600, 4)
+    assert r.timeline["share_target"].tolist()[:3] == [0.0, 0.0, 0.0]
+
+
+def test_results_are_reproducible_with_a_seed(model):
+    stream = make_stream()
+    a = simulate_rollout(prepare_stream(stream, HumanDecider(), model, BASE), BASE)
+    b = simulate_rollout(prepare_stream(stream, HumanDecider(), model, BASE), BASE)
+    pd.testing.assert_frame_equal(a.timeline, b.timeline)
+    pd.testing.assert_frame_equal(a.checks, b.checks)
+    c = simulate_rollout(prepare_stream(stream, HumanDecider(), model, BASE), replace(BASE, seed=4))
+    assert not a.timeline["n_routed"].equals(c.timeline["n_routed"])
+
+
+def test_bad_input_is_named(model):
+    s = make_stream(n_days=2, per_day=50)
+    with pytest.raises(DeployError, match="no timestamp column"):
+        prepare_stream(s.drop(columns="submitted_at"), HumanDecider(), model, BASE)
+    with pytest.raises(DeployError, match="lacks: x"):
+        prepare_stream(s.drop(columns="x"), HumanDecider(), model, BASE)
+    assert "empty" in deploy.validate_settings(replace(BASE, schedule=()))[0]
+    assert "increase" in deploy.validate_settings(replace(BASE, schedule=(5, 50, 25)))[0]
+    assert "(0, 100]" in " ".join(deploy.validate_settings(replace(BASE, schedule=(5, 150))))
+    with pytest.raises(DeployError, match="schedule"):
+        deploy.parse_schedule("5, lots")
+
+
+def test_no_labels_skips_label_guardrails_and_uses_the_others(model):
+    s = make_stream(n_days=6, per_day=400)
+    s["needs_review"] = np.nan
+    r = simulate_rollout(prepare_stream(s, HumanDecider(), model, BASE), BASE)
+    assert any("labels" in w for w in r.warnings)
+    acc = r.checks[r.checks["metric"] == "accuracy"]
+    assert set(acc["status"]) == {"no labels"}
+    assert (r.checks[r.checks["metric"] == "p95_latency_ms"]["status"] == "pass").any()
+    assert r.summary["decision"] == "go"
+
+
+def test_statistics_match_scipy_and_sklearn():
+    hi = binomtest(80, 100).proportion_ci(confidence_level=0.90, method="wilson").high
+    assert deploy.wilson_bound(80, 100, 0.95, upper=True) == pytest.approx(hi, abs=1e-12)
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 300)
+    score = y * 0.3 + rng.uniform(size=300)
+    assert deploy.auc_with_se(y, score)[0] == pytest.approx(roc_auc_score(y, score), abs=1e-12)
+
+
+def test_store_round_trip_and_lifecycle(demo_store):
+    pid = demo_store.list_projects()[0].id
+    sims = demo_store.list_deploy_simulations(pid)
+    assert {r["pattern"] for r in sims} == {"shadow", "canary", "blue_green"}
+    canary = next(r for r in sims if r["pattern"] == "canary")
+    loaded = deploy.load_simulation(demo_store, canary["id"])
+    assert loaded.decision == "no-go" and loaded.summary["rollbacks"] == 1
+    # the concept drift (2026-01-15) is what the canary caught, before it reached 100%
+    rb = loaded.events[loaded.events["kind"] == "rollback"].iloc[0]
+    assert pd.Timestamp(rb["at"]) > pd.Timestamp("2026-01-15") and rb["share_from"] < 100
+    assert not loaded.timeline.empty and not loaded.checks.empty
+    comp = deploy.comparison_frame(demo_store, pid, canary["dataset_id"]).set_index("pattern")
+    assert comp.loc["blue-green", "errors exposed"] > comp.loc["canary", "errors exposed"]
+    assert deploy.deploy_step(demo_store, pid)[0] == "in progress"
+
+
+def test_timeline_figure_has_labelled_panels_and_events(model):
+    after = DAY0 + pd.Timedelta(days=9)
+    scored = prepare_stream(
+        make_stream(n_days=12, per_day=500), HumanDecider(), Flipped(model, after), BASE
+    )
+    r = simulate_rollout(scored, BASE)
+    from core.charts_deploy import comparison_figure, timeline_figure
+
+    fig = timeline_figure(r.timeline, r.checks, r.events, "t")
+    titles = [a.text for a in fig.layout.annotations]
+    assert "Traffic served by the candidate (%)" in titles and "rollback" in titles
+    assert any(t.startswith("Accuracy ≥ 0.8") for t in titles)
+    assert fig.layout.xaxis3.title.text.startswith("Window start")
+    assert len(comparison_figure(deploy.compare_patterns([r])).data) == 3

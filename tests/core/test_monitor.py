@@ -1,0 +1,184 @@
+"""Monitoring runs: checks, policies, alerts, retraining and the command line."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core import monitor, registry
+from core.monitor import MonitorSettings, evaluate_policies
+
+
+def _stream(n_weeks: int = 8, per_week: int = 400, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    rng = np.random.default_rng(seed)
+    ref = pd.DataFrame({
+        "x": rng.normal(0, 1, 4000), "z": rng.normal(5, 2, 4000),
+        "c": rng.choice(["a", "b", "c"], 4000, p=[0.5, 0.3, 0.2]),
+    })
+    n = n_weeks * per_week
+    ts = pd.Timestamp("2025-03-03") + pd.to_timedelta(np.sort(rng.uniform(0, n_weeks * 7, n)), unit="D")
+    week = ((ts - ts.min()).days // 7).to_numpy()
+    cur = pd.DataFrame({
+        "ts": ts,
+        # x shifts by 1 std from week 4 on; z never moves
+        "x": rng.normal(0, 1, n) + np.where(week >= 4, 1.0, 0.0),
+        "z": rng.normal(5, 2, n),
+        "c": np.where((week >= 6) & (rng.uniform(size=n) < 0.2), "new",
+                      rng.choice(["a", "b", "c"], n, p=[0.5, 0.3, 0.2])),
+        "latency_ms": np.exp(rng.normal(np.log(40), 0.3, n)),
+        "http_status": np.where(rng.uniform(size=n) < 0.002, 503, 200),
+    })
+    return ref, cur
+
+
+@pytest.fixture
+def synthetic(store):
+    ref, cur = _stream()
+    pid = store.create_project("mon", "t")
+    rid = store.insert_dataset(pid, "ref", ref, source="t", role="training", actor="t")
+    cid = store.insert_dataset(pid, "cur", cur, source="t", role="production", actor="t")
+    return store, pid, rid, cid, cur
+
+
+def test_data_only_run_flags_the_planted_drift_and_the_new_category(synthetic):
+    store, pid, rid, cid, cur = synthetic
+    res = monitor.run_monitoring(store, pid, reference_dataset_id=rid, current_dataset_id=cid,
+                                 settings=MonitorSettings(time_column="ts", domain_sample=200),
+                                 actor="t")
+    d = res.results[res.results["kind"] == "drift"].copy()
+    d["week"] = (pd.to_datetime(d["window_start"]) - pd.Timestamp("2025-03-03")).dt.days // 7
+    flagged = d[d["flagged"].astype(bool)]
+    assert set(flagged["column_name"]) <= {"x", "c"}  # z never drifts
+    x_weeks = sorted(flagged.loc[flagged["column_name"] == "x", "week"])
+    assert x_weeks == [4, 5, 6, 7]
+    unseen = res.results[(res.results["metric"] == "unseen_share") & res.results["flagged"]
+                         .fillna(False).astype(bool)]
+    assert sorted(((pd.to_datetime(unseen["window_start"]) - pd.Timestamp("2025-03-03"))
+                   .dt.days // 7).unique()) == [6, 7]
+    alerts = store.list_alerts(pid)
+    assert list(alerts["policy"]) == ["input checks"]  # one episode, one alert
+    assert res.summary["policy_counts"]["any drifted column (naive)"] >= 4
+
+
+def test_software_metrics_match_pandas(synthetic):
+    store, pid, rid, cid, cur = synthetic
+    got = store.window_software_metrics(cid, "ts", "week", "latency_ms", "http_status")
+    week = cur["ts"] - pd.to_timedelta(cur["ts"].dt.day_of_week, unit="D")
+    g = cur.groupby(week.dt.floor("D"))
+    np.testing.assert_allclose(got["latency_p95_ms"], g["latency_ms"].quantile(0.95), rtol=1e-9)
+    np.testing.assert_allclose(got["latency_p50_ms"], g["latency_ms"].median(), rtol=1e-9)
+    np.testing.assert_allclose(got["availability"],
+                               g["http_status"].apply(lambda s: (s < 500).mean()), rtol=1e-12)
+    assert got["requests"].tolist() == g.size().tolist()
+
+
+def test_bad_inputs_give_clear_messages(synthetic):
+    store, pid, rid, cid, cur = synthetic
+    with pytest.raises(monitor.MonitorError, match="no column 'when'"):
+        monitor.run_monitoring(store, pid, reference_dataset_id=rid, current_dataset_id=cid,
+                               settings=MonitorSettings(time_column="when"), actor="t")
+    with pytest.raises(monitor.MonitorError, match="not timestamps"):
+        monitor.run_monitoring(store, pid, reference_dataset_id=rid, current_dataset_id=cid,
+                               settings=MonitorSettings(time_column="x"), actor="t")
+    empty = store.insert_dataset(pid, "empty", cur.iloc[:0], source="t", role="production",
+                                 actor="t")
+    with pytest.raises(monitor.MonitorError, match="empty"):
+        monitor.run_monitoring(store, pid, reference_dataset_id=rid, current_dataset_id=empty,
+                               settings=MonitorSettings(time_column="ts"), actor="t")
+    assert store.list_monitor_runs(pid).empty  # nothing half-stored
+
+
+def _results(rows):
+    return pd.DataFrame(rows, columns=["kind", "window_start", "column_name", "metric", "value",
+                                       "threshold", "flagged", "note"])
+
+
+def test_policies_need_persistence_and_alert_once_per_episode():
+    w = pd.date_range("2025-01-06", periods=6, freq="7D")
+    low = [False, True, True, True, False, True]
+    rows = []
+    for start, is_low in zip(w, low, strict=True):
+        rows.append(("performance", start, None, "realized_recall", 0.4 if is_low else 0.7, 0.6,
+                     is_low, ""))
+        rows.append(("performance", start, None, "estimated_recall", 0.7, 0.6, False, ""))
+    alerts, counts = evaluate_policies(_results(rows), MonitorSettings(primary_metric="recall",
+                                                                      primary_floor=0.6), [])
+    # low in weeks 1-3 (persistent from week 2) and alone in week 5: one alert, at week 2
+    assert counts["decay confirmed"] == 1
+    assert list(alerts["window_start"]) == [w[2]]
+    assert counts["estimated decay only (naive)"] == 0
+
+
+def test_detector_policy_needs_two_detectors_in_a_window():
+    w = pd.date_range("2025-01-06", periods=3, freq="7D")
+    rows = [("detector", w[0], None, "DDM", 1, None, True, "a"),
+            ("detector", w[2], None, "ADWIN", 5, None, True, "b"),
+            ("detector", w[2], None, "PageHinkley", 6, None, True, "c")]
+    rows += [("software", x, None, "requests", 10, None, None, "") for x in w]
+    alerts, counts = evaluate_policies(_results(rows), MonitorSettings(primary_metric="recall"), [])
+    assert counts["error-stream detector"] == 1
+    assert alerts["window_start"].tolist() == [w[2]]
+
+
+def test_demo_monitoring_tells_the_story(demo_store):
+    pid = demo_store.list_projects()[0].id
+    run = monitor.latest_run(demo_store, pid)
+    assert run is not None and run["source"] == "demo"
+    alerts = demo_store.list_alerts(pid)
+    # the new region is caught as an input problem, the concept drift as confirmed decay
+    region = alerts[alerts["policy"] == "input checks"]
+    assert len(region) == 1 and "region" in region["message"].iloc[0]
+    decay = alerts[alerts["policy"] == "decay confirmed"]
+    assert len(decay) == 1
+    assert pd.Timestamp(decay["window_start"].iloc[0]) >= pd.Timestamp("2026-01-12")
+    counts = run["summary"]["policy_counts"]
+    assert counts["any drifted column (naive)"] > 3 * len(alerts[alerts["severity"] == "high"])
+
+
+def test_acknowledge_and_lifecycle(demo_store):
+    pid = demo_store.list_projects()[0].id
+    assert monitor.monitor_step(demo_store, pid)[0] == "in progress"
+    for alert_id in demo_store.list_alerts(pid, status="open")["id"]:
+        demo_store.acknowledge_alert(int(alert_id), "reviewer")
+    assert monitor.monitor_step(demo_store, pid)[0] == "done"
+    audit = demo_store.list_audit(pid)
+    assert (audit["action"] == "acknowledge").sum() >= 1
+
+
+def test_retrain_registers_a_challenger_on_recent_labels(demo_store):
+    pid = demo_store.list_projects()[0].id
+    run = monitor.latest_run(demo_store, pid)
+    res = monitor.retrain_challenger(demo_store, pid, int(run["id"]), actor="t",
+                                     since=datetime(2026, 1, 12))
+    challenger = registry.get_challenger(demo_store, pid)
+    assert challenger is not None and challenger.id == res.version_id
+    ds = demo_store.get_dataset(res.dataset_id)
+    assert ds.parent_id == run["current_dataset_id"] and ds.n_rows == res.rows > 200
+    assert monitor.update_step(demo_store, pid)[0] == "done"
+
+
+def test_cli_writes_the_same_results_as_the_page(demo_db, capsys):
+    from core.store import Store
+
+    code = monitor.main(["--db", str(demo_db), "--project", "Claims triage (demo)",
+                         "--current", "claims_production_stream"])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "alerts" in out and "decay confirmed: 1" in out
+    s = Store(demo_db)
+    try:
+        runs = s.list_monitor_runs(s.list_projects()[0].id)
+        cli, demo = int(runs["id"].iloc[0]), int(runs["id"].iloc[1])
+        assert runs["source"].iloc[0] == "cli"
+        a, b = s.monitor_results(cli), s.monitor_results(demo)
+        pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True))
+    finally:
+        s.close()
+
+
+def test_cli_reports_a_bad_project(demo_db, capsys):
+    assert monitor.main(["--db", str(demo_db), "--project", "nope", "--current", "x"]) == 2
+    assert "No project named 'nope'" in capsys.readouterr().err

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import streamlit as st
+
+PAGE = "pages/6_Deployment.py"
+
+
+def _errors(at) -> list:
+    return [e.value for e in at.exception]
+
+
+def test_demo_shows_a_stored_canary_timeline_and_decision(app):
+    app.switch_page(PAGE).run()
+    assert not _errors(app)
+    assert app.selectbox(key="deploy.sim").value is not None
+    text = " ".join(m.value for m in app.markdown) + " ".join(w.value for w in app.warning)
+    assert "NO-GO" in text and "Rolled back" in text, "the seeded canary caught the drift"
+    assert app.get("plotly_chart"), "a timeline is drawn"
+
+
+def test_run_a_canary_on_the_demo(app):
+    app.switch_page(PAGE).run()
+    before = len(app.selectbox(key="deploy.sim").options)
+    app.text_input(key="deploy.window").input("14D")
+    app.text_input(key="deploy.schedule").input("10, 50, 100")
+    app.get("form_submit_button")[0].click()
+    app.run()
+    assert not _errors(app)
+    assert not app.error
+    sims = app.selectbox(key="deploy.sim")
+    assert len(sims.options) == before + 1
+    assert "canary" in str(sims.value) or "canary" in " ".join(sims.options[:1])
+    text = (
+        " ".join(m.value for m in app.markdown)
+        + " ".join(w.value for w in app.warning)
+        + " ".join(s.value for s in app.success)
+    )
+    assert "GO" in text
+    assert app.get("plotly_chart")
+
+
+def test_bad_schedule_is_refused_and_nothing_stored(app):
+    app.switch_page(PAGE).run()
+    before = len(app.selectbox(key="deploy.sim").options)
+    app.text_input(key="deploy.schedule").input("50, 25, 120")
+    app.get("form_submit_button")[0].click()
+    app.run()
+    assert not _errors(app)
+    assert any("increase" in e.value for e in app.error)
+    assert len(app.selectbox(key="deploy.sim").options) == before
+
+
+def test_empty_project_shows_what_is_missing(app):
+    app.text_input(key="home.new_name").input("Empty one")
+    app.get("form_submit_button")[0].click()
+    app.run()
+    app.switch_page(PAGE).run()
+    assert not _errors(app)
+    assert any("Nothing to rehearse yet" in i.value for i in app.info)
+    st.cache_data.clear()

@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+import streamlit as st
+
+from core import labels as L
+from core.store import Store
+
+PAGE = "pages/3_Labeling.py"
+
+
+def _errors(at) -> list:
+    return [e.value for e in at.exception]
+
+
+def _metric(at, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_labeling_page_shows_the_demo_agreement(app):
+    app.switch_page(PAGE).run()
+    assert not _errors(app)
+    assert _metric(app, "Annotators") == "3"
+    assert _metric(app, "Items") == "1,500"
+    assert _metric(app, "Krippendorff's alpha") == "0.480"
+    assert len(app.get("plotly_chart")) >= 3  # heatmap, per-class bars, confusion, HLP
+    assert app.selectbox(key="labeling.queue_item").options
+
+
+def test_set_a_consensus_label_updates_queue_and_consensus(app, app_env):
+    app.switch_page(PAGE).run()
+    queue_before = int(_metric(app, "In the relabel queue"))
+    with_consensus = int(_metric(app, "Items with a consensus").replace(",", ""))
+    item = app.selectbox(key="labeling.queue_item").value
+    # the first item is a tie (most split), so it has no consensus yet
+    app.selectbox(key="labeling.decision_label").set_value("1")
+    app.text_input(key="labeling.decision_reason").input("rule 4: when unsure, review")
+    app.button(key="labeling.decide").click().run()
+    assert not _errors(app)
+    assert int(_metric(app, "In the relabel queue")) == queue_before - 1
+    assert int(_metric(app, "Items with a consensus").replace(",", "")) == with_consensus + 1
+    assert _metric(app, "Reviewer decisions") == "1"
+    assert item not in app.selectbox(key="labeling.queue_item").options
+    assert "latest (v2)" in app.selectbox(key="labeling.version").options
+    st.cache_resource.clear()  # release the database so it can be opened here
+    s = Store(app_env)
+    try:
+        (ls,) = L.list_label_sets(s, s.list_projects()[0].id)
+        assert s.latest_label_version(ls.id) == 2
+        assert s.label_decisions(ls.id, 1).empty  # the old version is kept as it was
+        d = s.label_decisions(ls.id)
+        assert d[["item_id", "label", "reason"]].values.tolist() == [
+            [item, "1", "rule 4: when unsure, review"]
+        ]
+    finally:
+        s.close()
+
+
+def test_decision_without_reason_is_refused(app):
+    app.switch_page(PAGE).run()
+    app.button(key="labeling.decide").click().run()
+    assert not _errors(app)
+    assert any("reason" in e.value for e in app.error)
+    assert _metric(app, "Reviewer decisions") == "0"
+
+
+def test_label_errors_run_and_send_to_queue(app):
+    app.switch_page(PAGE).run()
+    queue_before = int(_metric(app, "In the relabel queue"))
+    app.button(key="labeling.err_run").click().run()
+    assert not _errors(app)
+    flagged = int(_metric(app, "Suspected label errors").replace(",", ""))
+    assert flagged > 0
+    sent = app.multiselect(key="labeling.err_send").value
+    assert len(sent) == 10
+    app.button(key="labeling.err_queue").click().run()
+    assert not _errors(app)
+    assert any("10 item(s) sent" in s.value for s in app.success)
+    app.run()
+    after = int(_metric(app, "In the relabel queue"))
+    assert queue_before < after <= queue_before + 10  # some were disagreements already
+
+
+def test_hlp_and_instructions(app):
+    app.switch_page(PAGE).run()
+    assert any("ground truth (needs_review)" in m.label for m in app.metric)
+    if not app.button(key="labeling.write_hlp").disabled:
+        app.button(key="labeling.write_hlp").click().run()
+        assert not _errors(app)
+        assert any("written into the scoping baselines" in s.value for s in app.success)
+    app.text_area(key="labeling.instructions").input("# New rules\n\n1. Be consistent.")
+    app.text_input(key="labeling.instructions_note").input("simplified")
+    app.button(key="labeling.save_instructions").click().run()
+    assert not _errors(app)
+    assert any("version 2" in s.value for s in app.success)
+
+
+def test_import_a_wide_csv_with_one_annotator_and_bad_files(app):
+    app.switch_page(PAGE).run()
+    up = app.get("file_uploader")[0]
+    up.set_value(("bad.csv", b"", "text/csv")).run()
+    app.button(key="labeling.import").click().run()
+    assert not _errors(app)
+    assert any("empty" in e.value for e in app.error)
+    up = app.get("file_uploader")[0]
+    up.set_value(("solo.csv", b"id,ana\n1,a\n2,b\n3,a\n", "text/csv")).run()
+    app.text_input(key="labeling.import_name").input("solo")
+    app.button(key="labeling.import").click().run()
+    assert not _errors(app)
+    assert any("Imported 3 labels" in s.value for s in app.success)
+    assert app.selectbox(key="labeling.set").value != 1
+    assert any("undefined with fewer than two annotators" in w.value for w in app.warning)

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+PAGE = "pages/7_Monitoring.py"
+
+
+def _open(app):
+    app.switch_page(PAGE).run()
+    assert not app.exception, [e.value for e in app.exception]
+    return app
+
+
+def test_monitoring_page_shows_the_demo_run(app):
+    at = _open(app)
+    assert any(m.label == "Open alerts" for m in at.metric)
+    assert int(next(m for m in at.metric if m.label == "Open alerts").value) >= 3
+    assert len(at.tabs) == 6
+    # heatmap and the other charts are rendered (plotly elements)
+    assert len(at.get("plotly_chart")) >= 4
+
+
+def test_acknowledge_an_alert(app):
+    at = _open(app)
+    before = int(next(m for m in at.metric if m.label == "Open alerts").value)
+    at.button(key="monitoring.ack").click().run()
+    assert not at.exception
+    after = int(next(m for m in at.metric if m.label == "Open alerts").value)
+    assert after == before - 1
+
+
+def test_trigger_retraining(app):
+    at = _open(app)
+    at.button(key="monitoring.retrain").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("registered as challenger" in s.value for s in at.success)
+    assert at.session_state["deploy.prefill_candidate"] > 0
+
+
+def test_new_run_from_the_form(app):
+    at = _open(app)
+    runs_before = len(at.selectbox(key="monitoring.run").options)
+    at.selectbox(key="monitoring.window").set_value("month")
+    at.get("form_submit_button")[0].click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(at.selectbox(key="monitoring.run").options) == runs_before + 1

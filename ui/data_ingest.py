@@ -1,0 +1,134 @@
+"""Data page: the "Add data" panel (upload, path, bundled sample) and the ingest status.
+
+The load runs inside ``st.status`` with DuckDB's own progress; the quality report is built
+right after, so the new dataset opens with its report. Messages (renames, encoding,
+delimiter) are shown after the rerun through ``FLASH``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import streamlit as st
+
+from core import datasets, quality
+from core.projects import add_sample_dataset
+from core.samples import SAMPLES
+from core.store import DATASET_ROLES, ProjectRow, Store, StoreError
+from ui import state
+
+DATASET, FLASH = "data.dataset_id", "data.flash"  # plain keys: they survive page switches
+
+
+def run_ingest(store: Store, user: str, load: Callable, label: str) -> None:
+    """Load (a callable taking a progress callback), build the quality report, select it."""
+    with st.status(label, expanded=True) as status:
+        bar = st.progress(0.0)
+
+        def progress(fraction: float, message: str) -> None:
+            bar.progress(min(max(fraction, 0.0), 1.0), text=message)
+
+        try:
+            result = load(progress)
+        except StoreError as exc:
+            status.update(label="Nothing was stored", state="error", expanded=True)
+            st.error(str(exc), icon=":material/error:")
+            return
+        did = result if isinstance(result, int) else result.dataset_id
+        messages = list(getattr(result, "messages", ()))
+        try:
+            quality.build_report(store, did, user, progress=progress)
+        except Exception as exc:  # noqa: BLE001 - the data is stored; the report can be rebuilt
+            messages.append(f"The quality report could not be built ({exc}); rebuild it below.")
+        status.update(label="Loaded", state="complete", expanded=False)
+    ds = store.get_dataset(did)
+    st.session_state[DATASET] = did
+    headline = (
+        f"Loaded {ds.n_rows:,} rows and {ds.n_cols} columns (data version {ds.content_hash})."
+    )
+    st.session_state[FLASH] = (headline, messages)
+    st.rerun()
+
+
+def render_add_data(store: Store, project: ProjectRow, user: str, expanded: bool) -> None:
+    """Upload a CSV/Parquet file, name a file on the server (local use) or add a sample."""
+    with st.expander("Add data", icon=":material/upload_file:", expanded=expanded):
+        upload_tab, path_tab, sample_tab = st.tabs(
+            ["Upload a file", "File on the server", "Bundled sample"]
+        )
+        with upload_tab:
+            upload = st.file_uploader(
+                "CSV or Parquet file",
+                type=["csv", "tsv", "txt", "parquet", "gz"],
+                key="data.upload",
+            )
+        with path_tab:
+            if state.auth_configured():
+                st.info(
+                    "Loading by path is off on a shared (login) instance; upload the file instead."
+                )
+                path = ""
+            else:
+                path = st.text_input(
+                    "Path of a CSV or Parquet file on this machine",
+                    key="data.path",
+                    help="For big files: DuckDB reads it in place, nothing is uploaded.",
+                )
+        with sample_tab:
+            sample = st.selectbox(
+                "Sample", list(SAMPLES), format_func=SAMPLES.get, key="data.sample"
+            )
+            if st.button("Add sample", key="data.add_sample", icon=":material/dataset:"):
+                run_ingest(
+                    store,
+                    user,
+                    lambda p: add_sample_dataset(store, project.id, sample, user),
+                    f"Adding {sample}…",
+                )
+        source_name = upload.name if upload is not None else (path or "")
+        c1, c2, c3, c4, c5 = st.columns([3, 2, 2, 2, 2])
+        name = c1.text_input(
+            "Dataset name",
+            value=datasets.default_name(source_name) if source_name else "",
+            key=f"data.name.{source_name}",
+        )
+        role = c2.selectbox("Role", DATASET_ROLES, key="data.role")
+        delim = c3.selectbox("Delimiter", list(datasets.DELIMITERS), key="data.delimiter")
+        encoding = c4.selectbox(
+            "Encoding",
+            datasets.ENCODINGS,
+            key="data.encoding",
+            help="'mixed' repairs files whose lines mix UTF-8 and Windows-1252.",
+        )
+        header = c5.selectbox("Header row", ["auto", "yes", "no"], key="data.header")
+        options = datasets.CsvOptions(
+            datasets.DELIMITERS[delim],
+            encoding,
+            {"auto": None, "yes": True, "no": False}[header],
+        )
+        kwargs = {"name": name, "role": role, "actor": user, "options": options}
+        if st.button(
+            "Load",
+            key="data.load",
+            type="primary",
+            icon=":material/download:",
+            disabled=not source_name,
+        ):
+            if upload is not None:
+                run_ingest(
+                    store,
+                    user,
+                    lambda p: datasets.ingest_upload(
+                        store, project.id, upload.name, upload, progress=p, **kwargs
+                    ),
+                    f"Loading {upload.name}…",
+                )
+            else:
+                run_ingest(
+                    store,
+                    user,
+                    lambda p: datasets.ingest_path(
+                        store, project.id, path.strip(), progress=p, **kwargs
+                    ),
+                    f"Loading {path}…",
+                )

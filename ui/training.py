@@ -1,0 +1,266 @@
+"""Widgets of the Training page: the run form, a run's report card and the registry actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from core import charts_training as charts
+from core import metrics as M
+from core import registry, training
+from core.store import Store, StoreError
+
+THRESHOLD_HELP = {
+    "0.5": "0.5: flag when the positive class is more likely than not",
+    "target": "meet the scoping target (recall / precision) on dev",
+    "cost": "cost-optimal from the scoping error costs",
+    "max_f1": "best F1 on dev",
+    "custom": "a number of my choice",
+}
+
+
+def progress_callback(container: Any):
+    bar = container.progress(0.0)
+
+    def update(fraction: float, message: str) -> None:
+        bar.progress(min(max(float(fraction), 0.0), 1.0), text=message)
+
+    return update
+
+
+def _param_widget(kind: str, spec: training.ParamSpec, col: Any) -> Any:
+    key = f"training.p.{kind}.{spec.name}"
+    if spec.choices:
+        return col.selectbox(
+            spec.name, spec.choices, index=spec.choices.index(spec.default), key=key, help=spec.help
+        )
+    if spec.kind is int:
+        return col.number_input(
+            spec.name,
+            min_value=int(spec.low),
+            max_value=int(spec.high),
+            value=spec.default,
+            step=1,
+            key=key,
+            help=spec.help + (" Leave empty for None." if spec.nullable else ""),
+        )
+    return col.number_input(
+        spec.name,
+        min_value=float(spec.low),
+        max_value=float(spec.high),
+        value=float(spec.default),
+        format="%g",
+        key=key,
+        help=spec.help,
+    )
+
+
+def run_form(store: Store, project_id: int, splits: list, contract: Any) -> dict[str, Any]:
+    """Split, target, features, model, hyperparameters, preprocessing, threshold and seed."""
+    c1, c2 = st.columns(2)
+    split = c1.selectbox(
+        "Split",
+        splits,
+        format_func=lambda s: f"{s.name} ({s.method}, {s.n_train:,}/{s.n_dev:,}/{s.n_test:,})",
+        key="training.split",
+        help="The stored train/dev/test split (Data page); its hash is the data version.",
+    )
+    columns = [c for c, _ in store.dataset_schema(split.dataset_id)]
+    preferred = getattr(contract, "target_column", None) or split.target
+    target = c2.selectbox(
+        "Target",
+        columns,
+        index=columns.index(preferred) if preferred in columns else 0,
+        key="training.target",
+    )
+    features = st.multiselect(
+        "Features",
+        [c for c in columns if c != target],
+        default=training.default_features(store, split.dataset_id, target, contract),
+        key=f"training.features.{split.id}.{target}",
+        help="Defaults to the scoping brief's inputs x; leave out leaks (anything known only after the decision).",
+    )
+    task = training.infer_task(store, split.dataset_id, target)
+    models = training.models_for(task)
+    c1, c2, c3 = st.columns([2, 1, 1])
+    spec = c1.selectbox(
+        f"Model ({task})",
+        models,
+        format_func=lambda m: m.label,
+        key=f"training.model.{task}",
+        index=next((i for i, m in enumerate(models) if m.kind.startswith("hist")), 0),
+    )
+    seed = c2.number_input("Seed", 0, 2**31 - 1, 0, key="training.seed")
+    name = c3.text_input("Run name", key="training.name", placeholder="optional")
+    params: dict[str, Any] = {}
+    with st.expander("Hyperparameters", icon=":material/tune:"):
+        cols = st.columns(3)
+        for i, p in enumerate(spec.params):
+            params[p.name] = _param_widget(spec.kind, p, cols[i % 3])
+    with st.expander("Preprocessing and decision threshold", icon=":material/filter_alt:"):
+        cols = st.columns(len(training.PREPROCESSING_OPTIONS))
+        pre = {
+            k: col.selectbox(k.replace("_", " "), opts, key=f"training.pre.{k}")
+            for col, (k, opts) in zip(cols, training.PREPROCESSING_OPTIONS.items(), strict=True)
+        }
+        if task == "classification":
+            c1, c2 = st.columns(2)
+            rule = c1.selectbox(
+                "Decision threshold",
+                list(THRESHOLD_HELP),
+                format_func=THRESHOLD_HELP.get,
+                key="training.threshold",
+                help="Binary targets: where the positive-class probability becomes a flag.",
+            )
+            if rule == "custom":
+                rule = c2.number_input(
+                    "Threshold", 0.001, 0.999, 0.5, key="training.threshold_value"
+                )
+            params[training.THRESHOLD_PARAM] = rule
+    return {
+        "split_id": split.id,
+        "target": target,
+        "features": features,
+        "model_kind": spec.kind,
+        "params": params,
+        "preprocessing": pre,
+        "seed": int(seed),
+        "name": name.strip() or None,
+    }
+
+
+def run_summary(store: Store, run_id: int) -> None:
+    run = training.get_run(store, run_id)
+    if run.status == "failed":
+        st.error(f"Run #{run.id} failed: {run.error}", icon=":material/error:")
+    else:
+        wide = training.overall_metrics(store, [run.id], "dev")
+        shown = ", ".join(
+            f"{M.label(m)} {wide.at[run.id, m]:.3f}"
+            for m in ("roc_auc", "f1", "rmse", "r2")
+            if m in wide.columns
+        )
+        st.success(
+            f"Run #{run.id} {run.status} in {run.duration_s:.1f} s. Dev: {shown}.",
+            icon=":material/check_circle:",
+        )
+
+
+def _verdict_style(value: Any) -> str:
+    return {"pass": "color: green", "fail": "color: red"}.get(value, "")
+
+
+def run_detail(store: Store, run_id: int, contract: Any, user: str) -> None:
+    """A run's report card: metrics vs baselines and targets, per class, curves, registry, export."""
+    run = training.get_run(store, run_id)
+    st.caption(
+        f"{run.model_kind} · split #{run.split_id} · data version {run.dataset_hash}/"
+        f"{run.split_hash} · seed {run.seed} · {run.n_train or 0:,} train rows · "
+        f"{run.duration_s or 0:.2f} s · peak +{run.peak_mem_mb or 0:.0f} MB · {run.created_by}"
+    )
+    if run.status == "failed":
+        st.error(f"This run failed: {run.error}", icon=":material/error:")
+        return
+    if run.run_type != "train":
+        st.info("This is a learning curve or search; its trials are the child runs in the table.")
+        return
+    part = (
+        st.segmented_control("Part", ["dev", "test", "train"], default="dev", key="training.part")
+        or "dev"
+    )
+    table = training.metric_comparison(store, run.id, part, contract)
+    if not table.empty:
+        st.dataframe(
+            table.drop(columns="metric").style.map(_verdict_style, subset=["verdict"]),
+            hide_index=True,
+            column_config={"this run": st.column_config.NumberColumn(format="%.4f")},
+        )
+    if run.task_type == "classification":
+        c1, c2 = st.columns(2)
+        c1.plotly_chart(charts.per_class_figure(training.per_class_metrics(store, run.id, part)))
+        c2.plotly_chart(
+            charts.confusion_figure(
+                store.prediction_confusion(run.id, part), f"Confusion matrix ({part})"
+            )
+        )
+        if run.positive_class is not None:
+            c1, c2 = st.columns(2)
+            c1.plotly_chart(charts.roc_figure(*training.run_roc(store, run.id, part)))
+            c2.plotly_chart(
+                charts.reliability_figure(
+                    store.prediction_calibration(run.id, part, run.positive_class)
+                )
+            )
+    with st.expander("Params, preprocessing, features and library versions"):
+        st.json(
+            {
+                "params": run.params,
+                "preprocessing": run.preprocessing,
+                "features": run.features,
+                "library_versions": run.library_versions,
+            }
+        )
+    c1, c2 = st.columns(2)
+    if run.artifact_path and c1.button(
+        "Register this model", key="training.register", icon=":material/inventory_2:"
+    ):
+        try:
+            vid = registry.register(store, run.id, user)
+        except StoreError as exc:
+            st.error(str(exc))
+        else:
+            st.success(f"Registered as version {registry.get_version(store, vid).version}.")
+    c2.download_button(
+        "Export run (MLflow layout, zip)",
+        training.export_run(store, run.id),
+        file_name=f"run_{run.id}.zip",
+        mime="application/zip",
+        key="training.export",
+    )
+
+
+def registry_panel(store: Store, project_id: int, user: str) -> None:
+    frame = registry.versions_frame(store, project_id)
+    if frame.empty:
+        st.info("No model is registered yet: open a finished run and register it.")
+        return
+    st.dataframe(frame.drop(columns="id"), hide_index=True)
+    ids = frame["id"].tolist()
+    labels = {
+        r["id"]: f"v{r['version']} · run #{r['run']} {r['run name']} {r['alias']}"
+        for _, r in frame.iterrows()
+    }
+    vid = st.selectbox("Version", ids, format_func=labels.get, key="training.version")
+    actions = {
+        "Make champion": lambda: registry.set_alias(store, vid, "champion", user),
+        "Make challenger": lambda: registry.set_alias(store, vid, "challenger", user),
+        "Clear alias": lambda: registry.set_alias(store, vid, None, user),
+        "Archive": lambda: registry.archive(store, vid, user),
+        "Restore": lambda: registry.restore(store, vid, user),
+    }
+    for col, (label, action) in zip(st.columns(len(actions)), actions.items(), strict=True):
+        if col.button(label, key=f"training.reg.{label.split()[-1].lower()}"):
+            try:
+                action()
+            except StoreError as exc:
+                st.error(str(exc))
+            else:
+                st.rerun()
+
+
+def filter_runs(table: pd.DataFrame) -> pd.DataFrame:
+    """Status, model and text filters over the runs table."""
+    c1, c2, c3 = st.columns(3)
+    status = c1.multiselect("Status", sorted(table["status"].unique()), key="training.f_status")
+    models = c2.multiselect("Model", sorted(table["model"].unique()), key="training.f_model")
+    text = c3.text_input("Name contains", key="training.f_text")
+    out = table
+    if status:
+        out = out[out["status"].isin(status)]
+    if models:
+        out = out[out["model"].isin(models)]
+    if text:
+        out = out[out["name"].str.contains(text, case=False, regex=False)]
+    return out
