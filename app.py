@@ -60,6 +60,13 @@ else:
     st.page_link("pages/7_Monitoring.py", label="Review them on the Monitoring page",
                  icon=":material/monitor_heart:")
 
+actions = core_projects.open_actions_frame(store, project.id)
+if len(actions):
+    st.subheader(f"Open error-analysis actions ({len(actions)})")
+    st.dataframe(actions, hide_index=True)
+    st.page_link("pages/5_Error_analysis.py", label="Work on them on the Error analysis page",
+                 icon=":material/troubleshoot:")
+
 st.subheader("Datasets")
 datasets = store.list_datasets(project.id)
 if datasets:

@@ -211,7 +211,7 @@ def generate_demo(seed: int = 7, n_train: int = 20_000) -> DemoData:
     latency = np.exp(rng.normal(np.log(45) + 0.15 * t, 0.35, n_prod))
     spikes = rng.uniform(size=n_prod) < 0.01
     prod["latency_ms"] = np.round(np.where(spikes, latency * rng.uniform(4, 8, n_prod), latency), 1)
-    prod["http_status"] = np.where(rng.uniform(size=n_prod) < 0.003, 503, 200)
+    prod["http_status"] = np.where(rng.uniform(size=n_prod) < 0.001, 503, 200)
     # audit outcomes arrive with a delay: the last weeks have no label yet
     cutoff = pd.Timestamp(PROD_END) - pd.Timedelta(days=LABEL_DELAY_DAYS)
     prod[TARGET] = prod[TARGET].astype("Int64").mask(prod["submitted_at"] >= cutoff)

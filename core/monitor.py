@@ -112,6 +112,9 @@ POLICIES = (
 )
 
 
+DECAY_POLICIES = ("decay confirmed", "drift and estimated decay", "error-stream detector")
+
+
 @dataclass(frozen=True)
 class MonitorResult:
     run_id: int
@@ -704,7 +707,7 @@ def retrain_challenger(
     """Retrain the champion's recipe on the latest labelled production windows.
 
     The rows are the current dataset's labelled rows from ``since`` on (default: one
-    window before the first alert of the run, i.e. data from around the change). They
+    window before the run's first decay alert, i.e. data from around the change). They
     become a new dataset version (parent: the stream), get a stratified split, and the
     trained model is registered as the challenger, ready for a canary on the Deployment
     page.
@@ -723,9 +726,11 @@ def retrain_challenger(
     window = str(mrun["time_window"])
     if since is None:
         alerts = store.list_alerts(project_id)
-        alerts = alerts[(alerts["run_id"] == monitor_run_id)
-                        & (alerts["policy"] != "service level")]
-        first = alerts["window_start"].min() if len(alerts) else None
+        alerts = alerts[alerts["run_id"] == monitor_run_id]
+        # start from the first sign of decay; input or service alerts only when there is none
+        decay = alerts[alerts["policy"].isin(DECAY_POLICIES)]
+        pick = decay if len(decay) else alerts[alerts["policy"] != "service level"]
+        first = pick["window_start"].min() if len(pick) else None
         if first is None or pd.isna(first):
             raise MonitorError("This run raised no alert; pick a start date to retrain from.")
         step = {"day": pd.Timedelta(days=1), "week": pd.Timedelta(weeks=1)}.get(

@@ -162,6 +162,20 @@ def _build_step(store: Store, project_id: int) -> tuple[str, str, str]:
     return ("not started", "No training run is stored.", "Train a first model.")
 
 
+def open_actions_frame(store: Store, project_id: int) -> pd.DataFrame:
+    """Error-analysis actions still open (collect data, augment, relabel), for the Overview."""
+    from core.slices import open_actions
+
+    return pd.DataFrame(
+        [
+            {"slice": a.label, "action": a.action_label, "note": a.note,
+             "run": a.run_id, "since": a.created_at, "by": a.created_by}
+            for a in open_actions(store, project_id)
+        ],
+        columns=["slice", "action", "note", "run", "since", "by"],
+    )
+
+
 def lifecycle_frame(steps: list[StepStatus]) -> pd.DataFrame:
     return pd.DataFrame([s.__dict__ for s in steps])
 

@@ -33,6 +33,11 @@ if not versions or not streams:
 
 names = {v.id: f"v{v.version}{' ' + v.alias if v.alias else ''}" for v in versions}
 default_cand = next((v.id for v in versions if v.alias == "challenger"), versions[0].id)
+prefill = st.session_state.get("deploy.prefill_candidate")  # set by Monitoring's retraining
+if prefill in names:
+    default_cand = prefill
+    st.success(f"A challenger retrained after a monitoring alert ({names[prefill]}) is "
+               "pre-selected as candidate: open **New rehearsal** and run its canary.")
 
 if project.is_demo:
     st.info(
