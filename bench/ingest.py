@@ -19,41 +19,16 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-import threading
 import time
 from pathlib import Path
-from typing import Self
 
 import numpy as np
-import psutil
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from bench.memory import PeakRSS
 from core import datasets, quality
 from core.store import Store
-
-
-class PeakRSS:
-    """Sample the process's resident set size in a thread; ``peak`` in MB."""
-
-    def __init__(self, every: float = 0.01) -> None:
-        self.every, self.peak = every, 0.0
-        self._stop = threading.Event()
-        self._proc = psutil.Process()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.peak = max(self.peak, self._proc.memory_info().rss / 2**20)
-            self._stop.wait(self.every)
-
-    def __enter__(self) -> Self:
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 def write_csv(path: Path, rows: int, seed: int = 0, chunk: int = 100_000) -> None:

@@ -11,48 +11,18 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-import threading
 import time
 from pathlib import Path
-from typing import Self
 
 import numpy as np
 import pandas as pd
-import psutil
 
+from bench.memory import PeakRSS
 from core import slices as S
 from core.store import Store
 
 BASE_ERROR = 0.08
 PLANTED_ERROR = 0.30  # ~3.75x the base error rate inside the slices
-
-
-class PeakRss:
-    """Sample the process's resident memory every few milliseconds; ``peak_mb`` after."""
-
-    def __init__(self, every: float = 0.005):
-        self.every, self.peak, self._stop = every, 0, threading.Event()
-        self._proc = psutil.Process()
-
-    def __enter__(self) -> Self:
-        self.peak = self._proc.memory_info().rss
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-        return self
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.peak = max(self.peak, self._proc.memory_info().rss)
-            time.sleep(self.every)
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.peak = max(self.peak, self._proc.memory_info().rss)
-
-    @property
-    def peak_mb(self) -> float:
-        return self.peak / 2**20
 
 
 def generate(rows: int, seed: int = 0) -> tuple[pd.DataFrame, list[set[tuple[str, str]]]]:
@@ -150,7 +120,7 @@ def run_sliceline(
         min_sup=max(1, int(sigma * rows / len(df))),
         verbose=False,
     )
-    with PeakRss() as mem:
+    with PeakRSS() as mem:
         t0 = time.perf_counter()
         finder.fit(X, e)
         secs = time.perf_counter() - t0
@@ -185,7 +155,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Path(tmp) / "bench.duckdb")
         src = S.frame_source(df, positive_class="1")
-        with PeakRss() as mem:
+        with PeakRSS() as mem:
             t0 = time.perf_counter()
             plan = S.plan_columns(store, src, bins=5)
             t_plan = time.perf_counter() - t0

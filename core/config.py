@@ -61,6 +61,12 @@ SETTINGS: dict[str, Setting] = {
             "Rows of the demo project's training period (the production stream is 1.5x that).",
         ),
         Setting(
+            "WORKBENCH_DUCKDB_MEMORY",
+            "",
+            "DuckDB's memory limit for the workbench process, e.g. '1GB' (empty: DuckDB's "
+            "default, 80% of RAM). Large scans spill to disk instead of growing memory.",
+        ),
+        Setting(
             "WORKBENCH_RARE_CLASS_SHARE",
             "0.05",
             "A class or category whose share is below this is flagged as rare.",

@@ -25,6 +25,7 @@ LOWER_IS_BETTER = frozenset({"log_loss", "brier", "mae", "rmse", "cost_per_1000"
 
 LABELS = {
     "accuracy": "Accuracy",
+    "balanced_accuracy": "Balanced accuracy",
     "precision": "Precision",
     "recall": "Recall",
     "f1": "F1",

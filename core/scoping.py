@@ -27,6 +27,7 @@ from typing import Any
 
 import pandas as pd
 
+from core.metrics import LABELS as M_LABELS
 from core.store import ROW_ID, Store, StoreError
 
 # ---------------------------------------------------------------- vocabulary
@@ -46,18 +47,9 @@ METRICS: dict[str, bool] = {
     "r2": True,
 }
 METRIC_LABELS: dict[str, str] = {
-    "accuracy": "Accuracy",
-    "balanced_accuracy": "Balanced accuracy",
-    "precision": "Precision",
-    "recall": "Recall",
-    "f1": "F1",
-    "roc_auc": "ROC AUC",
-    "pr_auc": "PR AUC (average precision)",
-    "log_loss": "Log loss",
-    "brier": "Brier score",
-    "mae": "MAE",
-    "rmse": "RMSE",
-    "r2": "R²",
+    name: M_LABELS[name]
+    for name in ("accuracy", "balanced_accuracy", "precision", "recall", "f1", "roc_auc",
+                 "pr_auc", "log_loss", "brier", "mae", "rmse", "r2")
 }
 # (low, high) a value can take; None = unbounded on that side
 METRIC_RANGE: dict[str, tuple[float | None, float | None]] = {

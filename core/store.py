@@ -692,6 +692,17 @@ class Store:
             self._con = duckdb.connect(str(self.path))
         except duckdb.Error as exc:
             raise StoreOpenError(_open_message(self.path, exc)) from exc
+        from core import config
+
+        limit = config.get("WORKBENCH_DUCKDB_MEMORY")
+        if limit:
+            try:
+                self._con.execute(f"SET memory_limit = '{limit.replace(chr(39), '')}'")
+            except duckdb.Error as exc:
+                self._con.close()
+                raise StoreOpenError(
+                    f"WORKBENCH_DUCKDB_MEMORY={limit!r} is not a memory size; use e.g. '1GB'."
+                ) from exc
         try:
             self.migrate()
         except duckdb.Error as exc:
@@ -3456,7 +3467,7 @@ class Store:
             f" WHERE {' AND '.join(where)}{order}"
         )
         with self._cursor() as cur:
-            arrow = cur.execute(sql, params).to_arrow_table()
+            arrow = cur.sql(sql, params=params).to_arrow_table()
         return self.insert_dataset(
             project_id, name, arrow, source=f"subset of {src.name}", role="training",
             actor=actor, parent_id=source_dataset_id, note=note,

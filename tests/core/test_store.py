@@ -139,3 +139,14 @@ def test_locked_database_gives_clear_message(tmp_path):
 
 def test_duckdb_is_only_imported_here():
     assert duckdb.__version__.startswith("2.")
+
+
+def test_memory_limit_setting(tmp_path, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_DUCKDB_MEMORY", "700MB")
+    s = Store(tmp_path / "m.duckdb")
+    (limit,) = s._rows("SELECT current_setting('memory_limit')")[0]
+    s.close()
+    assert limit.endswith("MB") or limit.endswith("MiB")
+    monkeypatch.setenv("WORKBENCH_DUCKDB_MEMORY", "plenty")
+    with pytest.raises(StoreOpenError, match="not a memory size"):
+        Store(tmp_path / "n.duckdb")
