@@ -34,8 +34,8 @@ def drift_heatmap(results: pd.DataFrame) -> go.Figure:
     fig = go.Figure(go.Heatmap(
         z=z.to_numpy(), x=[pd.Timestamp(c).strftime("%Y-%m-%d") for c in z.columns],
         y=[f"{c} ({str(method[c]).split(';')[0]})" for c in z.index],
-        text=np.round(text.to_numpy(), 3), colorscale=[[0, "#f7fbff"], [0.2, "#c6dbef"],
-                                                         [0.199, "#fdd0a2"], [1, "#a63603"]],
+        text=np.round(text.to_numpy(), 3), colorscale=[[0, "#f7fbff"], [0.199, "#9ecae1"],
+                                                         [0.2, "#fdae6b"], [1, "#a63603"]],
         zmin=0, zmax=5, colorbar=dict(title="statistic /<br>threshold"),
         hovertemplate="window %{x}<br>%{y}<br>statistic %{text}<br>ratio %{z:.2f}<extra></extra>",
     ))

@@ -603,7 +603,7 @@ def confusion_between(long: pd.DataFrame, a: str, b: str) -> pd.DataFrame:
 def _votes(cm: CountMatrix) -> list[str]:
     cls = np.array(cm.classes, dtype=object)
     return [
-        ", ".join(f"{c}×{k}" for c, k in sorted(zip(cls[r > 0], r[r > 0]), key=lambda t: -t[1]))
+        ", ".join(f"{c}×{k}" for c, k in sorted(zip(cls[r > 0], r[r > 0], strict=True), key=lambda t: -t[1]))
         for r in cm.counts
     ]
 

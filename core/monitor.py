@@ -459,9 +459,9 @@ def run_monitoring(
     source: str = "page",
 ) -> MonitorResult:
     """Profile, check and alert; store everything as one monitoring run."""
-    import psutil
-
     from dataclasses import replace
+
+    import psutil
 
     from core import drift, profiles
 

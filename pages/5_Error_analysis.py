@@ -4,6 +4,7 @@ per-slice actions, slice oversampling and run comparison."""
 import streamlit as st
 
 from core import charts_slices as C
+from core import registry
 from core import slices as S
 from core.store import StoreError
 from ui import error_analysis as view
@@ -25,7 +26,11 @@ if not runs:
     st.stop()
 names = {r["id"]: f"#{r['id']} {r['name']}" for r in runs}
 c1, c2 = st.columns([3, 1])
-run_id = c1.selectbox("Run", list(names), format_func=names.get, key="errors.run")
+champion = registry.get_champion(store, project.id)
+ids = list(names)
+start = ids.index(champion.run_id) if champion and champion.run_id in ids else 0
+names = {i: n + (" · champion" if champion and i == champion.run_id else "") for i, n in names.items()}
+run_id = c1.selectbox("Run", ids, index=start, format_func=names.get, key="errors.run")
 part = c2.radio(
     "Part",
     ["dev", "test"],

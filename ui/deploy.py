@@ -133,7 +133,10 @@ def rehearsal_form(
         guards: tuple = ()
         try:
             guards = deploy.guardrails_from_frame(edited)
-            when = lambda d: datetime.combine(d, time()) if d else None
+
+            def when(d):
+                return datetime.combine(d, time()) if d else None
+
             base = deploy.RolloutSettings(
                 window=window.strip(),
                 start=when(start),

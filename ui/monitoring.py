@@ -79,7 +79,8 @@ def _retrain(store: Store, project_id: int, run: dict[str, Any]) -> None:
 
 
 def render_drift(store: Store, run: dict[str, Any], results: pd.DataFrame) -> None:
-    st.plotly_chart(charts.drift_heatmap(results), key=f"{KEY}.heatmap")
+    # theme=None: Streamlit's theme would replace the colour scale whose break marks "drifted"
+    st.plotly_chart(charts.drift_heatmap(results), key=f"{KEY}.heatmap", theme=None)
     drift = results[results["kind"] == "drift"]
     cols = sorted(drift["column_name"].dropna().unique())
     windows = sorted(drift["window_start"].dropna().unique())

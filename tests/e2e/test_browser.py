@@ -79,7 +79,7 @@ def test_every_page_renders_in_a_real_browser(server):
                 break
             except Exception:
                 if time.time() > deadline:
-                    raise AssertionError("server did not start:\n" + log.read_text()[-2000:])
+                    raise AssertionError("server did not start:\n" + log.read_text()[-2000:]) from None
                 time.sleep(1)
         _wait_ready(page)
         links = page.eval_on_selector_all(
