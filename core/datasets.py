@@ -760,9 +760,10 @@ def data_step(store: Store, project_id: int) -> tuple[str, str, str]:
         )
     checked = store.count_quality_reports(project_id)
     n_splits = len(store.list_splits(project_id))
+    quality = f"quality checked for {checked}" if checked else "no quality report yet"
     evidence = (
-        f"{n_data} dataset(s), {roles['training']} for training; quality checked for "
-        f"{checked}; {n_splits} split(s)."
+        f"{n_data} dataset(s), {roles['training']} for training; {quality}; "
+        f"{n_splits} split(s)."
     )
     if n_splits:
         return "done", evidence, "Train a model on the split."

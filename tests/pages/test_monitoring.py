@@ -33,6 +33,12 @@ def test_trigger_retraining(app):
     assert not at.exception, [e.value for e in at.exception]
     assert any("registered as challenger" in s.value for s in at.success)
     assert at.session_state["deploy.prefill_candidate"] > 0
+    # the loop closes: the Deployment page pre-selects the new challenger for a canary
+    at.switch_page("pages/6_Deployment.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("pre-selected as candidate" in s.value for s in at.success)
+    assert at.selectbox(key="deploy.candidate").value == at.session_state[
+        "deploy.prefill_candidate"]
 
 
 def test_new_run_from_the_form(app):
