@@ -28,7 +28,7 @@ def agreement_heatmap(agreement: Agreement) -> go.Figure:
         )
     )
     fig.update_layout(
-        title="How much annotators agree beyond chance (Cohen's kappa per pair)",
+        title="Agreement beyond chance (Cohen's kappa)",
         xaxis_title="Annotator",
         yaxis_title="Annotator",
         yaxis_autorange="reversed",
@@ -53,7 +53,7 @@ def per_class_agreement_bars(agreement: Agreement) -> go.Figure:
         )
     )
     fig.update_layout(
-        title="Agreement per class: when one annotator gives the class, the share of others who agree",
+        title="Agreement per class (share of others agreeing)",
         xaxis_title="Class",
         yaxis_title="Specific agreement",
         yaxis_range=[0, 1],
