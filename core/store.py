@@ -705,6 +705,7 @@ class Store:
                 ) from exc
         try:
             self.migrate()
+            self.fail_interrupted_runs()
         except duckdb.Error as exc:
             self._con.close()
             raise StoreOpenError(
@@ -2155,6 +2156,18 @@ class Store:
                 d[key] = json.loads(d[key]) if d[key] else ({} if key != "features" else [])
             out.append(d)
         return out
+
+    def fail_interrupted_runs(self, actor: str = "workbench") -> int:
+        """Mark runs still 'running' as failed: only this process may open the file, so a
+        run left 'running' when it opens belongs to a process that stopped mid-training."""
+        rows = self._rows("SELECT id, project_id FROM runs WHERE status = 'running'")
+        for run_id, project_id in rows:
+            with self._write(actor, "interrupt", "run", run_id, project_id) as (cur, _):
+                cur.execute(
+                    "UPDATE runs SET status = 'failed', error = ? WHERE id = ?",
+                    ["Interrupted: the workbench stopped before this run finished.", run_id],
+                )
+        return len(rows)
 
     def insert_run(self, project_id: int, actor: str, **fields: Any) -> int:
         """Record a run as 'running'; ``fields`` are columns of ``runs`` (JSON ones as objects)."""

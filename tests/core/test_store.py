@@ -150,3 +150,17 @@ def test_memory_limit_setting(tmp_path, monkeypatch):
     monkeypatch.setenv("WORKBENCH_DUCKDB_MEMORY", "plenty")
     with pytest.raises(StoreOpenError, match="not a memory size"):
         Store(tmp_path / "n.duckdb")
+
+
+def test_runs_left_running_by_a_stopped_process_are_marked_failed(tmp_path):
+    path = tmp_path / "r.duckdb"
+    s = Store(path)
+    pid = s.create_project("P", "a")
+    rid = s.insert_run(pid, "a", name="crashed", model_kind="logreg")
+    assert s.get_run(rid)["status"] == "running"
+    s.close()
+    s = Store(path)  # the next start of the workbench
+    run = s.get_run(rid)
+    assert run["status"] == "failed" and "Interrupted" in run["error"]
+    assert "interrupt" in s.list_audit(pid)["action"].tolist()
+    s.close()
