@@ -955,6 +955,17 @@ def simulate_rollout(scored: ScoredStream, settings: RolloutSettings) -> Rollout
         breached: list[str] = []
         judged = 0
         lw = w - delay_k
+
+        def judge_candidate(metric: str, rows: np.ndarray) -> tuple[float, float, int]:
+            return judge(metric, y=y[rows], decision=cand_served_dec[rows], score=cand_p[rows],
+                         agree=agree[rows], fallback=low_conf[rows], latency=cand_lat[rows],
+                         failed=cand_failed[rows], confidence=s.confidence)
+
+        def judge_incumbent(metric: str, rows: np.ndarray) -> float:
+            return judge(metric, y=y[rows], decision=inc_dec[rows], score=inc_p[rows],
+                         agree=agree[rows], fallback=np.zeros(len(rows), bool),
+                         latency=inc_lat[rows], failed=inc_failed[rows],
+                         confidence=s.confidence)[0]
         for g in rails:
             if g.needs_labels:
                 if lw < 0:
@@ -968,53 +979,13 @@ def simulate_rollout(scored: ScoredStream, settings: RolloutSettings) -> Rollout
                         if s.pattern != "shadow"
                         else np.arange(la, lb)
                     )
-                    value, bound, m = judge(
-                        g.metric,
-                        y=y[li],
-                        decision=cand_served_dec[li],
-                        score=cand_p[li],
-                        agree=agree[li],
-                        fallback=low_conf[li],
-                        latency=cand_lat[li],
-                        failed=cand_failed[li],
-                        confidence=s.confidence,
-                    )
-                    inc_value = judge(
-                        g.metric,
-                        y=y[ii],
-                        decision=inc_dec[ii],
-                        score=inc_p[ii],
-                        agree=agree[ii],
-                        fallback=np.zeros(len(ii), bool),
-                        latency=inc_lat[ii],
-                        failed=inc_failed[ii],
-                        confidence=s.confidence,
-                    )[0]
+                    value, bound, m = judge_candidate(g.metric, li)
+                    inc_value = judge_incumbent(g.metric, ii)
                     status = "no labels" if np.isfinite(y[li]).sum() == 0 else None
             else:
-                value, bound, m = judge(
-                    g.metric,
-                    y=y[ai],
-                    decision=cand_served_dec[ai],
-                    score=cand_p[ai],
-                    agree=agree[ai],
-                    fallback=low_conf[ai],
-                    latency=cand_lat[ai],
-                    failed=cand_failed[ai],
-                    confidence=s.confidence,
-                )
+                value, bound, m = judge_candidate(g.metric, ai)
                 ii = idx[~arm] if s.pattern != "shadow" else idx
-                inc_value = judge(
-                    g.metric,
-                    y=y[ii],
-                    decision=inc_dec[ii],
-                    score=inc_p[ii],
-                    agree=agree[ii],
-                    fallback=np.zeros(len(ii), bool),
-                    latency=inc_lat[ii],
-                    failed=inc_failed[ii],
-                    confidence=s.confidence,
-                )[0]
+                inc_value = judge_incumbent(g.metric, ii)
                 status = None
             if status is None:
                 if not np.isfinite(bound):
