@@ -129,6 +129,32 @@ def test_merge_of_parts_equals_profile_of_union(ref_rows, rows, cut):
             store.close()
 
 
+def test_bins_follow_the_documented_key_on_and_beside_every_edge(store):
+    """The SQL key (CASE-clamped for speed) equals clamp(floor((v - a) / w), kmin, kmax),
+    also for values on a bin edge, one ulp either side of it, and beyond the reference."""
+    rng = np.random.default_rng(3)
+    pid = store.create_project("K", "t")
+    ref = pd.DataFrame({"x": np.concatenate([rng.lognormal(0, 1.5, 5000), [0.0, 900.0]])})
+    rp = profile_dataset(store, _add(store, pid, "ref", ref))
+    spec = get_profile(store, rp).spec["x"]
+    a, w, kmin, kmax = spec["a"], spec["w"], spec["kmin"], spec["kmax"]
+    edges = a + np.arange(kmin - 3, kmin + 40).astype(float) * w
+    edges = np.concatenate([edges, a + np.arange(kmax - 40, kmax + 3).astype(float) * w])
+    near = np.concatenate([edges, np.nextafter(edges, -np.inf), np.nextafter(edges, np.inf)])
+    values = np.concatenate([near, rng.uniform(-10, 1000, 2000), ref.x.to_numpy()])
+    values = values[(values >= spec["ref_min"]) & (values <= spec["ref_max"])]
+    cur = _profile_of(store, pid, "edges", pd.DataFrame({"x": values}), rp).column("x")
+    keys = np.clip(np.floor((values - a) / w), kmin, kmax).astype(np.int64)
+    want = pd.Series(keys).value_counts().sort_index()
+    assert cur.bin_keys == tuple(want.index.tolist())
+    assert cur.bin_counts == tuple(want.tolist())
+    # beyond the reference range: counted below / above with their exact sums
+    out = _profile_of(store, pid, "out", pd.DataFrame({"x": [-5.0, -1.0, 2.0, 1e6]}), rp)
+    x = out.column("x")
+    assert (x.below, x.above) == (2, 1)
+    assert (x.below_sum, x.above_sum) == (-6.0, 1e6)
+
+
 def test_merge_needs_the_same_grid(store, frames):
     ref, cur = frames
     pid = store.create_project("P", "t")
