@@ -446,8 +446,8 @@ def _spec_for(
     ranges, sample = store.profile_ranges(dataset_id, numeric, SAMPLE_ROWS)
     for i, col in enumerate(numeric):
         dtype = dict(schema)[col]
-        lo, hi = ranges[f"lo{i}"].iloc[0], ranges[f"hi{i}"].iloc[0]
-        if pd.isna(lo) or pd.isna(hi):
+        lo, hi = ranges[i]
+        if lo is None or hi is None:
             spec[col] = {
                 "kind": "empty",
                 "data_type": dtype,
@@ -458,7 +458,7 @@ def _spec_for(
             dtype,
             float(lo),
             float(hi),
-            sample[f"v{i}"].to_numpy(dtype=float, na_value=np.nan),
+            sample[f"v{i}"],
         )
     for col, dtype in schema:
         if col in skip or col in spec:
@@ -586,7 +586,7 @@ def profile_dataset(
         cats,
         bool(time_column),
     )
-    frame = _columns_frame(columns)
+    frame = _columns_table(columns)
     return store.insert_profile(
         ds.project_id,
         dataset_id,
@@ -709,42 +709,50 @@ def _opt(v: Any) -> float | None:
     return None if v is None or pd.isna(v) else float(v)
 
 
-def _columns_frame(columns: Iterable[ColumnProfile]) -> pd.DataFrame:
-    rows = []
-    for c in columns:
-        rows.append(
-            {
-                "window_label": c.window,
-                "window_start": c.window_start,
-                "column_name": c.column,
-                "kind": c.kind,
-                "data_type": c.data_type,
-                "n": c.n,
-                "nulls": c.nulls,
-                "sum": c.sum,
-                "sumsq": c.sumsq,
-                "min": c.min,
-                "max": c.max,
-                "below": c.below,
-                "below_sum": c.below_sum,
-                "above": c.above,
-                "above_sum": c.above_sum,
-                "bin_keys": c.bin_keys,
-                "bin_counts": c.bin_counts,
-                "categories": list(c.categories),
-                "category_counts": list(c.category_counts),
-                "other": c.other,
-                "note": c.note,
-            }
-        )
-    frame = pd.DataFrame(rows)
-    if frame.empty:
-        return frame
-    frame["window_start"] = pd.to_datetime(frame["window_start"])
-    for col in ("bin_keys", "bin_counts", "category_counts"):
-        frame[col] = [np.asarray(v, dtype=np.int64) for v in frame[col]]
-    frame["categories"] = frame["categories"].map(lambda v: [str(x) for x in v])
-    return frame
+def _list_array(values: list[tuple], type_: Any) -> Any:
+    """An Arrow list column from Python sequences, built from offsets (no per-item boxing)."""
+    import pyarrow as pa
+
+    lengths = np.fromiter((len(v) for v in values), dtype=np.int64, count=len(values))
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32)
+    flat = [x for v in values for x in v] if type_ == pa.string() else None
+    if flat is None:
+        parts = [np.asarray(v, dtype=np.int64) for v in values if len(v)]
+        items = pa.array(np.concatenate(parts) if parts else np.zeros(0, np.int64))
+    else:
+        items = pa.array(flat, type=pa.string())
+    return pa.ListArray.from_arrays(pa.array(offsets), items)
+
+
+def _columns_table(columns: Iterable[ColumnProfile]) -> Any:
+    """The ``profile_columns`` rows of a profile as an Arrow table."""
+    import pyarrow as pa
+
+    cols = list(columns)
+    scalars = {
+        "window_label": pa.array([c.window for c in cols], pa.string()),
+        "window_start": pa.array([c.window_start for c in cols], pa.timestamp("us")),
+        "column_name": pa.array([c.column for c in cols], pa.string()),
+        "kind": pa.array([c.kind for c in cols], pa.string()),
+        "data_type": pa.array([c.data_type for c in cols], pa.string()),
+        "n": pa.array([c.n for c in cols], pa.int64()),
+        "nulls": pa.array([c.nulls for c in cols], pa.int64()),
+        "sum": pa.array([c.sum for c in cols], pa.float64()),
+        "sumsq": pa.array([c.sumsq for c in cols], pa.float64()),
+        "min": pa.array([c.min for c in cols], pa.float64()),
+        "max": pa.array([c.max for c in cols], pa.float64()),
+        "below": pa.array([c.below for c in cols], pa.int64()),
+        "below_sum": pa.array([c.below_sum for c in cols], pa.float64()),
+        "above": pa.array([c.above for c in cols], pa.int64()),
+        "above_sum": pa.array([c.above_sum for c in cols], pa.float64()),
+        "bin_keys": _list_array([c.bin_keys for c in cols], pa.int64()),
+        "bin_counts": _list_array([c.bin_counts for c in cols], pa.int64()),
+        "categories": _list_array([c.categories for c in cols], pa.string()),
+        "category_counts": _list_array([c.category_counts for c in cols], pa.int64()),
+        "other": pa.array([c.other for c in cols], pa.int64()),
+        "note": pa.array([c.note for c in cols], pa.string()),
+    }
+    return pa.table(scalars)
 
 
 def get_profile(store: Store, profile_id: int) -> Profile:

@@ -3184,26 +3184,41 @@ class Store:
 
     def profile_ranges(
         self, dataset_id: int, numeric: list[str], sample_rows: int
-    ) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """Exact finite min/max per numeric column and a systematic sample of them.
+    ) -> tuple[list[tuple[float | None, float | None]], dict[str, np.ndarray]]:
+        """Exact finite (min, max) per numeric column and a systematic sample of each.
 
         The reference's grid comes from these (its first pass); a current profile reuses
-        the grid and never runs this. The sample is every k-th row (``rowid``), about
-        ``sample_rows`` of them: deterministic and spread over the whole table, and a
-        sixth of the cost of a seeded reservoir sample (which DuckDB draws on one thread).
+        the grid and never runs this. The extremes come from verified storage statistics
+        where they can (:meth:`_stored_extremes`), else from ``min``/``max`` of the finite
+        values; ``(None, None)`` means no finite value. The sample is every k-th row
+        (``rowid``), about ``sample_rows`` of them, as float arrays with NaN for missing:
+        deterministic, spread over the whole table, and a sixth of the cost of a seeded
+        reservoir sample (which DuckDB draws on one thread).
         """
-        table = self._dataset_table(dataset_id)
+        table = qident(self._dataset_table(dataset_id))
         if not numeric:
-            return pd.DataFrame(), pd.DataFrame()
-        vals = [self._profile_value_sql(c, True) for c in numeric]
-        agg = ", ".join(f"min({v}) AS lo{i}, max({v}) AS hi{i}" for i, v in enumerate(vals))
-        sample = ", ".join(f"{v} AS v{i}" for i, v in enumerate(vals))
+            return [], {}
+        plain = [self._profile_value_sql(c, False) for c in numeric]
+        safe = [self._profile_value_sql(c, True) for c in numeric]
         with self._cursor() as cur:
-            ranges = cur.execute(f"SELECT count(*) AS n_rows, {agg} FROM {qident(table)}").df()
-            step = max(1, int(ranges["n_rows"].iloc[0]) // max(int(sample_rows), 1))
-            draws = cur.execute(
-                f"SELECT {sample} FROM {qident(table)} WHERE rowid % {step} = 0"
-            ).df()
+            (n_rows,) = cur.execute(f"SELECT count(*) FROM {table}").fetchall()[0]
+            found = self._stored_extremes(cur, table, plain)
+            rest = [i for i in range(len(numeric)) if i not in found]
+            if rest:
+                agg = ", ".join(f"min({safe[i]}), max({safe[i]})" for i in rest)
+                row = cur.execute(f"SELECT {agg} FROM {table}").fetchall()[0]
+                for j, i in enumerate(rest):
+                    found[i] = (row[2 * j], row[2 * j + 1])
+            step = max(1, int(n_rows) // max(int(sample_rows), 1))
+            sel = ", ".join(f"{v} AS v{i}" for i, v in enumerate(safe))
+            raw = cur.execute(f"SELECT {sel} FROM {table} WHERE rowid % {step} = 0").fetchnumpy()
+        draws = {
+            k: np.ma.filled(np.ma.asarray(v, dtype=float), np.nan) for k, v in raw.items()
+        }
+        ranges = [
+            (None, None) if lo is None or hi is None else (float(lo), float(hi))
+            for lo, hi in (found[i] for i in range(len(numeric)))
+        ]
         return ranges, draws
 
     def profile_scan(
@@ -3243,6 +3258,11 @@ class Store:
         wsql = self._profile_window_sql(time_column, window)
         wpar = [window] if wsql != "NULL::TIMESTAMP" else []
         windowed = bool(wpar)
+        extremes: dict[int, tuple[float, float]] = {}
+        if not (windowed or own_grid or safe) and numeric:
+            values = [self._profile_value_sql(s["column"], False) for s in numeric]
+            with self._cursor() as cur:
+                extremes = self._stored_extremes(cur, table, values)
         parts = ["count(*) AS n_rows"]
         for i, spec in enumerate(numeric):
             v = self._profile_value_sql(spec["column"], safe)
@@ -3250,7 +3270,7 @@ class Store:
             parts.append(
                 f"count({v}) AS n{i}, sum({v}) AS s{i}, sum(({v} - {c!r}) * ({v} - {c!r})) AS q{i}"
             )
-            if windowed or not own_grid:
+            if windowed or not (own_grid or i in extremes):
                 parts.append(f"min({v}) AS mn{i}, max({v}) AS mx{i}")
         for j, col in enumerate(categorical):
             parts.append(f"count({qident(col)}) AS cn{j}")
@@ -3302,10 +3322,11 @@ class Store:
             )
         added: dict[str, np.ndarray] = {}
         for i, spec in enumerate(numeric):
-            if f"mn{i}" not in moments:  # own grid, unwindowed: the grid's exact range
+            if f"mn{i}" not in moments:  # unwindowed: the grid's or the stored exact range
+                lo, hi = extremes.get(i, (spec["ref_min"], spec["ref_max"]))
                 valid = moments[f"n{i}"].to_numpy() > 0
-                added[f"mn{i}"] = np.where(valid, float(spec["ref_min"]), np.nan)
-                added[f"mx{i}"] = np.where(valid, float(spec["ref_max"]), np.nan)
+                added[f"mn{i}"] = np.where(valid, float(lo), np.nan)
+                added[f"mx{i}"] = np.where(valid, float(hi), np.nan)
             for side in ("b", "a"):
                 added[f"{side}n{i}"] = np.zeros(len(moments), dtype=np.int64)
                 added[f"{side}s{i}"] = np.zeros(len(moments))
@@ -3318,6 +3339,48 @@ class Store:
                     added[f"{t.side}s{t.c}"][r] = float(t.s)
         moments = pd.concat([moments, pd.DataFrame(added, index=moments.index)], axis=1)
         return moments, bin_df, cat_df
+
+    @staticmethod
+    def _stored_extremes(
+        cur: duckdb.DuckDBPyConnection, table: str, values: list[str]
+    ) -> dict[int, tuple[float, float]]:
+        """Exact min and max of value expressions from DuckDB's storage statistics, verified.
+
+        A dataset table is written once, so its zone maps hold its exact extremes; each is
+        verified by a count of the rows equal to it, which the zone maps answer while
+        skipping nearly every row group (a tenth of the cost of ``min`` and ``max``). An
+        expression whose statistics are absent, not finite or not attained is left out, so
+        the caller aggregates it.
+        """
+        try:
+            rows = cur.execute(
+                f"SELECT {', '.join(f'stats({v})' for v in values)} FROM {table} LIMIT 1"
+            ).fetchall()
+        except duckdb.Error:
+            return {}
+        found: dict[int, tuple[float, float]] = {}
+        for i, st in enumerate(rows[0] if rows else ()):
+            if not isinstance(st, dict):
+                continue
+            try:
+                lo, hi = float(st.get("min")), float(st.get("max"))
+            except (TypeError, ValueError):
+                continue
+            if np.isfinite(lo) and np.isfinite(hi) and lo <= hi:
+                found[i] = (lo, hi)
+        if not found:
+            return {}
+        # one equality filter per query: DuckDB prunes row groups by zone map for it
+        checks = " UNION ALL ".join(
+            f"(SELECT {i} AS c FROM {table} WHERE {values[i]} = {x!r}::DOUBLE LIMIT 1)"
+            for i, pair in found.items()
+            for x in pair
+        )
+        attained: dict[int, int] = {}
+        for (c,) in cur.execute(checks).fetchall():
+            attained[int(c)] = attained.get(int(c), 0) + 1
+        need = {i: 1 if lo == hi else 2 for i, (lo, hi) in found.items()}
+        return {i: v for i, v in found.items() if attained.get(i, 0) >= need[i]}
 
     def check_interval(self, window: str) -> None:
         """Raise StoreError unless ``window`` is a DuckDB interval such as '1 month'."""
@@ -3357,10 +3420,11 @@ class Store:
         window: str | None,
         n_rows: int,
         spec: dict[str, Any],
-        columns: pd.DataFrame,
+        columns: Any,
         actor: str,
     ) -> int:
-        """Store a profile and its per-column, per-window rows in one transaction."""
+        """Store a profile and its per-column, per-window rows (an Arrow table or a
+        DataFrame) in one transaction."""
         import pyarrow as pa
 
         with self._write(
@@ -3376,7 +3440,11 @@ class Store:
                 [pid, project_id, dataset_id, content_hash, reference_profile_id, time_column,
                  window, n_rows, json.dumps(spec), utcnow(), actor],
             )
-            frame = pa.Table.from_pandas(columns, preserve_index=False)
+            frame = (
+                columns
+                if isinstance(columns, pa.Table)
+                else pa.Table.from_pandas(columns, preserve_index=False)
+            )
             cur.register("_profile_cols", frame)
             try:
                 cur.execute(

@@ -220,3 +220,24 @@ def test_many_categories_are_capped_with_other(store):
     assert len(p.column("id").categories) == MAX_CATEGORIES
     assert p.column("id").other == n - MAX_CATEGORIES
     assert c.column("id").other == n  # all pooled: none is among the reference's top
+
+
+def test_stored_extremes_are_exact_or_left_out(store):
+    """min/max of an unwindowed profile come from verified zone-map statistics."""
+    pid = store.create_project("E", "t")
+    df = pd.DataFrame(
+        {
+            "x": [3.5, -2.25, None, 7.0],
+            "i": pd.array([5, 1, 9, None], dtype="Int64"),
+            "nothing": pd.array([None] * 4, dtype="Float64"),
+        }
+    )
+    did = _add(store, pid, "e", df)
+    table = store._dataset_table(did)
+    values = [store._profile_value_sql(c, False) for c in ("x", "i", "nothing")]
+    with store._cursor() as cur:
+        found = store._stored_extremes(cur, table, values)
+    assert found == {0: (-2.25, 7.0), 1: (1.0, 9.0)}
+    rp = profile_dataset(store, _add(store, pid, "ref", pd.DataFrame({"x": [0.0, 1.0]})))
+    cur_p = get_profile(store, profile_dataset(store, did, reference_profile_id=rp))
+    assert (cur_p.column("x").min, cur_p.column("x").max) == (-2.25, 7.0)
