@@ -13,8 +13,8 @@ drift is computed from two profiles without rescanning any table:
 
 The grid is the reference's: ``key = floor((v - a) / w)`` clamped to ``[kmin, kmax]``, with
 ``a`` and ``w`` chosen so that :data:`BODY_BINS` equal bins span the reference's 0.1 % to
-99.9 % quantiles (estimated on a systematic sample of about :data:`SAMPLE_ROWS` rows) and the grid
-runs on over the tails up to the exact reference min and max, at most :data:`TAIL_BINS`
+99.9 % quantiles (estimated on about :data:`SAMPLE_ROWS` rows in evenly spaced blocks) and
+the grid runs on over the tails up to the exact reference min and max, at most :data:`TAIL_BINS`
 further bins on each side (beyond that the outermost bin is wider). Integer columns whose
 range spans at most ``BODY_BINS + 2 * TAIL_BINS`` values get one bin per integer, which makes
 KS and Wasserstein exact. An arithmetic key (no binary search over edges) counted by
@@ -562,8 +562,11 @@ def profile_dataset(
         str
     ] = []  # columns the reference lacks are listed with a note, not scanned
     num_specs = [{"column": c, **spec[c]} for c in numeric]
-    scan_args = {"time_column": time_column, "window": window}
-    scan_args = {**scan_args, "own_grid": reference_profile_id is None}
+    scan_args = {
+        "time_column": time_column,
+        "window": window,
+        "own_grid": reference_profile_id is None,
+    }
     mom, bins, cats = store.profile_scan(
         dataset_id, num_specs, categorical + extra, **scan_args
     )
@@ -594,7 +597,6 @@ def profile_dataset(
         cats,
         bool(time_column),
     )
-    frame = _columns_table(columns)
     return store.insert_profile(
         ds.project_id,
         dataset_id,
@@ -604,7 +606,7 @@ def profile_dataset(
         window=window,
         n_rows=n_rows,
         spec=spec,
-        columns=frame,
+        columns=_columns_table(columns),
         actor=actor,
     )
 
@@ -723,12 +725,11 @@ def _list_array(values: list[tuple], type_: Any) -> Any:
 
     lengths = np.fromiter((len(v) for v in values), dtype=np.int64, count=len(values))
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32)
-    flat = [x for v in values for x in v] if type_ == pa.string() else None
-    if flat is None:
+    if type_ == pa.string():
+        items = pa.array([x for v in values for x in v], type=type_)
+    else:
         parts = [np.asarray(v, dtype=np.int64) for v in values if len(v)]
         items = pa.array(np.concatenate(parts) if parts else np.zeros(0, np.int64))
-    else:
-        items = pa.array(flat, type=pa.string())
     return pa.ListArray.from_arrays(pa.array(offsets), items)
 
 
@@ -737,7 +738,7 @@ def _columns_table(columns: Iterable[ColumnProfile]) -> Any:
     import pyarrow as pa
 
     cols = list(columns)
-    scalars = {
+    return pa.table({
         "window_label": pa.array([c.window for c in cols], pa.string()),
         "window_start": pa.array([c.window_start for c in cols], pa.timestamp("us")),
         "column_name": pa.array([c.column for c in cols], pa.string()),
@@ -759,8 +760,7 @@ def _columns_table(columns: Iterable[ColumnProfile]) -> Any:
         "category_counts": _list_array([c.category_counts for c in cols], pa.int64()),
         "other": pa.array([c.other for c in cols], pa.int64()),
         "note": pa.array([c.note for c in cols], pa.string()),
-    }
-    return pa.table(scalars)
+    })
 
 
 def get_profile(store: Store, profile_id: int) -> Profile:

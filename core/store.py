@@ -3185,7 +3185,7 @@ class Store:
     def profile_ranges(
         self, dataset_id: int, numeric: list[str], sample_rows: int
     ) -> tuple[list[tuple[float | None, float | None]], dict[str, np.ndarray]]:
-        """Exact finite (min, max) per numeric column and a systematic sample of each.
+        """Exact finite (min, max) per numeric column and a block sample of each.
 
         The reference's grid comes from these (its first pass); a current profile reuses
         the grid and never runs this. The extremes come from verified storage statistics
@@ -3369,10 +3369,10 @@ class Store:
         """Exact min and max of value expressions from DuckDB's storage statistics, verified.
 
         A dataset table is written once, so its zone maps hold its exact extremes; each is
-        verified by a count of the rows equal to it, which the zone maps answer while
-        skipping nearly every row group (a tenth of the cost of ``min`` and ``max``). An
-        expression whose statistics are absent, not finite or not attained is left out, so
-        the caller aggregates it.
+        verified by probing for one row equal to it, which the zone maps answer while
+        skipping nearly every row group (13 ms instead of 0.62 s for ``min`` and ``max`` of
+        15 columns at 10M rows). An expression whose statistics are absent, not finite or
+        not attained is left out, so the caller aggregates it.
         """
         try:
             rows = cur.execute(
@@ -3393,16 +3393,14 @@ class Store:
         if not found:
             return {}
         # one equality filter per query: DuckDB prunes row groups by zone map for it
+        probes = [(i, x) for i, pair in found.items() for x in sorted(set(pair))]
         checks = " UNION ALL ".join(
-            f"(SELECT {i} AS c FROM {table} WHERE {values[i]} = {x!r}::DOUBLE LIMIT 1)"
-            for i, pair in found.items()
-            for x in pair
+            f"(SELECT {i} AS c, {x!r}::DOUBLE AS x FROM {table}"
+            f" WHERE {values[i]} = {x!r}::DOUBLE LIMIT 1)"
+            for i, x in probes
         )
-        attained: dict[int, int] = {}
-        for (c,) in cur.execute(checks).fetchall():
-            attained[int(c)] = attained.get(int(c), 0) + 1
-        need = {i: 1 if lo == hi else 2 for i, (lo, hi) in found.items()}
-        return {i: v for i, v in found.items() if attained.get(i, 0) >= need[i]}
+        seen = {(int(c), float(x)) for c, x in cur.execute(checks).fetchall()}
+        return {i: v for i, v in found.items() if all((i, x) in seen for x in v)}
 
     def check_interval(self, window: str) -> None:
         """Raise StoreError unless ``window`` is a DuckDB interval such as '1 month'."""
@@ -3445,9 +3443,8 @@ class Store:
         columns: Any,
         actor: str,
     ) -> int:
-        """Store a profile and its per-column, per-window rows (an Arrow table or a
-        DataFrame) in one transaction."""
-        import pyarrow as pa
+        """Store a profile and its per-column, per-window rows (an Arrow table) in one
+        transaction."""
 
         with self._write(
             actor, "create", "profile", project_id=project_id,
@@ -3462,12 +3459,7 @@ class Store:
                 [pid, project_id, dataset_id, content_hash, reference_profile_id, time_column,
                  window, n_rows, json.dumps(spec), utcnow(), actor],
             )
-            frame = (
-                columns
-                if isinstance(columns, pa.Table)
-                else pa.Table.from_pandas(columns, preserve_index=False)
-            )
-            cur.register("_profile_cols", frame)
+            cur.register("_profile_cols", columns)
             try:
                 cur.execute(
                     "INSERT INTO profile_columns SELECT ?, ?, window_label, window_start::TIMESTAMP,"
