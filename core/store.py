@@ -2734,12 +2734,29 @@ class Store:
                         [sigma],
                     )
 
+                # A slice with a sub-slice scoring at least as high is never reported, and all
+                # of an evaluated slice's sub-slices are evaluated before it, so this set is
+                # final once computed. Pruning must bound against the k-th best *reported*
+                # slice: raw scores would let equal-score supersets of one strong slice fill
+                # the top-k, raise the bound and prune a better slice that is reported.
+                reported = (
+                    f"WITH anc AS (SELECT s.key, s.score, unnest(CASE s.level"
+                    f" WHEN 2 THEN [s.p1, s.p2]"
+                    f" WHEN 3 THEN [s.p1, s.p2, s.p3, s.p1 * {K} + s.p2, s.p1 * {K} + s.p3,"
+                    f" s.p2 * {K} + s.p3] ELSE []::BIGINT[] END) AS akey FROM _sl_s s),"
+                    " beaten AS (SELECT DISTINCT anc.key FROM anc JOIN _sl_s p ON p.key = anc.akey"
+                    " WHERE p.score >= anc.score)"
+                    " SELECT s.level, s.p1, s.p2, s.p3, s.ss AS size, s.se AS errors,"
+                    " s.sm AS max_error, s.score FROM _sl_s s"
+                    " WHERE s.score > 0 AND s.key NOT IN (SELECT key FROM beaten)"
+                    " ORDER BY s.score DESC, s.level, s.key"
+                )
+
                 def threshold() -> float:
                     rows = cur.execute(
-                        "SELECT score FROM _sl_s ORDER BY score DESC LIMIT 1 OFFSET ?",
-                        [max(int(top_k), 1) - 1],
+                        f"{reported} LIMIT 1 OFFSET ?", [max(int(top_k), 1) - 1]
                     ).fetchall()
-                    return max(rows[0][0], 0.0) if rows else 0.0
+                    return max(rows[0][-1], 0.0) if rows else 0.0
 
                 def ub(ss: str, se: str, sm: str) -> str:
                     mid = f"greatest(least({se} / nullif({sm}, 0), {ss}), k.sig)"
@@ -2786,19 +2803,7 @@ class Store:
                     if not sets:
                         break
                     evaluate(level, sets, only_candidates=True)
-                result = cur.execute(
-                    f"WITH anc AS (SELECT s.key, s.score, unnest(CASE s.level"
-                    f" WHEN 2 THEN [s.p1, s.p2]"
-                    f" WHEN 3 THEN [s.p1, s.p2, s.p3, s.p1 * {K} + s.p2, s.p1 * {K} + s.p3,"
-                    f" s.p2 * {K} + s.p3] ELSE []::BIGINT[] END) AS akey FROM _sl_s s),"
-                    " beaten AS (SELECT DISTINCT anc.key FROM anc JOIN _sl_s p ON p.key = anc.akey"
-                    " WHERE p.score >= anc.score)"
-                    " SELECT s.level, s.p1, s.p2, s.p3, s.ss AS size, s.se AS errors,"
-                    " s.sm AS max_error, s.score FROM _sl_s s"
-                    " WHERE s.score > 0 AND s.key NOT IN (SELECT key FROM beaten)"
-                    " ORDER BY s.score DESC, s.level, s.key LIMIT ?",
-                    [max(int(top_k), 1)],
-                ).df()
+                result = cur.execute(f"{reported} LIMIT ?", [max(int(top_k), 1)]).df()
                 totals["evaluated"] = float(
                     cur.execute("SELECT count(*) FROM _sl_s").fetchall()[0][0]
                 )

@@ -145,6 +145,82 @@ def test_lattice_search_equals_brute_force(store: Store, alpha: float, sigma: in
     assert np.allclose(found.slices["score"].to_numpy(), expected)
 
 
+def _nested_strong_slices(seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
+    """2,000 rows: ``a=1 AND b=1 AND c=1`` (20 rows, all errors) whose two-column parents
+    are diluted, and ``p=p1`` (21 rows, all errors) with an equal-score superset
+    ``p=p1 AND q=x`` (q is x on every p1 row). Background errors (3%) stay out of the
+    regions where two of a, b, c are 1, so each parent of abc holds exactly its 20 errors.
+    """
+    rng = np.random.default_rng(seed)
+    n = 2000
+    a, b, c = (rng.integers(0, 3, n) for _ in range(3))
+    p = np.full(n, "p0", dtype=object)
+    q = rng.choice(["x", "y", "z"], n).astype(object)
+    idx = rng.permutation(n)
+    abc, pp, rest = idx[:20], idx[20:41], idx[41:]
+    a[abc] = b[abc] = c[abc] = 1
+    inside = (a[idx[20:]] == 1) & (b[idx[20:]] == 1) & (c[idx[20:]] == 1)
+    c[idx[20:][inside]] = 0
+    p[pp], q[pp] = "p1", "x"
+    a[pp] = b[pp] = c[pp] = 0
+    err = np.zeros(n)
+    err[abc] = err[pp] = 1
+    two = (a[rest] == 1).astype(int) + (b[rest] == 1) + (c[rest] == 1) >= 2
+    bg = rest[~two]
+    err[bg[rng.uniform(size=len(bg)) < 0.03]] = 1
+    df = pd.DataFrame({"a": a.astype(str), "b": b.astype(str), "c": c.astype(str), "p": p, "q": q})
+    y = rng.integers(0, 2, n)
+    df["y_true"], df["y_pred"] = y, np.where(err == 1, 1 - y, y)
+    return df, err
+
+
+@pytest.mark.parametrize("k", [2, 5])
+def test_equal_score_supersets_do_not_prune_a_better_slice(store: Store, k: int):
+    # Before the fix the raw top-2 was {p=p1, p=p1 AND q=x} (both 15.22); that bound pruned
+    # abc (14.98), and the filter then dropped the superset: a=0 AND b=0 AND q=x (3.82) came
+    # second. The bound now uses only slices that can be reported.
+    df, err = _nested_strong_slices()
+    src = S.frame_source(df, positive_class="1")
+    plan = S.plan_columns(store, src)
+    found = S.discover_slices(store, src, plan.specs, alpha=0.95, min_support=10, top_k=k)
+    assert found.slices["label"].iloc[1] == "a = 1 AND b = 1 AND c = 1"
+    assert found.slices["score"].iloc[1] == pytest.approx(14.979120879, abs=1e-8)
+    expected = _brute_force(df[list("abcpq")], err, 0.95, 10, k)
+    assert np.allclose(found.slices["score"].to_numpy(), expected)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_lattice_equals_brute_force_on_ties_and_nested_slices(store: Store, seed: int):
+    # coarse columns (2 values) make many equal-size, equal-error slices; planted nested
+    # slices whose supersets tie with them stress the bound and the parent filter
+    rng = np.random.default_rng(100 + seed)
+    n = 600
+    df = pd.DataFrame({f"x{i}": rng.integers(0, 2, n).astype(str) for i in range(4)})
+    df["x4"] = np.where(df["x0"] == "1", "t", rng.choice(["t", "u"], n))  # x0=1 implies x4=t
+    p = np.where((df.x0 == "1") & (df.x1 == "1"), 0.6, 0.05)
+    p = np.where((df.x2 == "0") & (df.x3 == "1"), 0.45, p)
+    err = (rng.uniform(size=n) < p).astype(float)
+    y = rng.integers(0, 2, n)
+    df["y_true"], df["y_pred"] = y, np.where(err == 1, 1 - y, y)
+    src = S.frame_source(df, positive_class="1")
+    plan = S.plan_columns(store, src)
+    for k in (1, 3, 8):
+        found = S.discover_slices(store, src, plan.specs, alpha=0.9, min_support=15, top_k=k)
+        expected = _brute_force(df[[f"x{i}" for i in range(5)]], err, 0.9, 15, k)
+        assert np.allclose(found.slices["score"].to_numpy(), expected)
+
+
+def test_lattice_without_errors_or_support_finds_nothing(store: Store):
+    df = pd.DataFrame({"x": ["a", "b"] * 50, "y_true": [1] * 100, "y_pred": [1] * 100})
+    src = S.frame_source(df, positive_class="1")
+    plan = S.plan_columns(store, src)
+    assert S.discover_slices(store, src, plan.specs, min_support=5).slices.empty  # no error
+    df["y_pred"] = [0] + [1] * 99
+    src = S.frame_source(df, positive_class="1")
+    # no slice reaches the support, and one with it only restates the whole data
+    assert S.discover_slices(store, src, plan.specs, min_support=60).slices.empty
+
+
 # -------------------------------------------------------------- with a stored run
 def _project_with_run(store: Store, n: int = 600, seed: int = 1) -> dict:
     rng = np.random.default_rng(seed)
