@@ -968,6 +968,14 @@ def confident_learning(
 ) -> tuple[pd.DataFrame, dict[str, float]]:
     """Flag likely label errors from out-of-fold probabilities (confident learning).
 
+    Follows cleanlab's ``find_label_issues(filter_by="confident_learning")`` exactly: the
+    threshold of class j is the mean probability of j over the items labelled j (2, so
+    never reached, for a class nobody gave; at least 2e-6). An item is counted in the
+    confident joint when at least one class clears its threshold (within 1e-6); its
+    likely true class is that class when only one does, else the overall argmax. It is
+    flagged when that class differs from its given label, unless the model's argmax
+    (the given label favoured by 1e-6) is the given label.
+
     Returns one row per item (given_label, predicted_label, self_confidence, threshold,
     flagged, rank; rank 1 = least confident in its given label) and the per-class thresholds.
 
@@ -977,19 +985,28 @@ def confident_learning(
     >>> out, t = confident_learning(["a", "a", "b", "b", "a"], p, ["a", "b"])
     >>> out["flagged"].tolist(), out["rank"].tolist(), {k: round(v, 3) for k, v in t.items()}
     ([False, False, False, False, True], [4, 2, 3, 5, 1], {'a': 0.583, 'b': 0.85})
+
+    Only the given class clears its threshold, so the item is not suspect even though
+    the other class has the larger probability:
+
+    >>> p = np.array([[.6, .4], [.5, .5], [.6, .4], [.5, .5], [.54, .46]])
+    >>> confident_learning(["a", "a", "b", "b", "b"], p, ["a", "b"])[0]["flagged"].tolist()
+    [False, False, True, False, False]
     """
     y = np.asarray(y, dtype=str)
     idx = {c: i for i, c in enumerate(classes)}
-    given = np.array([idx[v] for v in y])
-    self_conf = proba[np.arange(len(y)), given]
+    given = np.array([idx[v] for v in y], dtype=int)
+    rows = np.arange(len(y))
+    self_conf = proba[rows, given]
     thresholds = np.array(
-        [proba[given == j, j].mean() if (given == j).any() else 1.0 for j in range(len(classes))]
-    )
-    above = proba >= thresholds[None, :] - 1e-12
+        [proba[given == j, j].mean() if (given == j).any() else 2.0 for j in range(len(classes))]
+    ).clip(min=2e-6)
+    above = proba >= thresholds[None, :] - 1e-6
     n_above = above.sum(axis=1)
-    # as cleanlab's confident joint: the confident class among several, else the argmax
-    guess = np.where(n_above > 1, np.where(above, proba, -1.0).argmax(axis=1), proba.argmax(axis=1))
-    flagged = (n_above > 0) & (guess != given)
+    guess = np.where(n_above > 1, proba.argmax(axis=1), above.argmax(axis=1))
+    favoured = proba.copy()
+    favoured[rows, given] += 1e-6
+    flagged = (n_above > 0) & (guess != given) & (favoured.argmax(axis=1) != given)
     out = pd.DataFrame(
         {
             "given_label": y,
