@@ -298,7 +298,7 @@ def _model_rows(
                         is not None and real[m] == real[m] else None)
                 rows.append(_rows("performance", start, None, f"realized_{m}", real[m],
                                   s.primary_floor if m == metric else None, flag))
-    # detectors on the error stream of labelled rows, in time order
+    # detectors on the error stream of labelled rows; ``current`` is sorted by time
     known = ~np.isnan(y)
     errors = ((scores[known] >= cut).astype(float) != y[known]).astype(float)
     times = current.loc[known, s.time_column].to_numpy()
@@ -530,13 +530,23 @@ def run_monitoring(
                                      *([s.label_column or run.target]
                                        if (s.label_column or run.target) in cur_cols else [])]))
         current = store.dataset_frame(cur_ds.id, needed)
-        current = current[current[s.time_column].notna()].reset_index(drop=True)
+        # the error-stream detectors are sequential: they must see the rows in time order,
+        # whatever order the table stores them in; rows without a timestamp have no place
+        # in that order and are left out of the model checks (counted in the summary)
+        untimed = int(current[s.time_column].isna().sum())
+        current = (current[current[s.time_column].notna()]
+                   .sort_values(s.time_column, kind="stable").reset_index(drop=True))
         windows = _window_starts(current[s.time_column], s.window)
         ref_sample = store.sample_rows(ref_ds.id, 5000, run.features, seed=s.seed)
         mrows, _, extra = _model_rows(store, s, current, ref_sample, model, run, windows)
         rows += mrows
         top = extra["top_features"]
-        summary.update(model_version_id=model_version_id, model_run_id=run.id, **extra)
+        summary.update(model_version_id=model_version_id, model_run_id=run.id,
+                       rows_without_time=untimed, **extra)
+        if untimed:
+            summary.setdefault("notes", []).append(
+                f"{untimed:,} row(s) of {cur_ds.name!r} have no {s.time_column!r}: they are "
+                "left out of the output, performance and detector checks, which follow time.")
     if s.latency_column or s.status_column:
         progress(0.85, "Software metrics from the request log")
         rows += _software_rows(store, cur_ds.id, s)

@@ -97,6 +97,9 @@ est = results[results["metric"] == f"estimated_{summary.get('primary_metric')}"]
 m4.metric(f"Estimated {summary.get('primary_metric', 'metric')}, last window",
           f"{est.sort_values('window_start')['value'].iloc[-1]:.3f}" if len(est) else "—")
 
+for note in summary.get("notes", []):
+    st.info(note, icon=":material/info:")
+
 t_alerts, t_drift, t_perf, t_inputs, t_service, t_policies = st.tabs(
     ["Alerts", "Data drift", "Performance & outputs", "Input checks", "Service", "Policies"])
 with t_alerts:

@@ -182,3 +182,31 @@ def test_cli_writes_the_same_results_as_the_page(demo_db, capsys):
 def test_cli_reports_a_bad_project(demo_db, capsys):
     assert monitor.main(["--db", str(demo_db), "--project", "nope", "--current", "x"]) == 2
     assert "No project named 'nope'" in capsys.readouterr().err
+
+
+def test_detectors_follow_time_not_storage_order(demo_store):
+    # Before the fix the stream was fed in storage order: the same rows shuffled gave other
+    # Page-Hinkley / DDM / ADWIN detections and another alert count.
+    pid = demo_store.list_projects()[0].id
+    demo = monitor.latest_run(demo_store, pid)
+    stream = demo_store.get_dataset(int(demo["current_dataset_id"]))
+    frame = demo_store.dataset_frame(stream.id)
+    shuffled = frame.sample(frac=1.0, random_state=3).reset_index(drop=True)
+    untimed = shuffled.copy()
+    time_col = demo["time_column"]
+    untimed[time_col] = untimed[time_col].astype("datetime64[us]")
+    untimed.loc[untimed.index[:7], time_col] = pd.NaT
+    ref_id = demo_store.list_datasets(pid, role="training")[0].id
+    version = int(demo["summary"]["model_version_id"])
+    out = {}
+    for name, data in (("shuffled", shuffled), ("untimed", untimed)):
+        did = demo_store.insert_dataset(pid, name, data, source="t", role="production", actor="t")
+        out[name] = monitor.run_monitoring(
+            demo_store, pid, reference_dataset_id=ref_id, current_dataset_id=did,
+            model_version_id=version, settings=MonitorSettings(time_column=time_col), actor="t",
+        ).summary
+    assert out["shuffled"]["detections"] == demo["summary"]["detections"]
+    assert out["shuffled"]["policy_counts"] == demo["summary"]["policy_counts"]
+    assert out["shuffled"]["rows_without_time"] == 0 and "notes" not in out["shuffled"]
+    assert out["untimed"]["rows_without_time"] == 7
+    assert "7 row(s)" in out["untimed"]["notes"][0]
