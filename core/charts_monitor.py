@@ -59,6 +59,14 @@ def performance_figure(results: pd.DataFrame, metric: str, floor: float | None,
     """Realized (labels arrived) and estimated (CBPE) metric per window, floor, detections."""
     p = results[results["kind"] == "performance"]
     fig = go.Figure()
+    low = p[p["metric"] == f"estimated_{metric}_low"].sort_values("window_start")
+    high = p[p["metric"] == f"estimated_{metric}_high"].sort_values("window_start")
+    if len(low) and len(high):
+        fig.add_scatter(x=high["window_start"], y=high["value"], mode="lines",
+                        line=dict(width=0), showlegend=False, hoverinfo="skip")
+        fig.add_scatter(x=low["window_start"], y=low["value"], mode="lines", line=dict(width=0),
+                        fill="tonexty", fillcolor="rgba(255,127,14,0.18)",
+                        name="95% band of the estimate")
     for prefix, name, dash in (("realized", "realized (labels arrived)", "solid"),
                                ("estimated", "estimated without labels (CBPE)", "dot")):
         s = p[p["metric"] == f"{prefix}_{metric}"].sort_values("window_start")

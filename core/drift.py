@@ -31,7 +31,8 @@ Statistics and their error from binning
   keeps the count and sum of the values out of range). ``wasserstein_error_bound`` (in the
   same normed units) is sum over bins of width x (reference share + current share) / std;
   exact for integer columns.
-* ``psi`` and ``jensenshannon`` (base 2, in [0, 1]): over 20 bins of equal reference
+* ``psi`` and ``jensenshannon`` (natural log, as scipy's default and Evidently, in
+  [0, 0.8326]; drift at >= 0.1 as in Evidently): over 20 bins of equal reference
   mass plus a below- and an above-range bin for numeric columns, over the categories for
   categorical ones. PSI replaces empty shares with 1e-4 (as Evidently does); it is >= 0 and
   0 for identical distributions.
@@ -73,6 +74,22 @@ DEFAULT_THRESHOLDS = {
     "wasserstein": 0.1,
     "jensenshannon": 0.1,
     "psi": 0.1,
+}
+# What each method measures, its convention and its threshold's source (shown on the page).
+METHOD_HELP = {
+    "ks": "Two-sample Kolmogorov-Smirnov test (numeric): drift when the p-value < 0.05. "
+    "Statistic = largest gap between the two CDFs (scipy's ks_2samp); p-value from "
+    "Kolmogorov's limiting distribution for large samples. Evidently's default for small data.",
+    "wasserstein": "Wasserstein-1 distance (numeric) divided by the reference's standard "
+    "deviation: drift when >= 0.1 (Evidently's normed Wasserstein and threshold).",
+    "psi": "Population stability index over 20 reference-quantile bins (numeric) or the "
+    "categories, natural log, empty shares set to 0.0001: drift when >= 0.1 "
+    "(Evidently's threshold; 0.1-0.25 is usually read as moderate, > 0.25 as major).",
+    "jensenshannon": "Jensen-Shannon distance with the natural log (scipy's default, as "
+    "Evidently), in [0, 0.83]: drift when >= 0.1 (Evidently's threshold). The base-2 "
+    "distance used elsewhere is 1.2011x this value.",
+    "chisquare": "Pearson's chi-squared test of the 2 x k table of category counts "
+    "(categorical; scipy's chi2_contingency): drift when the p-value < 0.05.",
 }
 SMALL_REFERENCE = 1_000
 COARSE_BINS = 20
@@ -176,14 +193,17 @@ def psi(reference: np.ndarray, current: np.ndarray, eps: float = PSI_EPS) -> flo
 
 
 def js_distance(reference: np.ndarray, current: np.ndarray) -> float:
-    """Jensen-Shannon distance (base 2, in [0, 1]) of two count vectors over the same bins.
+    """Jensen-Shannon distance (natural log, in [0, sqrt(ln 2)] = [0, 0.8326]) of two count
+    vectors over the same bins.
 
-    Equals ``scipy.spatial.distance.jensenshannon(p, q, base=2)``.
+    Equals ``scipy.spatial.distance.jensenshannon(p, q)`` (natural log, scipy's default),
+    which is what Evidently computes and what its 0.1 threshold is meant for; the base-2
+    distance is this value / sqrt(ln 2) (1.2011x larger).
 
     >>> js_distance(np.array([1, 1]), np.array([1, 1]))
     0.0
-    >>> js_distance(np.array([1, 0]), np.array([0, 1]))
-    1.0
+    >>> round(js_distance(np.array([1, 0]), np.array([0, 1])) ** 2, 6)  # ln 2
+    0.693147
     """
     p = np.asarray(reference, dtype=float)
     q = np.asarray(current, dtype=float)
@@ -192,7 +212,7 @@ def js_distance(reference: np.ndarray, current: np.ndarray) -> float:
 
     def kl(x: np.ndarray) -> float:
         nz = x > 0
-        return float(np.sum(x[nz] * np.log2(x[nz] / m[nz])))
+        return float(np.sum(x[nz] * np.log(x[nz] / m[nz])))
 
     return float(math.sqrt(max((kl(p) + kl(q)) / 2, 0.0)))
 

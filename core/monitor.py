@@ -269,6 +269,7 @@ def _model_rows(
     y = (_binary_labels(current[label_col], run.positive_class)
          if label_col in current.columns else np.full(len(current), np.nan))
     importance = feature_importance(ref_sample, ref_scores, features)
+    calibration, cal_part = reference_calibration(store, run)
     rows: list[dict] = []
     metric = s.primary_metric or "accuracy"
     for start, idx in pd.Series(np.arange(len(current))).groupby(windows.to_numpy()):
@@ -283,12 +284,14 @@ def _model_rows(
             _rows("output", start, None, "fallback_share", fallback, s.fallback_share_max,
                   bool(fallback > s.fallback_share_max)),
         ]
-        est = estimate_performance(p, threshold=cut)
+        est = estimate_performance(calibration.apply(p), threshold=cut, seed=s.seed)
         for m in ("accuracy", "precision", "recall", "f1", "roc_auc"):
             flag = (bool(est[m] < s.primary_floor) if m == metric and s.primary_floor is not None
                     and est[m] == est[m] else None)
             rows.append(_rows("performance", start, None, f"estimated_{m}", est[m],
                               s.primary_floor if m == metric else None, flag))
+            rows += [_rows("performance", start, None, f"estimated_{m}_{side}", est[f"{m}_{side}"])
+                     for side in ("low", "high")]
         n_labels = int(np.sum(~np.isnan(yy)))
         rows.append(_rows("performance", start, None, "labelled_rows", n_labels))
         if n_labels >= s.min_labels:
@@ -317,8 +320,25 @@ def _model_rows(
                               f"detected at {pd.Timestamp(times[i]):%Y-%m-%d %H:%M}"))
     extra = {"top_features": importance.head(s.top_k).index.tolist(),
              "importance": importance.round(4).to_dict(), "detections": detections,
-             "label_column": label_col, "decision_threshold": cut}
+             "label_column": label_col, "decision_threshold": cut,
+             "calibration": {**calibration.to_dict(), "part": cal_part}}
     return rows, importance, extra
+
+
+def reference_calibration(store: Store, run: Any) -> tuple[Any, str | None]:
+    """Isotonic calibration of the model's scores on its run's held-out rows (test, else
+    dev), as NannyML's CBPE calibrates on its labelled reference; none when it would not
+    help or the run has no held-out predictions of a binary target."""
+    from core.performance import NO_CALIBRATION, fit_calibration
+
+    if run.positive_class is None:
+        return NO_CALIBRATION, None
+    for part in ("test", "dev"):
+        preds = store.run_predictions(run.id, [part])
+        if len(preds) and preds["score"].notna().all():
+            y = (preds["y_true"].astype(str) == str(run.positive_class)).to_numpy(float)
+            return fit_calibration(y, preds["score"].to_numpy(float)), part
+    return NO_CALIBRATION, None
 
 
 def _software_rows(store: Store, dataset_id: int, s: MonitorSettings) -> list[dict]:

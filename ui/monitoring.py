@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from core import charts_monitor as charts
+from core import drift as drift_methods
 from core import monitor
 from core.store import Store, StoreError
 from ui import state
@@ -81,6 +82,8 @@ def _retrain(store: Store, project_id: int, run: dict[str, Any]) -> None:
 def render_drift(store: Store, run: dict[str, Any], results: pd.DataFrame) -> None:
     # theme=None: Streamlit's theme would replace the colour scale whose break marks "drifted"
     st.plotly_chart(charts.drift_heatmap(results), key=f"{KEY}.heatmap", theme=None)
+    with st.expander("How drift is judged", icon=":material/help:"):
+        st.markdown("\n".join(f"- **{m}**: {text}" for m, text in drift_methods.METHOD_HELP.items()))
     drift = results[results["kind"] == "drift"]
     cols = sorted(drift["column_name"].dropna().unique())
     windows = sorted(drift["window_start"].dropna().unique())
@@ -111,9 +114,19 @@ def render_performance(run: dict[str, Any], results: pd.DataFrame) -> None:
     det = det if len(det) else pd.DataFrame(columns=["detector", "when"])
     st.plotly_chart(charts.performance_figure(results, metric, summary.get("primary_floor"), det),
                     key=f"{KEY}.perf")
-    st.caption("Realized: where audit labels have arrived. Estimated: from the model's "
-               "calibrated probabilities (confidence-based estimation); it cannot see concept "
-               "drift, so a gap between the two lines is itself a signal.")
+    st.caption("Realized: where labels have arrived. Estimated: from the model's probabilities "
+               "without labels (confidence-based estimation, as NannyML's CBPE); the band is where "
+               "the realized value should fall if the probabilities are right. The estimate "
+               "cannot see concept drift, so a gap between the two lines is itself a signal.")
+    cal = summary.get("calibration")
+    if cal:
+        if cal.get("method") == "isotonic":
+            st.caption(f"Scores calibrated by isotonic regression on the model run's "
+                       f"{cal.get('part')} part ({cal.get('n'):,} rows): expected calibration "
+                       f"error {cal.get('ece_before'):.3f} → {cal.get('ece_after'):.3f} on "
+                       "held-out reference rows.")
+        else:
+            st.caption(f"Scores used as they are, not recalibrated: {cal.get('reason')}.")
     if len(det):
         st.dataframe(det.groupby("detector")["when"].agg(["count", "first"]).rename(
             columns={"count": "detections", "first": "first detection"}))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -99,7 +101,7 @@ def test_psi_and_js_on_equal_mass_bins_match_a_direct_computation(profiled):
     hr, hc = hist(ref[col].to_numpy()), hist(cur[col].to_numpy())
     keep = hr + hc > 0
     assert frame.loc[col, "jensenshannon"] == pytest.approx(
-        jensenshannon(hr[keep], hc[keep], base=2), rel=1e-9
+        jensenshannon(hr[keep], hc[keep]), rel=1e-9
     )
     pr = np.maximum(hr[keep] / hr.sum(), 1e-4)
     pc = np.maximum(hc[keep] / hc.sum(), 1e-4)
@@ -118,7 +120,7 @@ def test_chisquare_and_js_of_categories_are_exact(profiled):
     assert row.chisquare == pytest.approx(res.statistic, rel=1e-12)
     assert row.chisquare_pvalue == pytest.approx(res.pvalue, rel=1e-9, abs=1e-300)
     assert row.jensenshannon == pytest.approx(
-        jensenshannon(table[0], table[1], base=2), rel=1e-9
+        jensenshannon(table[0], table[1]), rel=1e-9
     )
     assert row.unseen_share == pytest.approx(np.mean(cur.cat == "e"))
     assert row.method == "jensenshannon"
@@ -204,3 +206,24 @@ def test_domain_classifier_sees_a_joint_shift_the_margins_hide():
     assert not domain_classifier_drift(
         ref, ref.sample(frac=1, random_state=1), folds=3
     ).drifted
+
+
+def test_jensen_shannon_uses_evidentlys_natural_log_and_threshold():
+    # Evidently computes scipy's jensenshannon with its default natural log and flags drift
+    # at >= 0.1. A base-2 distance is 1.2011x larger, so near the threshold verdicts differed:
+    # these counts give 0.1023 in base 2 (drifted before) and 0.0852 in nats (not drifted).
+    from core.drift import DEFAULT_THRESHOLDS, js_distance
+
+    ref, cur = np.array([400, 350, 250]), np.array([315, 330, 355])
+    assert js_distance(ref, cur) == pytest.approx(jensenshannon(ref / 1000, cur / 1000), rel=1e-12)
+    assert round(js_distance(ref, cur), 4) == 0.0852  # < 0.1: not drifted, as in Evidently
+    assert js_distance(ref, cur) * math.sqrt(1 / math.log(2)) == pytest.approx(
+        jensenshannon(ref / 1000, cur / 1000, base=2), rel=1e-12)
+    assert DEFAULT_THRESHOLDS["jensenshannon"] == 0.1
+    rng = np.random.default_rng(4)
+    for _ in range(50):
+        p, q = rng.integers(0, 50, 12), rng.integers(0, 50, 12)
+        p[0] += 1
+        q[0] += 1
+        assert js_distance(p, q) == pytest.approx(jensenshannon(p / p.sum(), q / q.sum()),
+                                                  rel=1e-12, abs=1e-15)

@@ -136,6 +136,15 @@ def test_demo_monitoring_tells_the_story(demo_store):
     assert pd.Timestamp(decay["window_start"].iloc[0]) >= pd.Timestamp("2026-01-12")
     counts = run["summary"]["policy_counts"]
     assert counts["any drifted column (naive)"] > 3 * len(alerts[alerts["severity"] == "high"])
+    # the estimate without labels records how the scores were calibrated (on the champion's
+    # held-out test rows, as NannyML on its reference) and carries a band per window
+    cal = run["summary"]["calibration"]
+    assert cal["part"] == "test" and cal["method"] in ("isotonic", "none") and cal["n"] > 1000
+    res = demo_store.monitor_results(int(run["id"]))
+    perf = res[res["kind"] == "performance"].pivot_table(
+        index="window_start", columns="metric", values="value")
+    assert (perf["estimated_recall_low"] <= perf["estimated_recall"]).all()
+    assert (perf["estimated_recall"] <= perf["estimated_recall_high"]).all()
 
 
 def test_acknowledge_and_lifecycle(demo_store):
