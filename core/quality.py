@@ -445,12 +445,14 @@ def build_report(
     dup["compared_columns"] = keys
 
     progress(0.8, "Checking splits for rows shared by train and test")
-    target = next((t.column for t in types if t.type == "target"), None)
-    features = [c for c in keys if c != target]
+    typed_targets = {t.column for t in types if t.type == "target"}
     leakage = []
     for split_id in params["splits"]:
         split = store.get_split(split_id)
-        found = store.split_leakage(split_id, features)
+        # inputs only: the column typed target and the split's own target (a split may be
+        # stratified by a column the type detection did not call a target)
+        outputs = typed_targets | ({split.target} if split.target else set())
+        found = store.split_leakage(split_id, [c for c in keys if c not in outputs])
         for part in ("dev", "test"):
             leakage.append(
                 {

@@ -164,6 +164,38 @@ def test_leakage_across_train_and_test(store, pid):
     assert sum(i.kind == "leakage" for i in report.issues) == 2
 
 
+def test_leakage_ignores_a_split_target_not_typed_target(store, pid):
+    # 'decision' is not detected as a target (its name says nothing), yet the split was
+    # stratified by it: it is an output, not an input. Before the fix it was compared, and
+    # the dev row (same inputs as train row 1, another outcome) was not counted.
+    df = pd.DataFrame(
+        {
+            "a": [1, 2, 3, 1, 5, 2],
+            "b": ["x", "y", "z", "x", "w", "y"],
+            "decision": ["p", "q", "p", "q", "q", "p"],
+        }
+    )
+    did = store.insert_dataset(pid, "d", df, source="t", role="training", actor="tester")
+    assign = pd.DataFrame(
+        {
+            "row_id": range(6),
+            "part": ["train"] * 3 + ["test", "test", "dev"],
+            "ladder": [1.0] * 3 + [None] * 3,
+        }
+    )
+    store.insert_split(pid, did, "s", assign, method="stratified", target="decision",
+                       params={}, actor="tester")
+    types = {t.column: t.type for t in datasets.column_types(store, did)}
+    assert types["decision"] != "target"
+    report = quality.build_report(store, did, "tester")
+    leaks = {r["part"]: r["rows"] for r in report.leakage}
+    # inputs-only answer: test row 3 (1, x) and dev row 5 (2, y) repeat a train row
+    inputs = df[["a", "b"]].apply(tuple, axis=1)
+    train = set(inputs[:3])
+    expected = {"test": int(inputs[3:5].isin(train).sum()), "dev": int(inputs[5:].isin(train).sum())}
+    assert leaks == expected == {"test": 1, "dev": 1}
+
+
 def test_spelling_groups_found_and_mapped_to_a_new_version(store, pid):
     city = ["NY"] * 5 + ["ny "] * 2 + ["New York"] * 3 + ["Boston"] * 4 + ["boston"] + ["Oslo"]
     df = pd.DataFrame({"city": city, "n": range(len(city))})
