@@ -25,7 +25,8 @@ Statistics and their error from binning
   falls short by at most ``ks_error_bound`` = max over bins of min(reference share, current
   share) of the bin (0 for integer columns with one bin per value, which are exact). The
   p-value is scipy's asymptotic one (``ks_2samp(method="asymp")``: Kolmogorov's
-  distribution with ``n = round(n_ref n_cur / (n_ref + n_cur))``).
+  distribution with ``n = round(n_ref n_cur / (n_ref + n_cur))``), from n = 1,000 by the
+  corrected limiting distribution, within 0.025 / n of it (:func:`ks_pvalue`).
 * ``wasserstein``: W1 divided by the reference's standard deviation. Between bin edges both
   CDFs are taken as linear; beyond the reference's range the integral is exact (the profile
   keeps the count and sum of the values out of range). ``wasserstein_error_bound`` (in the
@@ -217,16 +218,33 @@ def js_distance(reference: np.ndarray, current: np.ndarray) -> float:
     return float(math.sqrt(max((kl(p) + kl(q)) / 2, 0.0)))
 
 
+KS_ASYMPTOTIC_N = 1_000  # effective sample size from which the corrected limit is used
+
+
 def ks_pvalue(d: float, n_reference: int, n_current: int) -> float:
-    """Two-sided asymptotic p-value of the two-sample KS statistic, as scipy computes it.
+    """Two-sided p-value of the two-sample KS statistic ``d``, as scipy's asymptotic test.
+
+    scipy's ``ks_2samp(method="asymp")`` evaluates the exact one-sample distribution
+    ``kstwo.sf(d, n)`` at ``n = round(n_ref n_cur / (n_ref + n_cur))``: 40 ms and more per
+    call at n ~ 500k. From ``n >= KS_ASYMPTOTIC_N`` this uses instead Kolmogorov's limiting
+    distribution with Vrbik's (2018) small-sample correction,
+    ``Q(x + 1 / (6 sqrt n) + (x - 1) / (4 n))`` with ``x = sqrt(n) d``: microseconds, and
+    within 0.025 / n of ``kstwo.sf`` (2.5e-5 at n = 1,000, 5e-8 at n = 500k; tested).
 
     >>> round(ks_pvalue(0.1, 1000, 1000), 6)
     8.3e-05
+    >>> round(ks_pvalue(0.002, 10**6, 10**6), 6)  # n = 500,000: the corrected limit
+    0.036582
     """
-    from scipy import stats
+    en = int(np.round(n_reference * n_current / (n_reference + n_current)))
+    if en < KS_ASYMPTOTIC_N:
+        from scipy import stats
 
-    en = n_reference * n_current / (n_reference + n_current)
-    return float(np.clip(stats.kstwo.sf(d, np.round(en)), 0.0, 1.0))
+        return float(np.clip(stats.kstwo.sf(d, en), 0.0, 1.0))
+    from scipy.special import kolmogorov
+
+    x = math.sqrt(en) * d
+    return float(np.clip(kolmogorov(x + 1 / (6 * math.sqrt(en)) + (x - 1) / (4 * en)), 0.0, 1.0))
 
 
 def _abs_linear_integral(

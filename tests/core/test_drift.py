@@ -227,3 +227,28 @@ def test_jensen_shannon_uses_evidentlys_natural_log_and_threshold():
         q[0] += 1
         assert js_distance(p, q) == pytest.approx(jensenshannon(p / p.sum(), q / q.sum()),
                                                   rel=1e-12, abs=1e-15)
+
+
+@pytest.mark.parametrize("n", [1_000, 1_777, 5_000, 20_000, 123_457])
+def test_ks_pvalue_is_within_its_stated_bound_of_scipys_kstwo(n):
+    # From n = 1,000 the p-value is Kolmogorov's limit with Vrbik's correction; the docstring
+    # states |error| <= 0.025 / n against scipy's exact kstwo.sf (what ks_2samp asymp uses).
+    from core.drift import KS_ASYMPTOTIC_N, ks_pvalue
+
+    assert n >= KS_ASYMPTOTIC_N
+    # scipy's exact kstwo costs ~1 ms per point at n = 1,000 and ~0.1 s at n = 123k
+    d = np.linspace(1e-5, 8 / math.sqrt(n), 200 if n <= 5_000 else 40 if n <= 20_000 else 12)
+    ours = np.array([ks_pvalue(x, 2 * n, 2 * n) for x in d])  # n_eff = n
+    assert np.max(np.abs(ours - stats.kstwo.sf(d, n))) <= 0.025 / n
+
+
+def test_ks_pvalue_equals_ks_2samp_asymp_on_samples():
+    from core.drift import ks_pvalue
+
+    rng = np.random.default_rng(8)
+    for n_ref, n_cur in ((300, 200), (5_000, 3_000), (40_000, 60_000)):
+        a, b = rng.normal(0, 1, n_ref), rng.normal(0.03, 1, n_cur)
+        res = stats.ks_2samp(a, b, method="asymp")
+        n = round(n_ref * n_cur / (n_ref + n_cur))
+        tol = 1e-12 if n < 1_000 else 0.025 / n
+        assert ks_pvalue(res.statistic, n_ref, n_cur) == pytest.approx(res.pvalue, abs=tol)
