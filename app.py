@@ -3,8 +3,11 @@
 import streamlit as st
 
 from core import projects as core_projects
+from core.db import datasets as datasets_db
+from core.db import monitoring as monitoring_db
+from core.db import projects as projects_db
+from core.errors import StoreError
 from core.samples import SAMPLES
-from core.store import StoreError
 from ui import session, state
 
 store, project = session.start("Overview", ":material/home:")
@@ -22,7 +25,7 @@ with st.expander("New project", icon=":material/add:", expanded=project is None)
         description = st.text_area("What is it for?", key="home.new_description", height=80)
         if st.form_submit_button("Create project", type="primary"):
             try:
-                new_id = store.create_project(name, user, description)
+                new_id = projects_db.create_project(store, name, user, description)
             except StoreError as exc:
                 st.error(str(exc))
             else:
@@ -46,7 +49,7 @@ for col, step in zip(st.columns(len(steps)), steps, strict=True):
         st.caption(step.evidence)
         st.caption(f"Next: {step.next_action}")
 
-alerts = store.list_alerts(project.id, status="open")
+alerts = monitoring_db.list_alerts(store, project.id, status="open")
 st.subheader(f"Open alerts ({len(alerts)})")
 if alerts.empty:
     st.caption("No open alert. Monitoring runs raise alerts when drift, decay or service checks fail.")
@@ -68,7 +71,7 @@ if len(actions):
                  icon=":material/troubleshoot:")
 
 st.subheader("Datasets")
-datasets = store.list_datasets(project.id)
+datasets = datasets_db.list_datasets(store, project.id)
 if datasets:
     st.dataframe(
         core_projects.datasets_frame(datasets),
@@ -88,12 +91,12 @@ with st.popover("Add a bundled dataset", icon=":material/dataset:"):
             st.rerun()
 
 with st.expander("Activity (audit log)", icon=":material/history:"):
-    st.dataframe(store.list_audit(project.id, limit=100), hide_index=True)
+    st.dataframe(projects_db.list_audit(store, project.id, limit=100), hide_index=True)
 
 with st.expander("Delete this project", icon=":material/delete:"):
     st.warning("Deleting removes the project, its datasets and every stored result. It cannot be undone.")
     confirm = st.text_input(f"Type **{project.name}** to confirm", key="home.delete_confirm")
     if st.button("Delete project", key="home.delete", disabled=confirm.strip() != project.name):
-        store.delete_project(project.id, user)
+        projects_db.delete_project(store, project.id, user)
         st.session_state.pop(state.PROJECT_ID, None)
         st.rerun()

@@ -26,9 +26,12 @@ import time
 from pathlib import Path
 
 from bench.memory import PeakRSS
+from core.db import projects as projects_db
+from core.db import scans as scans_db
+from core.db import synthetic as synthetic_db
+from core.db.database import Database
 from core.drift import compute_drift
 from core.profiles import get_profile, profile_dataset
-from core.store import Store
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -38,10 +41,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory() as tmp:
-        store = Store(Path(tmp) / "bench.duckdb")
-        pid = store.create_project("drift benchmark", "bench")
+        store = Database(Path(tmp) / "bench.duckdb")
+        pid = projects_db.create_project(store, "drift benchmark", "bench")
         t0 = time.perf_counter()
-        ref_id, cur_id = store.create_drift_benchmark(pid, args.rows, "bench")
+        ref_id, cur_id = synthetic_db.create_drift_benchmark(store, pid, args.rows, "bench")
         print(
             f"generated 2 x {args.rows:,} rows x 20 columns in {time.perf_counter() - t0:.1f} s"
         )
@@ -49,8 +52,8 @@ def main(argv: list[str] | None = None) -> None:
         scan = float("inf")
         for _ in range(args.repeat + 1):  # the first scan warms the buffer cache
             t0 = time.perf_counter()
-            store.scan_floor(ref_id)
-            store.scan_floor(cur_id)
+            scans_db.scan_floor(store, ref_id)
+            scans_db.scan_floor(store, cur_id)
             scan = min(scan, time.perf_counter() - t0)
 
         # a serving process has scipy loaded already; its one-off import (~0.5 s) is not drift

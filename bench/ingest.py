@@ -28,7 +28,8 @@ import pyarrow.csv as pacsv
 
 from bench.memory import PeakRSS
 from core import datasets, quality
-from core.store import Store
+from core.db import projects as projects_db
+from core.db.database import Database
 
 
 def write_csv(path: Path, rows: int, seed: int = 0, chunk: int = 100_000) -> None:
@@ -73,9 +74,9 @@ def main(argv: list[str] | None = None) -> None:
             f"wrote {args.rows:,} rows x 20 columns ({size:,.0f} MB) in "
             f"{time.perf_counter() - t:.1f} s"
         )
-        store = Store(Path(tmp) / "bench.duckdb")
+        store = Database(Path(tmp) / "bench.duckdb")
         try:
-            pid = store.create_project("bench", "bench")
+            pid = projects_db.create_project(store, "bench", "bench")
             with PeakRSS() as peak:
                 t = time.perf_counter()
                 result = datasets.ingest_path(store, pid, csv_path, name="bench", actor="bench")

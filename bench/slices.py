@@ -19,7 +19,7 @@ import pandas as pd
 
 from bench.memory import PeakRSS
 from core import slices as S
-from core.store import Store
+from core.db.database import Database
 
 BASE_ERROR = 0.08
 PLANTED_ERROR = 0.30  # ~3.75x the base error rate inside the slices
@@ -153,7 +153,7 @@ def main() -> None:
     )
 
     with tempfile.TemporaryDirectory() as tmp:
-        store = Store(Path(tmp) / "bench.duckdb")
+        store = Database(Path(tmp) / "bench.duckdb")
         src = S.frame_source(df, positive_class="1")
         with PeakRSS() as mem:
             t0 = time.perf_counter()

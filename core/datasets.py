@@ -4,7 +4,7 @@ DESIGN
 ------
 * Rows never pass through pandas on ingest: DuckDB's ``read_csv``/``read_parquet`` fill the
   dataset table in one ``CREATE TABLE AS`` inside the catalog transaction (see
-  ``Store.ingest_file``), so a file larger than memory loads and a failed load leaves nothing.
+  ``core.db.ingest.ingest_file``), so a file larger than memory loads and a failed load leaves nothing.
 * DuckDB's sniffer guesses delimiter, quote, header and types; the workbench adds what it
   does not check: the encoding (BOM, UTF-8 validity, lines that mix encodings), a second
   opinion on a one-column result (a wrong delimiter), and column names that would break
@@ -33,7 +33,14 @@ from typing import Any, BinaryIO
 import pandas as pd
 
 from core import demo
-from core.store import DATASET_ROLES, ROW_ID, IngestError, Store, StoreError
+from core.db import data as data_db
+from core.db import datasets as datasets_db
+from core.db import ingest as ingest_db
+from core.db import scans as scans_db
+from core.db import splits as splits_db
+from core.db.database import Database
+from core.db.datasets import DATASET_ROLES, ROW_ID
+from core.errors import IngestError, StoreError
 
 Progress = Callable[[float, str], None]
 
@@ -278,7 +285,7 @@ def _likely_delimiter(lines: list[str], exclude: str | None) -> tuple[str, bool]
     return None
 
 
-def sniff_file(store: Store, path: str | Path, options: CsvOptions | None = None) -> FileSniff:
+def sniff_file(store: Database, path: str | Path, options: CsvOptions | None = None) -> FileSniff:
     """Detect format, encoding, delimiter, header and the (cleaned) column names.
 
     Raises IngestError with what to do for an empty file, a wrong delimiter, an unreadable
@@ -287,7 +294,7 @@ def sniff_file(store: Store, path: str | Path, options: CsvOptions | None = None
     options = options or CsvOptions()
     reader = file_reader(path)
     if reader == "parquet":
-        schema = store.file_schema(path, "parquet")
+        schema = ingest_db.file_schema(store, path, "parquet")
         raw = [c for c, _ in schema]
         names, messages = clean_column_names(raw)
         return FileSniff("parquet", None, None, None, tuple(raw), tuple(names), tuple(messages))
@@ -311,7 +318,7 @@ def sniff_file(store: Store, path: str | Path, options: CsvOptions | None = None
     if options.header is not None:
         sniff_opts["header"] = options.header
     try:
-        sniffed = store.sniff_csv(read_path, sniff_opts)
+        sniffed = ingest_db.sniff_csv(store, read_path, sniff_opts)
     except IngestError as exc:
         _discard(repaired)
         if exc.kind == "dialect" and options.delimiter:
@@ -393,16 +400,16 @@ def _discard(path: str | None) -> None:
         Path(path).unlink(missing_ok=True)
 
 
-def preview(store: Store, path: str | Path, sniff: FileSniff, limit: int = 20) -> pd.DataFrame:
+def preview(store: Database, path: str | Path, sniff: FileSniff, limit: int = 20) -> pd.DataFrame:
     """The first rows as they would be loaded (a small frame for display)."""
     read_path = sniff.repaired_path or str(path)
-    frame = store.preview_file(read_path, sniff.reader, sniff.options, limit)
+    frame = ingest_db.preview_file(store, read_path, sniff.reader, sniff.options, limit)
     frame.columns = list(sniff.names)
     return frame
 
 
 def ingest_path(
-    store: Store,
+    store: Database,
     project_id: int,
     path: str | Path,
     *,
@@ -432,8 +439,8 @@ def ingest_path(
         columns = None
         if sniff.reader == "parquet" and sniff.names != sniff.raw_names:
             columns = list(zip(sniff.raw_names, sniff.names, strict=True))
-        return store.ingest_file(
-            project_id,
+        return ingest_db.ingest_file(
+            store, project_id,
             name,
             read_path,
             reader=sniff.reader,
@@ -461,7 +468,7 @@ def ingest_path(
                 raise
     finally:
         _discard(sniff.repaired_path)
-    ds = store.get_dataset(did)
+    ds = datasets_db.get_dataset(store, did)
     progress(1.0, f"Loaded {ds.n_rows:,} rows and {ds.n_cols} columns")
     return IngestResult(
         did,
@@ -478,7 +485,7 @@ def ingest_path(
 
 
 def ingest_upload(
-    store: Store,
+    store: Database,
     project_id: int,
     filename: str,
     data: BinaryIO | bytes,
@@ -638,19 +645,19 @@ def detect_column_types(profile: pd.DataFrame) -> list[tuple[str, str, str]]:
 
 
 def column_types(
-    store: Store,
+    store: Database,
     dataset_id: int,
     actor: str = "workbench",
     profile: pd.DataFrame | None = None,
 ) -> list[ColumnType]:
     """The stored types of a dataset's columns, detected (and stored) on first use."""
-    schema = store.dataset_schema(dataset_id)
-    stored = store.list_column_types(dataset_id)
+    schema = datasets_db.dataset_schema(store, dataset_id)
+    stored = data_db.list_column_types(store, dataset_id)
     if set(stored["column_name"]) != {c for c, _ in schema}:
         if profile is None:
-            profile = store.column_profile(dataset_id)
-        store.save_detected_types(dataset_id, detect_column_types(profile), actor)
-        stored = store.list_column_types(dataset_id)
+            profile = scans_db.column_profile(store, dataset_id)
+        data_db.save_detected_types(store, dataset_id, detect_column_types(profile), actor)
+        stored = data_db.list_column_types(store, dataset_id)
     dtypes = dict(schema)
     return [
         ColumnType(
@@ -689,7 +696,7 @@ def column_types_frame(types: list[ColumnType]) -> pd.DataFrame:
     )
 
 
-def save_column_settings(store: Store, dataset_id: int, edited: pd.DataFrame, actor: str) -> int:
+def save_column_settings(store: Database, dataset_id: int, edited: pd.DataFrame, actor: str) -> int:
     """Store the edited types and stated ranges (the ``column_types_frame`` layout).
 
     A type equal to the detected one clears the override. Returns the number of changed
@@ -730,21 +737,21 @@ def save_column_settings(store: Store, dataset_id: int, edited: pd.DataFrame, ac
             "are all marked as target."
         )
     if changes:
-        store.set_column_settings(dataset_id, changes, actor)
+        data_db.set_column_settings(store, dataset_id, changes, actor)
     return len(changes)
 
 
-def target_column(store: Store, dataset_id: int) -> str | None:
+def target_column(store: Database, dataset_id: int) -> str | None:
     """The dataset's target column as stored (override or detected), if any."""
     return next((t.column for t in column_types(store, dataset_id) if t.type == "target"), None)
 
 
-def data_step(store: Store, project_id: int) -> tuple[str, str, str]:
+def data_step(store: Database, project_id: int) -> tuple[str, str, str]:
     """The lifecycle's Data step: (status, evidence, next action) from what is stored.
 
     Done once a training dataset has a stored split; quality reports are counted as evidence.
     """
-    roles = store.count_datasets(project_id)
+    roles = datasets_db.count_datasets(store, project_id)
     n_data = sum(roles.values())
     if not n_data:
         return (
@@ -758,8 +765,8 @@ def data_step(store: Store, project_id: int) -> tuple[str, str, str]:
             f"{n_data} dataset(s), none for training.",
             "Load or mark a training dataset.",
         )
-    checked = store.count_quality_reports(project_id)
-    n_splits = len(store.list_splits(project_id))
+    checked = data_db.count_quality_reports(store, project_id)
+    n_splits = len(splits_db.list_splits(store, project_id))
     quality = f"quality checked for {checked}" if checked else "no quality report yet"
     evidence = (
         f"{n_data} dataset(s), {roles['training']} for training; {quality}; "

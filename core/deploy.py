@@ -40,7 +40,11 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from core.store import Store, StoreError
+from core.db import datasets as datasets_db
+from core.db import deploy as deploy_db
+from core.db import training as training_db
+from core.db.database import Database
+from core.errors import StoreError
 
 PATTERNS: dict[str, str] = {
     "shadow": "Shadow: the candidate decides beside the incumbent; nothing it says is served",
@@ -128,11 +132,11 @@ class ModelDecider:
     threshold: float | None = None  # the run's own decision threshold, when it set one
 
     @classmethod
-    def from_version(cls, store: Store, version_id: int) -> ModelDecider:
+    def from_version(cls, store: Database, version_id: int) -> ModelDecider:
         from core import registry
 
         mv = registry.get_version(store, version_id)
-        run = store.get_run(mv.run_id) or {}
+        run = training_db.get_run(store, mv.run_id) or {}
         model = registry.load_model(store, version_id)
         alias = f" {mv.alias}" if mv.alias else ""
         name = f"v{mv.version}{alias} ({run.get('model_kind', 'model')})"
@@ -335,7 +339,7 @@ def parse_schedule(text: str) -> tuple[float, ...]:
 
 
 def default_guardrails(
-    store: Store | None, project_id: int | None
+    store: Database | None, project_id: int | None
 ) -> tuple[list[Guardrail], list[str]]:
     """Guardrails from the project's scoping contract, else ``DEFAULT_GUARDRAILS``; plus notes."""
     notes: list[str] = []
@@ -1383,7 +1387,7 @@ def guardrail_steps(checks: pd.DataFrame) -> pd.DataFrame:
 
 # ----------------------------------------------------------------- store glue
 def make_decider(
-    store: Store,
+    store: Database,
     spec: str | int,
     human_column: str = "adjuster_decision",
     positive_class: str = "1",
@@ -1395,7 +1399,7 @@ def make_decider(
 
 
 def run_simulation(
-    store: Store,
+    store: Database,
     project_id: int,
     *,
     dataset_id: int,
@@ -1413,7 +1417,7 @@ def run_simulation(
     many = [settings] if isinstance(settings, RolloutSettings) else list(settings)
     if not many:
         raise DeployError("Choose at least one pattern to replay.")
-    ds = store.get_dataset(dataset_id)
+    ds = datasets_db.get_dataset(store, dataset_id)
     if ds is None or ds.project_id != project_id:
         raise DeployError("That stream is not a dataset of this project (any more).")
     inc = make_decider(store, incumbent, many[0].human_column, many[0].positive_class)
@@ -1421,7 +1425,7 @@ def run_simulation(
     cand_pc = getattr(cand, "positive_class", None)
     if cand_pc and cand_pc != many[0].positive_class:
         many = [replace(s, positive_class=cand_pc) for s in many]
-    columns = [c for c, _ in store.dataset_schema(dataset_id)]
+    columns = [c for c, _ in datasets_db.dataset_schema(store, dataset_id)]
     errors = check_stream(columns, [inc, cand], many[0])
     if errors:
         raise DeployError(" ".join(errors))
@@ -1440,7 +1444,7 @@ def run_simulation(
         *inc.features,
         *cand.features,
     }
-    frame = store.dataset_frame(dataset_id, columns=[c for c in columns if c in wanted])
+    frame = datasets_db.dataset_frame(store, dataset_id, columns=[c for c in columns if c in wanted])
     ids: list[int] = []
     started = time.perf_counter()
     scored = prepare_stream(frame, inc, cand, many, progress)  # once for every pattern
@@ -1476,7 +1480,7 @@ def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
 
 
 def save_simulation(
-    store: Store,
+    store: Database,
     project_id: int,
     result: RolloutResult,
     actor: str,
@@ -1487,8 +1491,8 @@ def save_simulation(
     incumbent: str,
     candidate: int,
 ) -> int:
-    return store.insert_deploy_simulation(
-        project_id,
+    return deploy_db.insert_deploy_simulation(
+        store, project_id,
         actor,
         name=name,
         pattern=result.settings.pattern,
@@ -1523,8 +1527,8 @@ class StoredSimulation:
     events: pd.DataFrame
 
 
-def load_simulation(store: Store, simulation_id: int) -> StoredSimulation:
-    row = store.get_deploy_simulation(simulation_id)
+def load_simulation(store: Database, simulation_id: int) -> StoredSimulation:
+    row = deploy_db.get_deploy_simulation(store, simulation_id)
     if row is None:
         raise DeployError("That simulation does not exist (any more).")
     return StoredSimulation(
@@ -1539,16 +1543,16 @@ def load_simulation(store: Store, simulation_id: int) -> StoredSimulation:
         dataset_id=row["dataset_id"],
         created_at=row["created_at"],
         created_by=row["created_by"],
-        timeline=store.deploy_timeline(simulation_id),
-        checks=store.deploy_checks(simulation_id),
-        events=store.deploy_events(simulation_id),
+        timeline=deploy_db.deploy_timeline(store, simulation_id),
+        checks=deploy_db.deploy_checks(store, simulation_id),
+        events=deploy_db.deploy_events(store, simulation_id),
     )
 
 
-def simulations_frame(store: Store, project_id: int) -> pd.DataFrame:
+def simulations_frame(store: Database, project_id: int) -> pd.DataFrame:
     """Stored simulations as a display table, newest first."""
     rows = []
-    for r in store.list_deploy_simulations(project_id):
+    for r in deploy_db.list_deploy_simulations(store, project_id):
         summ = r["summary"]
         rows.append(
             {
@@ -1568,9 +1572,9 @@ def simulations_frame(store: Store, project_id: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def deploy_step(store: Store, project_id: int) -> tuple[str, str, str]:
+def deploy_step(store: Database, project_id: int) -> tuple[str, str, str]:
     """(status, evidence, next action) of the lifecycle's Deploy step."""
-    sims = store.list_deploy_simulations(project_id)
+    sims = deploy_db.list_deploy_simulations(store, project_id)
     if not sims:
         return (
             "not started",
@@ -1625,7 +1629,7 @@ def demo_settings(guardrails: Sequence[Guardrail]) -> list[RolloutSettings]:
     ]
 
 
-def seed_demo_deploy(store: Store, project_id: int, actor: str) -> list[int]:
+def seed_demo_deploy(store: Database, project_id: int, actor: str) -> list[int]:
     """Store the demo's rehearsal (shadow, naive blue-green, canary) of the champion against
     the adjusters; skipped (returns []) when no registered model or no stream is stored."""
     try:
@@ -1633,7 +1637,7 @@ def seed_demo_deploy(store: Store, project_id: int, actor: str) -> list[int]:
     except ImportError:
         return []
     model = registry.get_champion(store, project_id) or registry.get_challenger(store, project_id)
-    stream = next((d for d in store.list_datasets(project_id) if d.name == DEMO_STREAM), None)
+    stream = next((d for d in datasets_db.list_datasets(store, project_id) if d.name == DEMO_STREAM), None)
     if model is None or stream is None:
         return []
     rails, _ = default_guardrails(store, project_id)
@@ -1682,11 +1686,11 @@ def guardrails_from_frame(frame: pd.DataFrame) -> tuple[Guardrail, ...]:
     return tuple(out)
 
 
-def comparison_frame(store: Store, project_id: int, dataset_id: int | None = None) -> pd.DataFrame:
+def comparison_frame(store: Database, project_id: int, dataset_id: int | None = None) -> pd.DataFrame:
     """Stored simulations (of one stream, when given) side by side, oldest first."""
     sims = [
         r
-        for r in store.list_deploy_simulations(project_id)
+        for r in deploy_db.list_deploy_simulations(store, project_id)
         if dataset_id is None or r["dataset_id"] == dataset_id
     ]
     sims = sims[::-1]

@@ -592,7 +592,7 @@ def domain_classifier_drift(
     A gradient-boosted classifier (scikit-learn's HistGradientBoosting, native missing
     values and categories) learns to tell the two samples apart; an AUC at or above
     ``threshold`` (0.55) means the joint distribution moved. Pass samples, e.g. from
-    :meth:`core.store.Store.sample_rows` (5,000 rows a side is plenty).
+    :func:`core.db.datasets.sample_rows` (5,000 rows a side is plenty).
 
     Examples
     --------

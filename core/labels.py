@@ -32,7 +32,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.store import Store, StoreError
+from core.db import datasets as datasets_db
+from core.db import labeling as labeling_db
+from core.db.database import Database
+from core.errors import StoreError
 
 LONG_COLUMNS = ("item_id", "annotator", "label", "labeled_at")
 _SYNONYMS = {
@@ -82,15 +85,15 @@ class LabelSet:
     created_by: str
 
 
-def get_label_set(store: Store, label_set_id: int) -> LabelSet:
-    d = store.get_label_set(label_set_id)
+def get_label_set(store: Database, label_set_id: int) -> LabelSet:
+    d = labeling_db.get_label_set(store, label_set_id)
     if d is None:
         raise LabelError("That labels set does not exist (any more).")
     return LabelSet(**d)
 
 
-def list_label_sets(store: Store, project_id: int) -> list[LabelSet]:
-    return [LabelSet(**d) for d in store.list_label_sets(project_id)]
+def list_label_sets(store: Database, project_id: int) -> list[LabelSet]:
+    return [LabelSet(**d) for d in labeling_db.list_label_sets(store, project_id)]
 
 
 # ---------------------------------------------------------------------------- import
@@ -234,7 +237,7 @@ class ImportReport:
 
 
 def import_labels(
-    store: Store,
+    store: Database,
     project_id: int,
     name: str,
     long: pd.DataFrame,
@@ -256,14 +259,14 @@ def import_labels(
     long, n_dup = resolve_duplicates(long, duplicates)
     n_unknown = 0
     if item_dataset_id is not None:
-        cols = [c for c, _ in store.dataset_schema(item_dataset_id)]
+        cols = [c for c, _ in datasets_db.dataset_schema(store, item_dataset_id)]
         for col in (item_id_column, ground_truth_column, *(feature_columns or [])):
             if col is not None and col not in cols:
                 raise LabelError(f"The item dataset has no column {col!r}.")
         if item_id_column is None:
             raise LabelError("Choose the item dataset's id column.")
-        unknown = store.unknown_items(
-            item_dataset_id, item_id_column, long["item_id"].unique().tolist()
+        unknown = labeling_db.unknown_items(
+            store, item_dataset_id, item_id_column, long["item_id"].unique().tolist()
         )
         if unknown:
             if unknown_items != "drop":
@@ -276,8 +279,8 @@ def import_labels(
             n_unknown = before - len(long)
             if long.empty:
                 raise LabelError("None of the labelled items is in the item dataset.")
-    sid = store.insert_label_set(
-        project_id,
+    sid = labeling_db.insert_label_set(
+        store, project_id,
         name,
         long,
         item_dataset_id=item_dataset_id,
@@ -309,15 +312,15 @@ or `0` (pay at once).
 """
 
 
-def seed_demo_labels(store: Store, project_id: int, actor: str) -> int | None:
+def seed_demo_labels(store: Database, project_id: int, actor: str) -> int | None:
     """Import the demo's ``claims_annotations`` as version 1 of a labels set (plus instructions)."""
-    by_name = {d.name: d for d in store.list_datasets(project_id)}
+    by_name = {d.name: d for d in datasets_db.list_datasets(store, project_id)}
     ann, items = by_name.get("claims_annotations"), by_name.get("claims_2025_train")
     if ann is None or items is None:
         return None
     from core import demo
 
-    long = parse_labels(store.dataset_frame(ann.id), form="long")
+    long = parse_labels(datasets_db.dataset_frame(store, ann.id), form="long")
     report = import_labels(
         store,
         project_id,
@@ -330,7 +333,7 @@ def seed_demo_labels(store: Store, project_id: int, actor: str) -> int | None:
         ground_truth_column=demo.TARGET,
         feature_columns=list(demo.FEATURES),
     )
-    store.insert_label_instructions(project_id, DEMO_INSTRUCTIONS, "first version", actor)
+    labeling_db.insert_label_instructions(store, project_id, DEMO_INSTRUCTIONS, "first version", actor)
     return report.label_set_id
 
 
@@ -707,14 +710,14 @@ class ItemView:
 
 
 def item_view(
-    store: Store, label_set: LabelSet, item_id: str, version: int | None = None
+    store: Database, label_set: LabelSet, item_id: str, version: int | None = None
 ) -> ItemView:
     """One item for the reviewer: its features and every annotator's label."""
-    long = store.label_frame(label_set.id, version)
+    long = labeling_db.label_frame(store, label_set.id, version)
     labels = long[long["item_id"] == item_id][["annotator", "label", "labeled_at"]]
     features = pd.DataFrame(columns=["feature", "value"])
     if label_set.item_dataset_id is not None and label_set.item_id_column:
-        rows = store.item_rows(label_set.item_dataset_id, label_set.item_id_column, [item_id])
+        rows = labeling_db.item_rows(store, label_set.item_dataset_id, label_set.item_id_column, [item_id])
         if len(rows):
             features = pd.DataFrame(
                 {
@@ -722,7 +725,7 @@ def item_view(
                     "value": [str(v) for v in rows.iloc[0].tolist()],
                 }
             )
-    dec = store.label_decisions(label_set.id, version)
+    dec = labeling_db.label_decisions(store, label_set.id, version)
     dec = dec[dec["item_id"] == item_id]
     c = consensus(labels.assign(item_id=item_id)) if len(labels) else None
     majority = None if c is None or pd.isna(c["majority"].iloc[0]) else str(c["majority"].iloc[0])
@@ -736,7 +739,7 @@ def item_view(
 
 
 def decide_label(
-    store: Store, label_set_id: int, item_id: str, label: str, reason: str, actor: str
+    store: Database, label_set_id: int, item_id: str, label: str, reason: str, actor: str
 ) -> int:
     """Store a reviewer's consensus label for an item as a new labels version; returns it."""
     label, reason = str(label or "").strip(), str(reason or "").strip()
@@ -744,23 +747,23 @@ def decide_label(
         raise LabelError("Choose or type the consensus label.")
     if not reason:
         raise LabelError("Give a short reason, so the next reviewer knows why.")
-    known = store.label_frame(label_set_id)
+    known = labeling_db.label_frame(store, label_set_id)
     if (
         not (known["item_id"] == item_id).any()
-        and not (store.list_relabel_items(label_set_id)["item_id"] == item_id).any()
+        and not (labeling_db.list_relabel_items(store, label_set_id)["item_id"] == item_id).any()
     ):
         raise LabelError(f"Item {item_id!r} is not in this labels set or its queue.")
-    return store.insert_label_decision(label_set_id, item_id, label, reason, actor)
+    return labeling_db.insert_label_decision(store, label_set_id, item_id, label, reason, actor)
 
 
 def send_to_queue(
-    store: Store, label_set_id: int, items: pd.DataFrame, source: str, actor: str
+    store: Database, label_set_id: int, items: pd.DataFrame, source: str, actor: str
 ) -> int:
     """Add items (``item_id`` and ``score``) to the relabel queue; returns how many."""
     if items is None or items.empty:
         raise LabelError("Select at least one item to send to the relabel queue.")
     frame = items.assign(score=items.get("score", np.nan))
-    return store.insert_relabel_items(label_set_id, frame, source=source, actor=actor)
+    return labeling_db.insert_relabel_items(store, label_set_id, frame, source=source, actor=actor)
 
 
 # ------------------------------------------------------------------------------- HLP
@@ -823,15 +826,15 @@ def human_level_performance(long: pd.DataFrame, reference: pd.Series, reference_
     )
 
 
-def hlp_for_set(store: Store, label_set: LabelSet, version: int | None = None) -> Hlp:
+def hlp_for_set(store: Database, label_set: LabelSet, version: int | None = None) -> Hlp:
     """HLP against the item dataset's ground-truth column when there is one, else consensus."""
-    long = store.label_frame(label_set.id, version)
+    long = labeling_db.label_frame(store, label_set.id, version)
     if long.empty:
         raise LabelError("This labels version holds no labels.")
     gt = label_set.ground_truth_column
     if gt and label_set.item_dataset_id is not None and label_set.item_id_column:
-        rows = store.item_rows(
-            label_set.item_dataset_id,
+        rows = labeling_db.item_rows(
+            store, label_set.item_dataset_id,
             label_set.item_id_column,
             long["item_id"].unique().tolist(),
         )
@@ -840,7 +843,7 @@ def hlp_for_set(store: Store, label_set: LabelSet, version: int | None = None) -
             index=rows[label_set.item_id_column].astype(str),
         )
         return human_level_performance(long, ref, f"ground truth ({gt})")
-    c = consensus(long, store.label_decisions(label_set.id, version)).dropna(subset=["consensus"])
+    c = consensus(long, labeling_db.label_decisions(store, label_set.id, version)).dropna(subset=["consensus"])
     return human_level_performance(long, c.set_index("item_id")["consensus"], "consensus")
 
 
@@ -852,7 +855,7 @@ def scoping_available() -> bool:
     return hasattr(scoping, "record_baseline")
 
 
-def write_hlp_baseline(store: Store, project_id: int, hlp: Hlp, version: int, actor: str) -> Any:
+def write_hlp_baseline(store: Database, project_id: int, hlp: Hlp, version: int, actor: str) -> Any:
     """Write the project HLP (mean annotator accuracy) into the scoping baselines."""
     if not scoping_available():
         raise LabelError("The scoping module is not available yet, so the HLP cannot be written.")
@@ -1056,7 +1059,7 @@ def find_label_errors(
     )
 
 
-def default_features(store: Store, label_set: LabelSet) -> list[str]:
+def default_features(store: Database, label_set: LabelSet) -> list[str]:
     """The labels set's feature columns, else every item-dataset column but id and truth."""
     if label_set.feature_columns:
         return list(label_set.feature_columns)
@@ -1065,13 +1068,13 @@ def default_features(store: Store, label_set: LabelSet) -> list[str]:
     skip = {label_set.item_id_column, label_set.ground_truth_column}
     return [
         c
-        for c, t in store.dataset_schema(label_set.item_dataset_id)
+        for c, t in datasets_db.dataset_schema(store, label_set.item_dataset_id)
         if c not in skip and not t.startswith(("TIMESTAMP", "DATE"))
     ]
 
 
 def run_label_error_detection(
-    store: Store,
+    store: Database,
     label_set: LabelSet,
     *,
     actor: str,
@@ -1093,20 +1096,20 @@ def run_label_error_detection(
     features = list(features or default_features(store, label_set))
     if not features:
         raise LabelError("Choose at least one feature column.")
-    version = store.latest_label_version(label_set.id)
+    version = labeling_db.latest_label_version(store, label_set.id)
     idc = label_set.item_id_column
     if label_source == "consensus":
-        long = store.label_frame(label_set.id, version)
-        c = consensus(long, store.label_decisions(label_set.id, version)).dropna(
+        long = labeling_db.label_frame(store, label_set.id, version)
+        c = consensus(long, labeling_db.label_decisions(store, label_set.id, version)).dropna(
             subset=["consensus"]
         )
-        rows = store.item_rows(label_set.item_dataset_id, idc, c["item_id"].tolist())
+        rows = labeling_db.item_rows(store, label_set.item_dataset_id, idc, c["item_id"].tolist())
         rows = rows.assign(_id=rows[idc].astype(str)).drop_duplicates("_id")
         frame = rows.merge(c[["item_id", "consensus"]], left_on="_id", right_on="item_id")
         y = frame["consensus"].astype(str)
     else:
-        frame = store.dataset_frame(
-            label_set.item_dataset_id, columns=[idc, label_source, *features]
+        frame = datasets_db.dataset_frame(
+            store, label_set.item_dataset_id, columns=[idc, label_source, *features]
         )
         frame = frame.assign(item_id=frame[idc].astype(str)).dropna(subset=[label_source])
         y = normalize_labels(frame[label_source]).astype(str)
@@ -1128,15 +1131,15 @@ def run_label_error_detection(
         "oof_accuracy": result.oof_accuracy,
         "duration_s": round(result.duration_s, 3),
     }
-    return store.insert_label_error_run(
-        label_set.project_id, label_set.id, meta, result.scores, actor
+    return labeling_db.insert_label_error_run(
+        store, label_set.project_id, label_set.id, meta, result.scores, actor
     )
 
 
 def label_error_runs(
-    store: Store, project_id: int, label_set_id: int | None = None
+    store: Database, project_id: int, label_set_id: int | None = None
 ) -> pd.DataFrame:
-    runs = store.list_label_error_runs(project_id, label_set_id)
+    runs = labeling_db.list_label_error_runs(store, project_id, label_set_id)
     if len(runs):
         runs["thresholds"] = runs["thresholds"].map(json.loads)
         runs["features"] = runs["features"].map(json.loads)

@@ -41,7 +41,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.store import Store, StoreError
+from core.db import datasets as datasets_db
+from core.db import monitoring as monitoring_db
+from core.db import projects as projects_db
+from core.db import scans as scans_db
+from core.db import training as training_db
+from core.db.database import Database
+from core.errors import StoreError
 
 Progress = Callable[[float, str], None]
 WINDOWS = {"day": "1 day", "week": "1 week", "month": "1 month"}
@@ -124,7 +130,7 @@ class MonitorResult:
 
 
 # ----------------------------------------------------------------------------- helpers
-def _contract_defaults(store: Store, project_id: int, s: MonitorSettings) -> MonitorSettings:
+def _contract_defaults(store: Database, project_id: int, s: MonitorSettings) -> MonitorSettings:
     """Fill thresholds the user left empty from the scoping contract, else house defaults."""
     from dataclasses import replace
 
@@ -253,7 +259,7 @@ def schema_changes(reference: list[tuple[str, str]], current: list[tuple[str, st
 
 
 def _model_rows(
-    store: Store, s: MonitorSettings, current: pd.DataFrame, ref_sample: pd.DataFrame,
+    store: Database, s: MonitorSettings, current: pd.DataFrame, ref_sample: pd.DataFrame,
     model: Any, run: Any, windows: pd.Series,
 ) -> tuple[list[dict], pd.Series, dict[str, Any]]:
     """Output checks, realized and estimated performance, and detectors on the error stream."""
@@ -325,7 +331,7 @@ def _model_rows(
     return rows, importance, extra
 
 
-def reference_calibration(store: Store, run: Any) -> tuple[Any, str | None]:
+def reference_calibration(store: Database, run: Any) -> tuple[Any, str | None]:
     """Isotonic calibration of the model's scores on its run's held-out rows (test, else
     dev), as NannyML's CBPE calibrates on its labelled reference; none when it would not
     help or the run has no held-out predictions of a binary target."""
@@ -334,16 +340,16 @@ def reference_calibration(store: Store, run: Any) -> tuple[Any, str | None]:
     if run.positive_class is None:
         return NO_CALIBRATION, None
     for part in ("test", "dev"):
-        preds = store.run_predictions(run.id, [part])
+        preds = training_db.run_predictions(store, run.id, [part])
         if len(preds) and preds["score"].notna().all():
             y = (preds["y_true"].astype(str) == str(run.positive_class)).to_numpy(float)
             return fit_calibration(y, preds["score"].to_numpy(float)), part
     return NO_CALIBRATION, None
 
 
-def _software_rows(store: Store, dataset_id: int, s: MonitorSettings) -> list[dict]:
-    frame = store.window_software_metrics(
-        dataset_id, s.time_column, s.window, s.latency_column, s.status_column
+def _software_rows(store: Database, dataset_id: int, s: MonitorSettings) -> list[dict]:
+    frame = scans_db.window_software_metrics(
+        store, dataset_id, s.time_column, s.window, s.latency_column, s.status_column
     )
     rows: list[dict] = []
     for _, w in frame.iterrows():
@@ -467,7 +473,7 @@ def _alert_row(policy: Policy, start: Any, check: str, column: Any, row: pd.Seri
 
 # --------------------------------------------------------------------------------- run
 def run_monitoring(
-    store: Store,
+    store: Database,
     project_id: int,
     *,
     reference_dataset_id: int,
@@ -491,12 +497,12 @@ def run_monitoring(
     s = _contract_defaults(store, project_id, settings or MonitorSettings())
     if s.window not in WINDOWS:
         raise MonitorError(f"Unknown window {s.window!r}: use day, week or month.")
-    ref_ds, cur_ds = store.get_dataset(reference_dataset_id), store.get_dataset(current_dataset_id)
+    ref_ds, cur_ds = datasets_db.get_dataset(store, reference_dataset_id), datasets_db.get_dataset(store, current_dataset_id)
     if ref_ds is None or cur_ds is None:
         raise MonitorError("Pick a reference and a current dataset of this project.")
     if cur_ds.n_rows == 0:
         raise MonitorError(f"The current dataset {cur_ds.name!r} is empty: nothing to monitor.")
-    ref_schema, cur_schema = store.dataset_schema(ref_ds.id), store.dataset_schema(cur_ds.id)
+    ref_schema, cur_schema = datasets_db.dataset_schema(store, ref_ds.id), datasets_db.dataset_schema(store, cur_ds.id)
     cur_cols = dict(cur_schema)
     if s.time_column not in cur_cols:
         raise MonitorError(
@@ -549,7 +555,7 @@ def run_monitoring(
         needed = list(dict.fromkeys([*run.features, s.time_column,
                                      *([s.label_column or run.target]
                                        if (s.label_column or run.target) in cur_cols else [])]))
-        current = store.dataset_frame(cur_ds.id, needed)
+        current = datasets_db.dataset_frame(store, cur_ds.id, needed)
         # the error-stream detectors are sequential: they must see the rows in time order,
         # whatever order the table stores them in; rows without a timestamp have no place
         # in that order and are left out of the model checks (counted in the summary)
@@ -557,7 +563,7 @@ def run_monitoring(
         current = (current[current[s.time_column].notna()]
                    .sort_values(s.time_column, kind="stable").reset_index(drop=True))
         windows = _window_starts(current[s.time_column], s.window)
-        ref_sample = store.sample_rows(ref_ds.id, 5000, run.features, seed=s.seed)
+        ref_sample = datasets_db.sample_rows(store, ref_ds.id, 5000, run.features, seed=s.seed)
         mrows, _, extra = _model_rows(store, s, current, ref_sample, model, run, windows)
         rows += mrows
         top = extra["top_features"]
@@ -584,8 +590,8 @@ def run_monitoring(
         primary_metric=s.primary_metric, primary_floor=s.primary_floor,
     )
     progress(0.95, "Storing results and alerts")
-    run_id = store.insert_monitor_run(
-        project_id, reference_dataset_id=ref_ds.id, current_dataset_id=cur_ds.id,
+    run_id = monitoring_db.insert_monitor_run(
+        store, project_id, reference_dataset_id=ref_ds.id, current_dataset_id=cur_ds.id,
         model_version_id=model_version_id, time_column=s.time_column, window=s.window,
         settings=asdict(s), summary=summary, results=results, alerts=alerts, actor=actor,
         source=source,
@@ -594,7 +600,7 @@ def run_monitoring(
     return MonitorResult(run_id, summary, results, alerts)
 
 
-def monitored_columns(store: Store, reference_id: int, current: dict[str, str],
+def monitored_columns(store: Database, reference_id: int, current: dict[str, str],
                       s: MonitorSettings, run: Any) -> list[str]:
     """The model's features, or the reference's feature-like columns (no ids, targets, text)."""
     if run is not None:
@@ -625,7 +631,7 @@ def _window_starts(ts: pd.Series, window: str) -> pd.Series:
     return t.dt.to_period("M").dt.start_time
 
 
-def _domain_rows(store: Store, ref_id: int, cur_id: int, shared: list[str], s: MonitorSettings,
+def _domain_rows(store: Database, ref_id: int, cur_id: int, shared: list[str], s: MonitorSettings,
                  report: Any) -> list[dict]:
     """Domain-classifier AUC per window on small seeded samples (multivariate drift)."""
     from core.drift import domain_classifier_drift
@@ -633,8 +639,8 @@ def _domain_rows(store: Store, ref_id: int, cur_id: int, shared: list[str], s: M
     numeric_or_cat = [c for c in shared if c in {d.column for d in report.columns}]
     if not numeric_or_cat or s.domain_sample <= 0:
         return []
-    ref = store.sample_rows(ref_id, s.domain_sample, numeric_or_cat, seed=s.seed)
-    cur = store.dataset_frame(cur_id, [*numeric_or_cat, s.time_column])
+    ref = datasets_db.sample_rows(store, ref_id, s.domain_sample, numeric_or_cat, seed=s.seed)
+    cur = datasets_db.dataset_frame(store, cur_id, [*numeric_or_cat, s.time_column])
     cur = cur[cur[s.time_column].notna()]
     windows = _window_starts(cur[s.time_column], s.domain_window)
     rows = []
@@ -651,8 +657,8 @@ def _domain_rows(store: Store, ref_id: int, cur_id: int, shared: list[str], s: M
 
 
 # ------------------------------------------------------------------- reading results
-def latest_run(store: Store, project_id: int) -> dict[str, Any] | None:
-    runs = store.list_monitor_runs(project_id)
+def latest_run(store: Database, project_id: int) -> dict[str, Any] | None:
+    runs = monitoring_db.list_monitor_runs(store, project_id)
     if runs.empty:
         return None
     row = runs.iloc[0].to_dict()
@@ -667,7 +673,7 @@ def drift_matrix(results: pd.DataFrame) -> pd.DataFrame:
                          aggfunc="first")
 
 
-def column_distribution(store: Store, summary: dict[str, Any], column: str, window_start: Any,
+def column_distribution(store: Database, summary: dict[str, Any], column: str, window_start: Any,
                         n_bins: int = 30) -> tuple[pd.DataFrame, pd.DataFrame, str]:
     """Reference vs one window's distribution of a column, read from the stored profiles.
 
@@ -710,8 +716,8 @@ def column_distribution(store: Store, summary: dict[str, Any], column: str, wind
     return frame(rv), frame(cv), kind
 
 
-def open_alerts(store: Store, project_id: int) -> pd.DataFrame:
-    return store.list_alerts(project_id, status="open")
+def open_alerts(store: Database, project_id: int) -> pd.DataFrame:
+    return monitoring_db.list_alerts(store, project_id, status="open")
 
 
 # ------------------------------------------------------------------ continuous training
@@ -726,7 +732,7 @@ class RetrainResult:
 
 
 def retrain_challenger(
-    store: Store,
+    store: Database,
     project_id: int,
     monitor_run_id: int,
     *,
@@ -744,7 +750,7 @@ def retrain_challenger(
     """
     from core import registry, splits, training
 
-    runs = store.list_monitor_runs(project_id)
+    runs = monitoring_db.list_monitor_runs(store, project_id)
     match = runs[runs["id"] == monitor_run_id]
     if match.empty:
         raise MonitorError("That monitoring run does not exist (any more).")
@@ -755,7 +761,7 @@ def retrain_challenger(
     recipe = training.get_run(store, champion.run_id)
     window = str(mrun["time_window"])
     if since is None:
-        alerts = store.list_alerts(project_id)
+        alerts = monitoring_db.list_alerts(store, project_id)
         alerts = alerts[alerts["run_id"] == monitor_run_id]
         # start from the first sign of decay; input or service alerts only when there is none
         decay = alerts[alerts["policy"].isin(DECAY_POLICIES)]
@@ -769,13 +775,13 @@ def retrain_challenger(
     progress(0.1, "Collecting the labelled production rows")
     name = f"retrain_{pd.Timestamp(since):%Y%m%d}_run{monitor_run_id}"
     columns = list(dict.fromkeys([*recipe.features, recipe.target, str(mrun["time_column"])]))
-    ds_id = store.insert_dataset_subset(
-        project_id, int(mrun["current_dataset_id"]), name, columns=columns,
+    ds_id = datasets_db.insert_dataset_subset(
+        store, project_id, int(mrun["current_dataset_id"]), name, columns=columns,
         not_null=recipe.target, time_column=str(mrun["time_column"]), since=since, actor=actor,
         note=f"Labelled production rows since {pd.Timestamp(since):%Y-%m-%d} for retraining "
              f"after monitoring run {monitor_run_id}.",
     )
-    n = store.get_dataset(ds_id).n_rows
+    n = datasets_db.get_dataset(store, ds_id).n_rows
     if n < 200:
         raise MonitorError(f"Only {n} labelled rows since {pd.Timestamp(since):%Y-%m-%d}: "
                            "too few to retrain; pick an earlier start date.")
@@ -800,9 +806,9 @@ def retrain_challenger(
 
 
 # ------------------------------------------------------------------ lifecycle steps
-def monitor_step(store: Store, project_id: int) -> tuple[str, str, str]:
+def monitor_step(store: Database, project_id: int) -> tuple[str, str, str]:
     """Monitor is done when a run exists and every alert is acknowledged."""
-    runs = store.list_monitor_runs(project_id)
+    runs = monitoring_db.list_monitor_runs(store, project_id)
     if runs.empty:
         return ("not started", "No production window has been checked.",
                 "Profile the production stream against the reference.")
@@ -815,9 +821,9 @@ def monitor_step(store: Store, project_id: int) -> tuple[str, str, str]:
     return ("done", evidence + "no open alert.", "Keep monitoring new production batches.")
 
 
-def update_step(store: Store, project_id: int) -> tuple[str, str, str]:
+def update_step(store: Database, project_id: int) -> tuple[str, str, str]:
     """Update is done when a retrained challenger exists (a dataset made for retraining)."""
-    retrains = [d for d in store.list_datasets(project_id) if d.name.startswith("retrain_")]
+    retrains = [d for d in datasets_db.list_datasets(store, project_id) if d.name.startswith("retrain_")]
     if retrains:
         return ("done", f"{len(retrains)} retraining dataset(s); latest {retrains[-1].name}.",
                 "Rehearse the challenger's canary on the Deployment page.")
@@ -828,12 +834,12 @@ def update_step(store: Store, project_id: int) -> tuple[str, str, str]:
 
 
 # ---------------------------------------------------------------------- demo and CLI
-def seed_demo_monitoring(store: Store, project_id: int, actor: str) -> int | None:
+def seed_demo_monitoring(store: Database, project_id: int, actor: str) -> int | None:
     """Monitor the demo stream against the training data with the champion."""
     from core import registry
 
-    train = store.list_datasets(project_id, role="training")
-    prod = store.list_datasets(project_id, role="production")
+    train = datasets_db.list_datasets(store, project_id, role="training")
+    prod = datasets_db.list_datasets(store, project_id, role="production")
     champion = registry.get_champion(store, project_id)
     if not train or not prod:
         return None
@@ -861,7 +867,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--user", default="scheduler")
     args = ap.parse_args(argv)
     try:
-        store = Store(args.db)
+        store = Database(args.db)
     except StoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -874,21 +880,21 @@ def main(argv: list[str] | None = None) -> int:
         store.close()
 
 
-def _cli(store: Store, args: argparse.Namespace, ingest_path: Any) -> int:
+def _cli(store: Database, args: argparse.Namespace, ingest_path: Any) -> int:
     from pathlib import Path
 
     from core import registry
 
-    project = next((p for p in store.list_projects() if p.name == args.project), None)
+    project = next((p for p in projects_db.list_projects(store) if p.name == args.project), None)
     if project is None:
         raise MonitorError(f"No project named {args.project!r} in {store.path}.")
-    datasets = {d.name: d for d in store.list_datasets(project.id)}
+    datasets = {d.name: d for d in datasets_db.list_datasets(store, project.id)}
     if args.reference:
         if args.reference not in datasets:
             raise MonitorError(f"No dataset named {args.reference!r} in {project.name!r}.")
         ref = datasets[args.reference]
     else:
-        train = store.list_datasets(project.id, role="training")
+        train = datasets_db.list_datasets(store, project.id, role="training")
         if not train:
             raise MonitorError("The project has no training dataset to use as reference.")
         ref = train[0]

@@ -54,7 +54,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.store import Store, StoreError, window_key
+from core.db import datasets as datasets_db
+from core.db import monitoring as monitoring_db
+from core.db import scans as scans_db
+from core.db.database import Database
+from core.db.scans import window_key
+from core.errors import StoreError
 
 BODY_BINS = 16_384
 TAIL_BINS = 16_384
@@ -446,12 +451,12 @@ def _window_label(w: Any, windowed: bool) -> tuple[str, datetime | None]:
 
 
 def _spec_for(
-    store: Store, dataset_id: int, schema: list[tuple[str, str]], skip: set[str]
+    store: Database, dataset_id: int, schema: list[tuple[str, str]], skip: set[str]
 ) -> dict[str, Any]:
     """The grid of a reference: numeric ranges and sample quantiles; categories come later."""
     spec: dict[str, Any] = {}
     numeric = [c for c, t in schema if c not in skip and column_kind(t) == "numeric"]
-    ranges, sample = store.profile_ranges(dataset_id, numeric, SAMPLE_ROWS)
+    ranges, sample = scans_db.profile_ranges(store, dataset_id, numeric, SAMPLE_ROWS)
     for i, col in enumerate(numeric):
         dtype = dict(schema)[col]
         lo, hi = ranges[i]
@@ -490,7 +495,7 @@ def _spec_for(
 
 
 def profile_dataset(
-    store: Store,
+    store: Database,
     dataset_id: int,
     *,
     reference_profile_id: int | None = None,
@@ -507,10 +512,10 @@ def profile_dataset(
     profiled per window; rows without a parseable timestamp form the window
     ``"no timestamp"``. The same data version profiled the same way returns the stored id.
     """
-    ds = store.get_dataset(dataset_id)
+    ds = datasets_db.get_dataset(store, dataset_id)
     if ds is None:
         raise ProfileError("That dataset does not exist (any more).")
-    n_rows, content_hash, schema = store.profile_table_info(dataset_id)
+    n_rows, content_hash, schema = scans_db.profile_table_info(store, dataset_id)
     names = [c for c, _ in schema]
     if window and not time_column:
         raise ProfileError(
@@ -522,9 +527,9 @@ def profile_dataset(
     if time_column and not window:
         time_column = None
     if window:
-        store.check_interval(window)
-    found = store.find_profile(
-        dataset_id, content_hash, reference_profile_id, time_column, window
+        monitoring_db.check_interval(store, window)
+    found = monitoring_db.find_profile(
+        store, dataset_id, content_hash, reference_profile_id, time_column, window
     )
     if found is not None:
         return found
@@ -534,7 +539,7 @@ def profile_dataset(
     if reference_profile_id is None:
         spec = _spec_for(store, dataset_id, schema, skip)
     else:
-        spec = store.get_profile_rows(reference_profile_id, columns=False)[0]["spec"]
+        spec = monitoring_db.get_profile_rows(store, reference_profile_id, columns=False)[0]["spec"]
         for col, s in spec.items():
             if col not in types:
                 notes[col] = "missing from this dataset"
@@ -567,13 +572,13 @@ def profile_dataset(
         "window": window,
         "own_grid": reference_profile_id is None,
     }
-    mom, bins, cats = store.profile_scan(
-        dataset_id, num_specs, categorical + extra, **scan_args
+    mom, bins, cats = scans_db.profile_scan(
+        store, dataset_id, num_specs, categorical + extra, **scan_args
     )
     finite = mom[[c for c in mom.columns if c[:1] in "sq" or c[:2] in ("mn", "mx")]]
     if len(mom) and not np.isfinite(finite.to_numpy(dtype=float, na_value=0.0)).all():
-        mom, bins, cats = store.profile_scan(
-            dataset_id, num_specs, categorical + extra, safe=True, **scan_args
+        mom, bins, cats = scans_db.profile_scan(
+            store, dataset_id, num_specs, categorical + extra, safe=True, **scan_args
         )
 
     if reference_profile_id is None:
@@ -597,8 +602,8 @@ def profile_dataset(
         cats,
         bool(time_column),
     )
-    return store.insert_profile(
-        ds.project_id,
+    return monitoring_db.insert_profile(
+        store, ds.project_id,
         dataset_id,
         content_hash=content_hash,
         reference_profile_id=reference_profile_id,
@@ -763,9 +768,9 @@ def _columns_table(columns: Iterable[ColumnProfile]) -> Any:
     })
 
 
-def get_profile(store: Store, profile_id: int) -> Profile:
+def get_profile(store: Database, profile_id: int) -> Profile:
     """A stored profile with all its windows and columns."""
-    head, cols = store.get_profile_rows(profile_id)
+    head, cols = monitoring_db.get_profile_rows(store, profile_id)
     columns = []
     for r in cols.itertuples(index=False):
         start = (

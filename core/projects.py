@@ -12,8 +12,12 @@ from dataclasses import dataclass
 import pandas as pd
 
 from core import config, demo
+from core.db import datasets as datasets_db
+from core.db import projects as projects_db
+from core.db import training as training_db
+from core.db.database import Database
+from core.errors import StoreError
 from core.samples import SAMPLES, load_sample
-from core.store import Store, StoreError
 
 DEMO_PROJECT = "Claims triage (demo)"
 DEMO_DESCRIPTION = (
@@ -28,7 +32,7 @@ def _no_progress(fraction: float, message: str) -> None:
     pass
 
 
-def seed_demo(store: Store, actor: str = "workbench", progress: Progress = _no_progress) -> int | None:
+def seed_demo(store: Database, actor: str = "workbench", progress: Progress = _no_progress) -> int | None:
     """Create the demo project in a database never written to; returns its id, or None.
 
     A user who deletes the demo project keeps it deleted: only a pristine database seeds.
@@ -36,28 +40,28 @@ def seed_demo(store: Store, actor: str = "workbench", progress: Progress = _no_p
     Safe to call from many sessions at once: the check and the seeding run under the
     store's lock, so only the first caller seeds.
     """
-    with store._lock:
-        if not store.is_pristine():
+    with store.lock:
+        if not projects_db.is_pristine(store):
             return None
         progress(0.05, "Generating eight months of claims and six of production traffic")
         data = demo.generate_demo(n_train=config.get_int("WORKBENCH_DEMO_ROWS"))
-        pid = store.create_project(DEMO_PROJECT, actor, DEMO_DESCRIPTION, is_demo=True)
+        pid = projects_db.create_project(store, DEMO_PROJECT, actor, DEMO_DESCRIPTION, is_demo=True)
         try:
             progress(0.4, "Storing the training claims")
-            store.insert_dataset(
-                pid, "claims_2025_train", data.train, source="demo generator (seed 7)",
+            datasets_db.insert_dataset(
+                store, pid, "claims_2025_train", data.train, source="demo generator (seed 7)",
                 role="training", actor=actor,
                 note="Claims Jan-Aug 2025 with adjuster decisions and audited outcomes.",
             )
             progress(0.6, "Storing the production stream")
-            store.insert_dataset(
-                pid, "claims_production_stream", data.production, source="demo generator (seed 7)",
+            datasets_db.insert_dataset(
+                store, pid, "claims_production_stream", data.production, source="demo generator (seed 7)",
                 role="production", actor=actor,
                 note="Requests Sep 2025-Feb 2026 with latency; audit outcomes lag 21 days.",
             )
             progress(0.8, "Storing the reviewers' labels")
-            store.insert_dataset(
-                pid, "claims_annotations", data.annotations, source="demo generator (seed 7)",
+            datasets_db.insert_dataset(
+                store, pid, "claims_annotations", data.annotations, source="demo generator (seed 7)",
                 role="labels", actor=actor,
                 note="Three senior reviewers relabelled 1,500 training claims (long form).",
             )
@@ -90,18 +94,18 @@ def seed_demo(store: Store, actor: str = "workbench", progress: Progress = _no_p
             progress(0.97, "Monitoring the production stream against the training data")
             seed_demo_monitoring(store, pid, actor)
         except Exception:
-            store.delete_project(pid, actor)
+            projects_db.delete_project(store, pid, actor)
             raise
         progress(1.0, "Demo project ready")
         return pid
 
 
-def add_sample_dataset(store: Store, project_id: int, name: str, actor: str) -> int:
+def add_sample_dataset(store: Database, project_id: int, name: str, actor: str) -> int:
     """Load one of scikit-learn's bundled data sets into a project."""
     if name not in SAMPLES:
         raise StoreError(f"Unknown sample {name!r}.")
-    return store.insert_dataset(
-        project_id, f"sklearn_{name}", load_sample(name), source=f"scikit-learn {name}",
+    return datasets_db.insert_dataset(
+        store, project_id, f"sklearn_{name}", load_sample(name), source=f"scikit-learn {name}",
         role="training", actor=actor, note=SAMPLES[name],
     )
 
@@ -117,7 +121,7 @@ class StepStatus:
 LIFECYCLE = ("Scope", "Data", "Build", "Deploy", "Monitor", "Update")
 
 
-def lifecycle(store: Store, project_id: int) -> list[StepStatus]:
+def lifecycle(store: Database, project_id: int) -> list[StepStatus]:
     """The lifecycle checklist of a project, each status derived from stored results."""
     from core.datasets import data_step  # the Data step: datasets, quality, a split
     from core.monitor import monitor_step, update_step
@@ -137,21 +141,21 @@ def lifecycle(store: Store, project_id: int) -> list[StepStatus]:
     return steps
 
 
-def _deploy_step(store: Store, project_id: int) -> tuple[str, str, str]:
+def _deploy_step(store: Database, project_id: int) -> tuple[str, str, str]:
     """Deploy is done when a stored rollout rehearsal ended in a "go" decision."""
     from core.deploy import deploy_step
 
     return deploy_step(store, project_id)
 
 
-def _build_step(store: Store, project_id: int) -> tuple[str, str, str]:
+def _build_step(store: Database, project_id: int) -> tuple[str, str, str]:
     """Build is done when a champion is registered, in progress once a run is stored."""
     from core import registry
 
-    runs = store.list_runs(project_id)
+    runs = training_db.list_runs(store, project_id)
     champion = registry.get_champion(store, project_id)
     if champion is not None:
-        run = store.get_run(champion.run_id) or {}
+        run = training_db.get_run(store, champion.run_id) or {}
         return ("done", f"{len(runs)} run(s); champion v{champion.version} "
                 f"({run.get('model_kind', '?')}, run #{champion.run_id}).",
                 "Analyse its errors by slice, then rehearse the rollout.")
@@ -162,7 +166,7 @@ def _build_step(store: Store, project_id: int) -> tuple[str, str, str]:
     return ("not started", "No training run is stored.", "Train a first model.")
 
 
-def open_actions_frame(store: Store, project_id: int) -> pd.DataFrame:
+def open_actions_frame(store: Database, project_id: int) -> pd.DataFrame:
     """Error-analysis actions still open (collect data, augment, relabel), for the Overview."""
     from core.slices import open_actions
 

@@ -2,7 +2,7 @@
 
 DESIGN
 ------
-* The report is built from a handful of scans (``Store.column_profile`` does every
+* The report is built from a handful of scans (``core.db.scans.column_profile`` does every
   per-column statistic in one pass; value counts, histograms, null bands and duplicates
   one query each) and stored as JSON keyed by the dataset's content hash and a key of
   the parameters that change it (column types, stated ranges, rounding, the splits).
@@ -30,7 +30,12 @@ from typing import Any
 import pandas as pd
 
 from core import datasets
-from core.store import Store, StoreError
+from core.db import data as data_db
+from core.db import datasets as datasets_db
+from core.db import scans as scans_db
+from core.db import splits as splits_db
+from core.db.database import Database
+from core.errors import StoreError
 
 Progress = Callable[[float, str], None]
 REPORT_VERSION = 1
@@ -273,7 +278,7 @@ def mapping_from_frame(frame: pd.DataFrame) -> dict[str, dict[str, str]]:
 
 
 def standardize(
-    store: Store,
+    store: Database,
     dataset_id: int,
     mapping: dict[str, dict[str, str]],
     *,
@@ -293,12 +298,12 @@ def standardize(
         + (" ..." if len(m) > 5 else "")
         for c, m in mapping.items()
     )
-    return store.derive_dataset(dataset_id, name, mapping, actor=actor, note=note[:500])
+    return datasets_db.derive_dataset(store, dataset_id, name, mapping, actor=actor, note=note[:500])
 
 
 # ------------------------------------------------------------------ the report
 def _params(
-    store: Store, dataset_id: int, types: list[datasets.ColumnType], decimals: int
+    store: Database, dataset_id: int, types: list[datasets.ColumnType], decimals: int
 ) -> tuple[dict[str, Any], str]:
     params = {
         "version": REPORT_VERSION,
@@ -310,29 +315,29 @@ def _params(
         },
         "decimals": decimals,
         "splits": [
-            s.id for s in store.list_splits(store.get_dataset(dataset_id).project_id, dataset_id)
+            s.id for s in splits_db.list_splits(store, datasets_db.get_dataset(store, dataset_id).project_id, dataset_id)
         ],
     }
     key = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:16]
     return params, key
 
 
-def get_report(store: Store, dataset_id: int, decimals: int = 2) -> QualityReport | None:
+def get_report(store: Database, dataset_id: int, decimals: int = 2) -> QualityReport | None:
     """The stored report for the dataset's current version and settings, if any."""
     types = datasets.column_types(store, dataset_id)
     _, key = _params(store, dataset_id, types, decimals)
-    row = store.get_quality_report(dataset_id, key)
+    row = data_db.get_quality_report(store, dataset_id, key)
     return QualityReport.from_json(row["report"]) if row else None
 
 
-def latest_report(store: Store, dataset_id: int) -> QualityReport | None:
+def latest_report(store: Database, dataset_id: int) -> QualityReport | None:
     """The newest stored report of this dataset version, whatever its settings."""
-    row = store.get_quality_report(dataset_id)
+    row = data_db.get_quality_report(store, dataset_id)
     return QualityReport.from_json(row["report"]) if row else None
 
 
 def ensure_report(
-    store: Store,
+    store: Database,
     dataset_id: int,
     actor: str,
     *,
@@ -355,7 +360,7 @@ def _histogram_spec(c: dict[str, Any], bins: int = 30) -> tuple[float, float, in
 
 
 def build_report(
-    store: Store,
+    store: Database,
     dataset_id: int,
     actor: str,
     *,
@@ -365,11 +370,11 @@ def build_report(
 ) -> QualityReport:
     """Compute every quality check of a dataset in DuckDB and store the report."""
     t0 = time.perf_counter()
-    ds = store.get_dataset(dataset_id)
+    ds = datasets_db.get_dataset(store, dataset_id)
     if ds is None:
         raise StoreError("That dataset does not exist (any more).")
     progress(0.05, "Profiling every column (one pass)")
-    stored = store.list_column_types(dataset_id)
+    stored = data_db.list_column_types(store, dataset_id)
     ranges = {
         r["column_name"]: (
             datasets._none(r["range_low"]),
@@ -377,8 +382,8 @@ def build_report(
         )
         for r in stored.to_dict("records")
     }
-    profile = store.column_profile(
-        dataset_id, ranges, exact_distinct=ds.n_rows <= exact_distinct_max_rows
+    profile = scans_db.column_profile(
+        store, dataset_id, ranges, exact_distinct=ds.n_rows <= exact_distinct_max_rows
     )
     types = datasets.column_types(store, dataset_id, actor, profile=profile)
     params, key = _params(store, dataset_id, types, decimals)
@@ -409,7 +414,7 @@ def build_report(
         or c["kind"] == "string"
         and c["type"] in ("categorical", "target", "boolean")
     ]
-    vc = store.value_counts(dataset_id, count_cols, top=SPELLING_MAX_DISTINCT)
+    vc = scans_db.value_counts(store, dataset_id, count_cols, top=SPELLING_MAX_DISTINCT)
     all_counts = {
         col: list(zip(g["value"], g["n"].astype(int), strict=True))
         for col, g in vc.groupby("column")
@@ -423,21 +428,21 @@ def build_report(
             spec = _histogram_spec(c)
             if spec:
                 specs.append((c["column"], *spec, c["kind"] == "datetime"))
-    counts = store.histograms(dataset_id, specs)
+    counts = scans_db.histograms(store, dataset_id, specs)
     histograms = {
         col: {"low": lo, "width": w, "bins": b, "datetime": dt, "counts": counts[col]}
         for col, lo, w, b, dt in specs
     }
 
     progress(0.55, "Finding missing values by row range")
-    bands = store.null_bands(dataset_id, bands=40)
+    bands = scans_db.null_bands(store, dataset_id, bands=40)
     null_bands = {
         k: bands[k].tolist() for k in ("band", "first_row", "last_row", "rows", "column", "nulls")
     }
 
     progress(0.65, "Looking for exact and near-duplicate rows")
     keys = [t.column for t in types if t.type != "identifier"]
-    dup = store.duplicate_summary(dataset_id, keys, decimals=decimals)
+    dup = scans_db.duplicate_summary(store, dataset_id, keys, decimals=decimals)
     if dup["distinct_key"] is not None:
         dup["exact_rows"] = dup["n"] - dup["distinct_key"]
         dup["near_rows"] = dup["distinct_key"] - dup["distinct_norm"]
@@ -448,11 +453,11 @@ def build_report(
     typed_targets = {t.column for t in types if t.type == "target"}
     leakage = []
     for split_id in params["splits"]:
-        split = store.get_split(split_id)
+        split = splits_db.get_split(store, split_id)
         # inputs only: the column typed target and the split's own target (a split may be
         # stratified by a column the type detection did not call a target)
         outputs = typed_targets | ({split.target} if split.target else set())
-        found = store.split_leakage(split_id, [c for c in keys if c not in outputs])
+        found = splits_db.split_leakage(store, split_id, [c for c in keys if c not in outputs])
         for part in ("dev", "test"):
             leakage.append(
                 {
@@ -491,7 +496,7 @@ def build_report(
     issues = find_issues(report, all_counts)
     seconds = time.perf_counter() - t0
     report = QualityReport(**{**report.__dict__, "issues": issues, "seconds": seconds})
-    store.insert_quality_report(dataset_id, key, report.to_json(), seconds, actor)
+    data_db.insert_quality_report(store, dataset_id, key, report.to_json(), seconds, actor)
     progress(1.0, f"Quality report ready ({seconds:.1f} s)")
     return report
 

@@ -28,7 +28,9 @@ from typing import Any
 import pandas as pd
 
 from core import config
-from core.store import Store, StoreError
+from core.db import training as training_db
+from core.db.database import Database
+from core.errors import StoreError
 
 ALIASES = ("champion", "challenger")
 # skops refuses any type outside its defaults unless trusted explicitly: trust only these.
@@ -132,9 +134,9 @@ def _version(d: dict[str, Any]) -> ModelVersion:
     return ModelVersion(**d)
 
 
-def register(store: Store, run_id: int, actor: str, alias: str | None = None) -> int:
+def register(store: Database, run_id: int, actor: str, alias: str | None = None) -> int:
     """Register a finished run's saved model as the project's next version; returns its id."""
-    run = store.get_run(run_id)
+    run = training_db.get_run(store, run_id)
     if run is None:
         raise RegistryError("That run does not exist (any more).")
     if run["status"] != "done" or not run["artifact_path"]:
@@ -143,25 +145,25 @@ def register(store: Store, run_id: int, actor: str, alias: str | None = None) ->
             "with a model can be registered."
         )
     verified_path(run["artifact_path"], run["artifact_sha256"])
-    for v in store.list_model_versions(run["project_id"]):
+    for v in training_db.list_model_versions(store, run["project_id"]):
         if v["run_id"] == run_id and v["status"] == "active":
             raise RegistryError(f"Run #{run_id} is registered already as version {v['version']}.")
-    vid = store.insert_model_version(
-        run["project_id"], run_id, run["artifact_path"], run["artifact_sha256"], actor
+    vid = training_db.insert_model_version(
+        store, run["project_id"], run_id, run["artifact_path"], run["artifact_sha256"], actor
     )
     if alias is not None:
         set_alias(store, vid, alias, actor)
     return vid
 
 
-def get_version(store: Store, version_id: int) -> ModelVersion:
-    d = store.get_model_version(version_id)
+def get_version(store: Database, version_id: int) -> ModelVersion:
+    d = training_db.get_model_version(store, version_id)
     if d is None:
         raise RegistryError("That model version does not exist (any more).")
     return _version(d)
 
 
-def set_alias(store: Store, version_id: int, alias: str | None, actor: str) -> None:
+def set_alias(store: Database, version_id: int, alias: str | None, actor: str) -> None:
     """Give a version the alias ``champion`` or ``challenger`` (moved off any other), or None."""
     if alias is not None and alias not in ALIASES:
         raise RegistryError(f"Unknown alias {alias!r}; use one of {', '.join(ALIASES)}.")
@@ -170,48 +172,48 @@ def set_alias(store: Store, version_id: int, alias: str | None, actor: str) -> N
         raise RegistryError(
             f"Version {mv.version} is archived; restore it before giving it an alias."
         )
-    store.set_model_version(version_id, actor, alias=alias, status=mv.status)
+    training_db.set_model_version(store, version_id, actor, alias=alias, status=mv.status)
 
 
-def archive(store: Store, version_id: int, actor: str) -> None:
+def archive(store: Database, version_id: int, actor: str) -> None:
     """Archive a version; it loses its alias (a project may be left without a champion)."""
     get_version(store, version_id)
-    store.set_model_version(version_id, actor, alias=None, status="archived")
+    training_db.set_model_version(store, version_id, actor, alias=None, status="archived")
 
 
-def restore(store: Store, version_id: int, actor: str) -> None:
+def restore(store: Database, version_id: int, actor: str) -> None:
     get_version(store, version_id)
-    store.set_model_version(version_id, actor, alias=None, status="active")
+    training_db.set_model_version(store, version_id, actor, alias=None, status="active")
 
 
-def load_model(store: Store, version_id: int) -> Any:
+def load_model(store: Database, version_id: int) -> Any:
     """The fitted sklearn Pipeline of a version (verified); call it on ``frame[features]``."""
     mv = get_version(store, version_id)
     return load_artifact(mv.artifact_path, mv.artifact_sha256)
 
 
-def _by_alias(store: Store, project_id: int, alias: str) -> ModelVersion | None:
-    rows = store.list_model_versions(project_id, alias=alias, status="active")
+def _by_alias(store: Database, project_id: int, alias: str) -> ModelVersion | None:
+    rows = training_db.list_model_versions(store, project_id, alias=alias, status="active")
     return _version(rows[0]) if rows else None
 
 
-def get_champion(store: Store, project_id: int) -> ModelVersion | None:
+def get_champion(store: Database, project_id: int) -> ModelVersion | None:
     return _by_alias(store, project_id, "champion")
 
 
-def get_challenger(store: Store, project_id: int) -> ModelVersion | None:
+def get_challenger(store: Database, project_id: int) -> ModelVersion | None:
     return _by_alias(store, project_id, "challenger")
 
 
-def list_versions(store: Store, project_id: int) -> list[ModelVersion]:
-    return [_version(d) for d in store.list_model_versions(project_id)]
+def list_versions(store: Database, project_id: int) -> list[ModelVersion]:
+    return [_version(d) for d in training_db.list_model_versions(store, project_id)]
 
 
-def versions_frame(store: Store, project_id: int) -> pd.DataFrame:
+def versions_frame(store: Database, project_id: int) -> pd.DataFrame:
     """The registry as a display table, with each version's run, model and data version."""
     rows = []
     for v in list_versions(store, project_id):
-        run = store.get_run(v.run_id) or {}
+        run = training_db.get_run(store, v.run_id) or {}
         rows.append(
             {
                 "version": v.version,

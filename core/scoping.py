@@ -27,8 +27,12 @@ from typing import Any
 
 import pandas as pd
 
+from core.db import datasets as datasets_db
+from core.db import scoping as scoping_db
+from core.db.database import Database
+from core.db.datasets import ROW_ID
+from core.errors import StoreError
 from core.metrics import LABELS as M_LABELS
-from core.store import ROW_ID, Store, StoreError
 
 # ---------------------------------------------------------------- vocabulary
 METRICS: dict[str, bool] = {
@@ -734,18 +738,18 @@ def check_brief(brief: Brief, columns: set[str] | None = None) -> list[str]:
 
 
 # --------------------------------------------------------------------- store
-def project_columns(store: Store, project_id: int) -> dict[str, list[str]]:
+def project_columns(store: Database, project_id: int) -> dict[str, list[str]]:
     """Column name -> the project's datasets that have it (the choices for x, y, sensitive)."""
     out: dict[str, list[str]] = {}
-    for ds in store.list_datasets(project_id):
-        for name, _ in store.dataset_schema(ds.id):
+    for ds in datasets_db.list_datasets(store, project_id):
+        for name, _ in datasets_db.dataset_schema(store, ds.id):
             if name != ROW_ID:
                 out.setdefault(name, []).append(ds.name)
     return out
 
 
 def save_brief(
-    store: Store, project_id: int, brief: Brief, actor: str, note: str = ""
+    store: Database, project_id: int, brief: Brief, actor: str, note: str = ""
 ) -> int:
     """Validate and save a brief as the project's next version; returns the version number.
 
@@ -756,7 +760,7 @@ def save_brief(
     if errors:
         raise ScopingError(errors)
     payload = json.dumps(brief_to_dict(brief), sort_keys=True)
-    return store.insert_brief_version(project_id, payload, _clean_line(note), actor)
+    return scoping_db.insert_brief_version(store, project_id, payload, _clean_line(note), actor)
 
 
 def _version(row: tuple) -> BriefVersion:
@@ -767,26 +771,26 @@ def _version(row: tuple) -> BriefVersion:
 
 
 def get_brief(
-    store: Store, project_id: int, version: int | None = None
+    store: Database, project_id: int, version: int | None = None
 ) -> BriefVersion | None:
     """One saved version of the brief (default the latest), or None."""
-    row = store.get_brief_version(project_id, version)
+    row = scoping_db.get_brief_version(store, project_id, version)
     return _version(row) if row else None
 
 
-def list_versions(store: Store, project_id: int) -> pd.DataFrame:
+def list_versions(store: Database, project_id: int) -> pd.DataFrame:
     """The brief's history, newest first: version, saved at, by, note."""
-    rows = store.list_brief_versions(project_id)
+    rows = scoping_db.list_brief_versions(store, project_id)
     return pd.DataFrame(rows, columns=["version", "saved_at", "by", "note"])
 
 
-def get_contract(store: Store, project_id: int) -> Contract | None:
+def get_contract(store: Database, project_id: int) -> Contract | None:
     """The contract of the latest saved brief, or None when no brief exists."""
     v = get_brief(store, project_id)
     return v.brief.contract if v else None
 
 
-def readiness(store: Store, project_id: int) -> list[str]:
+def readiness(store: Database, project_id: int) -> list[str]:
     """What is still missing for a go decision (empty = ready)."""
     v = get_brief(store, project_id)
     if v is None:
@@ -800,7 +804,7 @@ def readiness(store: Store, project_id: int) -> list[str]:
 
 
 def record_baseline(
-    store: Store,
+    store: Database,
     project_id: int,
     kind: str,
     value: float,
@@ -845,7 +849,7 @@ def record_baseline(
         brief_to_dict(replace(brief, contract=contract)), sort_keys=True
     )
     note = f"{BASELINE_KINDS[kind]} recorded: {metric} {baseline.value:g} ({baseline.source})"
-    return store.insert_brief_version(project_id, payload, note, actor)
+    return scoping_db.insert_brief_version(store, project_id, payload, note, actor)
 
 
 # ---------------------------------------------------------------------- diff
@@ -1504,7 +1508,7 @@ def demo_brief() -> Brief:
     )
 
 
-def seed_demo_brief(store: Store, project_id: int, actor: str) -> int:
+def seed_demo_brief(store: Database, project_id: int, actor: str) -> int:
     """Save the demo's brief: a first draft, then the version the team signed off."""
     full = demo_brief()
     draft = replace(
@@ -1535,7 +1539,7 @@ def seed_demo_brief(store: Store, project_id: int, actor: str) -> int:
     )
 
 
-def scope_step(store: Store, project_id: int) -> tuple[str, str, str]:
+def scope_step(store: Database, project_id: int) -> tuple[str, str, str]:
     """(status, evidence, next action) of the lifecycle's Scope step, from the readiness check."""
     v = get_brief(store, project_id)
     if v is None:

@@ -33,7 +33,14 @@ import numpy as np
 import pandas as pd
 
 from core import metrics as M
-from core.store import Store, StoreError
+from core.db import analysis as analysis_db
+from core.db import datasets as datasets_db
+from core.db import labeling as labeling_db
+from core.db import sliceline as sliceline_db
+from core.db import splits as splits_db
+from core.db import training as training_db
+from core.db.database import Database
+from core.errors import StoreError
 
 PARTS = ("dev", "test", "train")
 ACTIONS = {
@@ -81,9 +88,9 @@ class SliceSource:
     dataset_id: int | None = None
 
 
-def source_for_run(store: Store, run_id: int, part: str) -> SliceSource:
+def source_for_run(store: Database, run_id: int, part: str) -> SliceSource:
     """The slice base of a finished run's part; a clear error when it has no predictions."""
-    run = store.get_run(run_id)
+    run = training_db.get_run(store, run_id)
     if run is None:
         raise SliceError("That run does not exist (any more).")
     if run["status"] != "done":
@@ -92,7 +99,7 @@ def source_for_run(store: Store, run_id: int, part: str) -> SliceSource:
         )
     if run.get("dataset_id") is None:
         raise SliceError(f"Run {run['name']!r} has no dataset, so its rows cannot be sliced.")
-    preds = store.prediction_confusion(run_id, part)
+    preds = training_db.prediction_confusion(store, run_id, part)
     if preds.empty:
         raise SliceError(
             f"Run {run['name']!r} has no stored predictions on the {part} part. Pick another "
@@ -104,7 +111,7 @@ def source_for_run(store: Store, run_id: int, part: str) -> SliceSource:
         positive_class=run.get("positive_class"),
         regression=run.get("task_type") == "regression",
         project_id=run["project_id"],
-        tag_datasets=tuple(store.dataset_lineage(run["dataset_id"])),
+        tag_datasets=tuple(datasets_db.dataset_lineage(store, run["dataset_id"])),
         dataset_id=run["dataset_id"],
     )
 
@@ -297,7 +304,7 @@ class ColumnPlan:
 
 
 def plan_columns(
-    store: Store,
+    store: Database,
     source: SliceSource,
     columns: list[str] | None = None,
     *,
@@ -315,7 +322,7 @@ def plan_columns(
     """
     if bins < 2 or bins > 20:
         raise SliceError("Use between 2 and 20 bins for numeric columns.")
-    available = dict(store.slice_columns(source))
+    available = dict(analysis_db.slice_columns(store, source))
     wanted = [c for c in (columns if columns is not None else list(available)) if c not in exclude]
     notes = [f"{c}: not a column of this data." for c in wanted if c not in available]
     wanted = [c for c in wanted if c in available]
@@ -323,8 +330,8 @@ def plan_columns(
     months = [c for c in wanted if _is_time(available[c])]
     other = [c for c in wanted if c not in numeric and c not in months]
     qs = tuple(i / bins for i in range(1, bins))
-    n, stats, tops = store.slice_column_stats(
-        source, numeric, other, months, top=max(max_values, 11), quantiles=qs
+    n, stats, tops = analysis_db.slice_column_stats(
+        store, source, numeric, other, months, top=max(max_values, 11), quantiles=qs
     )
     if n == 0:
         raise SliceError("There are no rows to slice.")
@@ -423,7 +430,7 @@ def shortfall(metric: str, value: Any, reference: Any) -> Any:
     return (value - reference) if metric in LOWER_IS_BETTER else (reference - value)
 
 
-def scoping_context(store: Store, project_id: int) -> dict[str, Any]:
+def scoping_context(store: Database, project_id: int) -> dict[str, Any]:
     """Primary metric, HLP baseline and sensitive columns from the scoping brief, if any."""
     out: dict[str, Any] = {
         "primary": None,
@@ -468,7 +475,7 @@ def choose_metric(task: str, wanted: str | None) -> tuple[str, str | None]:
     )
 
 
-def human_accuracy_by_row(store: Store, source: SliceSource) -> tuple[pd.DataFrame | None, str]:
+def human_accuracy_by_row(store: Database, source: SliceSource) -> tuple[pd.DataFrame | None, str]:
     """Per row of the run's part: the annotators' mean accuracy against the row's true label.
 
     Uses a labels set (Labeling page) whose items are rows of the run's dataset or of an
@@ -477,7 +484,7 @@ def human_accuracy_by_row(store: Store, source: SliceSource) -> tuple[pd.DataFra
     if source.dataset_id is None or source.project_id is None or source.run_id is None:
         return None, ""
     try:
-        sets = store.list_label_sets(source.project_id)
+        sets = labeling_db.list_label_sets(store, source.project_id)
     except (
         AttributeError,
         StoreError,
@@ -488,12 +495,12 @@ def human_accuracy_by_row(store: Store, source: SliceSource) -> tuple[pd.DataFra
         item_col = ls.get("item_id_column")
         if ls.get("item_dataset_id") not in lineage or not item_col:
             continue
-        long = store.label_frame(ls["id"])
+        long = labeling_db.label_frame(store, ls["id"])
         if long.empty:
             continue
-        ids = store.dataset_frame(source.dataset_id, [item_col], with_row_id=True)
+        ids = datasets_db.dataset_frame(store, source.dataset_id, [item_col], with_row_id=True)
         ids = pd.DataFrame({"row_id": ids["__row_id"], "item_id": ids[item_col].astype(str)})
-        preds = store.run_predictions(source.run_id, [source.part or "dev"])
+        preds = training_db.run_predictions(store, source.run_id, [source.part or "dev"])
         rows = preds[["row_id", "y_true"]].merge(ids, on="row_id")
         lab = pd.DataFrame(
             {
@@ -526,7 +533,7 @@ def _norm_label(values: pd.Series) -> pd.Series:
 
 
 def compute_slice_metrics(
-    store: Store,
+    store: Database,
     source: SliceSource,
     specs: list[ColumnSpec],
     *,
@@ -559,8 +566,8 @@ def compute_slice_metrics(
     hum, set_name = (None, "")
     if per_slice_hlp and not source.regression and hmetric in ("accuracy", "error_rate"):
         hum, set_name = human_accuracy_by_row(store, source)
-    agg = store.slice_aggregates(
-        source,
+    agg = analysis_db.slice_aggregates(
+        store, source,
         [s.to_store() for s in specs],
         with_auc="roc_auc" in (metric, hmetric),
         row_values=None if hum is None else _arrow(hum),
@@ -745,7 +752,7 @@ def sliceline_score(size: Any, errors: Any, n: float, total_errors: float, alpha
 
 
 def discover_slices(
-    store: Store,
+    store: Database,
     source: SliceSource,
     specs: list[ColumnSpec],
     *,
@@ -771,8 +778,8 @@ def discover_slices(
     n_rows = _count(store, source)
     sigma = math.ceil(min_support * n_rows) if 0 < min_support < 1 else int(min_support)
     sigma = max(sigma, 1)
-    found, totals = store.slice_lattice(
-        source,
+    found, totals = sliceline_db.slice_lattice(
+        store, source,
         [s.to_store() for s in specs],
         alpha=alpha,
         min_support=sigma,
@@ -827,18 +834,18 @@ def discover_slices(
     return Discovery(out, params, stats)
 
 
-def _count(store: Store, source: SliceSource) -> int:
-    agg = store.slice_aggregates(source, [])
+def _count(store: Database, source: SliceSource) -> int:
+    agg = analysis_db.slice_aggregates(store, source, [])
     return int(agg["n"].iloc[0]) if len(agg) else 0
 
 
-def save_discovery(store: Store, source: SliceSource, found: Discovery, actor: str) -> int:
+def save_discovery(store: Database, source: SliceSource, found: Discovery, actor: str) -> int:
     """Store a discovery (its inputs and top-k) for the run and part."""
     import json
 
     frame = found.slices.assign(slice=[json.dumps(s, default=str) for s in found.slices["slice"]])
-    return store.insert_slice_discovery(
-        int(source.project_id or 0),
+    return analysis_db.insert_slice_discovery(
+        store, int(source.project_id or 0),
         source.run_id,
         source.part,
         found.params,
@@ -848,10 +855,10 @@ def save_discovery(store: Store, source: SliceSource, found: Discovery, actor: s
     )
 
 
-def latest_discovery(store: Store, run_id: int, part: str) -> Discovery | None:
+def latest_discovery(store: Database, run_id: int, part: str) -> Discovery | None:
     import json
 
-    got = store.latest_slice_discovery(run_id, part)
+    got = analysis_db.latest_slice_discovery(store, run_id, part)
     if got is None:
         return None
     meta, frame = got
@@ -868,7 +875,7 @@ def latest_discovery(store: Store, run_id: int, part: str) -> Discovery | None:
 
 # ------------------------------------------------------------------ drill-down, tags
 def slice_errors(
-    store: Store,
+    store: Database,
     source: SliceSource,
     preds: list[dict[str, Any]],
     *,
@@ -877,7 +884,7 @@ def slice_errors(
     limit: int = 500,
 ) -> tuple[int, pd.DataFrame]:
     """The rows (by default the errors) of a slice with y, ŷ, score, tags, annotator labels."""
-    cols = columns if columns is not None else [c for c, _ in store.slice_columns(source)]
+    cols = columns if columns is not None else [c for c, _ in analysis_db.slice_columns(store, source)]
     link = relabel_link(store, source)
     if link is not None and link[1] not in cols:
         cols = [
@@ -886,8 +893,8 @@ def slice_errors(
         ]  # the item id: shown, and needed to queue rows for relabelling
     annotations = _annotation_link(store, source)
     try:
-        return store.slice_rows(
-            source,
+        return analysis_db.slice_rows(
+            store, source,
             cols,
             preds,
             only_errors=only_errors,
@@ -898,7 +905,7 @@ def slice_errors(
         raise SliceError(str(exc)) from exc
 
 
-def _annotation_link(store: Store, source: SliceSource) -> tuple[int, str, str] | None:
+def _annotation_link(store: Database, source: SliceSource) -> tuple[int, str, str] | None:
     """(labels table, item column, data column) when annotators labelled this data.
 
     The Labeling page stores label sets; the raw long labels dataset (item_id, annotator,
@@ -907,20 +914,20 @@ def _annotation_link(store: Store, source: SliceSource) -> tuple[int, str, str] 
     if source.project_id is None or source.dataset_id is None:
         return None
     try:
-        sets = store.list_label_sets(source.project_id)
+        sets = labeling_db.list_label_sets(store, source.project_id)
     except (AttributeError, StoreError):  # labeling not part of this tree
         return None
     lineage = set(source.tag_datasets)
     for ls in sets:
         if ls.get("item_dataset_id") in lineage and ls.get("item_id_column"):
-            for d in store.list_datasets(source.project_id, role="labels"):
-                names = {c for c, _ in store.dataset_schema(d.id)}
+            for d in datasets_db.list_datasets(store, source.project_id, role="labels"):
+                names = {c for c, _ in datasets_db.dataset_schema(store, d.id)}
                 if {"item_id", "annotator", "label"} <= names:
                     return d.id, "item_id", ls["item_id_column"]
     return None
 
 
-def relabel_link(store: Store, source: SliceSource) -> tuple[int, str] | None:
+def relabel_link(store: Database, source: SliceSource) -> tuple[int, str] | None:
     """(labels set id, item column) to send a slice's rows to the Labeling relabel queue."""
     if source.project_id is None:
         return None
@@ -929,7 +936,7 @@ def relabel_link(store: Store, source: SliceSource) -> tuple[int, str] | None:
 
         if not hasattr(labels, "send_to_queue"):
             return None
-        sets = store.list_label_sets(source.project_id)
+        sets = labeling_db.list_label_sets(store, source.project_id)
     except (ImportError, AttributeError, StoreError):  # labeling not part of this tree
         return None
     for ls in sets:
@@ -938,7 +945,7 @@ def relabel_link(store: Store, source: SliceSource) -> tuple[int, str] | None:
     return None
 
 
-def send_to_relabel(store: Store, source: SliceSource, rows: pd.DataFrame, actor: str) -> int:
+def send_to_relabel(store: Database, source: SliceSource, rows: pd.DataFrame, actor: str) -> int:
     """Queue rows (with their data columns) for relabelling; returns how many were queued."""
     link = relabel_link(store, source)
     if link is None:
@@ -965,22 +972,22 @@ def send_to_relabel(store: Store, source: SliceSource, rows: pd.DataFrame, actor
     )
 
 
-def tag_rows(store: Store, source: SliceSource, row_ids: list[int], tag: str, actor: str) -> int:
+def tag_rows(store: Database, source: SliceSource, row_ids: list[int], tag: str, actor: str) -> int:
     """Tag rows of the run's dataset (by row id); tags carry to later runs on those rows."""
     if source.dataset_id is None or source.project_id is None:
         raise SliceError("Only rows of a stored run can be tagged.")
-    return store.insert_slice_tags(
-        source.project_id, source.run_id, source.dataset_id, row_ids, tag, actor
+    return analysis_db.insert_slice_tags(
+        store, source.project_id, source.run_id, source.dataset_id, row_ids, tag, actor
     )
 
 
-def untag_rows(store: Store, source: SliceSource, row_ids: list[int], tag: str, actor: str) -> None:
+def untag_rows(store: Database, source: SliceSource, row_ids: list[int], tag: str, actor: str) -> None:
     if source.project_id is None:
         raise SliceError("Only rows of a stored run can be untagged.")
-    store.delete_slice_tags(source.project_id, list(source.tag_datasets), row_ids, tag, actor)
+    analysis_db.delete_slice_tags(store, source.project_id, list(source.tag_datasets), row_ids, tag, actor)
 
 
-def list_tags(store: Store, source: SliceSource) -> pd.DataFrame:
+def list_tags(store: Database, source: SliceSource) -> pd.DataFrame:
     """Tags visible on this run's rows (its own and those carried from earlier runs)."""
     if source.project_id is None:
         return pd.DataFrame(
@@ -993,7 +1000,7 @@ def list_tags(store: Store, source: SliceSource) -> pd.DataFrame:
                 "created_by",
             ]
         )
-    return store.list_slice_tags(source.project_id, list(source.tag_datasets))
+    return analysis_db.list_slice_tags(store, source.project_id, list(source.tag_datasets))
 
 
 # ------------------------------------------------------------------------- actions
@@ -1016,7 +1023,7 @@ class SliceAction:
 
 
 def record_action(
-    store: Store,
+    store: Database,
     project_id: int,
     run_id: int | None,
     preds: list[dict[str, Any]],
@@ -1028,8 +1035,8 @@ def record_action(
     """Decide what to do about a slice: collect, augment, relabel or ignore, with a note."""
     if action not in ACTIONS:
         raise SliceError(f"Unknown action {action!r}; use one of {', '.join(ACTIONS)}.")
-    return store.insert_slice_action(
-        project_id,
+    return analysis_db.insert_slice_action(
+        store, project_id,
         run_id,
         slice_label(preds),
         preds,
@@ -1040,22 +1047,22 @@ def record_action(
     )
 
 
-def list_actions(store: Store, project_id: int, status: str | None = None) -> list[SliceAction]:
+def list_actions(store: Database, project_id: int, status: str | None = None) -> list[SliceAction]:
     keys = SliceAction.__dataclass_fields__
     return [
-        SliceAction(**{k: d[k] for k in keys}) for d in store.list_slice_actions(project_id, status)
+        SliceAction(**{k: d[k] for k in keys}) for d in analysis_db.list_slice_actions(store, project_id, status)
     ]
 
 
-def open_actions(store: Store, project_id: int) -> list[SliceAction]:
+def open_actions(store: Database, project_id: int) -> list[SliceAction]:
     """Actions still open (for the home checklist)."""
     return list_actions(store, project_id, "open")
 
 
-def close_action(store: Store, action_id: int, actor: str, status: str = "done") -> None:
+def close_action(store: Database, action_id: int, actor: str, status: str = "done") -> None:
     if status not in ("done", "dropped", "open"):
         raise SliceError("An action is open, done or dropped.")
-    store.set_slice_action_status(action_id, status, actor)
+    analysis_db.set_slice_action_status(store, action_id, status, actor)
 
 
 # --------------------------------------------------------------------- oversampling
@@ -1139,7 +1146,7 @@ class Oversampled:
 
 
 def oversample_slice(
-    store: Store,
+    store: Database,
     run_id: int,
     preds: list[dict[str, Any]],
     *,
@@ -1156,19 +1163,19 @@ def oversample_slice(
     which is kept unchanged. The new split copies the run's split and puts the synthetic
     rows in train (on their base row's ladder step), so the next run can test the action.
     """
-    run = store.get_run(run_id)
+    run = training_db.get_run(store, run_id)
     if run is None or run.get("split_id") is None:
         raise SliceError("Pick a finished run trained on a stored split.")
     if not preds:
         raise SliceError("Pick a slice to oversample (not all rows).")
     if not 0 < factor <= 10:
         raise SliceError("Add between a fraction and 10x the slice's training rows.")
-    split = store.get_split(run["split_id"])
-    ds = store.get_dataset(run["dataset_id"])
+    split = splits_db.get_split(store, run["split_id"])
+    ds = datasets_db.get_dataset(store, run["dataset_id"])
     if split is None or ds is None:
         raise SliceError("The run's split or dataset no longer exists.")
-    lineage = tuple(store.dataset_lineage(ds.id))
-    rows = store.dataset_slice_frame(split.id, preds, ["train"], run["project_id"], lineage)
+    lineage = tuple(datasets_db.dataset_lineage(store, ds.id))
+    rows = analysis_db.dataset_slice_frame(store, split.id, preds, ["train"], run["project_id"], lineage)
     if rows.empty:
         raise SliceError("No training rows fall in this slice, so there is nothing to oversample.")
     n_new = max(1, round(factor * len(rows)))
@@ -1181,7 +1188,7 @@ def oversample_slice(
     synth = oversample_frame(
         rows, n_new, method=method, numeric=numeric, target=run.get("target"), seed=seed
     )
-    original = store.dataset_frame(ds.id, with_row_id=True).sort_values("__row_id")
+    original = datasets_db.dataset_frame(store, ds.id, with_row_id=True).sort_values("__row_id")
     n_orig = len(original)
     if not (original["__row_id"].to_numpy() == np.arange(n_orig)).all():
         raise SliceError("The dataset's row ids are not contiguous; it cannot be versioned here.")
@@ -1193,7 +1200,7 @@ def oversample_slice(
             pass
     label = slice_label(preds)
     name = name or f"{ds.name} + {method} x{factor:g} ({label})"[:120]
-    taken = {d.name for d in store.list_datasets(run["project_id"])}
+    taken = {d.name for d in datasets_db.list_datasets(store, run["project_id"])}
     base_name, i = name, 2
     while name in taken:
         name, i = f"{base_name} #{i}", i + 1
@@ -1201,8 +1208,8 @@ def oversample_slice(
         f"{ds.name} with {n_new} synthetic rows ({method}, seed {seed}) appended after row "
         f"{n_orig - 1}, oversampling the training rows of slice: {label}."
     )
-    did = store.insert_dataset(
-        run["project_id"],
+    did = datasets_db.insert_dataset(
+        store, run["project_id"],
         name,
         new,
         source=f"oversampled from {ds.name}",
@@ -1211,7 +1218,7 @@ def oversample_slice(
         parent_id=ds.id,
         note=note,
     )
-    assign = store.split_assignment_frame(split.id)
+    assign = splits_db.split_assignment_frame(store, split.id)
     extra = pd.DataFrame(
         {
             "row_id": np.arange(n_orig, n_orig + n_new),
@@ -1219,8 +1226,8 @@ def oversample_slice(
             "ladder": synth["__ladder"].to_numpy(),
         }
     )
-    sid = store.insert_split(
-        run["project_id"],
+    sid = splits_db.insert_split(
+        store, run["project_id"],
         did,
         f"{split.name} + oversampled #{did}",
         pd.concat([assign, extra], ignore_index=True),
@@ -1240,7 +1247,7 @@ def oversample_slice(
 
 # ----------------------------------------------------------------------- comparison
 def compare_runs(
-    store: Store,
+    store: Database,
     run_a: int,
     run_b: int,
     part: str,
@@ -1259,7 +1266,7 @@ def compare_runs(
     )
     if specs is None:
         specs = plan_columns(store, src_a).specs
-    cols_b = {c for c, _ in store.slice_columns(src_b)}
+    cols_b = {c for c, _ in analysis_db.slice_columns(store, src_b)}
     specs = [s for s in specs if s.column in cols_b]
     ta = compute_slice_metrics(store, src_a, specs, metric=metric, per_slice_hlp=False)
     tb = compute_slice_metrics(store, src_b, specs, metric=ta.metric, per_slice_hlp=False)

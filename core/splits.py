@@ -30,7 +30,11 @@ import numpy as np
 import pandas as pd
 
 from core import config
-from core.store import ROW_ID, Store, StoreError
+from core.db import datasets as datasets_db
+from core.db import splits as splits_db
+from core.db.database import Database
+from core.db.datasets import ROW_ID
+from core.errors import StoreError
 
 PARTS = ("train", "dev", "test")
 METHODS = {
@@ -124,7 +128,7 @@ def balance_from_counts(
 
 
 def class_balance(
-    store: Store,
+    store: Database,
     dataset_id: int,
     target: str,
     rare_share: float | None = None,
@@ -138,7 +142,7 @@ def class_balance(
     if rare_share is None:
         rare_share = config.get_float("WORKBENCH_RARE_CLASS_SHARE")
     _require_columns(store, dataset_id, [target])
-    counts = store.balance_counts(dataset_id, target, limit=MAX_CLASSES + 2)
+    counts = splits_db.balance_counts(store, dataset_id, target, limit=MAX_CLASSES + 2)
     n_classes = sum(1 for c, _ in counts if not _is_missing(c))
     if n_classes > MAX_CLASSES:
         raise SplitError(
@@ -149,7 +153,7 @@ def class_balance(
 
 
 def annotator_label_distribution(
-    store: Store,
+    store: Database,
     labels_dataset_id: int,
     *,
     item: str = "item_id",
@@ -162,7 +166,7 @@ def annotator_label_distribution(
     that annotator's labels) and ``n_items`` (items that annotator labelled).
     """
     _require_columns(store, labels_dataset_id, [item, annotator, label])
-    frame = store.balance_by_annotator(labels_dataset_id, item, annotator, label)
+    frame = splits_db.balance_by_annotator(store, labels_dataset_id, item, annotator, label)
     if frame.empty:
         return pd.DataFrame(columns=["annotator", "label", "n", "share", "n_items"])
     frame["label"] = frame["label"].map(lambda v: MISSING if _is_missing(v) else v)
@@ -173,9 +177,9 @@ def annotator_label_distribution(
     )[["annotator", "label", "n", "share", "n_items"]]
 
 
-def is_labels_dataset(store: Store, dataset_id: int) -> bool:
+def is_labels_dataset(store: Database, dataset_id: int) -> bool:
     """A long-form labels dataset: it has ``item_id``, ``annotator`` and ``label`` columns."""
-    names = {c for c, _ in store.dataset_schema(dataset_id)}
+    names = {c for c, _ in datasets_db.dataset_schema(store, dataset_id)}
     return {"item_id", "annotator", "label"} <= names
 
 
@@ -349,7 +353,7 @@ class SplitPlan:
 
 
 def plan_split(
-    store: Store,
+    store: Database,
     dataset_id: int,
     *,
     method: str,
@@ -395,7 +399,7 @@ def plan_split(
         if c
     ]
     _require_columns(store, dataset_id, needed)
-    frame = store.split_input_frame(dataset_id, needed)
+    frame = splits_db.split_input_frame(store, dataset_id, needed)
     n = len(frame)
     if n < 3:
         raise SplitError(f"The dataset has {n} row(s); a train/dev/test split needs at least 3.")
@@ -505,7 +509,7 @@ def plan_split(
 
 
 def create_split(
-    store: Store,
+    store: Database,
     project_id: int,
     dataset_id: int,
     name: str,
@@ -535,10 +539,10 @@ def create_split(
     name = (name or "").strip()
     if not name:
         raise SplitError("Give the split a name.")
-    ds = store.get_dataset(dataset_id)
+    ds = datasets_db.get_dataset(store, dataset_id)
     if ds is None or ds.project_id != project_id:
         raise SplitError("That dataset is not in this project (any more).")
-    if any(s.name == name for s in store.list_splits(project_id)):
+    if any(s.name == name for s in splits_db.list_splits(store, project_id)):
         raise SplitError(f"This project has a split named {name!r} already; choose another name.")
     plan = plan_split(
         store,
@@ -553,8 +557,8 @@ def create_split(
         group_column=group_column,
         ladder=ladder,
     )
-    return store.insert_split(
-        project_id,
+    return splits_db.insert_split(
+        store, project_id,
         dataset_id,
         name,
         plan.assignments,
@@ -566,7 +570,7 @@ def create_split(
 
 
 # ---------------------------------------------------------------------- inspection
-def split_summary(store: Store, split_id: int, columns: Sequence[str]) -> pd.DataFrame:
+def split_summary(store: Database, split_id: int, columns: Sequence[str]) -> pd.DataFrame:
     """Distribution of each column per part, side by side.
 
     One row per (column, value): ``column``, ``value``, then ``<part>_n`` and
@@ -577,7 +581,7 @@ def split_summary(store: Store, split_id: int, columns: Sequence[str]) -> pd.Dat
     """
     split = _get_split(store, split_id)
     _require_columns(store, split.dataset_id, list(columns))
-    types = dict(store.dataset_schema(split.dataset_id))
+    types = dict(datasets_db.dataset_schema(store, split.dataset_id))
     frames = []
     for col in dict.fromkeys(columns):
         frames.append(_column_distribution(store, split_id, split.dataset_id, col, types[col]))
@@ -589,14 +593,14 @@ def split_summary(store: Store, split_id: int, columns: Sequence[str]) -> pd.Dat
     return pd.concat(frames, ignore_index=True)[out_cols]
 
 
-def missing_classes(store: Store, split_id: int, target: str) -> dict[str, list[Any]]:
+def missing_classes(store: Database, split_id: int, target: str) -> dict[str, list[Any]]:
     """Per non-empty part, the classes of ``target`` present in the split but absent there.
 
     Only parts that miss a class appear, so an empty dict means every part has every class.
     """
     split = _get_split(store, split_id)
     _require_columns(store, split.dataset_id, [target])
-    counts = store.split_value_counts(split_id, target)
+    counts = splits_db.split_value_counts(store, split_id, target)
     counts = counts[counts["value"].map(lambda v: not _is_missing(v))]
     classes = sorted(set(counts["value"]), key=str)
     out: dict[str, list[Any]] = {}
@@ -679,13 +683,13 @@ def suggest_target(columns: Sequence[str]) -> str | None:
     return columns[-1] if columns else None
 
 
-def column_kinds(store: Store, dataset_id: int) -> dict[str, str]:
+def column_kinds(store: Database, dataset_id: int) -> dict[str, str]:
     """``numeric``, ``datetime`` or ``categorical`` per column, from the stored SQL types."""
-    return {c: _column_kind(t) for c, t in store.dataset_schema(dataset_id)}
+    return {c: _column_kind(t) for c, t in datasets_db.dataset_schema(store, dataset_id)}
 
 
 def comparison_columns(
-    store: Store, split: Any, kinds: dict[str, str], extra: int = 2
+    store: Database, split: Any, kinds: dict[str, str], extra: int = 2
 ) -> list[str]:
     """Columns worth comparing across a split's parts: its target and the method's column,
     then up to ``extra`` low-cardinality categorical columns (identifiers are skipped)."""
@@ -702,38 +706,38 @@ def comparison_columns(
         if c and c in kinds
     ]
     candidates = [c for c, k in kinds.items() if k == "categorical" and c not in keys]
-    distinct = store.split_distinct_counts(split.dataset_id, candidates)
+    distinct = splits_db.split_distinct_counts(store, split.dataset_id, candidates)
     return keys + [c for c in candidates if 1 < distinct[c] <= 20][:extra]
 
 
 def suggest_time_cutoffs(
-    store: Store, dataset_id: int, column: str, shares: Sequence[float] = DEFAULT_SHARES
+    store: Database, dataset_id: int, column: str, shares: Sequence[float] = DEFAULT_SHARES
 ) -> tuple[date, date] | None:
     """Dates at which about ``shares[0]`` of rows come before cutoff 1 and the dev share
     before cutoff 2, or None when the column holds no dates."""
     probs = [float(shares[0]), float(shares[0]) + float(shares[1])]
-    qs = store.split_time_quantiles(dataset_id, column, probs)
+    qs = splits_db.split_time_quantiles(store, dataset_id, column, probs)
     if len(qs) != 2 or any(_is_missing(q) for q in qs):
         return None
     a, b = (pd.Timestamp(q).date() for q in qs)
     return a, max(a, b)
 
 
-def unique_split_name(store: Store, project_id: int, base: str) -> str:
+def unique_split_name(store: Database, project_id: int, base: str) -> str:
     """``base``, or ``base_2``, ``base_3``… when the project has that name already."""
-    taken = {s.name for s in store.list_splits(project_id)}
+    taken = {s.name for s in splits_db.list_splits(store, project_id)}
     name, k = base, 2
     while name in taken:
         name, k = f"{base}_{k}", k + 1
     return name
 
 
-def seed_demo_split(store: Store, project_id: int, actor: str) -> int:
+def seed_demo_split(store: Database, project_id: int, actor: str) -> int:
     """The demo's time-based split of ``claims_2025_train`` (Jan-Jun / Jul / Aug 2025)."""
     from core import demo
 
     ds = next(
-        (d for d in store.list_datasets(project_id) if d.name == "claims_2025_train"),
+        (d for d in datasets_db.list_datasets(store, project_id) if d.name == "claims_2025_train"),
         None,
     )
     if ds is None:
@@ -761,10 +765,10 @@ def _is_missing(v: Any) -> bool:
         return False
 
 
-def _require_columns(store: Store, dataset_id: int, columns: Sequence[str]) -> None:
-    if store.get_dataset(dataset_id) is None:
+def _require_columns(store: Database, dataset_id: int, columns: Sequence[str]) -> None:
+    if datasets_db.get_dataset(store, dataset_id) is None:
         raise SplitError("That dataset does not exist (any more).")
-    names = {c for c, _ in store.dataset_schema(dataset_id)}
+    names = {c for c, _ in datasets_db.dataset_schema(store, dataset_id)}
     missing = [c for c in columns if c not in names]
     if missing:
         raise SplitError(
@@ -773,8 +777,8 @@ def _require_columns(store: Store, dataset_id: int, columns: Sequence[str]) -> N
         )
 
 
-def _get_split(store: Store, split_id: int):
-    split = store.get_split(split_id)
+def _get_split(store: Database, split_id: int):
+    split = splits_db.get_split(store, split_id)
     if split is None:
         raise SplitError("That split does not exist (any more).")
     return split
@@ -912,15 +916,15 @@ def _missing_class_warnings(target: pd.Series, part_idx: np.ndarray) -> list[str
 
 
 def _column_distribution(
-    store: Store, split_id: int, dataset_id: int, column: str, sql_type: str
+    store: Database, split_id: int, dataset_id: int, column: str, sql_type: str
 ) -> pd.DataFrame:
     kind = _column_kind(sql_type)
     edges: list[float] | None = None
     if kind == "numeric":
-        n_distinct, qs = store.split_column_quantiles(dataset_id, column, [0.2, 0.4, 0.6, 0.8])
+        n_distinct, qs = splits_db.split_column_quantiles(store, dataset_id, column, [0.2, 0.4, 0.6, 0.8])
         if n_distinct > 12:
             edges = sorted({float(q) for q in qs if q is not None and math.isfinite(q)})
-    counts = store.split_value_counts(split_id, column, edges=edges, by_month=kind == "datetime")
+    counts = splits_db.split_value_counts(store, split_id, column, edges=edges, by_month=kind == "datetime")
     if edges is not None:
         labels = _bin_labels(edges)
         counts["value"] = counts["value"].map(

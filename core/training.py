@@ -36,7 +36,12 @@ import pandas as pd
 
 from core import metrics as M
 from core import registry
-from core.store import ROW_ID, Store, StoreError
+from core.db import datasets as datasets_db
+from core.db import splits as splits_db
+from core.db import training as training_db
+from core.db.database import Database
+from core.db.datasets import ROW_ID
+from core.errors import StoreError
 
 Progress = Callable[[float, str], None]
 PARTS = ("train", "dev", "test")
@@ -482,7 +487,7 @@ def feature_types(frame: pd.DataFrame, features: list[str]) -> tuple[list[str], 
     return numeric, categorical
 
 
-def get_contract(store: Store, project_id: int) -> Any:
+def get_contract(store: Database, project_id: int) -> Any:
     """The project's scoping contract, or None when scoping is not set up (or not built yet)."""
     try:
         from core import scoping  # built by another stage; optional here
@@ -563,7 +568,7 @@ def _resample(X: pd.DataFrame, y: pd.Series, how: str, seed: int) -> tuple[pd.Da
 
 
 def _fit_and_score(
-    store: Store,
+    store: Database,
     split_id: int,
     target: str,
     features: list[str],
@@ -583,13 +588,13 @@ def _fit_and_score(
         raise TrainingError("Pick at least one feature.")
     if target in features:
         raise TrainingError(f"The target {target!r} cannot also be a feature.")
-    split = store.get_split(split_id)
-    schema = dict(store.dataset_schema(split.dataset_id))
+    split = splits_db.get_split(store, split_id)
+    schema = dict(datasets_db.dataset_schema(store, split.dataset_id))
     missing = [c for c in [*features, target] if c not in schema]
     if missing:
         raise TrainingError(f"The split's dataset has no column {', '.join(map(repr, missing))}.")
     progress(0.1, "Loading the split")
-    frame = store.split_frame(split_id, columns=[*features, target], max_ladder=max_ladder)
+    frame = splits_db.split_frame(store, split_id, columns=[*features, target], max_ladder=max_ladder)
     notes: dict[str, Any] = {}
     null_target = frame[target].isna()
     if null_target.any():
@@ -739,7 +744,7 @@ def _error_text(exc: BaseException) -> str:
 
 
 def train_run(
-    store: Store,
+    store: Database,
     project_id: int,
     split_id: int,
     *,
@@ -761,17 +766,17 @@ def train_run(
 
     The run is stored as 'failed' with its error on any exception (bad input included);
     otherwise as 'done' with metrics per part, per-row predictions and, when
-    ``save_model``, the fitted Pipeline (skops, hashed). Check ``store.get_run(id)['status']``.
+    ``save_model``, the fitted Pipeline (skops, hashed). Check ``training_db.get_run(store, id)['status']``.
     """
     progress = progress or _no_progress
-    split = store.get_split(split_id)
-    dataset = store.get_dataset(split.dataset_id) if split else None
+    split = splits_db.get_split(store, split_id)
+    dataset = datasets_db.get_dataset(store, split.dataset_id) if split else None
     spec = MODELS.get(model_kind)
     contract = get_contract(store, project_id)
     if positive_class is None and getattr(contract, "target_column", None) == target:
         positive_class = getattr(contract, "positive_class", None)
-    run_id = store.insert_run(
-        project_id,
+    run_id = training_db.insert_run(
+        store, project_id,
         actor,
         parent_id=parent_id,
         name=name
@@ -829,8 +834,8 @@ def train_run(
                 progress(0.85, "Saving the model")
                 artifact = registry.save_artifact(fitted.pipeline, project_id, f"run_{run_id}")
         progress(0.95, "Storing metrics and predictions")
-        store.finish_run(
-            run_id,
+        training_db.finish_run(
+            store, run_id,
             actor,
             metrics=fitted.metrics,
             predictions=fitted.predictions,
@@ -849,8 +854,8 @@ def train_run(
     except Exception as exc:  # noqa: BLE001 - any failure is the run's outcome, stored
         if artifact is not None:
             (registry.artifact_root() / artifact[0]).unlink(missing_ok=True)
-        store.fail_run(
-            run_id,
+        training_db.fail_run(
+            store, run_id,
             actor,
             _error_text(exc),
             {
@@ -901,20 +906,20 @@ class Run:
         return f"#{self.id} {self.name}"
 
 
-def get_run(store: Store, run_id: int) -> Run:
-    d = store.get_run(run_id)
+def get_run(store: Database, run_id: int) -> Run:
+    d = training_db.get_run(store, run_id)
     if d is None:
         raise TrainingError("That run does not exist (any more).")
     return Run(**d)
 
 
-def list_runs(store: Store, project_id: int, **filters: Any) -> list[Run]:
-    return [Run(**d) for d in store.list_runs(project_id, **filters)]
+def list_runs(store: Database, project_id: int, **filters: Any) -> list[Run]:
+    return [Run(**d) for d in training_db.list_runs(store, project_id, **filters)]
 
 
-def overall_metrics(store: Store, run_ids: list[int], part: str) -> pd.DataFrame:
+def overall_metrics(store: Database, run_ids: list[int], part: str) -> pd.DataFrame:
     """One row per run, one column per overall metric of ``part``."""
-    long = store.run_metrics(run_ids, part)
+    long = training_db.run_metrics(store, run_ids, part)
     long = long[long["class"].isna()]
     if long.empty:
         return pd.DataFrame(index=pd.Index([], name="run_id"))
@@ -922,7 +927,7 @@ def overall_metrics(store: Store, run_ids: list[int], part: str) -> pd.DataFrame
 
 
 def runs_table(
-    store: Store, project_id: int, part: str = "dev", include_children: bool = True
+    store: Database, project_id: int, part: str = "dev", include_children: bool = True
 ) -> pd.DataFrame:
     """The run tracker's table: one row per run with its headline metrics on ``part``."""
     runs = list_runs(store, project_id, top_level=not include_children)
@@ -931,7 +936,7 @@ def runs_table(
     versions = {
         v.run_id: v for v in registry.list_versions(store, project_id) if v.status == "active"
     }
-    splits = {s.id: s.name for s in store.list_splits(project_id)}
+    splits = {s.id: s.name for s in splits_db.list_splits(store, project_id)}
     wide = overall_metrics(store, [r.id for r in runs], part)
     rows = []
     for r in runs:
@@ -1031,7 +1036,7 @@ def hlp_value(contract: Any, metric: str) -> float | None:
     return None
 
 
-def _reference_run(store: Store, run: Run, kinds: tuple[str, ...]) -> Run | None:
+def _reference_run(store: Database, run: Run, kinds: tuple[str, ...]) -> Run | None:
     for r in list_runs(store, run.project_id, status="done", split_id=run.split_id):
         if (
             r.model_kind in kinds
@@ -1044,7 +1049,7 @@ def _reference_run(store: Store, run: Run, kinds: tuple[str, ...]) -> Run | None
 
 
 def metric_comparison(
-    store: Store, run_id: int, part: str = "dev", contract: Any = None
+    store: Database, run_id: int, part: str = "dev", contract: Any = None
 ) -> pd.DataFrame:
     """Each overall metric of a run beside the baselines, the champion and the scoping target.
 
@@ -1110,9 +1115,9 @@ def metric_comparison(
     return pd.DataFrame(rows)
 
 
-def per_class_metrics(store: Store, run_id: int, part: str = "dev") -> pd.DataFrame:
+def per_class_metrics(store: Database, run_id: int, part: str = "dev") -> pd.DataFrame:
     """Precision, recall, F1 and support per class of a run's part (one row per class)."""
-    long = store.run_metrics([run_id], part)
+    long = training_db.run_metrics(store, [run_id], part)
     long = long[long["class"].notna()]
     if long.empty:
         return pd.DataFrame()
@@ -1121,7 +1126,7 @@ def per_class_metrics(store: Store, run_id: int, part: str = "dev") -> pd.DataFr
     return wide[cols].reset_index()
 
 
-def runs_param_frame(store: Store, project_id: int, part: str = "dev") -> pd.DataFrame:
+def runs_param_frame(store: Database, project_id: int, part: str = "dev") -> pd.DataFrame:
     """Finished training runs with each hyperparameter as a column and overall metrics of ``part``."""
     runs = [r for r in list_runs(store, project_id, status="done") if r.run_type == "train"]
     if not runs:
@@ -1143,21 +1148,21 @@ def runs_param_frame(store: Store, project_id: int, part: str = "dev") -> pd.Dat
     return pd.DataFrame(rows)
 
 
-def run_roc(store: Store, run_id: int, part: str) -> tuple[pd.DataFrame, float | None]:
+def run_roc(store: Database, run_id: int, part: str) -> tuple[pd.DataFrame, float | None]:
     """ROC points of a binary run's part from its stored predictions, with the AUC."""
     run = get_run(store, run_id)
     if run.task_type != "classification" or run.positive_class is None:
         return pd.DataFrame(columns=["fpr", "tpr", "threshold"]), None
-    preds = store.run_predictions(run_id, [part])
+    preds = training_db.run_predictions(store, run_id, [part])
     points = M.roc_points(preds["y_true"], preds["score"], run.positive_class)
     wide = overall_metrics(store, [run_id], part)
     auc = float(wide.at[run_id, "roc_auc"]) if "roc_auc" in wide.columns else None
     return points, auc
 
 
-def infer_task(store: Store, dataset_id: int, target: str) -> str:
+def infer_task(store: Database, dataset_id: int, target: str) -> str:
     """'regression' for a numeric target with many distinct values, else 'classification'."""
-    frame = store.dataset_frame(dataset_id, columns=[target], limit=50_000)
+    frame = datasets_db.dataset_frame(store, dataset_id, columns=[target], limit=50_000)
     s = frame[target].dropna()
     numeric = pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
     if numeric and (s.nunique() > 20 or not np.all(np.mod(s.to_numpy(dtype=float), 1) == 0)):
@@ -1166,21 +1171,21 @@ def infer_task(store: Store, dataset_id: int, target: str) -> str:
 
 
 def default_features(
-    store: Store, dataset_id: int, target: str | None, contract: Any = None
+    store: Database, dataset_id: int, target: str | None, contract: Any = None
 ) -> list[str]:
     """The scoping's feature list when it fits the dataset, else every usable column.
 
     Usable: not the target, not a date/time, not an identifier-like text column (most
     values distinct).
     """
-    schema = store.dataset_schema(dataset_id)
+    schema = datasets_db.dataset_schema(store, dataset_id)
     names = [c for c, _ in schema]
     wanted = [
         c for c in (getattr(contract, "feature_columns", None) or []) if c in names and c != target
     ]
     if wanted:
         return wanted
-    sample = store.dataset_frame(dataset_id, limit=5000)
+    sample = datasets_db.dataset_frame(store, dataset_id, limit=5000)
     out = []
     for col, dtype in schema:
         if col == target or "TIMESTAMP" in dtype or "DATE" in dtype or "TIME" in dtype:
@@ -1193,15 +1198,15 @@ def default_features(
 
 
 # ---------------------------------------------------------------- learning curves
-def split_ladder(store: Store, split_id: int) -> list[float]:
+def split_ladder(store: Database, split_id: int) -> list[float]:
     """The split's learning-ladder shares (e.g. [0.1, 0.25, 0.5, 1.0]) from its train rows."""
-    frame = store.split_frame(split_id, columns=[], parts=["train"])
+    frame = splits_db.split_frame(store, split_id, columns=[], parts=["train"])
     values = sorted(v for v in frame["__ladder"].dropna().unique())
     return [float(v) for v in values] or [1.0]
 
 
 def _container(
-    store: Store,
+    store: Database,
     project_id: int,
     run_type: str,
     name: str,
@@ -1214,11 +1219,11 @@ def _container(
     seed: int,
     actor: str,
 ) -> int:
-    split = store.get_split(split_id)
-    dataset = store.get_dataset(split.dataset_id) if split else None
+    split = splits_db.get_split(store, split_id)
+    dataset = datasets_db.get_dataset(store, split.dataset_id) if split else None
     spec = MODELS.get(model_kind)
-    return store.insert_run(
-        project_id,
+    return training_db.insert_run(
+        store, project_id,
         actor,
         name=name,
         run_type=run_type,
@@ -1238,14 +1243,14 @@ def _container(
 
 
 def _close_container(
-    store: Store, parent_id: int, child_ids: list[int], actor: str, t0: float, params: dict
+    store: Database, parent_id: int, child_ids: list[int], actor: str, t0: float, params: dict
 ) -> None:
     children = [get_run(store, c) for c in child_ids]
     done = [c for c in children if c.status == "done"]
     updates = {"duration_s": round(time.perf_counter() - t0, 3), "params": params}
     if done:
-        store.finish_run(
-            parent_id,
+        training_db.finish_run(
+            store, parent_id,
             actor,
             metrics=pd.DataFrame(columns=["part", "metric", "class", "value"]),
             predictions=None,
@@ -1253,11 +1258,11 @@ def _close_container(
         )
     else:
         errors = "; ".join(sorted({c.error or "" for c in children}))[:1500]
-        store.fail_run(parent_id, actor, f"Every trial failed: {errors}", updates)
+        training_db.fail_run(store, parent_id, actor, f"Every trial failed: {errors}", updates)
 
 
 def learning_curve(
-    store: Store,
+    store: Database,
     project_id: int,
     split_id: int,
     *,
@@ -1278,7 +1283,7 @@ def learning_curve(
     """
     progress = progress or _no_progress
     t0 = time.perf_counter()
-    rungs = split_ladder(store, split_id) if store.get_split(split_id) else [1.0]
+    rungs = split_ladder(store, split_id) if splits_db.get_split(store, split_id) else [1.0]
     parent = _container(
         store,
         project_id,
@@ -1320,7 +1325,7 @@ def learning_curve(
     return parent
 
 
-def learning_curve_frame(store: Store, parent_id: int, metric: str) -> pd.DataFrame:
+def learning_curve_frame(store: Database, parent_id: int, metric: str) -> pd.DataFrame:
     """Points of a learning curve: share, train rows, part (train/dev), metric value."""
     children = [
         r
@@ -1329,7 +1334,7 @@ def learning_curve_frame(store: Store, parent_id: int, metric: str) -> pd.DataFr
     ]
     if not children:
         return pd.DataFrame(columns=["share", "train_rows", "part", "value"])
-    long = store.run_metrics([r.id for r in children])
+    long = training_db.run_metrics(store, [r.id for r in children])
     long = long[
         (long["metric"] == metric) & long["class"].isna() & long["part"].isin(["train", "dev"])
     ]
@@ -1402,7 +1407,7 @@ def search_trials(
 
 
 def hyperparameter_search(
-    store: Store,
+    store: Database,
     project_id: int,
     split_id: int,
     *,
@@ -1492,7 +1497,7 @@ def hyperparameter_search(
     return parent
 
 
-def search_frame(store: Store, parent_id: int) -> pd.DataFrame:
+def search_frame(store: Database, parent_id: int) -> pd.DataFrame:
     """The trials of a search: one row per child with its params and dev metrics."""
     parent = get_run(store, parent_id)
     children = list_runs(store, parent.project_id, parent_id=parent_id)
@@ -1518,7 +1523,7 @@ class RunComparison:
     metrics: pd.DataFrame
 
 
-def compare_runs(store: Store, run_ids: list[int], part: str = "dev") -> RunComparison:
+def compare_runs(store: Database, run_ids: list[int], part: str = "dev") -> RunComparison:
     """Diff runs: every param, preprocessing step, data version and overall metric of ``part``."""
     runs = [get_run(store, r) for r in run_ids]
     if len(runs) < 2:
@@ -1569,7 +1574,7 @@ def compare_runs(store: Store, run_ids: list[int], part: str = "dev") -> RunComp
 
 
 # ---------------------------------------------------------------------- export
-def export_run(store: Store, run_id: int) -> bytes:
+def export_run(store: Database, run_id: int) -> bytes:
     """A run as a zip in MLflow's file-store layout: params/, metrics/, tags/ and meta.json.
 
     Each ``metrics/<part>.<metric>[.<class>]`` file holds MLflow's "timestamp value step"
@@ -1588,7 +1593,7 @@ def export_run(store: Store, run_id: int) -> bytes:
         for k, v in run.preprocessing.items():
             z.writestr(f"{root}/params/preprocessing.{k}", str(v))
         z.writestr(f"{root}/params/seed", str(run.seed))
-        for _, m in store.run_metrics([run.id]).iterrows():
+        for _, m in training_db.run_metrics(store, [run.id]).iterrows():
             name = f"{m['part']}.{m['metric']}" + (f".{m['class']}" if pd.notna(m["class"]) else "")
             z.writestr(f"{root}/metrics/{_safe(name)}", f"{ts} {m['value']!r} 0\n")
         tags = {
@@ -1635,14 +1640,14 @@ def _safe(name: str) -> str:
 DEMO_SPLIT = "claims_time_split"
 
 
-def seed_demo_runs(store: Store, project_id: int, actor: str) -> list[int]:
+def seed_demo_runs(store: Database, project_id: int, actor: str) -> list[int]:
     """Train the demo's baseline, challenger and champion on its time split and register them.
 
     Skipped (returns []) when the demo split is not stored. Takes about a second.
     """
     from core import demo
 
-    split = next((s for s in store.list_splits(project_id) if s.name == DEMO_SPLIT), None)
+    split = next((s for s in splits_db.list_splits(store, project_id) if s.name == DEMO_SPLIT), None)
     if split is None:
         return []
     common: dict[str, Any] = {

@@ -3,7 +3,8 @@
 import streamlit as st
 
 from core import charts_data, datasets, quality
-from core.store import StoreError
+from core.db import datasets as datasets_db
+from core.errors import StoreError
 from ui import data_ingest, data_splits, session, state
 from ui.data_ingest import DATASET, FLASH
 
@@ -19,14 +20,14 @@ st.caption(
 )
 
 
-data_ingest.render_add_data(store, project, user, expanded=not store.list_datasets(project.id))
+data_ingest.render_add_data(store, project, user, expanded=not datasets_db.list_datasets(store, project.id))
 if FLASH in st.session_state:
     headline, notes = st.session_state.pop(FLASH)
     st.success(headline, icon=":material/check_circle:")
     for note in notes:
         st.info(note, icon=":material/info:")
 
-all_datasets = store.list_datasets(project.id)
+all_datasets = datasets_db.list_datasets(store, project.id)
 if not all_datasets:
     st.info("This project has no dataset yet: upload a CSV or Parquet file or add a sample above.")
     st.stop()
@@ -160,7 +161,7 @@ with quality_tab:
     ]
     for label, group in groups:
         with st.expander(f"{label}: example rows {', '.join(map(str, group))}"):
-            st.dataframe(store.rows_by_id(ds.id, group), hide_index=True)
+            st.dataframe(datasets_db.rows_by_id(store, ds.id, group), hide_index=True)
 
     st.subheader("Inconsistent spellings")
     if not report.spelling:

@@ -4,7 +4,8 @@ import streamlit as st
 
 from core import charts_labels as charts
 from core import labels as L
-from core.store import StoreError
+from core.db import labeling as labeling_db
+from core.errors import StoreError
 from ui import labeling, session, state
 
 store, project = session.start("Labeling", ":material/label:")
@@ -20,7 +21,7 @@ st.caption(
 with st.expander(
     "Import labels",
     icon=":material/upload:",
-    expanded=not store.list_label_sets(project.id),
+    expanded=not labeling_db.list_label_sets(store, project.id),
 ):
     labeling.render_import(store, project, user)
 
@@ -34,7 +35,7 @@ set_id = c1.selectbox(
     "Labels set", list(sets), format_func=lambda i: sets[i].name, key="labeling.set"
 )
 ls = sets[set_id]
-latest = store.latest_label_version(ls.id)
+latest = labeling_db.latest_label_version(store, ls.id)
 version = (
     c2.selectbox(
         "Version",
@@ -46,11 +47,11 @@ version = (
     or latest
 )
 
-long = store.label_frame(ls.id, version)
-decisions = store.label_decisions(ls.id, version)
+long = labeling_db.label_frame(store, ls.id, version)
+decisions = labeling_db.label_decisions(store, ls.id, version)
 agreement = L.compute_agreement(long)
 cons = L.consensus(long, decisions)
-queue = L.relabel_queue(long, decisions, store.list_relabel_items(ls.id))
+queue = L.relabel_queue(long, decisions, labeling_db.list_relabel_items(store, ls.id))
 
 m = st.columns(5)
 m[0].metric("Items", f"{agreement.n_items:,}")
@@ -177,7 +178,7 @@ with tabs[1]:
                     st.session_state.pop(key, None)
                 st.toast(f"Saved {item} as labels v{new_v}")
                 st.rerun()
-        instructions = store.list_label_instructions(project.id)
+        instructions = labeling_db.list_label_instructions(store, project.id)
         with st.expander("Labeling instructions (amend them in the Instructions tab)"):
             st.markdown(instructions["body"].iloc[0] if len(instructions) else "_None yet._")
 
@@ -219,6 +220,6 @@ with tabs[4]:
     labeling.render_instructions(store, project, user)
 
 with tabs[5]:
-    st.dataframe(store.list_label_versions(ls.id), hide_index=True)
+    st.dataframe(labeling_db.list_label_versions(store, ls.id), hide_index=True)
     st.markdown("**Reviewer decisions in this version**")
     st.dataframe(decisions, hide_index=True)

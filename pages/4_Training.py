@@ -5,7 +5,8 @@ import streamlit as st
 from core import charts_training as charts
 from core import metrics as M
 from core import registry, training
-from core.store import StoreError
+from core.db import splits as splits_db
+from core.errors import StoreError
 from ui import session, state
 from ui import training as ui
 
@@ -19,7 +20,7 @@ st.caption(
     "on per-class and business metrics against the baselines and the scoping targets, learn how "
     "much more data helps, tune, compare, and register the champion."
 )
-splits = store.list_splits(project.id)
+splits = splits_db.list_splits(store, project.id)
 if not splits:
     st.info("This project has no split yet: design a train/dev/test split on the Data page first.")
     st.stop()

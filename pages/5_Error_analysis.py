@@ -6,7 +6,9 @@ import streamlit as st
 from core import charts_slices as C
 from core import registry
 from core import slices as S
-from core.store import StoreError
+from core.db import analysis as analysis_db
+from core.db import training as training_db
+from core.errors import StoreError
 from ui import error_analysis as view
 from ui import session, state
 
@@ -20,7 +22,7 @@ st.caption(
     "Priority = gap to human-level performance × share of the data (Andrew Ng's table)."
 )
 
-runs = [r for r in store.list_runs(project.id, status="done") if r.get("dataset_id") is not None]
+runs = [r for r in training_db.list_runs(store, project.id, status="done") if r.get("dataset_id") is not None]
 if not runs:
     st.info("No finished training run yet: train a model on the Training page first.")
     st.stop()
@@ -38,7 +40,7 @@ part = c2.radio(
     key="errors.part",
     help="Analyse errors on dev; look at test only to confirm.",
 )
-run = store.get_run(run_id)
+run = training_db.get_run(store, run_id)
 try:
     src = S.source_for_run(store, run_id, part)
 except S.SliceError as exc:
@@ -46,7 +48,7 @@ except S.SliceError as exc:
     st.stop()
 
 ctx = S.scoping_context(store, project.id)
-available = [c for c, _ in store.slice_columns(src) if c != run.get("target")]
+available = [c for c, _ in analysis_db.slice_columns(store, src) if c != run.get("target")]
 default = [c for c in (run.get("features") or []) + ctx["sensitive"] if c in available]
 with st.expander("Columns and bins", icon=":material/tune:"):
     columns = st.multiselect(

@@ -4,6 +4,7 @@
 import streamlit as st
 
 from core import charts_deploy, deploy, registry
+from core.db import datasets as datasets_db
 from ui import deploy as deploy_ui
 from ui import session, state
 
@@ -20,7 +21,7 @@ st.caption(
     "the old side warm, roll back at once). Guardrails default to the scoping contract."
 )
 
-datasets = store.list_datasets(project.id)
+datasets = datasets_db.list_datasets(store, project.id)
 versions = [v for v in registry.list_versions(store, project.id) if v.status == "active"]
 streams = sorted(datasets, key=lambda d: d.role != "production")
 if not versions or not streams:

@@ -6,7 +6,9 @@ import pandas as pd
 import streamlit as st
 
 from core import monitor, registry
-from core.store import StoreError
+from core.db import datasets as datasets_db
+from core.db import monitoring as monitoring_db
+from core.errors import StoreError
 from ui import monitoring as tabs
 from ui import session, state
 
@@ -19,7 +21,7 @@ st.caption("Compare production windows with the training data: data drift, model
            "and output checks, service health. Alerts follow the scoping contract's thresholds; "
            "an alert can retrain a challenger for a canary.")
 
-datasets = store.list_datasets(project.id)
+datasets = datasets_db.list_datasets(store, project.id)
 if not datasets:
     st.info("This project has no dataset yet: load one on the Data page.")
     st.stop()
@@ -30,7 +32,7 @@ versions = [v for v in registry.list_versions(store, project.id) if v.status == 
 champion = registry.get_champion(store, project.id)
 
 with st.expander("New monitoring run", icon=":material/play_circle:",
-                 expanded=store.list_monitor_runs(project.id).empty):
+                 expanded=monitoring_db.list_monitor_runs(store, project.id).empty):
     with st.form(f"{K}.form"):
         c1, c2, c3 = st.columns(3)
         ref_id = c1.selectbox("Reference (training data)", train, key=f"{K}.ref",
@@ -45,7 +47,7 @@ with st.expander("New monitoring run", icon=":material/play_circle:",
                                 format_func=lambda i: "no model (data only)" if i is None
                                 else labels[i])
         c4, c5, c6, c7 = st.columns(4)
-        time_cols = [c for c, t in store.dataset_schema(cur_id) if "TIMESTAMP" in t or "DATE" in t]
+        time_cols = [c for c, t in datasets_db.dataset_schema(store, cur_id) if "TIMESTAMP" in t or "DATE" in t]
         time_col = c4.selectbox("Time column", time_cols or ["(none)"], key=f"{K}.time")
         window = c5.selectbox("Window", ["week", "day", "month"], key=f"{K}.window")
         persistence = c6.number_input("Windows a combined policy needs", 1, 6, 2,
@@ -71,7 +73,7 @@ with st.expander("New monitoring run", icon=":material/play_circle:",
             else:
                 status.update(label="Monitoring run stored", state="complete", expanded=False)
 
-runs = store.list_monitor_runs(project.id)
+runs = monitoring_db.list_monitor_runs(store, project.id)
 if runs.empty:
     st.info("No monitoring run yet: start one above.")
     st.stop()
@@ -82,10 +84,10 @@ run_id = st.selectbox(
                            f" · {r['source']}")(runs[runs['id'] == i].iloc[0]))
 row = runs[runs["id"] == run_id].iloc[0].to_dict()
 run = {**row, "settings": json.loads(row["settings"]), "summary": json.loads(row["summary"])}
-results = store.monitor_results(run_id)
+results = monitoring_db.monitor_results(store, run_id)
 summary = run["summary"]
 
-alerts = store.list_alerts(project.id)
+alerts = monitoring_db.list_alerts(store, project.id)
 alerts = alerts[alerts["run_id"] == run_id]
 share = summary.get("share_drifted") or [{}]
 m1, m2, m3, m4 = st.columns(4)

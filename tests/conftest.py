@@ -12,13 +12,13 @@ os.environ["WORKBENCH_ARTIFACTS"] = tempfile.mkdtemp(prefix="wb-artifacts-")
 
 import pytest  # noqa: E402
 
+from core.db.database import Database  # noqa: E402
 from core.projects import seed_demo  # noqa: E402
-from core.store import Store  # noqa: E402
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    s = Store(tmp_path / "test.duckdb")
+def store(tmp_path: Path) -> Database:
+    s = Database(tmp_path / "test.duckdb")
     yield s
     s.close()
 
@@ -26,7 +26,7 @@ def store(tmp_path: Path) -> Store:
 @pytest.fixture(scope="session")
 def _demo_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    s = Store(path)
+    s = Database(path)
     seed_demo(s)
     s.close()
     return path
@@ -41,8 +41,8 @@ def demo_db(_demo_db_template: Path, tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def demo_store(demo_db: Path) -> Store:
-    s = Store(demo_db)
+def demo_store(demo_db: Path) -> Database:
+    s = Database(demo_db)
     yield s
     s.close()
 

@@ -12,15 +12,19 @@ from collections.abc import Callable
 import streamlit as st
 
 from core import datasets, quality
+from core.db import datasets as datasets_db
+from core.db.database import Database
+from core.db.datasets import DATASET_ROLES
+from core.db.projects import ProjectRow
+from core.errors import StoreError
 from core.projects import add_sample_dataset
 from core.samples import SAMPLES
-from core.store import DATASET_ROLES, ProjectRow, Store, StoreError
 from ui import state
 
 DATASET, FLASH = "data.dataset_id", "data.flash"  # plain keys: they survive page switches
 
 
-def run_ingest(store: Store, user: str, load: Callable, label: str) -> None:
+def run_ingest(store: Database, user: str, load: Callable, label: str) -> None:
     """Load (a callable taking a progress callback), build the quality report, select it."""
     with st.status(label, expanded=True) as status:
         bar = st.progress(0.0)
@@ -41,7 +45,7 @@ def run_ingest(store: Store, user: str, load: Callable, label: str) -> None:
         except Exception as exc:  # noqa: BLE001 - the data is stored; the report can be rebuilt
             messages.append(f"The quality report could not be built ({exc}); rebuild it below.")
         status.update(label="Loaded", state="complete", expanded=False)
-    ds = store.get_dataset(did)
+    ds = datasets_db.get_dataset(store, did)
     st.session_state[DATASET] = did
     headline = (
         f"Loaded {ds.n_rows:,} rows and {ds.n_cols} columns (data version {ds.content_hash})."
@@ -50,7 +54,7 @@ def run_ingest(store: Store, user: str, load: Callable, label: str) -> None:
     st.rerun()
 
 
-def render_add_data(store: Store, project: ProjectRow, user: str, expanded: bool) -> None:
+def render_add_data(store: Database, project: ProjectRow, user: str, expanded: bool) -> None:
     """Upload a CSV/Parquet file, name a file on the server (local use) or add a sample."""
     with st.expander("Add data", icon=":material/upload_file:", expanded=expanded):
         upload_tab, path_tab, sample_tab = st.tabs(

@@ -13,7 +13,12 @@ import streamlit as st
 from core import charts_splits as charts
 from core import config
 from core import splits as core_splits
-from core.store import DatasetRow, ProjectRow, Store, StoreError
+from core.db import datasets as datasets_db
+from core.db import splits as splits_db
+from core.db.database import Database
+from core.db.datasets import DatasetRow
+from core.db.projects import ProjectRow
+from core.errors import StoreError
 from ui import state
 
 _PCT = st.column_config.NumberColumn(format="percent")
@@ -38,10 +43,10 @@ def _target_picker(
 
 
 # ----------------------------------------------------------------------------- balance
-def render_balance(store: Store, project: ProjectRow, dataset: DatasetRow) -> None:
+def render_balance(store: Database, project: ProjectRow, dataset: DatasetRow) -> None:
     """Class balance of a dataset's target: bar chart, rare classes, imbalance ratio; for a
     long-form labels dataset also the label distribution per annotator."""
-    columns = [c for c, _ in store.dataset_schema(dataset.id)]
+    columns = [c for c, _ in datasets_db.dataset_schema(store, dataset.id)]
     if not columns:
         st.info("This dataset has no columns.")
         return
@@ -135,7 +140,7 @@ def render_balance(store: Store, project: ProjectRow, dataset: DatasetRow) -> No
 
 
 # ------------------------------------------------------------------------------ splits
-def render_splits(store: Store, project: ProjectRow, dataset: DatasetRow) -> None:
+def render_splits(store: Database, project: ProjectRow, dataset: DatasetRow) -> None:
     """The split builder for a dataset, its stored splits and each split's parts side by side."""
     kinds = core_splits.column_kinds(store, dataset.id)
     columns = list(kinds)
@@ -144,7 +149,7 @@ def render_splits(store: Store, project: ProjectRow, dataset: DatasetRow) -> Non
         return
     _split_builder(store, project, dataset, columns, kinds)
 
-    stored = store.list_splits(project.id, dataset.id)
+    stored = splits_db.list_splits(store, project.id, dataset.id)
     st.subheader("Stored splits")
     if not stored:
         st.info("No split of this dataset yet: build one above.")
@@ -163,7 +168,7 @@ def render_splits(store: Store, project: ProjectRow, dataset: DatasetRow) -> Non
 
 
 def _split_builder(
-    store: Store,
+    store: Database,
     project: ProjectRow,
     dataset: DatasetRow,
     columns: list[str],
@@ -188,7 +193,7 @@ def _split_builder(
         st.info("This dataset has no date or time column, so it cannot be split by time.")
         return
     target_default = core_splits.suggest_target(columns)
-    n_stored = len(store.list_splits(project.id))
+    n_stored = len(splits_db.list_splits(store, project.id))
     with st.form(f"data.split_form.{dataset.id}"):
         left, right = st.columns(2)
         name = left.text_input(
@@ -288,7 +293,7 @@ def _split_builder(
     except StoreError as exc:
         st.error(str(exc), icon=":material/error:")
         return
-    split = store.get_split(split_id)
+    split = splits_db.get_split(store, split_id)
     st.session_state[f"data.split_inspect.{dataset.id}"] = split_id
     st.success(
         f"Stored split {split.name!r}: {split.n_train:,} train, {split.n_dev:,} dev, "
@@ -300,7 +305,7 @@ def _split_builder(
 
 
 def _inspect_split(
-    store: Store,
+    store: Database,
     dataset: DatasetRow,
     stored: list,
     columns: list[str],

@@ -8,11 +8,12 @@ from datetime import datetime, time
 import streamlit as st
 
 from core import deploy
-from core.store import Store, StoreError
+from core.db.database import Database
+from core.errors import StoreError
 
 
 def rehearsal_form(
-    store: Store,
+    store: Database,
     project_id: int,
     streams: list,
     names: dict[int, str],

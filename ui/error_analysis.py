@@ -8,7 +8,9 @@ import streamlit as st
 
 from core import charts_slices as C
 from core import slices as S
-from core.store import Store, StoreError
+from core.db import datasets as datasets_db
+from core.db.database import Database
+from core.errors import StoreError
 
 
 def slice_table(table: S.SliceTable, plan: S.ColumnPlan, ctx: dict[str, Any]) -> None:
@@ -67,7 +69,7 @@ def slice_table(table: S.SliceTable, plan: S.ColumnPlan, ctx: dict[str, Any]) ->
     st.plotly_chart(C.column_chart(table, by), key="errors.column_chart")
 
 
-def actions(store: Store, project_id: int, run_id: int, preds: list, user: str) -> None:
+def actions(store: Database, project_id: int, run_id: int, preds: list, user: str) -> None:
     """Record an action for the chosen slice; list actions and close open ones."""
     with st.form("errors.action_form"):
         st.markdown(f"**Slice:** {S.slice_label(preds)}")
@@ -112,7 +114,7 @@ def actions(store: Store, project_id: int, run_id: int, preds: list, user: str) 
                 st.rerun()
 
 
-def oversample(store: Store, run_id: int, preds: list, user: str) -> None:
+def oversample(store: Database, run_id: int, preds: list, user: str) -> None:
     """Oversample the chosen slice's training rows into a new dataset version."""
     st.markdown(
         f"**Slice:** {S.slice_label(preds)} — its *training* rows are oversampled into "
@@ -144,7 +146,7 @@ def oversample(store: Store, run_id: int, preds: list, user: str) -> None:
                     seed=int(seed),
                     actor=user,
                 )
-            ds = store.get_dataset(res.dataset_id)
+            ds = datasets_db.get_dataset(store, res.dataset_id)
             st.success(
                 f"Dataset {ds.name!r} (version {ds.content_hash}) holds {res.n_original:,} "
                 f"original + {res.n_added:,} synthetic rows; train on its split "
@@ -155,7 +157,7 @@ def oversample(store: Store, run_id: int, preds: list, user: str) -> None:
 
 
 def compare(
-    store: Store,
+    store: Database,
     runs: list,
     names: dict,
     run_id: int,

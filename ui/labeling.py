@@ -6,10 +6,14 @@ import streamlit as st
 
 from core import charts_labels as charts
 from core import labels as L
-from core.store import ProjectRow, Store, StoreError
+from core.db import datasets as datasets_db
+from core.db import labeling as labeling_db
+from core.db.database import Database
+from core.db.projects import ProjectRow
+from core.errors import StoreError
 
 
-def render_import(store: Store, project: ProjectRow, user: str) -> None:
+def render_import(store: Database, project: ProjectRow, user: str) -> None:
     """Upload a CSV of labels (long or wide form) and store it as a new labels set."""
     st.caption(
         "Long form: one row per label with columns like `item_id`, `annotator`, `label` and "
@@ -25,7 +29,7 @@ def render_import(store: Store, project: ProjectRow, user: str) -> None:
         help="auto: long when annotator and label columns are found, else wide.",
     )
     name = c2.text_input("Name of the labels set", key="labeling.import_name")
-    datasets = [d for d in store.list_datasets(project.id) if d.role != "labels"]
+    datasets = [d for d in datasets_db.list_datasets(store, project.id) if d.role != "labels"]
     ds = c1.selectbox(
         "Item dataset (whose rows were labelled)",
         [None, *datasets],
@@ -36,7 +40,7 @@ def render_import(store: Store, project: ProjectRow, user: str) -> None:
     )
     id_col = truth = None
     if ds is not None:
-        cols = [c for c, _ in store.dataset_schema(ds.id)]
+        cols = [c for c, _ in datasets_db.dataset_schema(store, ds.id)]
         id_col = c2.selectbox("Item id column", cols, key="labeling.id_column")
         truth = c2.selectbox(
             "Ground-truth column (optional)",
@@ -80,9 +84,9 @@ def render_import(store: Store, project: ProjectRow, user: str) -> None:
             st.session_state["labeling.set"] = report.label_set_id
 
 
-def render_label_errors(store: Store, project: ProjectRow, ls: L.LabelSet, user: str) -> None:
+def render_label_errors(store: Database, project: ProjectRow, ls: L.LabelSet, user: str) -> None:
     """Run the confident-learning detector, browse a stored run, send items to the queue."""
-    cols = [c for c, _ in store.dataset_schema(ls.item_dataset_id)] if ls.item_dataset_id else []
+    cols = [c for c, _ in datasets_db.dataset_schema(store, ls.item_dataset_id)] if ls.item_dataset_id else []
     if not cols:
         st.info("This labels set has no item dataset, so there are no features to learn from.")
     else:
@@ -133,7 +137,7 @@ def render_label_errors(store: Store, project: ProjectRow, ls: L.LabelSet, user:
                 key="labeling.err_run_id",
             )
             run = runs.set_index("id").loc[run_id]
-            scores = store.label_error_scores(run_id)
+            scores = labeling_db.label_error_scores(store, run_id)
             r = st.columns(3)
             r[0].metric("Items scored", f"{run.n_items:,}")
             r[1].metric(
@@ -172,9 +176,9 @@ def render_label_errors(store: Store, project: ProjectRow, ls: L.LabelSet, user:
                     st.success(f"{n} item(s) sent to the relabel queue.")
 
 
-def render_instructions(store: Store, project: ProjectRow, user: str) -> None:
+def render_instructions(store: Database, project: ProjectRow, user: str) -> None:
     """The project's labeling instructions (Markdown), amended as new versions."""
-    instructions = store.list_label_instructions(project.id)
+    instructions = labeling_db.list_label_instructions(store, project.id)
     current = instructions["body"].iloc[0] if len(instructions) else ""
     if len(instructions):
         st.caption(
@@ -196,7 +200,7 @@ def render_instructions(store: Store, project: ProjectRow, user: str) -> None:
         if not body.strip() or body == current:
             st.error("Change the text before saving a new version.")
         else:
-            v = store.insert_label_instructions(project.id, body, note, user)
+            v = labeling_db.insert_label_instructions(store, project.id, body, note, user)
             st.success(f"Instructions saved as version {v}.")
     if len(instructions) > 1:
         with st.expander("Earlier versions"):

@@ -10,14 +10,16 @@ import streamlit as st
 from core import charts_monitor as charts
 from core import drift as drift_methods
 from core import monitor
-from core.store import Store, StoreError
+from core.db import monitoring as monitoring_db
+from core.db.database import Database
+from core.errors import StoreError
 from ui import state
 
 KEY = "monitoring"
 
 
-def render_alerts(store: Store, project_id: int, run: dict[str, Any]) -> None:
-    alerts = store.list_alerts(project_id)
+def render_alerts(store: Database, project_id: int, run: dict[str, Any]) -> None:
+    alerts = monitoring_db.list_alerts(store, project_id)
     alerts = alerts[alerts["run_id"] == run["id"]]
     if alerts.empty:
         st.success("This run raised no alert.")
@@ -38,7 +40,7 @@ def render_alerts(store: Store, project_id: int, run: dict[str, Any]) -> None:
                                 format_func=lambda i: _alert_label(alerts, i))
             if st.button("Acknowledge", key=f"{KEY}.ack"):
                 try:
-                    store.acknowledge_alert(int(pick), state.current_user())
+                    monitoring_db.acknowledge_alert(store, int(pick), state.current_user())
                 except StoreError as exc:
                     st.error(str(exc))
                 else:
@@ -58,7 +60,7 @@ def _alert_label(alerts: pd.DataFrame, alert_id: int) -> str:
     return f"#{alert_id} {pd.Timestamp(a['window_start']):%Y-%m-%d} {a['policy']}"
 
 
-def _retrain(store: Store, project_id: int, run: dict[str, Any]) -> None:
+def _retrain(store: Database, project_id: int, run: dict[str, Any]) -> None:
     with st.status("Retraining a challenger…", expanded=True) as status:
         bar = st.progress(0.0)
         try:
@@ -79,7 +81,7 @@ def _retrain(store: Store, project_id: int, run: dict[str, Any]) -> None:
                  icon=":material/rocket_launch:")
 
 
-def render_drift(store: Store, run: dict[str, Any], results: pd.DataFrame) -> None:
+def render_drift(store: Database, run: dict[str, Any], results: pd.DataFrame) -> None:
     # theme=None: Streamlit's theme would replace the colour scale whose break marks "drifted"
     st.plotly_chart(charts.drift_heatmap(results), key=f"{KEY}.heatmap", theme=None)
     with st.expander("How drift is judged", icon=":material/help:"):

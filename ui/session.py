@@ -8,17 +8,20 @@ from __future__ import annotations
 import streamlit as st
 
 from core import config
+from core.db import projects as projects_db
+from core.db.database import Database
+from core.db.projects import ProjectRow
+from core.errors import StoreError
 from core.projects import seed_demo
-from core.store import ProjectRow, Store, StoreError
 from ui import nav, state
 
 
 @st.cache_resource(show_spinner=False, on_release=lambda s: s.close())
-def _open_store(path: str) -> Store:
-    return Store(path)
+def _open_store(path: str) -> Database:
+    return Database(path)
 
 
-def get_store() -> Store:
+def get_store() -> Database:
     """The server's one Store; a clear message and a stop when the file cannot be opened."""
     path = str(config.resolve_path("WORKBENCH_DB"))
     try:
@@ -29,8 +32,8 @@ def get_store() -> Store:
         raise  # unreachable: st.stop raises
 
 
-def _ensure_demo(store: Store) -> None:
-    if config.get("WORKBENCH_SEED_DEMO") != "1" or not store.is_pristine():
+def _ensure_demo(store: Database) -> None:
+    if config.get("WORKBENCH_SEED_DEMO") != "1" or not projects_db.is_pristine(store):
         return
     with st.status("First start: preparing the demo project…", expanded=True) as status:
         bar = st.progress(0.0)
@@ -52,9 +55,9 @@ def _gate_login() -> None:
     st.stop()
 
 
-def pick_project(store: Store) -> ProjectRow | None:
+def pick_project(store: Database) -> ProjectRow | None:
     """The sidebar project picker; the choice survives page switches in PROJECT_ID."""
-    projects = store.list_projects()
+    projects = projects_db.list_projects(store)
     if not projects:
         return None
     ids = [p.id for p in projects]
@@ -74,7 +77,7 @@ def pick_project(store: Store) -> ProjectRow | None:
     return next(p for p in projects if p.id == st.session_state[state.PROJECT_ID])
 
 
-def start(title: str, icon: str = ":material/science:") -> tuple[Store, ProjectRow | None]:
+def start(title: str, icon: str = ":material/science:") -> tuple[Database, ProjectRow | None]:
     """Frame every page the same way: config, login, store, demo, menu, project picker."""
     st.set_page_config(page_title=f"{title} · ML Production Workbench", page_icon=icon, layout="wide")
     _gate_login()

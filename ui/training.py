@@ -10,7 +10,10 @@ import streamlit as st
 from core import charts_training as charts
 from core import metrics as M
 from core import registry, training
-from core.store import Store, StoreError
+from core.db import datasets as datasets_db
+from core.db import training as training_db
+from core.db.database import Database
+from core.errors import StoreError
 
 THRESHOLD_HELP = {
     "0.5": "0.5: flag when the positive class is more likely than not",
@@ -57,7 +60,7 @@ def _param_widget(kind: str, spec: training.ParamSpec, col: Any) -> Any:
     )
 
 
-def run_form(store: Store, project_id: int, splits: list, contract: Any) -> dict[str, Any]:
+def run_form(store: Database, project_id: int, splits: list, contract: Any) -> dict[str, Any]:
     """Split, target, features, model, hyperparameters, preprocessing, threshold and seed."""
     c1, c2 = st.columns(2)
     split = c1.selectbox(
@@ -67,7 +70,7 @@ def run_form(store: Store, project_id: int, splits: list, contract: Any) -> dict
         key="training.split",
         help="The stored train/dev/test split (Data page); its hash is the data version.",
     )
-    columns = [c for c, _ in store.dataset_schema(split.dataset_id)]
+    columns = [c for c, _ in datasets_db.dataset_schema(store, split.dataset_id)]
     preferred = getattr(contract, "target_column", None) or split.target
     target = c2.selectbox(
         "Target",
@@ -131,7 +134,7 @@ def run_form(store: Store, project_id: int, splits: list, contract: Any) -> dict
     }
 
 
-def run_summary(store: Store, run_id: int) -> None:
+def run_summary(store: Database, run_id: int) -> None:
     run = training.get_run(store, run_id)
     if run.status == "failed":
         st.error(f"Run #{run.id} failed: {run.error}", icon=":material/error:")
@@ -152,7 +155,7 @@ def _verdict_style(value: Any) -> str:
     return {"pass": "color: green", "fail": "color: red"}.get(value, "")
 
 
-def run_detail(store: Store, run_id: int, contract: Any, user: str) -> None:
+def run_detail(store: Database, run_id: int, contract: Any, user: str) -> None:
     """A run's report card: metrics vs baselines and targets, per class, curves, registry, export."""
     run = training.get_run(store, run_id)
     st.caption(
@@ -182,7 +185,7 @@ def run_detail(store: Store, run_id: int, contract: Any, user: str) -> None:
         c1.plotly_chart(charts.per_class_figure(training.per_class_metrics(store, run.id, part)))
         c2.plotly_chart(
             charts.confusion_figure(
-                store.prediction_confusion(run.id, part), f"Confusion matrix ({part})"
+                training_db.prediction_confusion(store, run.id, part), f"Confusion matrix ({part})"
             )
         )
         if run.positive_class is not None:
@@ -190,7 +193,7 @@ def run_detail(store: Store, run_id: int, contract: Any, user: str) -> None:
             c1.plotly_chart(charts.roc_figure(*training.run_roc(store, run.id, part)))
             c2.plotly_chart(
                 charts.reliability_figure(
-                    store.prediction_calibration(run.id, part, run.positive_class)
+                    training_db.prediction_calibration(store, run.id, part, run.positive_class)
                 )
             )
     with st.expander("Params, preprocessing, features and library versions"):
@@ -221,7 +224,7 @@ def run_detail(store: Store, run_id: int, contract: Any, user: str) -> None:
     )
 
 
-def registry_panel(store: Store, project_id: int, user: str) -> None:
+def registry_panel(store: Database, project_id: int, user: str) -> None:
     frame = registry.versions_frame(store, project_id)
     if frame.empty:
         st.info("No model is registered yet: open a finished run and register it.")

@@ -9,12 +9,16 @@ import pandas as pd
 import pytest
 
 from core import datasets, quality
-from core.store import IngestError, StoreError
+from core.db import datasets as datasets_db
+from core.db import ingest as ingest_db
+from core.db import projects as projects_db
+from core.db import scans as scans_db
+from core.errors import IngestError, StoreError
 
 
 @pytest.fixture
 def pid(store):
-    return store.create_project("P", "tester")
+    return projects_db.create_project(store, "P", "tester")
 
 
 def _write(tmp_path: Path, name: str, content: bytes | str, encoding: str = "utf-8") -> Path:
@@ -24,7 +28,7 @@ def _write(tmp_path: Path, name: str, content: bytes | str, encoding: str = "utf
 
 
 def _nothing_stored(store, pid, tables_before):
-    assert store.list_datasets(pid) == []
+    assert datasets_db.list_datasets(store, pid) == []
     assert store.table_names() == tables_before
 
 
@@ -38,9 +42,9 @@ def test_csv_loads_with_sniffed_delimiter_and_content_hash(store, pid, tmp_path)
     r = _ingest(store, pid, p, progress=lambda f, m: progress.append(f))
     assert (r.n_rows, r.n_cols, r.delimiter, r.encoding) == (3, 3, ";", "utf-8")
     assert progress[0] == 0.0 and progress[-1] == 1.0
-    frame = store.dataset_frame(r.dataset_id)
+    frame = datasets_db.dataset_frame(store, r.dataset_id)
     assert frame["city"].tolist() == ["NY", "Boston", "Paris"]
-    assert store.dataset_schema(r.dataset_id) == [
+    assert datasets_db.dataset_schema(store, r.dataset_id) == [
         ("x", "BIGINT"),
         ("y", "DOUBLE"),
         ("city", "VARCHAR"),
@@ -50,14 +54,14 @@ def test_csv_loads_with_sniffed_delimiter_and_content_hash(store, pid, tmp_path)
     frame.to_parquet(pq)
     r2 = _ingest(store, pid, pq, name="pq")
     assert r2.content_hash == r.content_hash
-    assert store.get_dataset(r.dataset_id).source == "file a.csv"
+    assert datasets_db.get_dataset(store, r.dataset_id).source == "file a.csv"
 
 
 def test_odd_column_names_work_or_are_renamed(store, pid, tmp_path):
     header = '"x ""q""",my col,select,"",é,A,a,rowid,order\n'
     p = _write(tmp_path, "odd.csv", header + "1,2,3,4,5,6,7,8,9\n10,20,30,40,50,60,70,80,90\n")
     r = _ingest(store, pid, p)
-    names = [c for c, _ in store.dataset_schema(r.dataset_id)]
+    names = [c for c, _ in datasets_db.dataset_schema(store, r.dataset_id)]
     assert names == [
         'x "q"',
         "my col",
@@ -72,7 +76,7 @@ def test_odd_column_names_work_or_are_renamed(store, pid, tmp_path):
     assert any("column_4" in m for m in r.messages) and any("a_2" in m for m in r.messages)
     assert any("rowid_" in m for m in r.messages)
     # every later stage copes with them: row identity, types, quality report
-    frame = store.dataset_frame(r.dataset_id, with_row_id=True)
+    frame = datasets_db.dataset_frame(store, r.dataset_id, with_row_id=True)
     assert frame["__row_id"].tolist() == [0, 1]
     assert frame['x "q"'].tolist() == [1, 10]
     report = quality.build_report(store, r.dataset_id, "tester")
@@ -111,21 +115,21 @@ def test_broken_line_is_named(store, pid, tmp_path):
         _ingest(store, pid, p, options=datasets.CsvOptions(delimiter=","))
     with pytest.raises(IngestError, match="probably ','"):
         _ingest(store, pid, p)
-    assert store.list_datasets(pid) == []
+    assert datasets_db.list_datasets(store, pid) == []
 
 
 def test_encodings_latin1_utf16_bom_and_mixed(store, pid, tmp_path):
     latin = _write(tmp_path, "latin.csv", "city,n\nMünchen,1\nKöln,2\n", "latin-1")
     r = _ingest(store, pid, latin, name="latin")
     assert r.encoding == "latin-1"
-    assert store.dataset_frame(r.dataset_id)["city"].tolist() == ["München", "Köln"]
+    assert datasets_db.dataset_frame(store, r.dataset_id)["city"].tolist() == ["München", "Köln"]
     u16 = _write(tmp_path, "u16.csv", "city,n\nZürich,1\n", "utf-16")
     assert (
-        store.dataset_frame(_ingest(store, pid, u16, name="u16").dataset_id)["city"][0] == "Zürich"
+        datasets_db.dataset_frame(store, _ingest(store, pid, u16, name="u16").dataset_id)["city"][0] == "Zürich"
     )
     bom = _write(tmp_path, "bom.csv", b"\xef\xbb\xbfa,b\n1,2\n")
     assert [
-        c for c, _ in store.dataset_schema(_ingest(store, pid, bom, name="bom").dataset_id)
+        c for c, _ in datasets_db.dataset_schema(store, _ingest(store, pid, bom, name="bom").dataset_id)
     ] == ["a", "b"]
     mixed = _write(
         tmp_path,
@@ -134,7 +138,7 @@ def test_encodings_latin1_utf16_bom_and_mixed(store, pid, tmp_path):
     )
     assert datasets.detect_encoding(mixed)[0] == "mixed"
     r = _ingest(store, pid, mixed, name="mixed")
-    assert store.dataset_frame(r.dataset_id)["city"].tolist() == ["München", "Köln"]
+    assert datasets_db.dataset_frame(store, r.dataset_id)["city"].tolist() == ["München", "Köln"]
     assert any("Windows-1252" in m for m in r.messages)
     # forcing UTF-8 on the mixed file fails cleanly, naming the line
     before = store.table_names()
@@ -147,14 +151,14 @@ def test_encodings_latin1_utf16_bom_and_mixed(store, pid, tmp_path):
             options=datasets.CsvOptions(encoding="utf-8"),
         )
     assert err.value.kind == "encoding"
-    assert store.table_names() == before and len(store.list_datasets(pid)) == 4
+    assert store.table_names() == before and len(datasets_db.list_datasets(store, pid)) == 4
 
 
 def test_late_type_change_is_retried_on_the_whole_file(store, pid, tmp_path):
     rows = "x,y\n" + "".join(f"{i},a\n" for i in range(25_000)) + "oops,b\n"
     r = _ingest(store, pid, _write(tmp_path, "late.csv", rows))
     assert r.n_rows == 25_001
-    assert dict(store.dataset_schema(r.dataset_id))["x"] == "VARCHAR"
+    assert dict(datasets_db.dataset_schema(store, r.dataset_id))["x"] == "VARCHAR"
     assert any("whole file" in m for m in r.messages)
 
 
@@ -163,7 +167,7 @@ def test_one_column_nan_inf_and_all_null_columns_load(store, pid, tmp_path):
     assert one.n_cols == 1 and any("single column" in m for m in one.messages)
     p = _write(tmp_path, "nan.csv", "x,empty,y\n1.5,,a\nnan,,b\ninf,,c\n-inf,,d\n")
     r = _ingest(store, pid, p, name="nan")
-    x = store.dataset_frame(r.dataset_id)["x"].to_numpy()
+    x = datasets_db.dataset_frame(store, r.dataset_id)["x"].to_numpy()
     assert np.isnan(x[1]) and x[2] == np.inf and x[3] == -np.inf
     report = quality.build_report(store, r.dataset_id, "tester")
     kinds = {(i.kind, i.column) for i in report.issues}
@@ -172,7 +176,7 @@ def test_one_column_nan_inf_and_all_null_columns_load(store, pid, tmp_path):
 
 def test_no_header_gets_numbered_columns(store, pid, tmp_path):
     r = _ingest(store, pid, _write(tmp_path, "nh.csv", "1,2\n3,4\n5,6\n"))
-    assert [c for c, _ in store.dataset_schema(r.dataset_id)] == [
+    assert [c for c, _ in datasets_db.dataset_schema(store, r.dataset_id)] == [
         "column_1",
         "column_2",
     ]
@@ -183,7 +187,7 @@ def test_parquet_with_odd_names_and_a_fake_parquet(store, pid, tmp_path):
     pq = tmp_path / "odd.parquet"
     pd.DataFrame({"a b": [1, 2], "rowid": [3, 4], "Ω": ["x", "y"]}).to_parquet(pq)
     r = _ingest(store, pid, pq)
-    assert [c for c, _ in store.dataset_schema(r.dataset_id)] == ["a b", "rowid_", "Ω"]
+    assert [c for c, _ in datasets_db.dataset_schema(store, r.dataset_id)] == ["a b", "rowid_", "Ω"]
     fake = _write(tmp_path, "fake.parquet", "a,b\n1,2\n")
     with pytest.raises(IngestError, match="not a Parquet file"):
         _ingest(store, pid, fake, name="fake")
@@ -191,10 +195,10 @@ def test_parquet_with_odd_names_and_a_fake_parquet(store, pid, tmp_path):
 
 def test_failed_ingest_rolls_back_table_and_catalog(store, pid, tmp_path):
     before = store.table_names()
-    n_audit = len(store.list_audit())
+    n_audit = len(projects_db.list_audit(store))
     with pytest.raises(StoreError, match="no data rows"):
-        store.ingest_file(
-            pid,
+        ingest_db.ingest_file(
+            store, pid,
             "x",
             _write(tmp_path, "h.csv", "a,b\n"),
             reader="csv",
@@ -202,8 +206,8 @@ def test_failed_ingest_rolls_back_table_and_catalog(store, pid, tmp_path):
             role="training",
             actor="tester",
         )
-    assert store.table_names() == before and store.list_datasets(pid) == []
-    assert len(store.list_audit()) == n_audit
+    assert store.table_names() == before and datasets_db.list_datasets(store, pid) == []
+    assert len(projects_db.list_audit(store)) == n_audit
     with pytest.raises(StoreError, match="already"):
         ok = _write(tmp_path, "ok.csv", "a\n1\n")
         _ingest(store, pid, ok, name="same")
@@ -212,13 +216,13 @@ def test_failed_ingest_rolls_back_table_and_catalog(store, pid, tmp_path):
 
 def test_upload_goes_through_a_temp_file(store, pid):
     r = datasets.ingest_upload(store, pid, "up.csv", b"a,b\n1,2\n", name="up", actor="tester")
-    assert r.n_rows == 1 and store.get_dataset(r.dataset_id).source == "upload up.csv"
+    assert r.n_rows == 1 and datasets_db.get_dataset(store, r.dataset_id).source == "upload up.csv"
 
 
 def _profile_types(store, pid, frame):
-    did = store.insert_dataset(pid, "t", frame, source="t", role="training", actor="tester")
+    did = datasets_db.insert_dataset(store, pid, "t", frame, source="t", role="training", actor="tester")
     return did, {
-        c: (t, rule) for c, t, rule in datasets.detect_column_types(store.column_profile(did))
+        c: (t, rule) for c, t, rule in datasets.detect_column_types(scans_db.column_profile(store, did))
     }
 
 

@@ -8,8 +8,10 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from core import demo
+from core.db import datasets as datasets_db
+from core.db import projects as projects_db
+from core.db.database import Database
 from core.projects import seed_demo
-from core.store import Store
 
 
 @pytest.fixture(scope="module")
@@ -113,11 +115,11 @@ def test_labels_arrive_late_and_latency_is_logged(data):
 
 
 def test_seed_demo_only_on_a_pristine_database(tmp_path):
-    s = Store(tmp_path / "d.duckdb")
+    s = Database(tmp_path / "d.duckdb")
     pid = seed_demo(s)
     assert pid is not None
-    assert {d.role for d in s.list_datasets(pid)} >= {"training", "production", "labels"}
+    assert {d.role for d in datasets_db.list_datasets(s, pid)} >= {"training", "production", "labels"}
     assert seed_demo(s) is None  # second start: nothing happens
-    s.delete_project(pid, "me")
+    projects_db.delete_project(s, pid, "me")
     assert seed_demo(s) is None  # a deleted demo stays deleted
     s.close()

@@ -12,6 +12,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
 from core import deploy
+from core.db import deploy as deploy_db
+from core.db import projects as projects_db
 from core.deploy import (
     DeployError,
     Guardrail,
@@ -201,8 +203,8 @@ def test_statistics_match_scipy_and_sklearn():
 
 
 def test_store_round_trip_and_lifecycle(demo_store):
-    pid = demo_store.list_projects()[0].id
-    sims = demo_store.list_deploy_simulations(pid)
+    pid = projects_db.list_projects(demo_store)[0].id
+    sims = deploy_db.list_deploy_simulations(demo_store, pid)
     assert {r["pattern"] for r in sims} == {"shadow", "canary", "blue_green"}
     canary = next(r for r in sims if r["pattern"] == "canary")
     loaded = deploy.load_simulation(demo_store, canary["id"])

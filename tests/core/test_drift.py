@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
+from core.db import datasets as datasets_db
+from core.db import projects as projects_db
 from core.drift import (
     COARSE_BINS,
     categorical_drift,
@@ -45,9 +47,9 @@ def profiled(store):
             ),
         }
     )
-    pid = store.create_project("P", "t")
-    rid = store.insert_dataset(pid, "r", ref, source="t", role="reference", actor="t")
-    cid = store.insert_dataset(pid, "c", cur, source="t", role="production", actor="t")
+    pid = projects_db.create_project(store, "P", "t")
+    rid = datasets_db.insert_dataset(store, pid, "r", ref, source="t", role="reference", actor="t")
+    cid = datasets_db.insert_dataset(store, pid, "c", cur, source="t", role="production", actor="t")
     rp = profile_dataset(store, rid)
     cp = profile_dataset(store, cid, reference_profile_id=rp)
     p, c = get_profile(store, rp), get_profile(store, cp)
@@ -130,13 +132,13 @@ def test_small_reference_uses_ks_and_chisquare_and_overrides(store):
     rng = np.random.default_rng(3)
     ref = pd.DataFrame({"x": rng.normal(size=500), "c": rng.choice(list("ab"), 500)})
     cur = pd.DataFrame({"x": rng.normal(0.5, 1, 500), "c": rng.choice(list("ab"), 500)})
-    pid = store.create_project("P", "t")
+    pid = projects_db.create_project(store, "P", "t")
     rp = profile_dataset(
-        store, store.insert_dataset(pid, "r", ref, source="t", role="other", actor="t")
+        store, datasets_db.insert_dataset(store, pid, "r", ref, source="t", role="other", actor="t")
     )
     cp = profile_dataset(
         store,
-        store.insert_dataset(pid, "c", cur, source="t", role="other", actor="t"),
+        datasets_db.insert_dataset(store, pid, "c", cur, source="t", role="other", actor="t"),
         reference_profile_id=rp,
     )
     p, c = get_profile(store, rp), get_profile(store, cp)

@@ -10,6 +10,9 @@ from sklearn.metrics import accuracy_score, cohen_kappa_score, f1_score
 
 from core import charts_labels
 from core import labels as L
+from core.db import datasets as datasets_db
+from core.db import labeling as labeling_db
+from core.db import projects as projects_db
 
 # Fleiss (1971) as worked on Wikipedia: 10 items, 14 raters, 5 categories; kappa = 0.210.
 FLEISS_TABLE = np.array(
@@ -238,9 +241,9 @@ def test_duplicate_labels_by_the_same_annotator():
 
 
 def _items_store(store):
-    pid = store.create_project("p", "t")
+    pid = projects_db.create_project(store, "p", "t")
     items = pd.DataFrame({"claim_id": ["c1", "c2", "c3"], "f": [1.0, 2.0, 3.0], "truth": [1, 0, 1]})
-    did = store.insert_dataset(pid, "items", items, source="t", role="training", actor="t")
+    did = datasets_db.insert_dataset(store, pid, "items", items, source="t", role="training", actor="t")
     return pid, did
 
 
@@ -265,7 +268,7 @@ def test_unknown_items_are_refused_or_dropped_and_nothing_half_written(store):
             item_id_column="claim_id",
             actor="t",
         )
-    assert store.list_label_sets(pid) == []
+    assert labeling_db.list_label_sets(store, pid) == []
     rep = L.import_labels(
         store,
         pid,
@@ -313,7 +316,7 @@ def test_decisions_make_new_versions_and_keep_the_old(store):
         ground_truth_column="truth",
     ).label_set_id
     ls = L.get_label_set(store, sid)
-    q = L.relabel_queue(store.label_frame(sid), store.label_decisions(sid))
+    q = L.relabel_queue(labeling_db.label_frame(store, sid), labeling_db.label_decisions(store, sid))
     assert sorted(q["item_id"]) == ["c1", "c3"] and q["tie"].all()
     view = L.item_view(store, ls, "c1")
     assert view.labels["label"].tolist() == ["1", "0"]
@@ -323,15 +326,15 @@ def test_decisions_make_new_versions_and_keep_the_old(store):
     v2 = L.decide_label(store, sid, "c1", "1", "instructions rule 2", "rev")
     v3 = L.decide_label(store, sid, "c1", "0", "second look", "rev2")
     assert (v2, v3) == (2, 3)
-    versions = store.list_label_versions(sid)
+    versions = labeling_db.list_label_versions(store, sid)
     assert versions["version"].tolist() == [3, 2, 1]
     assert versions["n_decisions"].tolist() == [1, 1, 0]
-    assert store.label_decisions(sid, 1).empty
-    assert store.label_decisions(sid, 2)["label"].tolist() == ["1"]
-    d3 = store.label_decisions(sid)
+    assert labeling_db.label_decisions(store, sid, 1).empty
+    assert labeling_db.label_decisions(store, sid, 2)["label"].tolist() == ["1"]
+    d3 = labeling_db.label_decisions(store, sid)
     assert d3[["label", "reviewer"]].values.tolist() == [["0", "rev2"]]
-    assert len(store.label_frame(sid, 1)) == len(store.label_frame(sid, 3)) == 6
-    q = L.relabel_queue(store.label_frame(sid), d3)
+    assert len(labeling_db.label_frame(store, sid, 1)) == len(labeling_db.label_frame(store, sid, 3)) == 6
+    q = L.relabel_queue(labeling_db.label_frame(store, sid), d3)
     assert q["item_id"].tolist() == ["c3"]
     # HLP against the ground-truth column
     h = L.hlp_for_set(store, ls)
@@ -352,9 +355,9 @@ def test_empty_queue_and_queue_from_detector(store):
         store, pid, "s", long, item_dataset_id=did, item_id_column="claim_id", actor="t"
     ).label_set_id
     q = L.relabel_queue(
-        store.label_frame(sid),
-        store.label_decisions(sid),
-        store.list_relabel_items(sid),
+        labeling_db.label_frame(store, sid),
+        labeling_db.label_decisions(store, sid),
+        labeling_db.list_relabel_items(store, sid),
     )
     assert q.empty
     with pytest.raises(L.LabelError):
@@ -367,16 +370,16 @@ def test_empty_queue_and_queue_from_detector(store):
         "t",
     )
     q = L.relabel_queue(
-        store.label_frame(sid),
-        store.label_decisions(sid),
-        store.list_relabel_items(sid),
+        labeling_db.label_frame(store, sid),
+        labeling_db.label_decisions(store, sid),
+        labeling_db.list_relabel_items(store, sid),
     )
     assert q[["item_id", "reason"]].values.tolist() == [["c1", "label error run 9"]]
     L.decide_label(store, sid, "c1", "x", "checked", "rev")
     assert L.relabel_queue(
-        store.label_frame(sid),
-        store.label_decisions(sid),
-        store.list_relabel_items(sid),
+        labeling_db.label_frame(store, sid),
+        labeling_db.label_decisions(store, sid),
+        labeling_db.list_relabel_items(store, sid),
     ).empty
 
 
@@ -449,11 +452,11 @@ def test_too_few_items_of_a_class_is_a_clear_error():
 
 # ---------------------------------------------------------- demo and charts
 def test_demo_labels_are_seeded_and_detection_is_stored(demo_store):
-    pid = demo_store.list_projects()[0].id
+    pid = projects_db.list_projects(demo_store)[0].id
     (ls,) = L.list_label_sets(demo_store, pid)
     assert ls.name == "claims_annotations" and ls.item_id_column == "claim_id"
-    assert demo_store.latest_label_version(ls.id) == 1
-    long = demo_store.label_frame(ls.id)
+    assert labeling_db.latest_label_version(demo_store, ls.id) == 1
+    long = labeling_db.label_frame(demo_store, ls.id)
     assert sorted(long["annotator"].unique()) == ["ana", "ben", "chen"]
     assert 0.9 * 4500 < len(long) < 4500  # each annotator skips about 5%
     a = L.compute_agreement(long)
@@ -461,11 +464,11 @@ def test_demo_labels_are_seeded_and_detection_is_stored(demo_store):
     assert a.krippendorff_alpha == pytest.approx(0.4798, abs=1e-4)
     h = L.hlp_for_set(demo_store, ls)
     assert h.reference == "ground truth (needs_review)" and 0.85 < h.hlp < 0.95
-    assert not demo_store.list_label_instructions(pid).empty
+    assert not labeling_db.list_label_instructions(demo_store, pid).empty
     rid = L.run_label_error_detection(demo_store, ls, actor="t")
     runs = L.label_error_runs(demo_store, pid, ls.id)
     assert runs["id"].tolist() == [rid] and runs["features"][0] == ls.feature_columns
-    scores = demo_store.label_error_scores(rid)
+    scores = labeling_db.label_error_scores(demo_store, rid)
     assert len(scores) == runs["n_items"][0] and scores["flagged"].sum() == runs["n_flagged"][0]
 
 
@@ -474,7 +477,7 @@ def test_write_hlp_baseline_into_scoping(demo_store):
         pytest.skip("core.scoping.record_baseline is not there yet")
     from core import scoping
 
-    pid = demo_store.list_projects()[0].id
+    pid = projects_db.list_projects(demo_store)[0].id
     (ls,) = L.list_label_sets(demo_store, pid)
     h = L.hlp_for_set(demo_store, ls)
     L.write_hlp_baseline(demo_store, pid, h, 1, "t")

@@ -9,6 +9,10 @@ import pandas as pd
 import pytest
 
 from core import monitor, registry
+from core.db import datasets as datasets_db
+from core.db import monitoring as monitoring_db
+from core.db import projects as projects_db
+from core.db import scans as scans_db
 from core.monitor import MonitorSettings, evaluate_policies
 
 
@@ -37,9 +41,9 @@ def _stream(n_weeks: int = 8, per_week: int = 400, seed: int = 0) -> tuple[pd.Da
 @pytest.fixture
 def synthetic(store):
     ref, cur = _stream()
-    pid = store.create_project("mon", "t")
-    rid = store.insert_dataset(pid, "ref", ref, source="t", role="training", actor="t")
-    cid = store.insert_dataset(pid, "cur", cur, source="t", role="production", actor="t")
+    pid = projects_db.create_project(store, "mon", "t")
+    rid = datasets_db.insert_dataset(store, pid, "ref", ref, source="t", role="training", actor="t")
+    cid = datasets_db.insert_dataset(store, pid, "cur", cur, source="t", role="production", actor="t")
     return store, pid, rid, cid, cur
 
 
@@ -58,14 +62,14 @@ def test_data_only_run_flags_the_planted_drift_and_the_new_category(synthetic):
                          .fillna(False).astype(bool)]
     assert sorted(((pd.to_datetime(unseen["window_start"]) - pd.Timestamp("2025-03-03"))
                    .dt.days // 7).unique()) == [6, 7]
-    alerts = store.list_alerts(pid)
+    alerts = monitoring_db.list_alerts(store, pid)
     assert list(alerts["policy"]) == ["input checks"]  # one episode, one alert
     assert res.summary["policy_counts"]["any drifted column (naive)"] >= 4
 
 
 def test_software_metrics_match_pandas(synthetic):
     store, pid, rid, cid, cur = synthetic
-    got = store.window_software_metrics(cid, "ts", "week", "latency_ms", "http_status")
+    got = scans_db.window_software_metrics(store, cid, "ts", "week", "latency_ms", "http_status")
     week = cur["ts"] - pd.to_timedelta(cur["ts"].dt.day_of_week, unit="D")
     g = cur.groupby(week.dt.floor("D"))
     np.testing.assert_allclose(got["latency_p95_ms"], g["latency_ms"].quantile(0.95), rtol=1e-9)
@@ -83,12 +87,12 @@ def test_bad_inputs_give_clear_messages(synthetic):
     with pytest.raises(monitor.MonitorError, match="not timestamps"):
         monitor.run_monitoring(store, pid, reference_dataset_id=rid, current_dataset_id=cid,
                                settings=MonitorSettings(time_column="x"), actor="t")
-    empty = store.insert_dataset(pid, "empty", cur.iloc[:0], source="t", role="production",
+    empty = datasets_db.insert_dataset(store, pid, "empty", cur.iloc[:0], source="t", role="production",
                                  actor="t")
     with pytest.raises(monitor.MonitorError, match="empty"):
         monitor.run_monitoring(store, pid, reference_dataset_id=rid, current_dataset_id=empty,
                                settings=MonitorSettings(time_column="ts"), actor="t")
-    assert store.list_monitor_runs(pid).empty  # nothing half-stored
+    assert monitoring_db.list_monitor_runs(store, pid).empty  # nothing half-stored
 
 
 def _results(rows):
@@ -124,10 +128,10 @@ def test_detector_policy_needs_two_detectors_in_a_window():
 
 
 def test_demo_monitoring_tells_the_story(demo_store):
-    pid = demo_store.list_projects()[0].id
+    pid = projects_db.list_projects(demo_store)[0].id
     run = monitor.latest_run(demo_store, pid)
     assert run is not None and run["source"] == "demo"
-    alerts = demo_store.list_alerts(pid)
+    alerts = monitoring_db.list_alerts(demo_store, pid)
     # the new region is caught as an input problem, the concept drift as confirmed decay
     region = alerts[alerts["policy"] == "input checks"]
     assert len(region) == 1 and "region" in region["message"].iloc[0]
@@ -140,7 +144,7 @@ def test_demo_monitoring_tells_the_story(demo_store):
     # held-out test rows, as NannyML on its reference) and carries a band per window
     cal = run["summary"]["calibration"]
     assert cal["part"] == "test" and cal["method"] in ("isotonic", "none") and cal["n"] > 1000
-    res = demo_store.monitor_results(int(run["id"]))
+    res = monitoring_db.monitor_results(demo_store, int(run["id"]))
     perf = res[res["kind"] == "performance"].pivot_table(
         index="window_start", columns="metric", values="value")
     assert (perf["estimated_recall_low"] <= perf["estimated_recall"]).all()
@@ -148,41 +152,41 @@ def test_demo_monitoring_tells_the_story(demo_store):
 
 
 def test_acknowledge_and_lifecycle(demo_store):
-    pid = demo_store.list_projects()[0].id
+    pid = projects_db.list_projects(demo_store)[0].id
     assert monitor.monitor_step(demo_store, pid)[0] == "in progress"
-    for alert_id in demo_store.list_alerts(pid, status="open")["id"]:
-        demo_store.acknowledge_alert(int(alert_id), "reviewer")
+    for alert_id in monitoring_db.list_alerts(demo_store, pid, status="open")["id"]:
+        monitoring_db.acknowledge_alert(demo_store, int(alert_id), "reviewer")
     assert monitor.monitor_step(demo_store, pid)[0] == "done"
-    audit = demo_store.list_audit(pid)
+    audit = projects_db.list_audit(demo_store, pid)
     assert (audit["action"] == "acknowledge").sum() >= 1
 
 
 def test_retrain_registers_a_challenger_on_recent_labels(demo_store):
-    pid = demo_store.list_projects()[0].id
+    pid = projects_db.list_projects(demo_store)[0].id
     run = monitor.latest_run(demo_store, pid)
     res = monitor.retrain_challenger(demo_store, pid, int(run["id"]), actor="t",
                                      since=datetime(2026, 1, 12))
     challenger = registry.get_challenger(demo_store, pid)
     assert challenger is not None and challenger.id == res.version_id
-    ds = demo_store.get_dataset(res.dataset_id)
+    ds = datasets_db.get_dataset(demo_store, res.dataset_id)
     assert ds.parent_id == run["current_dataset_id"] and ds.n_rows == res.rows > 200
     assert monitor.update_step(demo_store, pid)[0] == "done"
 
 
 def test_cli_writes_the_same_results_as_the_page(demo_db, capsys):
-    from core.store import Store
+    from core.db.database import Database
 
     code = monitor.main(["--db", str(demo_db), "--project", "Claims triage (demo)",
                          "--current", "claims_production_stream"])
     assert code == 0
     out = capsys.readouterr().out
     assert "alerts" in out and "decay confirmed: 1" in out
-    s = Store(demo_db)
+    s = Database(demo_db)
     try:
-        runs = s.list_monitor_runs(s.list_projects()[0].id)
+        runs = monitoring_db.list_monitor_runs(s, projects_db.list_projects(s)[0].id)
         cli, demo = int(runs["id"].iloc[0]), int(runs["id"].iloc[1])
         assert runs["source"].iloc[0] == "cli"
-        a, b = s.monitor_results(cli), s.monitor_results(demo)
+        a, b = monitoring_db.monitor_results(s, cli), monitoring_db.monitor_results(s, demo)
         pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True))
     finally:
         s.close()
@@ -196,20 +200,20 @@ def test_cli_reports_a_bad_project(demo_db, capsys):
 def test_detectors_follow_time_not_storage_order(demo_store):
     # Before the fix the stream was fed in storage order: the same rows shuffled gave other
     # Page-Hinkley / DDM / ADWIN detections and another alert count.
-    pid = demo_store.list_projects()[0].id
+    pid = projects_db.list_projects(demo_store)[0].id
     demo = monitor.latest_run(demo_store, pid)
-    stream = demo_store.get_dataset(int(demo["current_dataset_id"]))
-    frame = demo_store.dataset_frame(stream.id)
+    stream = datasets_db.get_dataset(demo_store, int(demo["current_dataset_id"]))
+    frame = datasets_db.dataset_frame(demo_store, stream.id)
     shuffled = frame.sample(frac=1.0, random_state=3).reset_index(drop=True)
     untimed = shuffled.copy()
     time_col = demo["time_column"]
     untimed[time_col] = untimed[time_col].astype("datetime64[us]")
     untimed.loc[untimed.index[:7], time_col] = pd.NaT
-    ref_id = demo_store.list_datasets(pid, role="training")[0].id
+    ref_id = datasets_db.list_datasets(demo_store, pid, role="training")[0].id
     version = int(demo["summary"]["model_version_id"])
     out = {}
     for name, data in (("shuffled", shuffled), ("untimed", untimed)):
-        did = demo_store.insert_dataset(pid, name, data, source="t", role="production", actor="t")
+        did = datasets_db.insert_dataset(demo_store, pid, name, data, source="t", role="production", actor="t")
         out[name] = monitor.run_monitoring(
             demo_store, pid, reference_dataset_id=ref_id, current_dataset_id=did,
             model_version_id=version, settings=MonitorSettings(time_column=time_col), actor="t",

@@ -52,9 +52,12 @@ def _overfit_model(seed: int = 0):
 
     X, y = make_classification(n_samples=20_000, n_features=20, n_informative=6, flip_y=0.08,
                                class_sep=0.8, weights=[0.7], random_state=seed)
+    from threadpoolctl import threadpool_limits
+
     model = HistGradientBoostingClassifier(max_iter=300, learning_rate=0.3, random_state=seed)
-    model.fit(X[:8000], y[:8000])  # overconfident on new rows: its scores need calibration
-    proba = model.predict_proba(X[8000:])[:, 1]
+    with threadpool_limits(limits=1):  # OpenMP threads crawl when the other core is busy
+        model.fit(X[:8000], y[:8000])  # overconfident on new rows: its scores need calibration
+        proba = model.predict_proba(X[8000:])[:, 1]
     return (proba[:4000], y[8000:12000]), (proba[4000:], y[12000:])
 
 

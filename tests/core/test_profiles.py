@@ -11,6 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core.db import datasets as datasets_db
+from core.db import projects as projects_db
+from core.db import scans as scans_db
+from core.db.database import Database
 from core.profiles import (
     MAX_CATEGORIES,
     NO_TIMESTAMP,
@@ -20,11 +24,10 @@ from core.profiles import (
     moments,
     profile_dataset,
 )
-from core.store import Store
 
 
-def _add(store: Store, pid: int, name: str, df: pd.DataFrame) -> int:
-    return store.insert_dataset(pid, name, df, source="test", role="other", actor="t")
+def _add(store: Database, pid: int, name: str, df: pd.DataFrame) -> int:
+    return datasets_db.insert_dataset(store, pid, name, df, source="test", role="other", actor="t")
 
 
 @pytest.fixture
@@ -52,7 +55,7 @@ def frames():
 
 def test_profile_counts_match_pandas_and_reference_is_reused(store, frames):
     ref, cur = frames
-    pid = store.create_project("P", "t")
+    pid = projects_db.create_project(store, "P", "t")
     rid, cid = _add(store, pid, "ref", ref), _add(store, pid, "cur", cur)
     rp = profile_dataset(store, rid, time_column="ts")
     assert profile_dataset(store, rid, time_column="ts") == rp  # stored, not recomputed
@@ -98,9 +101,9 @@ _values = st.lists(
 def test_merge_of_parts_equals_profile_of_union(ref_rows, rows, cut):
     cut = min(cut, len(rows))
     with tempfile.TemporaryDirectory() as tmp:
-        store = Store(Path(tmp) / "m.duckdb")
+        store = Database(Path(tmp) / "m.duckdb")
         try:
-            pid = store.create_project("M", "t")
+            pid = projects_db.create_project(store, "M", "t")
 
             def frame(r):
                 return pd.DataFrame(r, columns=["x", "c", "k"]).astype(
@@ -133,7 +136,7 @@ def test_bins_follow_the_documented_key_on_and_beside_every_edge(store):
     """The SQL key (CASE-clamped for speed) equals clamp(floor((v - a) / w), kmin, kmax),
     also for values on a bin edge, one ulp either side of it, and beyond the reference."""
     rng = np.random.default_rng(3)
-    pid = store.create_project("K", "t")
+    pid = projects_db.create_project(store, "K", "t")
     ref = pd.DataFrame({"x": np.concatenate([rng.lognormal(0, 1.5, 5000), [0.0, 900.0]])})
     rp = profile_dataset(store, _add(store, pid, "ref", ref))
     spec = get_profile(store, rp).spec["x"]
@@ -157,7 +160,7 @@ def test_bins_follow_the_documented_key_on_and_beside_every_edge(store):
 
 def test_merge_needs_the_same_grid(store, frames):
     ref, cur = frames
-    pid = store.create_project("P", "t")
+    pid = projects_db.create_project(store, "P", "t")
     a = get_profile(store, profile_dataset(store, _add(store, pid, "a", ref)))
     b = get_profile(store, profile_dataset(store, _add(store, pid, "b", cur)))
     with pytest.raises(ProfileError, match="different grids"):
@@ -168,7 +171,7 @@ def test_bad_input_is_marked_not_crashed(store, frames):
     from core.drift import compute_drift
 
     ref, cur = frames
-    pid = store.create_project("P", "t")
+    pid = projects_db.create_project(store, "P", "t")
     rp = profile_dataset(store, _add(store, pid, "ref", ref.assign(allnull=np.nan)))
     odd = cur.drop(columns="k").assign(x=cur.x.astype(str), extra=1, allnull=np.nan)
     odd.loc[:99, "ts"] = pd.NaT
@@ -212,7 +215,7 @@ def test_many_categories_are_capped_with_other(store):
     n = 100_000
     ref = pd.DataFrame({"id": [f"u{i:06d}" for i in range(n)]})
     cur = pd.DataFrame({"id": [f"v{i:06d}" for i in range(n)]})
-    pid = store.create_project("P", "t")
+    pid = projects_db.create_project(store, "P", "t")
     rp = profile_dataset(store, _add(store, pid, "ref", ref))
     cp = profile_dataset(store, _add(store, pid, "cur", cur), reference_profile_id=rp)
     p, c = get_profile(store, rp), get_profile(store, cp)
@@ -224,7 +227,7 @@ def test_many_categories_are_capped_with_other(store):
 
 def test_stored_extremes_are_exact_or_left_out(store):
     """min/max of an unwindowed profile come from verified zone-map statistics."""
-    pid = store.create_project("E", "t")
+    pid = projects_db.create_project(store, "E", "t")
     df = pd.DataFrame(
         {
             "x": [3.5, -2.25, None, 7.0],
@@ -233,10 +236,10 @@ def test_stored_extremes_are_exact_or_left_out(store):
         }
     )
     did = _add(store, pid, "e", df)
-    table = store._dataset_table(did)
-    values = [store._profile_value_sql(c, False) for c in ("x", "i", "nothing")]
-    with store._cursor() as cur:
-        found = store._stored_extremes(cur, table, values)
+    table = datasets_db._dataset_table(store, did)
+    values = [scans_db._profile_value_sql(c, False) for c in ("x", "i", "nothing")]
+    with store.cursor() as cur:
+        found = scans_db._stored_extremes(cur, table, values)
     assert found == {0: (-2.25, 7.0), 1: (1.0, 9.0)}
     rp = profile_dataset(store, _add(store, pid, "ref", pd.DataFrame({"x": [0.0, 1.0]})))
     cur_p = get_profile(store, profile_dataset(store, did, reference_profile_id=rp))

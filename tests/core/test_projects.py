@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from core import projects, slices
+from core.db import projects as projects_db
 
 
 def test_demo_lifecycle_is_derived_from_stored_results(demo_store):
-    pid = demo_store.list_projects()[0].id
+    pid = projects_db.list_projects(demo_store)[0].id
     steps = {s.step: s for s in projects.lifecycle(demo_store, pid)}
     assert list(steps) == list(projects.LIFECYCLE)
     assert steps["Scope"].status == "done" and steps["Build"].status == "done"
@@ -14,7 +15,7 @@ def test_demo_lifecycle_is_derived_from_stored_results(demo_store):
 
 
 def test_open_actions_show_on_the_overview(demo_store):
-    pid = demo_store.list_projects()[0].id
+    pid = projects_db.list_projects(demo_store)[0].id
     assert projects.open_actions_frame(demo_store, pid).empty
     slices.record_action(demo_store, pid, None, [{"column": "region", "op": "eq",
                                                   "value": "Coastal"}],

@@ -9,12 +9,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core import charts_data, datasets, quality
-from core.store import StoreError
+from core.db import datasets as datasets_db
+from core.db import projects as projects_db
+from core.db import splits as splits_db
+from core.errors import StoreError
 
 
 @pytest.fixture
 def pid(store):
-    return store.create_project("P", "tester")
+    return projects_db.create_project(store, "P", "tester")
 
 
 def _frame(n: int = 400, seed: int = 3) -> pd.DataFrame:
@@ -48,7 +51,7 @@ def _frame(n: int = 400, seed: int = 3) -> pd.DataFrame:
 
 def test_profile_matches_pandas(store, pid):
     df = _frame()
-    did = store.insert_dataset(pid, "d", df, source="t", role="training", actor="tester")
+    did = datasets_db.insert_dataset(store, pid, "d", df, source="t", role="training", actor="tester")
     report = quality.build_report(store, did, "tester")
     cols = {c["column"]: c for c in report.columns}
     for name in df.columns:
@@ -97,7 +100,7 @@ def test_profile_matches_pandas(store, pid):
 
 def test_stated_ranges_and_histograms(store, pid):
     df = _frame()
-    did = store.insert_dataset(pid, "d", df, source="t", role="training", actor="tester")
+    did = datasets_db.insert_dataset(store, pid, "d", df, source="t", role="training", actor="tester")
     frame = datasets.column_types_frame(datasets.column_types(store, did, "tester"))
     frame.loc[frame["column"] == "age", ["low", "high"]] = [18, 90]
     datasets.save_column_settings(store, did, frame, "tester")
@@ -116,12 +119,12 @@ def test_stated_ranges_and_histograms(store, pid):
 
 
 def test_report_is_stored_and_read_back(store, pid):
-    did = store.insert_dataset(pid, "d", _frame(), source="t", role="training", actor="tester")
+    did = datasets_db.insert_dataset(store, pid, "d", _frame(), source="t", role="training", actor="tester")
     assert quality.get_report(store, did) is None
     first = quality.ensure_report(store, did, "tester")
-    n_audit = len(store.list_audit())
+    n_audit = len(projects_db.list_audit(store))
     again = quality.ensure_report(store, did, "tester")
-    assert again == first and len(store.list_audit()) == n_audit  # read back, not rebuilt
+    assert again == first and len(projects_db.list_audit(store)) == n_audit  # read back, not rebuilt
     frame = datasets.column_types_frame(datasets.column_types(store, did))
     frame.loc[frame["column"] == "id", "type"] = "numeric"
     datasets.save_column_settings(store, did, frame, "tester")
@@ -140,7 +143,7 @@ def test_leakage_across_train_and_test(store, pid):
             "target": [0, 1, 0, 1, 1, 1],
         }
     )
-    did = store.insert_dataset(pid, "d", df, source="t", role="training", actor="tester")
+    did = datasets_db.insert_dataset(store, pid, "d", df, source="t", role="training", actor="tester")
     assign = pd.DataFrame(
         {
             "row_id": range(6),
@@ -148,8 +151,8 @@ def test_leakage_across_train_and_test(store, pid):
             "ladder": [1.0] * 3 + [None] * 3,
         }
     )
-    store.insert_split(
-        pid,
+    splits_db.insert_split(
+        store, pid,
         did,
         "s",
         assign,
@@ -175,7 +178,7 @@ def test_leakage_ignores_a_split_target_not_typed_target(store, pid):
             "decision": ["p", "q", "p", "q", "q", "p"],
         }
     )
-    did = store.insert_dataset(pid, "d", df, source="t", role="training", actor="tester")
+    did = datasets_db.insert_dataset(store, pid, "d", df, source="t", role="training", actor="tester")
     assign = pd.DataFrame(
         {
             "row_id": range(6),
@@ -183,7 +186,7 @@ def test_leakage_ignores_a_split_target_not_typed_target(store, pid):
             "ladder": [1.0] * 3 + [None] * 3,
         }
     )
-    store.insert_split(pid, did, "s", assign, method="stratified", target="decision",
+    splits_db.insert_split(store, pid, did, "s", assign, method="stratified", target="decision",
                        params={}, actor="tester")
     types = {t.column: t.type for t in datasets.column_types(store, did)}
     assert types["decision"] != "target"
@@ -199,7 +202,7 @@ def test_leakage_ignores_a_split_target_not_typed_target(store, pid):
 def test_spelling_groups_found_and_mapped_to_a_new_version(store, pid):
     city = ["NY"] * 5 + ["ny "] * 2 + ["New York"] * 3 + ["Boston"] * 4 + ["boston"] + ["Oslo"]
     df = pd.DataFrame({"city": city, "n": range(len(city))})
-    did = store.insert_dataset(pid, "d", df, source="t", role="training", actor="tester")
+    did = datasets_db.insert_dataset(store, pid, "d", df, source="t", role="training", actor="tester")
     report = quality.build_report(store, did, "tester")
     groups = {g.canonical: sorted(v for v, _ in g.variants) for g in report.spelling}
     assert groups == {"NY": ["NY", "New York", "ny "], "Boston": ["Boston", "boston"]}
@@ -209,12 +212,12 @@ def test_spelling_groups_found_and_mapped_to_a_new_version(store, pid):
     mapping = quality.mapping_from_frame(frame)
     assert mapping == {"city": {"ny ": "NY", "New York": "NY"}}
     new_id = quality.standardize(store, did, mapping, name="d_std", actor="tester")
-    new = store.get_dataset(new_id)
+    new = datasets_db.get_dataset(store, new_id)
     assert new.parent_id == did and new.n_rows == len(df)
-    out = store.dataset_frame(new_id, with_row_id=True)
+    out = datasets_db.dataset_frame(store, new_id, with_row_id=True)
     assert out["city"].tolist() == ["NY"] * 10 + ["Boston"] * 4 + ["boston", "Oslo"]
     assert out["n"].tolist() == df["n"].tolist()  # row order (row identity) kept
-    assert store.dataset_frame(did)["city"].tolist() == city  # the original is kept
+    assert datasets_db.dataset_frame(store, did)["city"].tolist() == city  # the original is kept
     with pytest.raises(StoreError, match="No value is selected"):
         quality.standardize(store, did, {"city": {}}, name="x", actor="tester")
 
@@ -262,7 +265,7 @@ def test_spelling_groups_partition_values_and_respect_keys(values):
 
 
 def test_charts_are_labelled(store, pid):
-    did = store.insert_dataset(pid, "d", _frame(), source="t", role="training", actor="tester")
+    did = datasets_db.insert_dataset(store, pid, "d", _frame(), source="t", role="training", actor="tester")
     report = quality.build_report(store, did, "tester")
     for col in ("x", "city", "id"):
         fig = charts_data.distribution_figure(report, col)

@@ -3,6 +3,8 @@ from __future__ import annotations
 import pytest
 
 from core import registry, training
+from core.db import datasets as datasets_db
+from core.db import projects as projects_db
 from tests.core.test_training import make_split, run
 
 
@@ -37,7 +39,7 @@ def test_one_champion_at_a_time(versions):
     registry.set_alias(store, ids[0], "champion", "tester")  # the challenger is promoted
     assert registry.get_champion(store, pid).id == ids[0]
     assert registry.get_challenger(store, pid) is None
-    audit = store.list_audit(pid)
+    audit = projects_db.list_audit(store, pid)
     assert (audit["action"] == "set_alias").sum() == 5
 
 
@@ -58,7 +60,7 @@ def test_loaded_model_predicts_from_raw_features(versions):
     store, _pid, ids = versions
     model = registry.load_model(store, ids[0])
     r = training.get_run(store, registry.get_version(store, ids[0]).run_id)
-    frame = store.dataset_frame(r.dataset_id)
+    frame = datasets_db.dataset_frame(store, r.dataset_id)
     proba = model.predict_proba(frame[r.features].head(5))
     assert proba.shape == (5, 2) and list(model.classes_) == ["0", "1"]
 

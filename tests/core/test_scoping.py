@@ -9,6 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core import scoping
+from core.db import datasets as datasets_db
+from core.db import projects as projects_db
 from core.projects import lifecycle
 from core.scoping import (
     Baseline,
@@ -24,7 +26,7 @@ from core.scoping import (
 
 @pytest.fixture
 def project(store):
-    pid = store.create_project("Claims", "alice")
+    pid = projects_db.create_project(store, "Claims", "alice")
     frame = pd.DataFrame(
         {
             "claim_amount": [1.0, 2.0],
@@ -33,8 +35,8 @@ def project(store):
             "needs_review": [0, 1],
         }
     )
-    store.insert_dataset(
-        pid, "claims", frame, source="t", role="training", actor="alice"
+    datasets_db.insert_dataset(
+        store, pid, "claims", frame, source="t", role="training", actor="alice"
     )
     return pid
 
@@ -65,16 +67,16 @@ def test_every_save_is_a_new_version_with_author(store, project):
     assert hist["note"].tolist() == ["", "first"]
     assert scoping.get_brief(store, project, 1).brief.contract.primary.target == 0.7
     assert scoping.get_contract(store, project).primary == MetricTarget("recall", 0.8)
-    audit = store.list_audit(project)
+    audit = projects_db.list_audit(store, project)
     assert (audit["entity"] == "brief").sum() == 2
     # versions are per project
-    other = store.create_project("Other", "carol")
+    other = projects_db.create_project(store, "Other", "carol")
     assert scoping.save_brief(store, other, Brief(), "carol") == 1
 
 
 def test_contract_object(store):
-    project = store.create_project(
-        "No data yet", "alice"
+    project = projects_db.create_project(
+        store, "No data yet", "alice"
     )  # columns are checked once data exist
     assert scoping.seed_demo_brief(store, project, "w") == 2
     c = scoping.get_contract(store, project)
@@ -191,7 +193,7 @@ def test_invalid_brief_names_the_field_and_saves_nothing(
 
 
 def test_columns_are_not_checked_before_any_dataset(store):
-    pid = store.create_project("Empty", "alice")
+    pid = projects_db.create_project(store, "Empty", "alice")
     assert (
         scoping.save_brief(store, pid, _brief(target_column="anything"), "alice") == 1
     )
@@ -240,7 +242,7 @@ def test_record_baseline_without_a_brief_starts_one(store, project):
 
 
 def test_readiness_and_the_lifecycle_scope_step(demo_store):
-    pid = demo_store.list_projects()[0].id
+    pid = projects_db.list_projects(demo_store)[0].id
     assert scoping.readiness(demo_store, pid) == []
     assert lifecycle(demo_store, pid)[0].status == "done"
     assert scoping.list_versions(demo_store, pid)["version"].tolist() == [2, 1]
@@ -256,7 +258,7 @@ def test_readiness_and_the_lifecycle_scope_step(demo_store):
     step = lifecycle(demo_store, pid)[0]
     assert step.status == "in progress" and "v3" in step.evidence
 
-    fresh = demo_store.create_project("Fresh", "alice")
+    fresh = projects_db.create_project(demo_store, "Fresh", "alice")
     assert len(scoping.readiness(demo_store, fresh)) == 1
     assert lifecycle(demo_store, fresh)[0].status == "not started"
     scoping.save_brief(demo_store, fresh, Brief(), "alice")
@@ -267,7 +269,7 @@ def test_readiness_and_the_lifecycle_scope_step(demo_store):
 
 
 def test_demo_brief_fits_the_demo_data(demo_store):
-    pid = demo_store.list_projects()[0].id
+    pid = projects_db.list_projects(demo_store)[0].id
     cols = set(scoping.project_columns(demo_store, pid))
     brief = scoping.get_brief(demo_store, pid).brief
     assert scoping.validate_brief(brief, cols) == {}
@@ -277,7 +279,7 @@ def test_demo_brief_fits_the_demo_data(demo_store):
 
 def test_delete_project_removes_its_briefs(store, project):
     scoping.save_brief(store, project, _brief(), "alice")
-    store.delete_project(project, "alice")
+    projects_db.delete_project(store, project, "alice")
     assert scoping.list_versions(store, project).empty
 
 

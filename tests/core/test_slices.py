@@ -11,7 +11,12 @@ import pytest
 from sklearn.metrics import recall_score, roc_auc_score
 
 from core import slices as S
-from core.store import Store, StoreError
+from core.db import datasets as datasets_db
+from core.db import projects as projects_db
+from core.db import splits as splits_db
+from core.db import training as training_db
+from core.db.database import Database
+from core.errors import StoreError
 
 
 def _frame(n: int = 4000, seed: int = 0) -> pd.DataFrame:
@@ -35,7 +40,7 @@ def _frame(n: int = 4000, seed: int = 0) -> pd.DataFrame:
     return df
 
 
-def test_slice_metrics_match_pandas_groupby(store: Store):
+def test_slice_metrics_match_pandas_groupby(store: Database):
     df = _frame()
     src = S.frame_source(df, positive_class="1")
     plan = S.plan_columns(store, src, ["region", "amount"], bins=4)
@@ -62,7 +67,7 @@ def test_slice_metrics_match_pandas_groupby(store: Store):
     assert table.overall == pytest.approx(recall_score(df["y_true"], df["y_pred"], pos_label="1"))
 
 
-def test_roc_auc_per_slice_matches_sklearn(store: Store):
+def test_roc_auc_per_slice_matches_sklearn(store: Database):
     df = _frame(1500, seed=2)
     df["score"] = np.round(df["score"], 1)  # ties: the average-rank formula must hold
     src = S.frame_source(df, positive_class="1")
@@ -73,7 +78,7 @@ def test_roc_auc_per_slice_matches_sklearn(store: Store):
         assert f.loc[kind, "metric"] == pytest.approx(roc_auc_score(g["y_true"] == "1", g["score"]))
 
 
-def test_priority_is_gap_to_hlp_times_share_and_sorted(store: Store):
+def test_priority_is_gap_to_hlp_times_share_and_sorted(store: Database):
     src = S.frame_source(_frame(), positive_class="1")
     plan = S.plan_columns(store, src, ["region", "kind", "age"])
     t = S.compute_slice_metrics(store, src, plan.specs, hlp=0.93, hlp_metric="accuracy")
@@ -90,7 +95,7 @@ def test_priority_is_gap_to_hlp_times_share_and_sorted(store: Store):
     assert any("No human-level performance" in n for n in t2.notes)
 
 
-def test_planted_two_predicate_slice_is_found_first(store: Store):
+def test_planted_two_predicate_slice_is_found_first(store: Database):
     src = S.frame_source(_frame(), positive_class="1")
     plan = S.plan_columns(store, src, ["region", "kind", "amount", "age"])
     found = S.discover_slices(store, src, plan.specs, alpha=0.95, min_support=0.02, top_k=5)
@@ -129,7 +134,7 @@ def _brute_force(codes: pd.DataFrame, err: np.ndarray, alpha: float, sigma: int,
 
 
 @pytest.mark.parametrize(("alpha", "sigma", "k"), [(0.95, 30, 10), (0.99, 20, 15)])
-def test_lattice_search_equals_brute_force(store: Store, alpha: float, sigma: int, k: int):
+def test_lattice_search_equals_brute_force(store: Database, alpha: float, sigma: int, k: int):
     rng = np.random.default_rng(5)
     n = 2000
     df = pd.DataFrame({f"x{i}": rng.integers(0, 3, n).astype(str) for i in range(5)})
@@ -175,7 +180,7 @@ def _nested_strong_slices(seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
 
 
 @pytest.mark.parametrize("k", [2, 5])
-def test_equal_score_supersets_do_not_prune_a_better_slice(store: Store, k: int):
+def test_equal_score_supersets_do_not_prune_a_better_slice(store: Database, k: int):
     # Before the fix the raw top-2 was {p=p1, p=p1 AND q=x} (both 15.22); that bound pruned
     # abc (14.98), and the filter then dropped the superset: a=0 AND b=0 AND q=x (3.82) came
     # second. The bound now uses only slices that can be reported.
@@ -190,7 +195,7 @@ def test_equal_score_supersets_do_not_prune_a_better_slice(store: Store, k: int)
 
 
 @pytest.mark.parametrize("seed", range(6))
-def test_lattice_equals_brute_force_on_ties_and_nested_slices(store: Store, seed: int):
+def test_lattice_equals_brute_force_on_ties_and_nested_slices(store: Database, seed: int):
     # coarse columns (2 values) make many equal-size, equal-error slices; planted nested
     # slices whose supersets tie with them stress the bound and the parent filter
     rng = np.random.default_rng(100 + seed)
@@ -210,7 +215,7 @@ def test_lattice_equals_brute_force_on_ties_and_nested_slices(store: Store, seed
         assert np.allclose(found.slices["score"].to_numpy(), expected)
 
 
-def test_lattice_without_errors_or_support_finds_nothing(store: Store):
+def test_lattice_without_errors_or_support_finds_nothing(store: Database):
     df = pd.DataFrame({"x": ["a", "b"] * 50, "y_true": [1] * 100, "y_pred": [1] * 100})
     src = S.frame_source(df, positive_class="1")
     plan = S.plan_columns(store, src)
@@ -222,9 +227,9 @@ def test_lattice_without_errors_or_support_finds_nothing(store: Store):
 
 
 # -------------------------------------------------------------- with a stored run
-def _project_with_run(store: Store, n: int = 600, seed: int = 1) -> dict:
+def _project_with_run(store: Database, n: int = 600, seed: int = 1) -> dict:
     rng = np.random.default_rng(seed)
-    pid = store.create_project("P", "t")
+    pid = projects_db.create_project(store, "P", "t")
     data = pd.DataFrame(
         {
             "item": [f"I{i:04d}" for i in range(n)],
@@ -234,10 +239,10 @@ def _project_with_run(store: Store, n: int = 600, seed: int = 1) -> dict:
             "y": rng.integers(0, 2, n),
         }
     )
-    did = store.insert_dataset(pid, "d", data, source="t", role="training", actor="t")
+    did = datasets_db.insert_dataset(store, pid, "d", data, source="t", role="training", actor="t")
     part = np.where(np.arange(n) % 3 == 0, "dev", "train")
-    sid = store.insert_split(
-        pid,
+    sid = splits_db.insert_split(
+        store, pid,
         did,
         "s",
         pd.DataFrame(
@@ -257,7 +262,7 @@ def _project_with_run(store: Store, n: int = 600, seed: int = 1) -> dict:
 
 
 def _run(
-    store: Store,
+    store: Database,
     pid: int,
     did: int,
     sid: int,
@@ -267,8 +272,8 @@ def _run(
     bad_color: str = "red",
 ) -> int:
     rng = np.random.default_rng(seed)
-    rid = store.insert_run(
-        pid,
+    rid = training_db.insert_run(
+        store, pid,
         "t",
         name=f"run{seed}",
         model_kind="dummy",
@@ -291,8 +296,8 @@ def _run(
             "score": rng.uniform(size=len(y)),
         }
     )
-    store.finish_run(
-        rid,
+    training_db.finish_run(
+        store, rid,
         "t",
         metrics=pd.DataFrame(columns=["part", "metric", "class", "value"]),
         predictions=preds,
@@ -301,13 +306,13 @@ def _run(
     return rid
 
 
-def test_run_without_predictions_is_a_clear_error(store: Store):
+def test_run_without_predictions_is_a_clear_error(store: Database):
     ctx = _project_with_run(store)
     with pytest.raises(S.SliceError, match="no stored predictions on the test part"):
         S.source_for_run(store, ctx["rid"], "test")
 
 
-def test_bad_columns_leave_the_rest_of_the_table(store: Store):
+def test_bad_columns_leave_the_rest_of_the_table(store: Database):
     df = _frame(500)
     df["const"] = "x"
     df["empty"] = np.nan
@@ -321,7 +326,7 @@ def test_bad_columns_leave_the_rest_of_the_table(store: Store):
     assert t.frame.loc[t.frame["column"] == "empty", "size"].tolist() == [500]
 
 
-def test_tags_round_trip_and_carry_to_the_next_run(store: Store):
+def test_tags_round_trip_and_carry_to_the_next_run(store: Database):
     ctx = _project_with_run(store)
     src = S.source_for_run(store, ctx["rid"], "dev")
     n, rows = S.slice_errors(store, src, [{"column": "color", "op": "eq", "value": "red"}])
@@ -353,14 +358,14 @@ def test_tags_round_trip_and_carry_to_the_next_run(store: Store):
         S.tag_rows(store, src, ids, "   ", "ana")
 
 
-def test_oversampling_keeps_the_original_version(store: Store):
+def test_oversampling_keeps_the_original_version(store: Database):
     ctx = _project_with_run(store)
-    before = store.dataset_frame(ctx["did"], with_row_id=True)
+    before = datasets_db.dataset_frame(store, ctx["did"], with_row_id=True)
     red = [{"column": "color", "op": "eq", "value": "red"}]
     res = S.oversample_slice(store, ctx["rid"], red, factor=0.5, method="smote", seed=3, actor="t")
-    after = store.dataset_frame(ctx["did"], with_row_id=True)
+    after = datasets_db.dataset_frame(store, ctx["did"], with_row_id=True)
     pd.testing.assert_frame_equal(before, after)
-    new = store.dataset_frame(res.dataset_id, with_row_id=True).sort_values("__row_id")
+    new = datasets_db.dataset_frame(store, res.dataset_id, with_row_id=True).sort_values("__row_id")
     red_train = ((ctx["data"]["color"] == "red") & (ctx["part"] == "train")).sum()
     assert res.n_added == round(0.5 * red_train) and len(new) == len(before) + res.n_added
     pd.testing.assert_frame_equal(
@@ -371,15 +376,15 @@ def test_oversampling_keeps_the_original_version(store: Store):
     synth = new.tail(res.n_added)
     assert set(synth["color"]) == {"red"} and synth["count"].dtype.kind == "i"
     assert synth["size"].between(before["size"].min(), before["size"].max()).all()
-    assert store.get_dataset(res.dataset_id).parent_id == ctx["did"]
-    parts = store.split_assignment_frame(res.split_id)
+    assert datasets_db.get_dataset(store, res.dataset_id).parent_id == ctx["did"]
+    parts = splits_db.split_assignment_frame(store, res.split_id)
     assert len(parts) == len(new)
     assert set(parts.loc[parts["row_id"] >= len(before), "part"]) == {"train"}
     # the lineage links the versions, so tags on the original rows carry over
-    assert store.dataset_lineage(res.dataset_id) == [res.dataset_id, ctx["did"]]
+    assert datasets_db.dataset_lineage(store, res.dataset_id) == [res.dataset_id, ctx["did"]]
 
 
-def test_actions_recorded_open_and_closed(store: Store):
+def test_actions_recorded_open_and_closed(store: Database):
     ctx = _project_with_run(store)
     red = [{"column": "color", "op": "eq", "value": "red"}]
     aid = S.record_action(store, ctx["pid"], ctx["rid"], red, "collect", "ask for 500 more", "ana")
@@ -397,7 +402,7 @@ def test_actions_recorded_open_and_closed(store: Store):
         S.record_action(store, ctx["pid"], ctx["rid"], red, "pray", "", "ana")
 
 
-def test_compare_runs_finds_the_fixed_slice(store: Store):
+def test_compare_runs_finds_the_fixed_slice(store: Database):
     ctx = _project_with_run(store)
     rid2 = _run(
         store,
@@ -414,7 +419,7 @@ def test_compare_runs_finds_the_fixed_slice(store: Store):
     assert by.loc["red", "verdict"] == "better" and by.loc["blue", "verdict"] == "worse"
 
 
-def test_discovery_is_stored_and_read_back(store: Store):
+def test_discovery_is_stored_and_read_back(store: Database):
     ctx = _project_with_run(store, n=900)
     src = S.source_for_run(store, ctx["rid"], "dev")
     plan = S.plan_columns(store, src, ["color", "size", "count"])

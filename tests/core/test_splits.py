@@ -10,6 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core import charts_splits, splits
+from core.db import datasets as datasets_db
+from core.db import projects as projects_db
+from core.db import splits as splits_db
 from core.splits import (
     PARTS,
     SplitError,
@@ -40,16 +43,16 @@ def _frame(n: int = 1000, seed: int = 0) -> pd.DataFrame:
 
 @pytest.fixture
 def ds(store):
-    pid = store.create_project("P", "t")
-    did = store.insert_dataset(pid, "claims", _frame(), source="t", role="training", actor="t")
+    pid = projects_db.create_project(store, "P", "t")
+    did = datasets_db.insert_dataset(store, pid, "claims", _frame(), source="t", role="training", actor="t")
     return store, pid, did
 
 
 def _counts(store) -> tuple[int, int, int]:
     return (
-        len(store._rows("SELECT * FROM splits")),
-        store._rows("SELECT count(*) FROM split_assignments")[0][0],
-        len(store.list_audit()),
+        len(store.rows("SELECT * FROM splits")),
+        store.rows("SELECT count(*) FROM split_assignments")[0][0],
+        len(projects_db.list_audit(store)),
     )
 
 
@@ -130,19 +133,19 @@ def test_ladder_is_nested_and_keeps_every_class(codes, seed):
 def test_parts_partition_the_rows(ds, method, seed, train):
     store, pid, did = ds
     dev = (100 - train) // 2
-    name = f"s{len(store.list_splits(pid))}"
+    name = f"s{len(splits_db.list_splits(store, pid))}"
     sid = create_split(
         store, pid, did, name, method=method, target="y", seed=seed,
         shares=(train / 100, dev / 100, (100 - train - dev) / 100),
         stratify_column="region", group_column="customer", time_column="ts",
         time_cutoffs=(datetime(2025, 5, 1), datetime(2025, 7, 1)), actor="t",
     )  # fmt: skip
-    frame = store.split_frame(sid)
-    row_ids = store.dataset_frame(did, with_row_id=True)["__row_id"]
+    frame = splits_db.split_frame(store, sid)
+    row_ids = datasets_db.dataset_frame(store, did, with_row_id=True)["__row_id"]
     assert frame["__row_id"].is_unique
     assert sorted(frame["__row_id"]) == sorted(row_ids)
     assert set(frame["__part"]) == set(PARTS)
-    split = store.get_split(sid)
+    split = splits_db.get_split(store, sid)
     assert split.n_train + split.n_dev + split.n_test == len(row_ids)
 
 
@@ -150,7 +153,7 @@ def test_stratified_shares_within_one_row_of_exact(ds):
     store, pid, did = ds
     sid = create_split(store, pid, did, "strat", method="stratified", target="y", seed=5,
                        actor="t")  # fmt: skip
-    frame = store.split_frame(sid, ["y"])
+    frame = splits_db.split_frame(store, sid, ["y"])
     table = pd.crosstab(frame["y"], frame["__part"])[list(PARTS)]
     exact = table.sum(axis=1).to_numpy()[:, None] * np.array([0.7, 0.15, 0.15])
     assert np.abs(table.to_numpy() - exact).max() <= 1
@@ -161,7 +164,7 @@ def test_stratified_by_column_balances_every_cell(ds):
     store, pid, did = ds
     sid = create_split(store, pid, did, "sc", method="stratified_by_column", target="y",
                        stratify_column="region", seed=2, actor="t")  # fmt: skip
-    frame = store.split_frame(sid, ["y", "region"])
+    frame = splits_db.split_frame(store, sid, ["y", "region"])
     table = pd.crosstab([frame["y"], frame["region"]], frame["__part"])[list(PARTS)]
     exact = table.sum(axis=1).to_numpy()[:, None] * np.array([0.7, 0.15, 0.15])
     assert np.abs(table.to_numpy() - exact).max() <= 1
@@ -172,18 +175,18 @@ def test_time_split_never_leaks(ds):
     c1, c2 = datetime(2025, 5, 1), datetime(2025, 7, 1)
     sid = create_split(store, pid, did, "time", method="time", target="y", time_column="ts",
                        time_cutoffs=(c1, c2), actor="t")  # fmt: skip
-    f = store.split_frame(sid, ["ts"])
+    f = splits_db.split_frame(store, sid, ["ts"])
     by = f.groupby("__part")["ts"]
     assert by.max()["train"] < pd.Timestamp(c1) <= by.min()["dev"]
     assert by.max()["dev"] < pd.Timestamp(c2) <= by.min()["test"]
-    assert store.get_split(sid).params["time_cutoffs"] == [c1.isoformat(), c2.isoformat()]
+    assert splits_db.get_split(store, sid).params["time_cutoffs"] == [c1.isoformat(), c2.isoformat()]
 
 
 def test_group_split_never_leaks(ds):
     store, pid, did = ds
     sid = create_split(store, pid, did, "grp", method="group", group_column="customer",
                        target="y", seed=11, actor="t")  # fmt: skip
-    f = store.split_frame(sid, ["customer"])
+    f = splits_db.split_frame(store, sid, ["customer"])
     assert f.groupby("customer")["__part"].nunique().max() == 1
     shares = f["__part"].value_counts(normalize=True)
     assert abs(shares["train"] - 0.7) < 0.05
@@ -192,11 +195,11 @@ def test_group_split_never_leaks(ds):
 def test_same_seed_same_split_same_hash(ds):
     store, pid, did = ds
     kw = {"method": "stratified", "target": "y", "seed": 42, "actor": "t"}
-    a = store.get_split(create_split(store, pid, did, "a", **kw))
-    b = store.get_split(create_split(store, pid, did, "b", **kw))
-    c = store.get_split(create_split(store, pid, did, "c", **{**kw, "seed": 43}))
+    a = splits_db.get_split(store, create_split(store, pid, did, "a", **kw))
+    b = splits_db.get_split(store, create_split(store, pid, did, "b", **kw))
+    c = splits_db.get_split(store, create_split(store, pid, did, "c", **{**kw, "seed": 43}))
     assert a.content_hash == b.content_hash != c.content_hash
-    fa, fb = store.split_frame(a.id), store.split_frame(b.id)
+    fa, fb = splits_db.split_frame(store, a.id), splits_db.split_frame(store, b.id)
     pd.testing.assert_frame_equal(fa, fb)
 
 
@@ -204,13 +207,13 @@ def test_ladder_nested_and_stratified_within_train(ds):
     store, pid, did = ds
     sid = create_split(store, pid, did, "lad", method="random", target="y", seed=1,
                        ladder=(0.5, 0.1, 0.25), actor="t")  # fmt: skip
-    assert store.get_split(sid).params["ladder"] == [0.1, 0.25, 0.5, 1.0]  # sorted, 1.0 added
-    f = store.split_frame(sid, ["y"])
+    assert splits_db.get_split(store, sid).params["ladder"] == [0.1, 0.25, 0.5, 1.0]  # sorted, 1.0 added
+    f = splits_db.split_frame(store, sid, ["y"])
     assert f.loc[f["__part"] != "train", "__ladder"].isna().all()
     train = f[f["__part"] == "train"]
     prev: set = set()
     for r in (0.1, 0.25, 0.5, 1.0):
-        rung = set(store.split_frame(sid, parts=["train"], max_ladder=r)["__row_id"])
+        rung = set(splits_db.split_frame(store, sid, parts=["train"], max_ladder=r)["__row_id"])
         assert prev <= rung
         prev = rung
         sub = train[train["__ladder"] <= r]
@@ -220,15 +223,15 @@ def test_ladder_nested_and_stratified_within_train(ds):
 
 
 def test_rare_class_missing_from_a_part_is_a_warning(store):
-    pid = store.create_project("P", "t")
+    pid = projects_db.create_project(store, "P", "t")
     df = pd.DataFrame({"y": ["a"] * 60 + ["b"] * 37 + ["c"] * 3, "x": range(100)})
-    did = store.insert_dataset(pid, "d", df, source="t", role="training", actor="t")
+    did = datasets_db.insert_dataset(store, pid, "d", df, source="t", role="training", actor="t")
     plan = splits.plan_split(store, did, method="random", target="y", seed=0)
     sid = create_split(store, pid, did, "r", method="random", target="y", seed=0, actor="t")
     missing = missing_classes(store, sid, "y")
     assert missing and all(v == ["c"] for v in missing.values())
-    assert any("class c" in w for w in store.get_split(sid).params["warnings"])
-    assert plan.warnings == tuple(store.get_split(sid).params["warnings"])
+    assert any("class c" in w for w in splits_db.get_split(store, sid).params["warnings"])
+    assert plan.warnings == tuple(splits_db.get_split(store, sid).params["warnings"])
     # stratified, three rows of c: 2.1 / 0.45 / 0.45 rounds to 2 / 1 / 0 (within one row)
     strat = create_split(store, pid, did, "s", method="stratified", target="y", actor="t")
     assert sum(len(v) for v in missing_classes(store, strat, "y").values()) == 1
@@ -293,9 +296,9 @@ def test_rare_class_missing_from_a_part_is_a_warning(store):
     ],
 )
 def test_bad_inputs_raise_and_store_nothing(store, kwargs, message):
-    pid = store.create_project("P", "t")
+    pid = projects_db.create_project(store, "P", "t")
     df = _frame(200).assign(const="same", rare=["b"] + ["a"] * 199)
-    did = store.insert_dataset(pid, "d", df, source="t", role="training", actor="t")
+    did = datasets_db.insert_dataset(store, pid, "d", df, source="t", role="training", actor="t")
     before = _counts(store)
     with pytest.raises(SplitError, match=message):
         create_split(store, pid, did, "bad", actor="t", **kwargs)
@@ -303,11 +306,11 @@ def test_bad_inputs_raise_and_store_nothing(store, kwargs, message):
 
 
 def test_other_bad_requests(store):
-    pid = store.create_project("P", "t")
+    pid = projects_db.create_project(store, "P", "t")
     df = pd.DataFrame({"ts": pd.to_datetime(["2025-01-01", None, "2025-03-01", "2025-04-01"]),
                        "y": [0, 1, 0, 1]})  # fmt: skip
-    did = store.insert_dataset(pid, "d", df, source="t", role="training", actor="t")
-    tiny = store.insert_dataset(pid, "tiny", df.head(2), source="t", role="training", actor="t")
+    did = datasets_db.insert_dataset(store, pid, "d", df, source="t", role="training", actor="t")
+    tiny = datasets_db.insert_dataset(store, pid, "tiny", df.head(2), source="t", role="training", actor="t")
     before = _counts(store)
     with pytest.raises(SplitError, match="1 row"):
         create_split(store, pid, did, "t", method="time", time_column="ts",
@@ -325,24 +328,24 @@ def test_other_bad_requests(store):
 
 
 def test_time_split_accepts_strings_and_time_zones(store):
-    pid = store.create_project("P", "t")
+    pid = projects_db.create_project(store, "P", "t")
     ts = pd.date_range("2025-01-01", periods=90, freq="D", tz="Europe/Berlin")
     df = pd.DataFrame({"when": ts, "as_text": ts.strftime("%Y-%m-%d"), "y": np.arange(90) % 2})
-    did = store.insert_dataset(pid, "d", df, source="t", role="training", actor="t")
+    did = datasets_db.insert_dataset(store, pid, "d", df, source="t", role="training", actor="t")
     # a naive cutoff is UTC for a time-zone-aware column: Berlin's 1 Feb 00:00 is 31 Jan UTC
     for col, expect in (("when", (32, 28, 30)), ("as_text", (31, 28, 31))):
         sid = create_split(store, pid, did, col, method="time", time_column=col, target="y",
                            time_cutoffs=("2025-02-01", "2025-03-01"), actor="t")  # fmt: skip
-        s = store.get_split(sid)
+        s = splits_db.get_split(store, sid)
         assert (s.n_train, s.n_dev, s.n_test) == expect
 
 
 # ------------------------------------------------------------------ balance
 def test_class_balance_matches_pandas(store):
-    pid = store.create_project("P", "t")
+    pid = projects_db.create_project(store, "P", "t")
     df = _frame(5000, seed=3)
     df.loc[:9, "y"] = None
-    did = store.insert_dataset(pid, "d", df, source="t", role="training", actor="t")
+    did = datasets_db.insert_dataset(store, pid, "d", df, source="t", role="training", actor="t")
     r = class_balance(store, did, "y", rare_share=0.05)
     vc = df["y"].value_counts()
     assert r.classes == tuple(vc.index) and r.counts == tuple(vc.tolist())
@@ -359,14 +362,14 @@ def test_class_balance_matches_pandas(store):
 
 
 def test_class_balance_odd_targets(store):
-    pid = store.create_project("P", "t")
+    pid = projects_db.create_project(store, "P", "t")
     df = pd.DataFrame({"one": ["a"] * 5, "none": [None] * 5, "num": np.arange(5) / 7})
-    did = store.insert_dataset(pid, "d", df, source="t", role="training", actor="t")
+    did = datasets_db.insert_dataset(store, pid, "d", df, source="t", role="training", actor="t")
     one = class_balance(store, did, "one")
     assert one.n_classes == 1 and one.imbalance_ratio == 1.0
     empty = class_balance(store, did, "none")
     assert empty.n_classes == 0 and empty.n_missing == 5
-    big = store.insert_dataset(pid, "big", pd.DataFrame({"v": np.arange(500.0)}), source="t",
+    big = datasets_db.insert_dataset(store, pid, "big", pd.DataFrame({"v": np.arange(500.0)}), source="t",
                                role="training", actor="t")  # fmt: skip
     with pytest.raises(SplitError, match="not a class label"):
         class_balance(store, big, "v")
@@ -375,17 +378,17 @@ def test_class_balance_odd_targets(store):
 
 
 def test_rare_share_defaults_to_the_setting(store, monkeypatch):
-    pid = store.create_project("P", "t")
-    did = store.insert_dataset(pid, "d", _frame(2000), source="t", role="training", actor="t")
+    pid = projects_db.create_project(store, "P", "t")
+    did = datasets_db.insert_dataset(store, pid, "d", _frame(2000), source="t", role="training", actor="t")
     monkeypatch.setenv("WORKBENCH_RARE_CLASS_SHARE", "0.25")
     assert set(class_balance(store, did, "y").rare) == {"review", "fraud"}
 
 
 def test_annotator_distribution_matches_pandas(demo_store):
-    pid = demo_store.list_projects()[0].id
-    lab = next(d for d in demo_store.list_datasets(pid) if d.role == "labels")
+    pid = projects_db.list_projects(demo_store)[0].id
+    lab = next(d for d in datasets_db.list_datasets(demo_store, pid) if d.role == "labels")
     got = splits.annotator_label_distribution(demo_store, lab.id)
-    raw = demo_store.dataset_frame(lab.id)
+    raw = datasets_db.dataset_frame(demo_store, lab.id)
     ct = pd.crosstab(raw["annotator"], raw["label"], normalize="index")
     for row in got.itertuples():
         assert row.share == pytest.approx(ct.loc[row.annotator, row.label])
@@ -400,7 +403,7 @@ def test_split_summary_matches_pandas(ds):
     store, pid, did = ds
     sid = create_split(store, pid, did, "s", method="random", target="y", seed=3, actor="t")
     summary = split_summary(store, sid, ["y", "region", "amount", "ts"])
-    f = store.split_frame(sid, ["y", "region", "amount", "ts"])
+    f = splits_db.split_frame(store, sid, ["y", "region", "amount", "ts"])
     y = summary[summary["column"] == "y"].set_index("value")
     ct = pd.crosstab(f["y"], f["__part"])
     for part in PARTS:
@@ -418,11 +421,11 @@ def test_split_summary_matches_pandas(ds):
 
 
 def test_demo_seeds_the_time_split(demo_store):
-    pid = demo_store.list_projects()[0].id
-    (split,) = [s for s in demo_store.list_splits(pid) if s.name == "claims_time_split"]
+    pid = projects_db.list_projects(demo_store)[0].id
+    (split,) = [s for s in splits_db.list_splits(demo_store, pid) if s.name == "claims_time_split"]
     assert split.method == "time" and split.target == "needs_review"
     assert split.params["ladder"] == [0.1, 0.25, 0.5, 1.0]
-    f = demo_store.split_frame(split.id, ["submitted_at"])
+    f = splits_db.split_frame(demo_store, split.id, ["submitted_at"])
     months = f.groupby("__part")["submitted_at"].agg(["min", "max"])
     assert months.loc["train", "max"] < pd.Timestamp("2025-07-01") <= months.loc["dev", "min"]
     assert months.loc["dev", "max"] < pd.Timestamp("2025-08-01") <= months.loc["test", "min"]
@@ -431,7 +434,7 @@ def test_demo_seeds_the_time_split(demo_store):
 
 
 def test_odd_column_names_and_values(store):
-    pid = store.create_project("P", "t")
+    pid = projects_db.create_project(store, "P", "t")
     rng = np.random.default_rng(0)
     df = pd.DataFrame(
         {
@@ -441,7 +444,7 @@ def test_odd_column_names_and_values(store):
         }
     )
     df.loc[::30, "größe"] = np.nan
-    did = store.insert_dataset(pid, "d", df, source="t", role="training", actor="t")
+    did = datasets_db.insert_dataset(store, pid, "d", df, source="t", role="training", actor="t")
     sid = create_split(store, pid, did, "odd", method="stratified_by_column",
                        target='the "label"', stratify_column="select", actor="t")  # fmt: skip
     summary = split_summary(store, sid, ['the "label"', "select", "größe"])
@@ -454,7 +457,7 @@ def test_odd_column_names_and_values(store):
 def test_numeric_target_splits_randomly_with_a_plain_ladder(ds):
     store, pid, did = ds
     sid = create_split(store, pid, did, "reg", method="random", target="amount", actor="t")
-    f = store.split_frame(sid)
+    f = splits_db.split_frame(store, sid)
     train = f[f["__part"] == "train"]
     assert (train["__ladder"] <= 0.1).sum() == 70  # 10% of 700, not one row per "class"
-    assert store.get_split(sid).params["warnings"] == []
+    assert splits_db.get_split(store, sid).params["warnings"] == []

@@ -8,28 +8,34 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.store import MIGRATIONS, Store, StoreError, StoreOpenError
+from core.db import datasets as datasets_db
+from core.db import projects as projects_db
+from core.db import splits as splits_db
+from core.db import training as training_db
+from core.db.database import Database
+from core.db.migrations import migrations
+from core.errors import StoreError, StoreOpenError
 
 
 def test_migrations_applied_once_and_idempotent(tmp_path):
     path = tmp_path / "w.duckdb"
-    s = Store(path)
-    assert s.applied_migrations() == sorted(name for name, _ in MIGRATIONS)
+    s = Database(path)
+    assert s.applied_migrations() == sorted(name for name, _ in migrations())
     tables = s.table_names()
     s.close()
-    s2 = Store(path)
+    s2 = Database(path)
     assert s2.migrate() == []  # nothing left to apply
     assert s2.table_names() == tables
-    assert s2.applied_migrations() == sorted(name for name, _ in MIGRATIONS)
+    assert s2.applied_migrations() == sorted(name for name, _ in migrations())
     s2.close()
 
 
 def test_every_write_is_audited(store):
-    pid = store.create_project("P", "alice", "desc")
-    did = store.insert_dataset(pid, "d", pd.DataFrame({"a": [1, 2]}), source="t", role="training",
+    pid = projects_db.create_project(store, "P", "alice", "desc")
+    did = datasets_db.insert_dataset(store, pid, "d", pd.DataFrame({"a": [1, 2]}), source="t", role="training",
                                actor="bob")
-    store.delete_project(pid, "carol")
-    audit = store.list_audit()
+    projects_db.delete_project(store, pid, "carol")
+    audit = projects_db.list_audit(store)
     assert list(zip(audit["actor"], audit["action"], audit["entity"], strict=True)) == [
         ("carol", "delete", "project"),
         ("bob", "create", "dataset"),
@@ -39,76 +45,76 @@ def test_every_write_is_audited(store):
 
 
 def test_failed_write_rolls_back_data_and_audit(store):
-    pid = store.create_project("P", "alice")
-    n_audit = len(store.list_audit())
+    pid = projects_db.create_project(store, "P", "alice")
+    n_audit = len(projects_db.list_audit(store))
     bad = pd.DataFrame({"a": [1]})
     with pytest.raises(StoreError):
-        store.insert_dataset(pid, "d", bad, source="t", role="nonsense", actor="a")
+        datasets_db.insert_dataset(store, pid, "d", bad, source="t", role="nonsense", actor="a")
     with pytest.raises(Exception):  # noqa: B017 - whatever the failure, nothing may remain
-        store.insert_dataset(pid, "d", object(), source="t", role="training", actor="a")
-    assert store.list_datasets(pid) == []
-    assert len(store.list_audit()) == n_audit
+        datasets_db.insert_dataset(store, pid, "d", object(), source="t", role="training", actor="a")
+    assert datasets_db.list_datasets(store, pid) == []
+    assert len(projects_db.list_audit(store)) == n_audit
     assert [t for t in store.table_names() if t.startswith("ds_")] == []
 
 
 def test_dataset_roundtrip_and_content_hash(store):
-    pid = store.create_project("P", "a")
+    pid = projects_db.create_project(store, "P", "a")
     df = pd.DataFrame({"x": [1.5, np.nan, 3.0], "odd name \"q\"": ["a", "b", None]})
-    d1 = store.insert_dataset(pid, "one", df, source="t", role="training", actor="a")
-    d2 = store.insert_dataset(pid, "two", df.iloc[::-1], source="t", role="training", actor="a")
-    d3 = store.insert_dataset(pid, "three", df.assign(x=[1.5, 2.0, 3.0]), source="t",
+    d1 = datasets_db.insert_dataset(store, pid, "one", df, source="t", role="training", actor="a")
+    d2 = datasets_db.insert_dataset(store, pid, "two", df.iloc[::-1], source="t", role="training", actor="a")
+    d3 = datasets_db.insert_dataset(store, pid, "three", df.assign(x=[1.5, 2.0, 3.0]), source="t",
                               role="training", actor="a")
-    one, two, three = (store.get_dataset(i) for i in (d1, d2, d3))
+    one, two, three = (datasets_db.get_dataset(store, i) for i in (d1, d2, d3))
     assert (one.n_rows, one.n_cols) == (3, 2)
     assert one.content_hash == two.content_hash  # row order does not change the version
     assert one.content_hash != three.content_hash
-    back = store.dataset_frame(d1, with_row_id=True)
+    back = datasets_db.dataset_frame(store, d1, with_row_id=True)
     assert back["__row_id"].tolist() == [0, 1, 2]
     assert back["odd name \"q\""].tolist()[:2] == ["a", "b"]
 
 
 def test_duplicate_names_are_refused(store):
-    pid = store.create_project("P", "a")
+    pid = projects_db.create_project(store, "P", "a")
     with pytest.raises(StoreError, match="exists already"):
-        store.create_project(" P ", "a")
-    store.insert_dataset(pid, "d", pd.DataFrame({"a": [1]}), source="t", role="other", actor="a")
+        projects_db.create_project(store, " P ", "a")
+    datasets_db.insert_dataset(store, pid, "d", pd.DataFrame({"a": [1]}), source="t", role="other", actor="a")
     with pytest.raises(StoreError, match="already"):
-        store.insert_dataset(pid, "d", pd.DataFrame({"a": [1]}), source="t", role="other", actor="a")
+        datasets_db.insert_dataset(store, pid, "d", pd.DataFrame({"a": [1]}), source="t", role="other", actor="a")
 
 
 def test_delete_project_drops_its_tables_only(store):
-    p1 = store.create_project("P1", "a")
-    p2 = store.create_project("P2", "a")
-    d1 = store.insert_dataset(p1, "d", pd.DataFrame({"a": [1]}), source="t", role="other", actor="a")
-    d2 = store.insert_dataset(p2, "d", pd.DataFrame({"a": [1]}), source="t", role="other", actor="a")
-    t1, t2 = store.get_dataset(d1).table_name, store.get_dataset(d2).table_name
-    store.delete_project(p1, "a")
-    assert store.get_project(p1) is None and store.get_dataset(d1) is None
+    p1 = projects_db.create_project(store, "P1", "a")
+    p2 = projects_db.create_project(store, "P2", "a")
+    d1 = datasets_db.insert_dataset(store, p1, "d", pd.DataFrame({"a": [1]}), source="t", role="other", actor="a")
+    d2 = datasets_db.insert_dataset(store, p2, "d", pd.DataFrame({"a": [1]}), source="t", role="other", actor="a")
+    t1, t2 = datasets_db.get_dataset(store, d1).table_name, datasets_db.get_dataset(store, d2).table_name
+    projects_db.delete_project(store, p1, "a")
+    assert projects_db.get_project(store, p1) is None and datasets_db.get_dataset(store, d1) is None
     assert t1 not in store.table_names() and t2 in store.table_names()
 
 
 def test_split_storage(store):
-    pid = store.create_project("P", "a")
-    did = store.insert_dataset(pid, "d", pd.DataFrame({"a": range(10)}), source="t", role="training",
+    pid = projects_db.create_project(store, "P", "a")
+    did = datasets_db.insert_dataset(store, pid, "d", pd.DataFrame({"a": range(10)}), source="t", role="training",
                                actor="a")
     assign = pd.DataFrame({"row_id": range(10), "part": ["train"] * 6 + ["dev"] * 2 + ["test"] * 2,
                            "ladder": [0.5] * 3 + [1.0] * 3 + [None] * 4})
-    sid = store.insert_split(pid, did, "s", assign, method="manual", target=None, params={},
+    sid = splits_db.insert_split(store, pid, did, "s", assign, method="manual", target=None, params={},
                              actor="a")
-    split = store.get_split(sid)
+    split = splits_db.get_split(store, sid)
     assert (split.n_train, split.n_dev, split.n_test) == (6, 2, 2)
-    small = store.split_frame(sid, ["a"], parts=["train"], max_ladder=0.5)
+    small = splits_db.split_frame(store, sid, ["a"], parts=["train"], max_ladder=0.5)
     assert small["a"].tolist() == [0, 1, 2]
-    sid2 = store.insert_split(pid, did, "s2", assign, method="manual", target=None, params={},
+    sid2 = splits_db.insert_split(store, pid, did, "s2", assign, method="manual", target=None, params={},
                               actor="a")
-    assert store.get_split(sid2).content_hash == split.content_hash
+    assert splits_db.get_split(store, sid2).content_hash == split.content_hash
 
 
 def test_not_a_duckdb_file_is_left_untouched(tmp_path):
     path = tmp_path / "notes.duckdb"
     path.write_text("my precious notes\n" * 100)
     with pytest.raises(StoreOpenError, match="not a DuckDB database"):
-        Store(path)
+        Database(path)
     assert path.read_text() == "my precious notes\n" * 100
 
 
@@ -116,12 +122,12 @@ def test_unwritable_folder_gives_clear_message(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
     with pytest.raises(StoreOpenError, match="WORKBENCH_DB"):
-        Store(blocker / "sub" / "w.duckdb")
+        Database(blocker / "sub" / "w.duckdb")
 
 
 def test_locked_database_gives_clear_message(tmp_path):
     path = tmp_path / "w.duckdb"
-    Store(path).close()
+    Database(path).close()
     holder = subprocess.Popen(
         [sys.executable, "-c",
          f"import duckdb, sys, time; c = duckdb.connect({str(path)!r}); print('ok', flush=True); "
@@ -131,10 +137,10 @@ def test_locked_database_gives_clear_message(tmp_path):
     try:
         assert holder.stdout.readline().strip() == "ok"
         with pytest.raises(StoreOpenError, match="in use by another process"):
-            Store(path)
+            Database(path)
     finally:
         holder.communicate("\n", timeout=30)
-    Store(path).close()  # usable again once released
+    Database(path).close()  # usable again once released
 
 
 def test_duckdb_is_only_imported_here():
@@ -143,24 +149,24 @@ def test_duckdb_is_only_imported_here():
 
 def test_memory_limit_setting(tmp_path, monkeypatch):
     monkeypatch.setenv("WORKBENCH_DUCKDB_MEMORY", "700MB")
-    s = Store(tmp_path / "m.duckdb")
-    (limit,) = s._rows("SELECT current_setting('memory_limit')")[0]
+    s = Database(tmp_path / "m.duckdb")
+    (limit,) = s.rows("SELECT current_setting('memory_limit')")[0]
     s.close()
     assert limit.endswith("MB") or limit.endswith("MiB")
     monkeypatch.setenv("WORKBENCH_DUCKDB_MEMORY", "plenty")
     with pytest.raises(StoreOpenError, match="not a memory size"):
-        Store(tmp_path / "n.duckdb")
+        Database(tmp_path / "n.duckdb")
 
 
 def test_runs_left_running_by_a_stopped_process_are_marked_failed(tmp_path):
     path = tmp_path / "r.duckdb"
-    s = Store(path)
-    pid = s.create_project("P", "a")
-    rid = s.insert_run(pid, "a", name="crashed", model_kind="logreg")
-    assert s.get_run(rid)["status"] == "running"
+    s = Database(path)
+    pid = projects_db.create_project(s, "P", "a")
+    rid = training_db.insert_run(s, pid, "a", name="crashed", model_kind="logreg")
+    assert training_db.get_run(s, rid)["status"] == "running"
     s.close()
-    s = Store(path)  # the next start of the workbench
-    run = s.get_run(rid)
+    s = Database(path)  # the next start of the workbench
+    run = training_db.get_run(s, rid)
     assert run["status"] == "failed" and "Interrupted" in run["error"]
-    assert "interrupt" in s.list_audit(pid)["action"].tolist()
+    assert "interrupt" in projects_db.list_audit(s, pid)["action"].tolist()
     s.close()

@@ -9,7 +9,11 @@ import pandas as pd
 import pytest
 
 from core import registry, training
-from core.store import Store
+from core.db import datasets as datasets_db
+from core.db import projects as projects_db
+from core.db import splits as splits_db
+from core.db import training as training_db
+from core.db.database import Database
 
 LADDER = (0.1, 0.25, 0.5, 1.0)
 
@@ -19,7 +23,7 @@ def _artifacts(tmp_path, monkeypatch):
     monkeypatch.setenv("WORKBENCH_ARTIFACTS", str(tmp_path / "artifacts"))
 
 
-def make_split(store: Store, n: int = 1500, seed: int = 0, one_class_train: bool = False):
+def make_split(store: Database, n: int = 1500, seed: int = 0, one_class_train: bool = False):
     """A learnable binary problem (x1, x2, a category, an all-null column) with a laddered split."""
     rng = np.random.default_rng(seed)
     x1, x2 = rng.normal(size=n), rng.normal(size=n)
@@ -29,15 +33,15 @@ def make_split(store: Store, n: int = 1500, seed: int = 0, one_class_train: bool
     if one_class_train:
         y[: int(n * 0.6)] = 0
     frame = pd.DataFrame({"x1": x1, "x2": x2, "cat": cat, "empty": np.full(n, np.nan), "y": y})
-    pid = store.create_project("p", "tester")
-    did = store.insert_dataset(pid, "d", frame, source="test", role="training", actor="tester")
+    pid = projects_db.create_project(store, "p", "tester")
+    did = datasets_db.insert_dataset(store, pid, "d", frame, source="test", role="training", actor="tester")
     part = np.where(
         np.arange(n) < n * 0.6, "train", np.where(np.arange(n) < n * 0.8, "dev", "test")
     )
     ladder = np.where(part == "train", rng.choice(LADDER, size=n), np.nan)
     assign = pd.DataFrame({"row_id": np.arange(n), "part": part, "ladder": ladder})
-    sid = store.insert_split(
-        pid, did, "s", assign, method="random", target="y", params={}, actor="tester"
+    sid = splits_db.insert_split(
+        store, pid, did, "s", assign, method="random", target="y", params={}, actor="tester"
     )
     return pid, sid
 
@@ -64,18 +68,18 @@ def test_run_is_stored_with_metrics_predictions_and_model(store):
     assert r.positive_class == "1" and r.task_type == "classification" and r.n_train == 900
     assert r.dataset_hash and r.split_hash and r.library_versions["scikit-learn"]
     assert r.duration_s > 0 and r.peak_mem_mb is not None and r.artifact_sha256
-    preds = store.run_predictions(rid)
+    preds = training_db.run_predictions(store, rid)
     assert preds.groupby("part").size().to_dict() == {"train": 900, "dev": 300, "test": 300}
     assert set(preds["y_true"]) == {"0", "1"}
     # the stored prediction is the model's on that row (row ids are the dataset's rowid)
-    frame = store.dataset_frame(r.dataset_id, with_row_id=True).set_index("__row_id")
+    frame = datasets_db.dataset_frame(store, r.dataset_id, with_row_id=True).set_index("__row_id")
     model = registry.load_artifact(r.artifact_path, r.artifact_sha256)
     test = preds[preds["part"] == "test"]
     proba = model.predict_proba(frame.loc[test["row_id"], r.features])[:, 1]
     np.testing.assert_allclose(proba, test["score"].to_numpy())
     wide = training.overall_metrics(store, [rid], "test")
     assert wide.at[rid, "roc_auc"] > 0.8
-    assert [a["action"] for a in store.list_audit(pid).to_dict("records")][:2] == [
+    assert [a["action"] for a in projects_db.list_audit(store, pid).to_dict("records")][:2] == [
         "finish",
         "start",
     ]
@@ -85,10 +89,10 @@ def test_same_seed_same_metrics(store):
     pid, sid = make_split(store)
     kw = {"model_kind": "random_forest", "params": {"n_estimators": 20}}
     a, b = run(store, pid, sid, seed=3, **kw), run(store, pid, sid, seed=3, **kw)
-    ma, mb = store.run_metrics([a]), store.run_metrics([b])
+    ma, mb = training_db.run_metrics(store, [a]), training_db.run_metrics(store, [b])
     pd.testing.assert_series_equal(ma["value"], mb["value"])
     c = run(store, pid, sid, seed=4, **kw)
-    assert not np.allclose(store.run_metrics([c])["value"], ma["value"])
+    assert not np.allclose(training_db.run_metrics(store, [c])["value"], ma["value"])
 
 
 @pytest.mark.parametrize(
@@ -109,7 +113,7 @@ def test_bad_input_fails_the_run_and_changes_nothing_else(store, kw, message):
     rid = run(store, pid, sid, **kw)
     r = training.get_run(store, rid)
     assert r.status == "failed" and message in r.error
-    assert store.run_metrics([rid]).empty and store.run_predictions(rid).empty
+    assert training_db.run_metrics(store, [rid]).empty and training_db.run_predictions(store, rid).empty
     assert r.artifact_path is None
 
 
@@ -123,15 +127,15 @@ def test_fit_error_is_recorded(store):
     pid, _sid = make_split(store)
     # without imputation a NaN-free frame is fine, but max_iter=10 plus a string category
     # and no encoder cannot happen; force sklearn to raise with numeric NaN instead
-    store.insert_dataset(
-        pid,
+    datasets_db.insert_dataset(
+        store, pid,
         "nan",
         pd.DataFrame({"x": [1.0, None] * 50, "y": [0, 1] * 50}),
         source="t",
         role="training",
         actor="t",
     )
-    ds = store.list_datasets(pid)[-1]
+    ds = datasets_db.list_datasets(store, pid)[-1]
     assign = pd.DataFrame(
         {
             "row_id": range(100),
@@ -139,8 +143,8 @@ def test_fit_error_is_recorded(store):
             "ladder": [1.0] * 80 + [None] * 20,
         }
     )
-    sid2 = store.insert_split(
-        pid, ds.id, "s2", assign, method="random", target="y", params={}, actor="t"
+    sid2 = splits_db.insert_split(
+        store, pid, ds.id, "s2", assign, method="random", target="y", params={}, actor="t"
     )
     rid = run(store, pid, sid2, features=["x"], preprocessing={"numeric_impute": "none"})
     r = training.get_run(store, rid)
@@ -159,7 +163,7 @@ def test_thresholds_and_imbalance_options(store):
     r = training.get_run(store, rid)
     assert r.status == "done", r.error
     assert 0 < r.params["decision_threshold"] < 1 and r.params["threshold_rule"] == "max_f1"
-    preds = store.run_predictions(rid, ["dev"])
+    preds = training_db.run_predictions(store, rid, ["dev"])
     flagged = (preds["score"] >= r.params["decision_threshold"]) == (preds["y_pred"] == "1")
     assert flagged.all()
     rid = run(
@@ -177,15 +181,15 @@ def test_regression_run(store):
     pid, _ = make_split(store)
     rng = np.random.default_rng(0)
     x = rng.normal(size=300)
-    store.insert_dataset(
-        pid,
+    datasets_db.insert_dataset(
+        store, pid,
         "reg",
         pd.DataFrame({"x": x, "t": 3 * x + rng.normal(0, 0.1, 300)}),
         source="t",
         role="training",
         actor="t",
     )
-    ds = store.list_datasets(pid)[-1]
+    ds = datasets_db.list_datasets(store, pid)[-1]
     assert training.infer_task(store, ds.id, "t") == "regression"
     assign = pd.DataFrame(
         {
@@ -194,8 +198,8 @@ def test_regression_run(store):
             "ladder": [1.0] * 200 + [None] * 100,
         }
     )
-    sid = store.insert_split(
-        pid, ds.id, "r", assign, method="random", target="t", params={}, actor="t"
+    sid = splits_db.insert_split(
+        store, pid, ds.id, "r", assign, method="random", target="t", params={}, actor="t"
     )
     rid = run(store, pid, sid, target="t", features=["x"], model_kind="ridge")
     r = training.get_run(store, rid)
@@ -290,7 +294,7 @@ def test_runs_table_and_comparison_without_contract(store):
 
 
 def test_demo_seeding_registers_champion_and_challenger(demo_store):
-    pid = demo_store.list_projects()[0].id
+    pid = projects_db.list_projects(demo_store)[0].id
     champ, chall = registry.get_champion(demo_store, pid), registry.get_challenger(demo_store, pid)
     assert champ is not None and chall is not None
     assert training.get_run(demo_store, champ.run_id).model_kind == "hist_gradient_boosting"

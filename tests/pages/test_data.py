@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.store import Store
+from core.db import datasets as datasets_db
+from core.db.database import Database
 
 PAGE = "pages/2_Data.py"
 CITIES = (
@@ -64,14 +65,14 @@ def test_upload_csv_see_report_and_standardize(app, app_env):
     assert not _errors(app)
     assert any("Created 'cities_standardized'" in s.value for s in app.success)
     st.cache_resource.clear()  # release the file so the test can look at what is stored
-    store = Store(app_env)
+    store = Database(app_env)
     try:
         pid = app.session_state["project_id"]
-        by_name = {d.name: d for d in store.list_datasets(pid)}
+        by_name = {d.name: d for d in datasets_db.list_datasets(store, pid)}
         new, old = by_name["cities_standardized"], by_name["cities"]
         assert new.parent_id == old.id
-        assert sorted(set(store.dataset_frame(new.id)["city"])) == ["Boston", "NY"]
-        assert len(set(store.dataset_frame(old.id)["city"])) == 5
+        assert sorted(set(datasets_db.dataset_frame(store, new.id)["city"])) == ["Boston", "NY"]
+        assert len(set(datasets_db.dataset_frame(store, old.id)["city"])) == 5
     finally:
         store.close()
 

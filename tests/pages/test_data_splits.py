@@ -9,17 +9,19 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.store import Store
+from core.db import datasets as datasets_db
+from core.db import projects as projects_db
+from core.db.database import Database
 
 DATASET = "data.dataset_id"  # the Data page's chosen dataset (a plain session key)
 
 
 @pytest.fixture
 def ids(app_env: Path) -> dict[str, int]:
-    s = Store(app_env)
+    s = Database(app_env)
     try:
-        pid = s.list_projects()[0].id
-        return {d.name: d.id for d in s.list_datasets(pid)}
+        pid = projects_db.list_projects(s)[0].id
+        return {d.name: d.id for d in datasets_db.list_datasets(s, pid)}
     finally:
         s.close()
 

@@ -3,7 +3,9 @@ from __future__ import annotations
 import streamlit as st
 
 from core import slices as S
-from core.store import Store
+from core.db import analysis as analysis_db
+from core.db import projects as projects_db
+from core.db.database import Database
 
 PAGE = "pages/5_Error_analysis.py"
 
@@ -61,11 +63,11 @@ def test_discover_and_record_an_action(app, app_env):
     app.run()
     assert not _exc(app)
     st.cache_resource.clear()  # release the database so the test can open it
-    store = Store(app_env)
+    store = Database(app_env)
     try:
-        pid = store.list_projects()[0].id
+        pid = projects_db.list_projects(store)[0].id
         (action,) = S.open_actions(store, pid)
         assert action.note == "collect 300 more dear claims" and action.action == "collect"
-        assert store.latest_slice_discovery(action.run_id, "dev") is not None
+        assert analysis_db.latest_slice_discovery(store, action.run_id, "dev") is not None
     finally:
         store.close()

@@ -3,7 +3,9 @@ from __future__ import annotations
 import streamlit as st
 
 from core import labels as L
-from core.store import Store
+from core.db import labeling as labeling_db
+from core.db import projects as projects_db
+from core.db.database import Database
 
 PAGE = "pages/3_Labeling.py"
 
@@ -42,12 +44,12 @@ def test_set_a_consensus_label_updates_queue_and_consensus(app, app_env):
     assert item not in app.selectbox(key="labeling.queue_item").options
     assert "latest (v2)" in app.selectbox(key="labeling.version").options
     st.cache_resource.clear()  # release the database so it can be opened here
-    s = Store(app_env)
+    s = Database(app_env)
     try:
-        (ls,) = L.list_label_sets(s, s.list_projects()[0].id)
-        assert s.latest_label_version(ls.id) == 2
-        assert s.label_decisions(ls.id, 1).empty  # the old version is kept as it was
-        d = s.label_decisions(ls.id)
+        (ls,) = L.list_label_sets(s, projects_db.list_projects(s)[0].id)
+        assert labeling_db.latest_label_version(s, ls.id) == 2
+        assert labeling_db.label_decisions(s, ls.id, 1).empty  # the old version is kept as it was
+        d = labeling_db.label_decisions(s, ls.id)
         assert d[["item_id", "label", "reason"]].values.tolist() == [
             [item, "1", "rule 4: when unsure, review"]
         ]

@@ -3,7 +3,8 @@ from __future__ import annotations
 import streamlit as st
 
 from core import scoping
-from core.store import Store
+from core.db import projects as projects_db
+from core.db.database import Database
 
 PAGE = "pages/1_Scoping.py"
 
@@ -52,9 +53,9 @@ def test_fill_form_save_and_see_the_new_version(app, app_env):
     assert at.number_input(key="scoping.p95_latency_ms").value == 150.0
     assert at.text_input(key="scoping.note").value == ""
     st.cache_resource.clear()
-    store = Store(app_env)
+    store = Database(app_env)
     try:
-        pid = store.list_projects()[0].id
+        pid = projects_db.list_projects(store)[0].id
         c = scoping.get_contract(store, pid)
         assert c.primary.target == 0.65 and c.p95_latency_ms == 150.0
         assert scoping.MetricFloor("f1", 0.45) in c.secondary

@@ -1,0 +1,9 @@
+"""Timestamps as stored: naive UTC."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)

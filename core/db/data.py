@@ -1,0 +1,113 @@
+"""Column types (detected + the user's override, with valid ranges) and stored quality
+reports (append-only, read back by content hash and parameters)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from core.db import datasets as datasets_db
+from core.db.clock import utcnow
+from core.db.database import Database
+from core.errors import StoreError
+
+
+# column types: detected by core.datasets, overridden by the user, keyed by dataset+column
+def save_detected_types(db: Database, dataset_id: int, detected: list[tuple[str, str, str]], actor: str
+) -> None:
+    """Store (column, type, rule) as detected; a user's override and range are kept."""
+    ds = datasets_db.get_dataset(db, dataset_id)
+    if ds is None:
+        raise StoreError("That dataset does not exist (any more).")
+    with db.write(actor, "detect", "column_types", dataset_id, ds.project_id,
+                     {"dataset": ds.name, "columns": len(detected)}) as (cur, _):
+        for col, kind, rule in detected:
+            cur.execute(
+                "INSERT INTO column_types (project_id, dataset_id, column_name, detected, rule,"
+                " updated_at, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (dataset_id, column_name) DO UPDATE SET"
+                " detected = excluded.detected, rule = excluded.rule",
+                [ds.project_id, dataset_id, col, kind, rule, utcnow(), actor],
+            )
+
+
+def set_column_settings(db: Database, dataset_id: int, changes: list[dict[str, Any]], actor: str
+                        ) -> None:
+    """Store the user's type override and stated range per column (None clears them).
+
+    Each change: column, override, range_low, range_high. The column must have been
+    detected first (``save_detected_types``).
+    """
+    ds = datasets_db.get_dataset(db, dataset_id)
+    if ds is None:
+        raise StoreError("That dataset does not exist (any more).")
+    known = set(list_column_types(db, dataset_id)["column_name"])
+    unknown = [c["column"] for c in changes if c["column"] not in known]
+    if unknown:
+        raise StoreError(f"Unknown column(s) {', '.join(map(repr, unknown))} in {ds.name}.")
+    with db.write(actor, "update", "column_types", dataset_id, ds.project_id,
+                     {"dataset": ds.name, "changes": changes}) as (cur, _):
+        for c in changes:
+            cur.execute(
+                "UPDATE column_types SET override = ?, range_low = ?, range_high = ?,"
+                " updated_at = ?, updated_by = ? WHERE dataset_id = ? AND column_name = ?",
+                [c.get("override"), c.get("range_low"), c.get("range_high"), utcnow(), actor,
+                 dataset_id, c["column"]],
+            )
+
+
+def list_column_types(db: Database, dataset_id: int) -> pd.DataFrame:
+    """column_name, detected, rule, override, range_low, range_high, updated_at/by."""
+    return db.df(
+        "SELECT ct.column_name, ct.detected, ct.rule, ct.override, ct.range_low,"
+        " ct.range_high, ct.updated_at, ct.updated_by FROM column_types ct"
+        " JOIN duckdb_columns() dc ON dc.table_name = ? AND dc.column_name = ct.column_name"
+        " WHERE ct.dataset_id = ? ORDER BY dc.column_index",
+        [datasets_db._dataset_table(db, dataset_id), dataset_id],
+    )
+
+
+# quality reports: append-only, read back by the dataset's content hash and parameters
+def insert_quality_report(db: Database, dataset_id: int, params_key: str, report: str, seconds: float, actor: str
+) -> int:
+    ds = datasets_db.get_dataset(db, dataset_id)
+    if ds is None:
+        raise StoreError("That dataset does not exist (any more).")
+    with db.write(actor, "create", "quality_report", project_id=ds.project_id,
+                     detail={"dataset": ds.name, "hash": ds.content_hash}) as (cur, audit):
+        (rid,) = cur.execute(
+            "INSERT INTO quality_reports (project_id, dataset_id, content_hash, params_key,"
+            " report, seconds, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            " RETURNING id",
+            [ds.project_id, dataset_id, ds.content_hash, params_key, report, float(seconds),
+             utcnow(), actor],
+        ).fetchall()[0]
+        audit["entity_id"] = rid
+    return int(rid)
+
+
+def get_quality_report(db: Database, dataset_id: int, params_key: str | None = None
+                       ) -> dict[str, Any] | None:
+    """The newest stored report for the dataset's current content (and ``params_key``)."""
+    ds = datasets_db.get_dataset(db, dataset_id)
+    if ds is None:
+        return None
+    sql = ("SELECT id, params_key, report, seconds, created_at, created_by FROM quality_reports"
+           " WHERE dataset_id = ? AND content_hash = ?")
+    params: list[Any] = [dataset_id, ds.content_hash]
+    if params_key is not None:
+        sql += " AND params_key = ?"
+        params.append(params_key)
+    rows = db.rows(sql + " ORDER BY id DESC LIMIT 1", params)
+    if not rows:
+        return None
+    rid, key, report, seconds, created_at, created_by = rows[0]
+    return {"id": rid, "params_key": key, "report": report, "seconds": seconds,
+            "created_at": created_at, "created_by": created_by}
+
+
+def count_quality_reports(db: Database, project_id: int) -> int:
+    return int(db.rows(
+        "SELECT count(DISTINCT dataset_id) FROM quality_reports WHERE project_id = ?",
+        [project_id])[0][0])

@@ -1,0 +1,326 @@
+"""Label sets and their versions, consensus decisions, the relabel queue, labeling
+instructions and label-error detection runs."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from core.db import datasets as datasets_db
+from core.db.clock import utcnow
+from core.db.database import Database, qident
+from core.errors import StoreError
+
+_LABEL_SET_COLS = (
+        "id, project_id, name, item_dataset_id, item_id_column, ground_truth_column,"
+        " feature_columns, source, note, created_at, created_by"
+    )
+
+
+def _label_set_dict(db: Database, row: tuple) -> dict[str, Any]:
+    d = dict(zip([c.strip() for c in _LABEL_SET_COLS.split(",")], row, strict=True))
+    d["feature_columns"] = json.loads(d["feature_columns"])
+    return d
+
+
+def _register_frame(cur: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> None:
+    import pyarrow as pa  # DuckDB's pandas scan mis-reads strided arrays; Arrow does not
+
+    cur.register(name, pa.Table.from_pandas(frame.reset_index(drop=True), preserve_index=False))
+
+
+def _insert_label_version(db: Database, cur: duckdb.DuckDBPyConnection, set_id: int, project_id: int, version: int,
+    parent: int | None, note: str, actor: str,
+) -> None:
+    (n_labels, n_items), (n_dec,) = (
+        cur.execute(
+            "SELECT count(*), count(DISTINCT item_id) FROM labels"
+            " WHERE label_set_id = ? AND version = ?", [set_id, version],
+        ).fetchall()[0],
+        cur.execute(
+            "SELECT count(*) FROM label_decisions WHERE label_set_id = ? AND version = ?",
+            [set_id, version],
+        ).fetchall()[0],
+    )
+    cur.execute(
+        "INSERT INTO label_versions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [set_id, project_id, version, parent, note, n_labels, n_items, n_dec, utcnow(), actor],
+    )
+
+
+def insert_label_set(db: Database, project_id: int,
+    name: str,
+    labels: pd.DataFrame,
+    *,
+    item_dataset_id: int | None,
+    item_id_column: str | None,
+    source: str,
+    actor: str,
+    ground_truth_column: str | None = None,
+    feature_columns: list[str] | None = None,
+    note: str = "",
+) -> int:
+    """Store a labels set and its long-form labels as version 1; all or nothing.
+
+    ``labels`` has ``item_id``, ``annotator``, ``label`` and ``labeled_at`` (may be null).
+    """
+    name = name.strip()
+    if not name:
+        raise StoreError("A labels set needs a name.")
+    if db.rows(
+        "SELECT 1 FROM label_sets WHERE project_id = ? AND name = ?", [project_id, name]
+    ):
+        raise StoreError(f"This project has a labels set named {name!r} already.")
+    frame = labels[["item_id", "annotator", "label", "labeled_at"]]
+    with db.lock, db.write(
+        actor, "create", "label_set", project_id=project_id,
+        detail={"name": name, "source": source, "labels": len(frame)},
+    ) as (cur, audit):
+        (sid,) = cur.execute("SELECT nextval('id_seq')").fetchall()[0]
+        cur.execute(
+            f"INSERT INTO label_sets ({_LABEL_SET_COLS})"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [sid, project_id, name, item_dataset_id, item_id_column, ground_truth_column,
+             json.dumps(list(feature_columns or [])), source, note, utcnow(), actor],
+        )
+        _register_frame(cur, "_labels", frame)
+        try:
+            cur.execute(
+                "INSERT INTO labels SELECT ?, ?, 1, item_id::VARCHAR, annotator::VARCHAR,"
+                " label::VARCHAR, labeled_at::TIMESTAMP FROM _labels",
+                [sid, project_id],
+            )
+        finally:
+            cur.unregister("_labels")
+        _insert_label_version(db, cur, sid, project_id, 1, None, f"imported from {source}", actor)
+        audit["entity_id"] = sid
+    return int(sid)
+
+
+def list_label_sets(db: Database, project_id: int) -> list[dict[str, Any]]:
+    rows = db.rows(
+        f"SELECT {_LABEL_SET_COLS} FROM label_sets WHERE project_id = ?"
+        " ORDER BY created_at, id",
+        [project_id],
+    )
+    return [_label_set_dict(db, r) for r in rows]
+
+
+def get_label_set(db: Database, label_set_id: int) -> dict[str, Any] | None:
+    rows = db.rows(
+        f"SELECT {_LABEL_SET_COLS} FROM label_sets WHERE id = ?", [label_set_id]
+    )
+    return _label_set_dict(db, rows[0]) if rows else None
+
+
+def latest_label_version(db: Database, label_set_id: int) -> int:
+    """The newest version of a labels set (0 when the set does not exist)."""
+    return int(
+        db.rows(
+            "SELECT coalesce(max(version), 0) FROM label_versions WHERE label_set_id = ?",
+            [label_set_id],
+        )[0][0]
+    )
+
+
+def list_label_versions(db: Database, label_set_id: int) -> pd.DataFrame:
+    return db.df(
+        "SELECT version, parent_version, note, n_labels, n_items, n_decisions, created_at,"
+        " created_by FROM label_versions WHERE label_set_id = ? ORDER BY version DESC",
+        [label_set_id],
+    )
+
+
+def label_frame(db: Database, label_set_id: int, version: int | None = None) -> pd.DataFrame:
+    """Long-form labels of one version (the latest by default)."""
+    version = version or latest_label_version(db, label_set_id)
+    return db.df(
+        "SELECT item_id, annotator, label, labeled_at FROM labels"
+        " WHERE label_set_id = ? AND version = ? ORDER BY item_id, annotator",
+        [label_set_id, version],
+    )
+
+
+def label_decisions(db: Database, label_set_id: int, version: int | None = None) -> pd.DataFrame:
+    """Reviewers' consensus decisions in force in one version (the latest by default)."""
+    version = version or latest_label_version(db, label_set_id)
+    return db.df(
+        "SELECT item_id, label, reason, reviewer, decided_at, made_in_version"
+        " FROM label_decisions WHERE label_set_id = ? AND version = ?"
+        " ORDER BY decided_at, item_id",
+        [label_set_id, version],
+    )
+
+
+def insert_label_decision(db: Database, label_set_id: int, item_id: str, label: str, reason: str, actor: str
+) -> int:
+    """Record a reviewer's consensus label as a new version; the previous one is kept."""
+    ls = get_label_set(db, label_set_id)
+    if ls is None:
+        raise StoreError("That labels set does not exist (any more).")
+    pid = ls["project_id"]
+    with db.lock, db.write(
+        actor, "decide", "label", label_set_id, pid,
+        {"item_id": item_id, "label": label, "reason": reason},
+    ) as (cur, audit):
+        (old,) = cur.execute(
+            "SELECT coalesce(max(version), 0) FROM label_versions WHERE label_set_id = ?",
+            [label_set_id],
+        ).fetchall()[0]
+        new = int(old) + 1
+        cur.execute(
+            "INSERT INTO labels SELECT label_set_id, project_id, ?, item_id, annotator, label,"
+            " labeled_at FROM labels WHERE label_set_id = ? AND version = ?",
+            [new, label_set_id, old],
+        )
+        cur.execute(
+            "INSERT INTO label_decisions SELECT label_set_id, project_id, ?, item_id, label,"
+            " reason, reviewer, decided_at, made_in_version FROM label_decisions"
+            " WHERE label_set_id = ? AND version = ? AND item_id <> ?",
+            [new, label_set_id, old, item_id],
+        )
+        cur.execute(
+            "INSERT INTO label_decisions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [label_set_id, pid, new, item_id, label, reason, actor, utcnow(), new],
+        )
+        _insert_label_version(db,
+            cur, label_set_id, pid, new, int(old), f"consensus {item_id} = {label}", actor
+        )
+        audit["detail"]["version"] = new
+    return new
+
+
+def insert_relabel_items(db: Database, label_set_id: int, items: pd.DataFrame, *, source: str, actor: str
+) -> int:
+    """Add items (``item_id``, ``score``) to a labels set's relabel queue."""
+    ls = get_label_set(db, label_set_id)
+    if ls is None:
+        raise StoreError("That labels set does not exist (any more).")
+    frame = items[["item_id", "score"]]
+    with db.write(
+        actor, "queue", "label", label_set_id, ls["project_id"],
+        {"items": len(frame), "source": source},
+    ) as (cur, _):
+        _register_frame(cur, "_queue", frame)
+        try:
+            cur.execute(
+                "INSERT INTO relabel_queue (label_set_id, project_id, item_id, source, score,"
+                " added_at, added_by) SELECT ?, ?, item_id::VARCHAR, ?, score::DOUBLE, ?, ?"
+                " FROM _queue",
+                [label_set_id, ls["project_id"], source, utcnow(), actor],
+            )
+        finally:
+            cur.unregister("_queue")
+    return len(frame)
+
+
+def list_relabel_items(db: Database, label_set_id: int) -> pd.DataFrame:
+    return db.df(
+        "SELECT id, item_id, source, score, added_at, added_by FROM relabel_queue"
+        " WHERE label_set_id = ? ORDER BY added_at, id",
+        [label_set_id],
+    )
+
+
+def item_rows(db: Database, dataset_id: int, id_column: str, item_ids: list[str]) -> pd.DataFrame:
+    """The item dataset's rows whose id (compared as text) is among ``item_ids``."""
+    table = datasets_db._dataset_table(db, dataset_id)
+    return db.df(
+        f"SELECT * FROM {qident(table)} WHERE CAST({qident(id_column)} AS VARCHAR)"
+        " IN (SELECT unnest(?::VARCHAR[]))",
+        [[str(i) for i in item_ids]],
+    )
+
+
+def unknown_items(db: Database, dataset_id: int, id_column: str, item_ids: list[str]) -> list[str]:
+    """Ids of ``item_ids`` that the item dataset does not hold (set-based anti-join)."""
+    table = datasets_db._dataset_table(db, dataset_id)
+    rows = db.rows(
+        f"SELECT i FROM (SELECT DISTINCT unnest(?::VARCHAR[]) AS i) q WHERE NOT EXISTS"
+        f" (SELECT 1 FROM {qident(table)} d WHERE CAST(d.{qident(id_column)} AS VARCHAR) = q.i)"
+        " ORDER BY i",
+        [[str(i) for i in item_ids]],
+    )
+    return [r[0] for r in rows]
+
+
+def insert_label_instructions(db: Database, project_id: int, body: str, note: str, actor: str) -> int:
+    """A new version of the project's labeling instructions (Markdown); returns it."""
+    with db.lock, db.write(
+        actor, "create", "label_instructions", project_id=project_id, detail={"note": note}
+    ) as (cur, audit):
+        (old,) = cur.execute(
+            "SELECT coalesce(max(version), 0) FROM label_instructions WHERE project_id = ?",
+            [project_id],
+        ).fetchall()[0]
+        version = int(old) + 1
+        cur.execute(
+            "INSERT INTO label_instructions VALUES (?, ?, ?, ?, ?, ?)",
+            [project_id, version, body, note, utcnow(), actor],
+        )
+        audit["detail"]["version"] = version
+    return version
+
+
+def list_label_instructions(db: Database, project_id: int) -> pd.DataFrame:
+    return db.df(
+        "SELECT version, body, note, created_at, created_by FROM label_instructions"
+        " WHERE project_id = ? ORDER BY version DESC",
+        [project_id],
+    )
+
+
+def insert_label_error_run(db: Database, project_id: int, label_set_id: int, meta: dict[str, Any], scores: pd.DataFrame,
+    actor: str,
+) -> int:
+    """Store one label-error detection (its settings and every item's score)."""
+    frame = scores[["item_id", "given_label", "predicted_label", "self_confidence",
+                    "threshold", "flagged", "rank"]]
+    with db.write(
+        actor, "create", "label_error_run", project_id=project_id,
+        detail={"label_set_id": label_set_id, "model": meta["model"]},
+    ) as (cur, audit):
+        (rid,) = cur.execute("SELECT nextval('id_seq')").fetchall()[0]
+        cur.execute(
+            "INSERT INTO label_error_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [rid, project_id, label_set_id, meta["labels_version"], meta["label_source"],
+             meta["model"], meta["n_folds"], meta["seed"], json.dumps(meta["features"]),
+             json.dumps(meta["thresholds"]), len(frame), int(frame["flagged"].sum()),
+             meta.get("oof_accuracy"), meta.get("duration_s"), utcnow(), actor],
+        )
+        _register_frame(cur, "_scores", frame)
+        try:
+            cur.execute(
+                "INSERT INTO label_error_scores SELECT ?, ?, item_id::VARCHAR,"
+                " given_label::VARCHAR, predicted_label::VARCHAR, self_confidence::DOUBLE,"
+                " threshold::DOUBLE, flagged::BOOLEAN, rank::INTEGER FROM _scores",
+                [rid, project_id],
+            )
+        finally:
+            cur.unregister("_scores")
+        audit["entity_id"] = rid
+    return int(rid)
+
+
+def list_label_error_runs(db: Database, project_id: int, label_set_id: int | None = None) -> pd.DataFrame:
+    sql = (
+        "SELECT id, label_set_id, labels_version, label_source, model, n_folds, seed, features,"
+        " thresholds, n_items, n_flagged, oof_accuracy, duration_s, created_at, created_by"
+        " FROM label_error_runs WHERE project_id = ?"
+    )
+    params: list[Any] = [project_id]
+    if label_set_id is not None:
+        sql += " AND label_set_id = ?"
+        params.append(label_set_id)
+    return db.df(sql + " ORDER BY created_at DESC, id DESC", params)
+
+
+def label_error_scores(db: Database, run_id: int) -> pd.DataFrame:
+    return db.df(
+        "SELECT item_id, given_label, predicted_label, self_confidence, threshold, flagged,"
+        " rank FROM label_error_scores WHERE run_id = ? ORDER BY rank",
+        [run_id],
+    )

@@ -1,0 +1,228 @@
+"""Mergeable profiles (stored once, reused), monitoring runs with their long results
+table, and alerts with their acknowledgement."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from core.db.clock import utcnow
+from core.db.database import Database
+from core.errors import StoreError
+
+
+def check_interval(db: Database, window: str) -> None:
+    """Raise StoreError unless ``window`` is a DuckDB interval such as '1 month'."""
+    try:
+        db.rows("SELECT ?::INTERVAL", [window])
+    except duckdb.Error as exc:
+        raise StoreError(
+            f"{window!r} is not a time window; write it like '7 days', '1 month' or '1 hour'."
+        ) from exc
+
+
+def find_profile(db: Database, dataset_id: int,
+    content_hash: str,
+    reference_profile_id: int | None,
+    time_column: str | None,
+    window: str | None,
+) -> int | None:
+    """The id of a stored profile of this data version with the same grid and windows."""
+    rows = db.rows(
+        "SELECT id FROM profiles WHERE dataset_id = ? AND content_hash = ?"
+        " AND reference_profile_id IS NOT DISTINCT FROM ?"
+        " AND time_column IS NOT DISTINCT FROM ? AND window_size IS NOT DISTINCT FROM ?"
+        " ORDER BY id DESC LIMIT 1",
+        [dataset_id, content_hash, reference_profile_id, time_column, window],
+    )
+    return int(rows[0][0]) if rows else None
+
+
+def insert_profile(db: Database, project_id: int,
+    dataset_id: int,
+    *,
+    content_hash: str,
+    reference_profile_id: int | None,
+    time_column: str | None,
+    window: str | None,
+    n_rows: int,
+    spec: dict[str, Any],
+    columns: Any,
+    actor: str,
+) -> int:
+    """Store a profile and its per-column, per-window rows (an Arrow table) in one
+    transaction."""
+
+    with db.write(
+        actor, "create", "profile", project_id=project_id,
+        detail={"dataset_id": dataset_id, "reference_profile_id": reference_profile_id,
+                "window": window},
+    ) as (cur, audit):
+        (pid,) = cur.execute("SELECT nextval('id_seq')").fetchall()[0]
+        cur.execute(
+            "INSERT INTO profiles (id, project_id, dataset_id, content_hash,"
+            " reference_profile_id, time_column, window_size, n_rows, spec, created_at,"
+            " created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [pid, project_id, dataset_id, content_hash, reference_profile_id, time_column,
+             window, n_rows, json.dumps(spec), utcnow(), actor],
+        )
+        cur.register("_profile_cols", columns)
+        try:
+            cur.execute(
+                "INSERT INTO profile_columns SELECT ?, ?, window_label, window_start::TIMESTAMP,"
+                " column_name, kind, data_type, n, nulls, sum, sumsq, min, max, below,"
+                " below_sum, above, above_sum, bin_keys::BIGINT[], bin_counts::BIGINT[],"
+                " categories::VARCHAR[], category_counts::BIGINT[], other, note"
+                " FROM _profile_cols",
+                [pid, project_id],
+            )
+        finally:
+            cur.unregister("_profile_cols")
+        audit["entity_id"] = pid
+    return int(pid)
+
+
+def get_profile_rows(db: Database, profile_id: int, columns: bool = True
+) -> tuple[dict[str, Any], pd.DataFrame]:
+    """A stored profile's header (a dict) and its column rows (empty if not ``columns``)."""
+    rows = db.rows(
+        "SELECT id, project_id, dataset_id, content_hash, reference_profile_id, time_column,"
+        " window_size, n_rows, spec, created_at, created_by FROM profiles WHERE id = ?",
+        [profile_id],
+    )
+    if not rows:
+        raise StoreError(f"Profile {profile_id} does not exist (any more).")
+    keys = ("id", "project_id", "dataset_id", "content_hash", "reference_profile_id",
+            "time_column", "window_size", "n_rows", "spec", "created_at", "created_by")
+    head = dict(zip(keys, rows[0], strict=True))
+    head["spec"] = json.loads(head["spec"])
+    if not columns:
+        return head, pd.DataFrame()
+    cols = db.df(
+        "SELECT * EXCLUDE (profile_id, project_id) FROM profile_columns WHERE profile_id = ?"
+        " ORDER BY window_start NULLS LAST, window_label, column_name",
+        [profile_id],
+    )
+    return head, cols
+
+
+def list_profiles(db: Database, project_id: int) -> pd.DataFrame:
+    return db.df(
+        "SELECT p.id, p.dataset_id, d.name AS dataset, p.content_hash,"
+        " p.reference_profile_id, p.time_column, p.window_size, p.n_rows, p.created_at,"
+        " p.created_by FROM profiles p LEFT JOIN datasets d ON d.id = p.dataset_id"
+        " WHERE p.project_id = ? ORDER BY p.id",
+        [project_id],
+    )
+
+
+def insert_monitor_run(db: Database, project_id: int,
+    *,
+    reference_dataset_id: int,
+    current_dataset_id: int,
+    model_version_id: int | None,
+    time_column: str,
+    window: str,
+    settings: dict[str, Any],
+    summary: dict[str, Any],
+    results: pd.DataFrame,
+    alerts: pd.DataFrame,
+    actor: str,
+    source: str = "page",
+) -> int:
+    """Store a monitoring run with its long results table and its alerts, all or nothing.
+
+    ``results`` columns: kind, window_start, column_name, metric, value, threshold,
+    flagged, note. ``alerts`` columns: window_start, check_name, column_name, value,
+    threshold, severity, policy, message.
+    """
+    res_cols = ["kind", "window_start", "column_name", "metric", "value", "threshold",
+                "flagged", "note"]
+    al_cols = ["window_start", "check_name", "column_name", "value", "threshold",
+               "severity", "policy", "message"]
+    res = results.reindex(columns=res_cols)
+    al = alerts.reindex(columns=al_cols)
+    with db.write(actor, "create", "monitor_run", project_id=project_id,
+                     detail={"source": source, "alerts": len(al)}) as (cur, audit):
+        (rid,) = cur.execute("SELECT nextval('id_seq')").fetchall()[0]
+        cur.execute(
+            "INSERT INTO monitor_runs (id, project_id, reference_dataset_id, current_dataset_id,"
+            " model_version_id, time_column, time_window, settings, summary, source,"
+            " created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [rid, project_id, reference_dataset_id, current_dataset_id, model_version_id,
+             time_column, window, json.dumps(settings, default=str),
+             json.dumps(summary, default=str), source, utcnow(), actor],
+        )
+        cur.register("_res", res)
+        cur.register("_al", al)
+        try:
+            cur.execute(
+                "INSERT INTO monitor_results SELECT ?, ?, kind, window_start::TIMESTAMP,"
+                " column_name::VARCHAR, metric, value::DOUBLE, threshold::DOUBLE,"
+                " flagged::BOOLEAN, note::VARCHAR FROM _res",
+                [rid, project_id],
+            )
+            cur.execute(
+                "INSERT INTO alerts (project_id, run_id, window_start, check_name, column_name,"
+                " value, threshold, severity, policy, message, created_at)"
+                " SELECT ?, ?, window_start::TIMESTAMP, check_name, column_name::VARCHAR,"
+                " value::DOUBLE, threshold::DOUBLE, severity, policy, message, ? FROM _al",
+                [project_id, rid, utcnow()],
+            )
+        finally:
+            cur.unregister("_res")
+            cur.unregister("_al")
+        audit["entity_id"] = rid
+    return int(rid)
+
+
+def list_monitor_runs(db: Database, project_id: int) -> pd.DataFrame:
+    return db.df(
+        "SELECT id, reference_dataset_id, current_dataset_id, model_version_id, time_column,"
+        " time_window, settings, summary, source, created_at, created_by FROM monitor_runs"
+        " WHERE project_id = ? ORDER BY id DESC",
+        [project_id],
+    )
+
+
+def monitor_results(db: Database, run_id: int, kind: str | None = None) -> pd.DataFrame:
+    sql = (
+        "SELECT kind, window_start, column_name, metric, value, threshold, flagged, note"
+        " FROM monitor_results WHERE run_id = ?"
+    )
+    params: list[Any] = [run_id]
+    if kind:
+        sql += " AND kind = ?"
+        params.append(kind)
+    return db.df(sql + " ORDER BY kind, window_start, column_name, metric", params)
+
+
+def list_alerts(db: Database, project_id: int, status: str | None = None) -> pd.DataFrame:
+    sql = (
+        "SELECT id, run_id, window_start, check_name, column_name, value, threshold, severity,"
+        " policy, message, status, acknowledged_by, acknowledged_at, created_at FROM alerts"
+        " WHERE project_id = ?"
+    )
+    params: list[Any] = [project_id]
+    if status:
+        sql += " AND status = ?"
+        params.append(status)
+    return db.df(sql + " ORDER BY window_start, id", params)
+
+
+def acknowledge_alert(db: Database, alert_id: int, actor: str) -> None:
+    rows = db.rows("SELECT project_id, status FROM alerts WHERE id = ?", [alert_id])
+    if not rows:
+        raise StoreError("That alert does not exist (any more).")
+    project_id, status = rows[0]
+    if status != "open":
+        raise StoreError("That alert was acknowledged already.")
+    with db.write(actor, "acknowledge", "alert", alert_id, project_id) as (cur, _):
+        cur.execute(
+            "UPDATE alerts SET status = 'acknowledged', acknowledged_by = ?,"
+            " acknowledged_at = ? WHERE id = ?",
+            [actor, utcnow(), alert_id],
+        )
