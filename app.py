@@ -3,11 +3,11 @@
 import streamlit as st
 
 from core import projects as core_projects
+from core.data.samples import SAMPLES
 from core.db import datasets as datasets_db
 from core.db import monitoring as monitoring_db
 from core.db import projects as projects_db
 from core.errors import StoreError
-from core.samples import SAMPLES
 from ui import session, state
 
 store, project = session.start("Overview", ":material/home:")

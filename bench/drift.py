@@ -30,8 +30,8 @@ from core.db import projects as projects_db
 from core.db import scans as scans_db
 from core.db import synthetic as synthetic_db
 from core.db.database import Database
-from core.drift import compute_drift
-from core.profiles import get_profile, profile_dataset
+from core.monitoring.drift import compute_drift
+from core.monitoring.profiles import get_profile, profile_dataset
 
 
 def main(argv: list[str] | None = None) -> None:

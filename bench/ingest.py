@@ -6,9 +6,9 @@ Writes the CSV to a temporary folder in chunks (an id, a timestamp, 12 float col
 some missing values, 2 integer columns, 4 text categories of which one has inconsistent
 spellings), then measures in a temporary store:
 
-* ingest: ``core.datasets.ingest_path`` (sniffing, one ``CREATE TABLE AS read_csv``, the
+* ingest: ``core.data.datasets.ingest_path`` (sniffing, one ``CREATE TABLE AS read_csv``, the
   content hash and the catalog row in one transaction);
-* quality: ``core.quality.build_report`` (type detection, one-pass profile, value counts,
+* quality: ``core.data.quality.build_report`` (type detection, one-pass profile, value counts,
   histograms, null bands, exact and near duplicates, spelling groups, stored report);
 * peak: the largest resident set size sampled every 10 ms during both.
 
@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from bench.memory import PeakRSS
-from core import datasets, quality
+from core.data import datasets, quality
 from core.db import projects as projects_db
 from core.db.database import Database
 

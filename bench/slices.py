@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from bench.memory import PeakRSS
-from core import slices as S
+from core import analysis as S
 from core.db.database import Database
 
 BASE_ERROR = 0.08

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 import pandas as pd
 
 from core import config, demo
+from core.data.samples import SAMPLES, load_sample
 from core.db import datasets as datasets_db
 from core.db import projects as projects_db
 from core.db import training as training_db
 from core.db.database import Database
 from core.errors import StoreError
-from core.samples import SAMPLES, load_sample
 
 DEMO_PROJECT = "Claims triage (demo)"
 DEMO_DESCRIPTION = (
@@ -70,12 +70,12 @@ def seed_demo(store: Database, actor: str = "workbench", progress: Progress = _n
 
             seed_demo_brief(store, pid, actor)
             # SEED SLOT split (issue 4)
-            from core.splits import seed_demo_split
+            from core.data.splits import seed_demo_split
 
             progress(0.85, "Designing the time-based train/dev/test split")
             seed_demo_split(store, pid, actor)
             # SEED SLOT labels (issue 5)
-            from core.labels import seed_demo_labels
+            from core.labeling import seed_demo_labels
 
             seed_demo_labels(store, pid, actor)
             # SEED SLOT training runs (issue 6)
@@ -89,7 +89,7 @@ def seed_demo(store: Database, actor: str = "workbench", progress: Progress = _n
             progress(0.95, "Rehearsing the rollout: shadow, canary and blue-green")
             seed_demo_deploy(store, pid, actor)
             # SEED SLOT monitoring (issue 9)
-            from core.monitor import seed_demo_monitoring
+            from core.monitoring import seed_demo_monitoring
 
             progress(0.97, "Monitoring the production stream against the training data")
             seed_demo_monitoring(store, pid, actor)
@@ -123,8 +123,8 @@ LIFECYCLE = ("Scope", "Data", "Build", "Deploy", "Monitor", "Update")
 
 def lifecycle(store: Database, project_id: int) -> list[StepStatus]:
     """The lifecycle checklist of a project, each status derived from stored results."""
-    from core.datasets import data_step  # the Data step: datasets, quality, a split
-    from core.monitor import monitor_step, update_step
+    from core.data.datasets import data_step  # the Data step: datasets, quality, a split
+    from core.monitoring import monitor_step, update_step
     from core.scoping import scope_step  # the Scope step is the brief's readiness
 
     steps = [
@@ -150,7 +150,7 @@ def _deploy_step(store: Database, project_id: int) -> tuple[str, str, str]:
 
 def _build_step(store: Database, project_id: int) -> tuple[str, str, str]:
     """Build is done when a champion is registered, in progress once a run is stored."""
-    from core import registry
+    from core.training import registry
 
     runs = training_db.list_runs(store, project_id)
     champion = registry.get_champion(store, project_id)
@@ -168,7 +168,7 @@ def _build_step(store: Database, project_id: int) -> tuple[str, str, str]:
 
 def open_actions_frame(store: Database, project_id: int) -> pd.DataFrame:
     """Error-analysis actions still open (collect data, augment, relabel), for the Overview."""
-    from core.slices import open_actions
+    from core.analysis import open_actions
 
     return pd.DataFrame(
         [

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from core import charts_data, datasets, quality
+from core.charts import data as charts_data
+from core.data import datasets, quality
 from core.db import datasets as datasets_db
 from core.errors import StoreError
 from ui import data_ingest, data_splits, session, state

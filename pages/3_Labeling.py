@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from core import charts_labels as charts
-from core import labels as L
+from core import labeling as L
+from core.charts import labeling as charts
 from core.db import labeling as labeling_db
 from core.errors import StoreError
 from ui import labeling, session, state

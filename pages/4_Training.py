@@ -2,11 +2,12 @@
 
 import streamlit as st
 
-from core import charts_training as charts
-from core import metrics as M
-from core import registry, training
+from core import training
+from core.charts import training as charts
 from core.db import splits as splits_db
 from core.errors import StoreError
+from core.training import metrics as M
+from core.training import registry
 from ui import session, state
 from ui import training as ui
 

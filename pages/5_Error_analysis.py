@@ -3,12 +3,12 @@ per-slice actions, slice oversampling and run comparison."""
 
 import streamlit as st
 
-from core import charts_slices as C
-from core import registry
-from core import slices as S
+from core import analysis as S
+from core.charts import analysis as C
 from core.db import analysis as analysis_db
 from core.db import training as training_db
 from core.errors import StoreError
+from core.training import registry
 from ui import error_analysis as view
 from ui import session, state
 

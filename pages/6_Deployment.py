@@ -3,8 +3,10 @@
 
 import streamlit as st
 
-from core import charts_deploy, deploy, registry
+from core import deploy
+from core.charts import deploy as charts_deploy
 from core.db import datasets as datasets_db
+from core.training import registry
 from ui import deploy as deploy_ui
 from ui import session, state
 

@@ -5,10 +5,11 @@ import json
 import pandas as pd
 import streamlit as st
 
-from core import monitor, registry
+from core import monitoring as monitor
 from core.db import datasets as datasets_db
 from core.db import monitoring as monitoring_db
 from core.errors import StoreError
+from core.training import registry
 from ui import monitoring as tabs
 from ui import session, state
 

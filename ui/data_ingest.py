@@ -11,14 +11,14 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from core import datasets, quality
+from core.data import datasets, quality
+from core.data.samples import SAMPLES
 from core.db import datasets as datasets_db
 from core.db.database import Database
 from core.db.datasets import DATASET_ROLES
 from core.db.projects import ProjectRow
 from core.errors import StoreError
 from core.projects import add_sample_dataset
-from core.samples import SAMPLES
 from ui import state
 
 DATASET, FLASH = "data.dataset_id", "data.flash"  # plain keys: they survive page switches

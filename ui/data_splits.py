@@ -1,7 +1,7 @@
 """Data page widgets: class balance and the split builder (issue 4, part B).
 
 The Data page calls ``render_balance`` and ``render_splits`` with the chosen dataset; every
-number comes from ``core.splits`` and every figure from ``core.charts_splits``.
+number comes from ``core.data.splits`` and every figure from ``core.charts.splits``.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from datetime import date
 
 import streamlit as st
 
-from core import charts_splits as charts
 from core import config
-from core import splits as core_splits
+from core.charts import splits as charts
+from core.data import splits as core_splits
 from core.db import datasets as datasets_db
 from core.db import splits as splits_db
 from core.db.database import Database

@@ -6,8 +6,8 @@ from typing import Any
 
 import streamlit as st
 
-from core import charts_slices as C
-from core import slices as S
+from core import analysis as S
+from core.charts import analysis as C
 from core.db import datasets as datasets_db
 from core.db.database import Database
 from core.errors import StoreError

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import charts_labels as charts
-from core import labels as L
+from core import labeling as L
+from core.charts import labeling as charts
 from core.db import datasets as datasets_db
 from core.db import labeling as labeling_db
 from core.db.database import Database

@@ -7,12 +7,12 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from core import charts_monitor as charts
-from core import drift as drift_methods
-from core import monitor
+from core import monitoring as monitor
+from core.charts import monitoring as charts
 from core.db import monitoring as monitoring_db
 from core.db.database import Database
 from core.errors import StoreError
+from core.monitoring import drift as drift_methods
 from ui import state
 
 KEY = "monitoring"

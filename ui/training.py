@@ -7,13 +7,14 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from core import charts_training as charts
-from core import metrics as M
-from core import registry, training
+from core import training
+from core.charts import training as charts
 from core.db import datasets as datasets_db
 from core.db import training as training_db
 from core.db.database import Database
 from core.errors import StoreError
+from core.training import metrics as M
+from core.training import registry
 
 THRESHOLD_HELP = {
     "0.5": "0.5: flag when the positive class is more likely than not",

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from river import drift
 
-from core.detectors import ADWIN, DDM, PageHinkley, detection_points
+from core.monitoring.detectors import ADWIN, DDM, PageHinkley, detection_points
 
 
 def _river_points(det, stream) -> list[int]:

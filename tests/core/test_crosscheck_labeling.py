@@ -12,7 +12,7 @@ from cleanlab.filter import find_label_issues
 from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss
 
-from core import labels as L
+from core import labeling as L
 
 
 def _ratings(seed: int, items: int, raters: int, classes: int, missing: float = 0.0):
@@ -52,7 +52,7 @@ def test_fleiss_kappa_equals_statsmodels_when_every_item_has_every_rater(seed: i
 
 
 def test_fleiss_kappa_with_missing_labels_uses_each_items_raters():
-    # Convention (documented in core.labels.fleiss_kappa): with missing labels each item's
+    # Convention (documented in core.labeling.fleiss_kappa): with missing labels each item's
     # observed agreement uses its own number of raters; statsmodels refuses such a table.
     r = _ratings(7, 150, 4, 3, missing=0.2)
     counts = L.count_matrix(_long(r)).counts

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core import datasets, quality
+from core.data import datasets, quality
 from core.db import datasets as datasets_db
 from core.db import ingest as ingest_db
 from core.db import projects as projects_db

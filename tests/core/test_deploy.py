@@ -224,7 +224,7 @@ def test_timeline_figure_has_labelled_panels_and_events(model):
         make_stream(n_days=12, per_day=500), HumanDecider(), Flipped(model, after), BASE
     )
     r = simulate_rollout(scored, BASE)
-    from core.charts_deploy import comparison_figure, timeline_figure
+    from core.charts.deploy import comparison_figure, timeline_figure
 
     fig = timeline_figure(r.timeline, r.checks, r.events, "t")
     titles = [a.text for a in fig.layout.annotations]

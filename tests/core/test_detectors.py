@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.detectors import ADWIN, DDM, PageHinkley, detection_points
+from core.monitoring.detectors import ADWIN, DDM, PageHinkley, detection_points
 
 CHANGE = 1000
 N = 2000

@@ -14,7 +14,7 @@ from scipy.spatial.distance import jensenshannon
 
 from core.db import datasets as datasets_db
 from core.db import projects as projects_db
-from core.drift import (
+from core.monitoring.drift import (
     COARSE_BINS,
     categorical_drift,
     compute_drift,
@@ -22,7 +22,7 @@ from core.drift import (
     js_distance,
     psi,
 )
-from core.profiles import dense_counts, get_profile, profile_dataset
+from core.monitoring.profiles import dense_counts, get_profile, profile_dataset
 
 
 @pytest.fixture
@@ -176,7 +176,7 @@ def test_psi_is_nonnegative_and_zero_for_identical(counts, data):
 
 
 def test_categorical_drift_pools_an_incomplete_reference():
-    from core.profiles import ColumnProfile
+    from core.monitoring.profiles import ColumnProfile
 
     def col(counts, other=0):
         return ColumnProfile(
@@ -214,7 +214,7 @@ def test_jensen_shannon_uses_evidentlys_natural_log_and_threshold():
     # Evidently computes scipy's jensenshannon with its default natural log and flags drift
     # at >= 0.1. A base-2 distance is 1.2011x larger, so near the threshold verdicts differed:
     # these counts give 0.1023 in base 2 (drifted before) and 0.0852 in nats (not drifted).
-    from core.drift import DEFAULT_THRESHOLDS, js_distance
+    from core.monitoring.drift import DEFAULT_THRESHOLDS, js_distance
 
     ref, cur = np.array([400, 350, 250]), np.array([315, 330, 355])
     assert js_distance(ref, cur) == pytest.approx(jensenshannon(ref / 1000, cur / 1000), rel=1e-12)
@@ -235,7 +235,7 @@ def test_jensen_shannon_uses_evidentlys_natural_log_and_threshold():
 def test_ks_pvalue_is_within_its_stated_bound_of_scipys_kstwo(n):
     # From n = 1,000 the p-value is Kolmogorov's limit with Vrbik's correction; the docstring
     # states |error| <= 0.025 / n against scipy's exact kstwo.sf (what ks_2samp asymp uses).
-    from core.drift import KS_ASYMPTOTIC_N, ks_pvalue
+    from core.monitoring.drift import KS_ASYMPTOTIC_N, ks_pvalue
 
     assert n >= KS_ASYMPTOTIC_N
     # scipy's exact kstwo costs ~1 ms per point at n = 1,000 and ~0.1 s at n = 123k
@@ -245,7 +245,7 @@ def test_ks_pvalue_is_within_its_stated_bound_of_scipys_kstwo(n):
 
 
 def test_ks_pvalue_equals_ks_2samp_asymp_on_samples():
-    from core.drift import ks_pvalue
+    from core.monitoring.drift import ks_pvalue
 
     rng = np.random.default_rng(8)
     for n_ref, n_cur in ((300, 200), (5_000, 3_000), (40_000, 60_000)):

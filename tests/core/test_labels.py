@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 from sklearn.datasets import make_blobs
 from sklearn.metrics import accuracy_score, cohen_kappa_score, f1_score
 
-from core import charts_labels
-from core import labels as L
+from core import labeling as L
+from core.charts import labeling as charts_labels
 from core.db import datasets as datasets_db
 from core.db import labeling as labeling_db
 from core.db import projects as projects_db

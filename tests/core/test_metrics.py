@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from core import metrics as M
+from core.training import metrics as M
 
 
 def _overall(frame):

@@ -8,12 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core import monitor, registry
+from core import monitoring as monitor
 from core.db import datasets as datasets_db
 from core.db import monitoring as monitoring_db
 from core.db import projects as projects_db
 from core.db import scans as scans_db
-from core.monitor import MonitorSettings, evaluate_policies
+from core.monitoring import MonitorSettings, evaluate_policies
+from core.training import registry
 
 
 def _stream(n_weeks: int = 8, per_week: int = 400, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:

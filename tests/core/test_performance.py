@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn import metrics
 
-from core.performance import estimate_performance, fit_calibration, realized_performance
+from core.monitoring.performance import estimate_performance, fit_calibration, realized_performance
 
 TOLERANCE = 0.02  # CBPE vs realized on 20,000 calibrated rows (about 4 standard errors)
 

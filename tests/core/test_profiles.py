@@ -15,7 +15,7 @@ from core.db import datasets as datasets_db
 from core.db import projects as projects_db
 from core.db import scans as scans_db
 from core.db.database import Database
-from core.profiles import (
+from core.monitoring.profiles import (
     MAX_CATEGORIES,
     NO_TIMESTAMP,
     ProfileError,
@@ -168,7 +168,7 @@ def test_merge_needs_the_same_grid(store, frames):
 
 
 def test_bad_input_is_marked_not_crashed(store, frames):
-    from core.drift import compute_drift
+    from core.monitoring.drift import compute_drift
 
     ref, cur = frames
     pid = projects_db.create_project(store, "P", "t")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from core import projects, slices
+from core import analysis as slices
+from core import projects
 from core.db import projects as projects_db
 
 

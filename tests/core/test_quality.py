@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core import charts_data, datasets, quality
+from core.charts import data as charts_data
+from core.data import datasets, quality
 from core.db import datasets as datasets_db
 from core.db import projects as projects_db
 from core.db import splits as splits_db

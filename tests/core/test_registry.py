@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from core import registry, training
+from core import training
 from core.db import datasets as datasets_db
 from core.db import projects as projects_db
+from core.training import registry
 from tests.core.test_training import make_split, run
 
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import recall_score, roc_auc_score
 
-from core import slices as S
+from core import analysis as S
 from core.db import datasets as datasets_db
 from core.db import projects as projects_db
 from core.db import splits as splits_db

@@ -9,11 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core import charts_splits, splits
-from core.db import datasets as datasets_db
-from core.db import projects as projects_db
-from core.db import splits as splits_db
-from core.splits import (
+from core.charts import splits as charts_splits
+from core.data import splits
+from core.data.splits import (
     PARTS,
     SplitError,
     allocate,
@@ -25,6 +23,9 @@ from core.splits import (
     missing_classes,
     split_summary,
 )
+from core.db import datasets as datasets_db
+from core.db import projects as projects_db
+from core.db import splits as splits_db
 
 
 def _frame(n: int = 1000, seed: int = 0) -> pd.DataFrame:

@@ -8,12 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core import registry, training
+from core import training
 from core.db import datasets as datasets_db
 from core.db import projects as projects_db
 from core.db import splits as splits_db
 from core.db import training as training_db
 from core.db.database import Database
+from core.training import registry
 
 LADDER = (0.1, 0.25, 0.5, 1.0)
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import slices as S
+from core import analysis as S
 from core.db import analysis as analysis_db
 from core.db import projects as projects_db
 from core.db.database import Database

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import labels as L
+from core import labeling as L
 from core.db import labeling as labeling_db
 from core.db import projects as projects_db
 from core.db.database import Database

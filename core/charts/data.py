@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import numpy as np
 import plotly.graph_objects as go
 
-from core.quality import QualityReport
+from core.data.quality import QualityReport
 
 COLOR = "#4C78A8"
 OTHER = "#BAB0AC"

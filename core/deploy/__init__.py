@@ -133,7 +133,7 @@ class ModelDecider:
 
     @classmethod
     def from_version(cls, store: Database, version_id: int) -> ModelDecider:
-        from core import registry
+        from core.training import registry
 
         mv = registry.get_version(store, version_id)
         run = training_db.get_run(store, mv.run_id) or {}
@@ -1633,7 +1633,7 @@ def seed_demo_deploy(store: Database, project_id: int, actor: str) -> list[int]:
     """Store the demo's rehearsal (shadow, naive blue-green, canary) of the champion against
     the adjusters; skipped (returns []) when no registered model or no stream is stored."""
     try:
-        from core import registry
+        from core.training import registry
     except ImportError:
         return []
     model = registry.get_champion(store, project_id) or registry.get_challenger(store, project_id)

@@ -3,7 +3,7 @@
 DESIGN
 ------
 :func:`compute_drift` compares a reference profile (its windows merged) with every window of
-a current profile on the same grid (:mod:`core.profiles`) and returns a :class:`DriftReport`
+a current profile on the same grid (:mod:`core.monitoring.profiles`) and returns a :class:`DriftReport`
 of frozen :class:`ColumnDrift` rows. Every statistic is computed for every comparable column
 and window; one of them, the column's *method*, decides ``drifted``:
 
@@ -56,7 +56,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.profiles import (
+from core.monitoring.profiles import (
     ALL,
     NO_TIMESTAMP,
     ColumnProfile,

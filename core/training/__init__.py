@@ -34,19 +34,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core import metrics as M
-from core import registry
 from core.db import datasets as datasets_db
 from core.db import splits as splits_db
 from core.db import training as training_db
 from core.db.database import Database
 from core.db.datasets import ROW_ID
 from core.errors import StoreError
+from core.training import metrics as M
+from core.training import registry
 
 Progress = Callable[[float, str], None]
 PARTS = ("train", "dev", "test")
 # Not a model hyperparameter: binary runs may set it in ``params`` as a number in (0, 1) or a
-# rule of core.metrics.choose_threshold ("0.5", "cost", "max_f1", "target"); the resolved
+# rule of core.training.metrics.choose_threshold ("0.5", "cost", "max_f1", "target"); the resolved
 # value is stored in the run's params (with "threshold_rule") and used for ``y_pred``.
 THRESHOLD_PARAM = "decision_threshold"
 

@@ -1,12 +1,12 @@
-"""Plotly figures of the Error analysis page, built from core.slices results."""
+"""Plotly figures of the Error analysis page, built from core.analysis results."""
 
 from __future__ import annotations
 
 import pandas as pd
 import plotly.graph_objects as go
 
-from core import metrics as M
-from core.slices import Discovery, SliceTable
+from core.analysis import Discovery, SliceTable
+from core.training import metrics as M
 
 _BLUE, _RED, _GREEN, _GREY = "#1f77b4", "#d62728", "#2ca02c", "#7f7f7f"
 

@@ -1,4 +1,4 @@
-"""Plotly figures for the Labeling page, built from core.labels results (no streamlit)."""
+"""Plotly figures for the Labeling page, built from core.labeling results (no streamlit)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from core.labels import Agreement, Hlp, kappa_matrix
+from core.labeling import Agreement, Hlp, kappa_matrix
 
 
 def agreement_heatmap(agreement: Agreement) -> go.Figure:

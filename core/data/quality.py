@@ -29,7 +29,7 @@ from typing import Any
 
 import pandas as pd
 
-from core import datasets
+from core.data import datasets
 from core.db import data as data_db
 from core.db import datasets as datasets_db
 from core.db import scans as scans_db

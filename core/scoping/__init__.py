@@ -32,7 +32,7 @@ from core.db import scoping as scoping_db
 from core.db.database import Database
 from core.db.datasets import ROW_ID
 from core.errors import StoreError
-from core.metrics import LABELS as M_LABELS
+from core.training.metrics import LABELS as M_LABELS
 
 # ---------------------------------------------------------------- vocabulary
 METRICS: dict[str, bool] = {

@@ -32,7 +32,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core import metrics as M
 from core.db import analysis as analysis_db
 from core.db import datasets as datasets_db
 from core.db import labeling as labeling_db
@@ -41,6 +40,7 @@ from core.db import splits as splits_db
 from core.db import training as training_db
 from core.db.database import Database
 from core.errors import StoreError
+from core.training import metrics as M
 
 PARTS = ("dev", "test", "train")
 ACTIONS = {
@@ -932,7 +932,7 @@ def relabel_link(store: Database, source: SliceSource) -> tuple[int, str] | None
     if source.project_id is None:
         return None
     try:
-        from core import labels
+        from core import labeling as labels
 
         if not hasattr(labels, "send_to_queue"):
             return None
@@ -955,7 +955,7 @@ def send_to_relabel(store: Database, source: SliceSource, rows: pd.DataFrame, ac
     set_id, item_col = link
     if item_col not in rows:
         raise SliceError(f"The rows lack the item column {item_col!r}; show it in the table.")
-    from core import labels
+    from core import labeling as labels
 
     items = pd.DataFrame(
         {

@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
-from core import metrics as M
+from core.training import metrics as M
 
 
 def _empty(title: str, message: str) -> go.Figure:

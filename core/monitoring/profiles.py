@@ -20,7 +20,7 @@ range spans at most ``BODY_BINS + 2 * TAIL_BINS`` values get one bin per integer
 KS and Wasserstein exact. An arithmetic key (no binary search over edges) counted by
 DuckDB's perfect-hash aggregate keeps the pass cheap (DuckDB's ``histogram`` with edges was
 3-10x slower); the price of equal-width bins, a coarser resolution where the density is
-high, is reported per result as a guaranteed error bound (:mod:`core.drift`).
+high, is reported per result as a guaranteed error bound (:mod:`core.monitoring.drift`).
 
 Cost, measured by ``bench.drift`` (20 columns, 2 cores): the bins dominate. A group-by over
 the bin key costs 5-6x a plain ``sum`` per column, so profiling both sides from scratch is
@@ -507,7 +507,7 @@ def profile_dataset(
 
     Without ``reference_profile_id`` the dataset is a reference: its grid (bins and
     categories) is derived from it. With one, the reference's grid is reused, so the two
-    profiles can be compared (:func:`core.drift.compute_drift`) and merged. With
+    profiles can be compared (:func:`core.monitoring.drift.compute_drift`) and merged. With
     ``time_column`` and ``window`` (a DuckDB interval such as ``'1 month'``) every column is
     profiled per window; rows without a parseable timestamp form the window
     ``"no timestamp"``. The same data version profiled the same way returns the stored id.
