@@ -337,7 +337,7 @@ def workbench_performance(data: dict[str, Any]) -> dict[str, Any]:
             sl = slice(i * CHUNK, (i + 1) * CHUNK)
             p, y = p_ana[sl], data["y_ana"][sl]
             pc = cal.apply(p)
-            est = estimate_performance(pc, threshold=cut)  # as core.monitoring calls it
+            est = estimate_performance(pc, threshold=cut, model_scores=p)  # as core.monitoring
             raw_pos = p >= cut
             rows.append({
                 "chunk": i, "shift": label,
@@ -350,7 +350,7 @@ def workbench_performance(data: dict[str, Any]) -> dict[str, Any]:
                 # the expected AUC with rows ranked by the raw score (ties by raw score)
                 "diag_flipped": int(np.sum((pc >= cut) != raw_pos)),
                 "diag_accuracy_raw_pred": float(np.mean(np.where(raw_pos, pc, 1 - pc))),
-                "diag_auc_raw_rank": _expected_auc_ranked(pc, p),
+                "diag_auc_raw_rank": _expected_auc(pc, p),
                 "diag_auc_calibrated_ties": _expected_auc(pc),
             })
         out[case] = {
@@ -366,18 +366,6 @@ def workbench_performance(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _expected_auc_ranked(prob: np.ndarray, rank_by: np.ndarray) -> float:
-    """Area under the expected ROC curve with rows ranked by ``rank_by`` (ties move
-    together) and ``prob`` as each row's chance of being positive. Diagnostic only."""
-    order = np.argsort(-rank_by, kind="stable")
-    ps, rs = prob[order], rank_by[order]
-    last = np.r_[rs[1:] != rs[:-1], True]
-    tp, fp = np.cumsum(ps)[last], np.cumsum(1 - ps)[last]
-    tpr, fpr = np.r_[0.0, tp / tp[-1]], np.r_[0.0, fp / fp[-1]]
-    return float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2))
-
-
-# -------------------------------------------------------------------------- formatting
 def _fmt(v: Any) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "–"

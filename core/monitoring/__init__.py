@@ -290,7 +290,8 @@ def _model_rows(
             _rows("output", start, None, "fallback_share", fallback, s.fallback_share_max,
                   bool(fallback > s.fallback_share_max)),
         ]
-        est = estimate_performance(calibration.apply(p), threshold=cut, seed=s.seed)
+        est = estimate_performance(calibration.apply(p), threshold=cut, model_scores=p,
+                                   seed=s.seed)
         for m in ("accuracy", "precision", "recall", "f1", "roc_auc"):
             flag = (bool(est[m] < s.primary_floor) if m == metric and s.primary_floor is not None
                     and est[m] == est[m] else None)

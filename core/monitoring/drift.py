@@ -35,7 +35,9 @@ Statistics and their error from binning
 * ``psi`` and ``jensenshannon`` (natural log, as scipy's default and Evidently, in
   [0, 0.8326]; drift at >= 0.1 as in Evidently): over 20 bins of equal reference
   mass plus a below- and an above-range bin for numeric columns, over the categories for
-  categorical ones. PSI replaces empty shares with 1e-4 (as Evidently does); it is >= 0 and
+  categorical ones. PSI raises every share below 1e-4 to 1e-4 (Evidently fills only empty
+  bins, with 1e-4 or with the smallest share / 1e6 when a share is <= 1e-4, so a very rare
+  reference category weighs more there: see README, "Conventions"); it is >= 0 and
   0 for identical distributions.
 * ``chisquare``: scipy's ``chi2_contingency`` on the 2 x k table of counts (exact, no
   binning involved).
@@ -84,7 +86,7 @@ METHOD_HELP = {
     "wasserstein": "Wasserstein-1 distance (numeric) divided by the reference's standard "
     "deviation: drift when >= 0.1 (Evidently's normed Wasserstein and threshold).",
     "psi": "Population stability index over 20 reference-quantile bins (numeric) or the "
-    "categories, natural log, empty shares set to 0.0001: drift when >= 0.1 "
+    "categories, natural log, shares below 0.0001 raised to 0.0001: drift when >= 0.1 "
     "(Evidently's threshold; 0.1-0.25 is usually read as moderate, > 0.25 as major).",
     "jensenshannon": "Jensen-Shannon distance with the natural log (scipy's default, as "
     "Evidently), in [0, 0.83]: drift when >= 0.1 (Evidently's threshold). The base-2 "
