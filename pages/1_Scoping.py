@@ -7,18 +7,16 @@ import streamlit as st
 from core import scoping
 from core.scoping import ScopingError
 from ui import scoping as form
-from ui import session, state
+from ui import session
 
-store, project = session.start("Scoping", ":material/flag:")
-project = session.require_project(project)
-user = state.current_user()
-
-st.title("Scoping")
-st.caption(
+ctx = session.page(
+    "Scoping",
+    ":material/flag:",
     "Write down the problem, f(x) = y, the metrics that tie the model to business value, the "
     "baselines and the risks. Every save is a new version; its numbers are the contract that "
-    "training, error analysis, deployment and monitoring check against."
+    "training, error analysis, deployment and monitoring check against.",
 )
+store, project, user = ctx.store, ctx.project, ctx.user
 if flash := st.session_state.pop("scoping.flash", None):
     st.success(flash, icon=":material/check_circle:")
 

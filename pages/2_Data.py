@@ -6,19 +6,17 @@ from core.charts import data as charts_data
 from core.data import datasets, quality
 from core.db import datasets as datasets_db
 from core.errors import StoreError
-from ui import data_ingest, data_splits, session, state
+from ui import data_ingest, data_splits, session
 from ui.data_ingest import DATASET, FLASH
 
-store, project = session.start("Data", ":material/table:")
-project = session.require_project(project)
-user = state.current_user()
-
-st.title("Data")
-st.caption(
+ctx = session.page(
+    "Data",
+    ":material/table:",
     "Load data straight into the workbench's DuckDB file, check each column's type and the "
     "data's quality, standardize inconsistent spellings into a new version, then look at the "
-    "class balance and design the train/dev/test split."
+    "class balance and design the train/dev/test split.",
 )
+store, project, user = ctx.store, ctx.project, ctx.user
 
 
 data_ingest.render_add_data(store, project, user, expanded=not datasets_db.list_datasets(store, project.id))

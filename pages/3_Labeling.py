@@ -6,18 +6,16 @@ from core import labeling as L
 from core.charts import labeling as charts
 from core.db import labeling as labeling_db
 from core.errors import StoreError
-from ui import labeling, session, state
+from ui import labeling, session
 
-store, project = session.start("Labeling", ":material/label:")
-project = session.require_project(project)
-user = state.current_user()
-
-st.title("Labeling")
-st.caption(
+ctx = session.page(
+    "Labeling",
+    ":material/label:",
     "How consistent are the labels? Measure agreement between annotators, settle "
     "disagreements in the relabel queue, find suspected label errors with a cross-validated "
-    "model and measure human-level performance (HLP) as the baseline to beat."
+    "model and measure human-level performance (HLP) as the baseline to beat.",
 )
+store, project, user = ctx.store, ctx.project, ctx.user
 with st.expander(
     "Import labels",
     icon=":material/upload:",

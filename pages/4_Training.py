@@ -8,19 +8,17 @@ from core.db import splits as splits_db
 from core.errors import StoreError
 from core.training import metrics as M
 from core.training import registry
-from ui import session, state
+from ui import session
 from ui import training as ui
 
-store, project = session.start("Training", ":material/model_training:")
-project = session.require_project(project)
-user = state.current_user()
-
-st.title("Training")
-st.caption(
+ctx = session.page(
+    "Training",
+    ":material/model_training:",
     "Build the model iteratively: start from a baseline, train on a stored split, judge each run "
     "on per-class and business metrics against the baselines and the scoping targets, learn how "
-    "much more data helps, tune, compare, and register the champion."
+    "much more data helps, tune, compare, and register the champion.",
 )
+store, project, user = ctx.store, ctx.project, ctx.user
 splits = splits_db.list_splits(store, project.id)
 if not splits:
     st.info("This project has no split yet: design a train/dev/test split on the Data page first.")

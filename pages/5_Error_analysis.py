@@ -10,17 +10,15 @@ from core.db import training as training_db
 from core.errors import StoreError
 from core.training import registry
 from ui import error_analysis as view
-from ui import session, state
+from ui import session
 
-store, project = session.start("Error analysis", ":material/troubleshoot:")
-project = session.require_project(project)
-user = state.current_user()
-
-st.title("Error analysis")
-st.caption(
+ctx = session.page(
+    "Error analysis",
+    ":material/troubleshoot:",
     "Which slices of the data does the model get wrong, and which are worth working on? "
-    "Priority = gap to human-level performance × share of the data (Andrew Ng's table)."
+    "Priority = gap to human-level performance × share of the data (Andrew Ng's table).",
 )
+store, project, user = ctx.store, ctx.project, ctx.user
 
 runs = [r for r in training_db.list_runs(store, project.id, status="done") if r.get("dataset_id") is not None]
 if not runs:

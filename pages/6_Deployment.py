@@ -8,20 +8,19 @@ from core.charts import deploy as charts_deploy
 from core.db import datasets as datasets_db
 from core.training import registry
 from ui import deploy as deploy_ui
-from ui import session, state
+from ui import session
 
-store, project = session.start("Deployment", ":material/rocket_launch:")
-project = session.require_project(project)
-user = state.current_user()
-
-st.title("Deployment rehearsal")
-st.caption(
+ctx = session.page(
+    "Deployment",
+    ":material/rocket_launch:",
     "Replay a stored production stream through a rollout before touching production: "
     "**shadow** (the model decides beside the current process, nothing it says is served), "
     "**canary** (a growing share routed by a stable hash of the request id, rolled back "
     "automatically on a guardrail breach) or **blue-green** (switch everything at once, keep "
-    "the old side warm, roll back at once). Guardrails default to the scoping contract."
+    "the old side warm, roll back at once). Guardrails default to the scoping contract.",
+    heading="Deployment rehearsal",
 )
+store, project, user = ctx.store, ctx.project, ctx.user
 
 datasets = datasets_db.list_datasets(store, project.id)
 versions = [v for v in registry.list_versions(store, project.id) if v.status == "active"]

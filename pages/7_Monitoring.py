@@ -11,16 +11,17 @@ from core.db import monitoring as monitoring_db
 from core.errors import StoreError
 from core.training import registry
 from ui import monitoring as tabs
-from ui import session, state
+from ui import session
 
-store, project = session.start("Monitoring", ":material/monitor_heart:")
-project = session.require_project(project)
+ctx = session.page(
+    "Monitoring",
+    ":material/monitor_heart:",
+    "Compare production windows with the training data: data drift, model decay, input "
+    "and output checks, service health. Alerts follow the scoping contract's thresholds; "
+    "an alert can retrain a challenger for a canary.",
+)
+store, project, user = ctx.store, ctx.project, ctx.user
 K = "monitoring"
-
-st.title("Monitoring")
-st.caption("Compare production windows with the training data: data drift, model decay, input "
-           "and output checks, service health. Alerts follow the scoping contract's thresholds; "
-           "an alert can retrain a challenger for a canary.")
 
 datasets = datasets_db.list_datasets(store, project.id)
 if not datasets:
@@ -66,7 +67,7 @@ with st.expander("New monitoring run", icon=":material/play_circle:",
             try:
                 monitor.run_monitoring(
                     store, project.id, reference_dataset_id=ref_id, current_dataset_id=cur_id,
-                    model_version_id=model_id, settings=settings, actor=state.current_user(),
+                    model_version_id=model_id, settings=settings, actor=user,
                     progress=lambda f, m: bar.progress(f, text=m))
             except (StoreError, ValueError) as exc:
                 status.update(label="Monitoring did not run", state="error")

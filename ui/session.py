@@ -5,6 +5,8 @@ Every page starts with ``store, project = ui.session.start("Title")``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import streamlit as st
 
 from core import config
@@ -89,6 +91,24 @@ def start(title: str, icon: str = ":material/science:") -> tuple[Database, Proje
         st.sidebar.caption(f"Signed in as {state.current_user()}")
         st.sidebar.button("Log out", on_click=st.logout, key="session.logout")
     return store, project
+
+
+@dataclass(frozen=True)
+class Page:
+    """What a stage page works with: the database, the picked project and the user."""
+
+    store: Database
+    project: ProjectRow
+    user: str
+
+
+def page(title: str, icon: str, caption: str, heading: str | None = None) -> Page:
+    """Every stage page's header: frame, require a project, then its title and caption."""
+    store, project = start(title, icon)
+    project = require_project(project)
+    st.title(heading or title)
+    st.caption(caption)
+    return Page(store, project, state.current_user())
 
 
 def require_project(project: ProjectRow | None) -> ProjectRow:
