@@ -13,7 +13,7 @@ os.environ["WORKBENCH_ARTIFACTS"] = tempfile.mkdtemp(prefix="wb-artifacts-")
 import pytest  # noqa: E402
 
 from core.db.database import Database  # noqa: E402
-from core.projects import seed_demo  # noqa: E402
+from core.demo import seed_demo  # noqa: E402
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from core import config
 from core.db import projects as projects_db
 from core.db.database import Database
 from core.db.projects import ProjectRow
+from core.demo import seed_demo
 from core.errors import StoreError
-from core.projects import seed_demo
 from ui import nav, state
 
 

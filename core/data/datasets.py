@@ -32,7 +32,6 @@ from typing import Any, BinaryIO
 
 import pandas as pd
 
-from core import demo
 from core.db import data as data_db
 from core.db import datasets as datasets_db
 from core.db import ingest as ingest_db
@@ -63,7 +62,7 @@ DELIMITERS = {
     "tab": "\t",
     "pipe |": "|",
 }
-TARGET_NAMES = (demo.TARGET, "target", "label", "y", "class", "outcome", "churn")
+TARGET_NAMES = ("target", "label", "y", "class", "outcome", "churn")
 CSV_SUFFIXES = (".csv", ".tsv", ".txt", ".dat", ".gz")
 PARQUET_SUFFIXES = (".parquet", ".pq")
 # names a dataset column must not take: DuckDB's rowid would shadow the row identity, and

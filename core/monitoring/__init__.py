@@ -837,22 +837,6 @@ def update_step(store: Database, project_id: int) -> tuple[str, str, str]:
     return ("not started", "No retraining has been triggered.", "Retrain when an alert fires.")
 
 
-# ---------------------------------------------------------------------- demo and CLI
-def seed_demo_monitoring(store: Database, project_id: int, actor: str) -> int | None:
-    """Monitor the demo stream against the training data with the champion."""
-    from core.training import registry
-
-    train = datasets_db.list_datasets(store, project_id, role="training")
-    prod = datasets_db.list_datasets(store, project_id, role="production")
-    champion = registry.get_champion(store, project_id)
-    if not train or not prod:
-        return None
-    return run_monitoring(
-        store, project_id, reference_dataset_id=train[0].id, current_dataset_id=prod[0].id,
-        model_version_id=champion.id if champion else None, actor=actor, source="demo",
-    ).run_id
-
-
 def main(argv: list[str] | None = None) -> int:
     """Profile and check a batch file against a project's reference, without a browser."""
     from core import config

@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from core import demo
 from core.db import datasets as datasets_db
 from core.db import projects as projects_db
 from core.db.database import Database
-from core.projects import seed_demo
+from core.demo import generator as demo
+from core.demo import seed_demo
 
 
 @pytest.fixture(scope="module")

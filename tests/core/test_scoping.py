@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from core import scoping
 from core.db import datasets as datasets_db
 from core.db import projects as projects_db
+from core.demo import brief as demo_brief_mod
 from core.projects import lifecycle
 from core.scoping import (
     Baseline,
@@ -78,7 +79,7 @@ def test_contract_object(store):
     project = projects_db.create_project(
         store, "No data yet", "alice"
     )  # columns are checked once data exist
-    assert scoping.seed_demo_brief(store, project, "w") == 2
+    assert demo_brief_mod.seed_demo_brief(store, project, "w") == 2
     c = scoping.get_contract(store, project)
     assert isinstance(c, Contract)
     assert (
@@ -284,7 +285,7 @@ def test_delete_project_removes_its_briefs(store, project):
 
 
 def test_diff_shows_only_changed_fields():
-    a = scoping.demo_brief()
+    a = demo_brief_mod.demo_brief()
     assert scoping.diff_briefs(a, a).empty
     b = replace(
         a,
@@ -306,7 +307,7 @@ def test_diff_shows_only_changed_fields():
 
 # ------------------------------------------------------------------ markdown
 def test_markdown_round_trip_of_the_demo_brief():
-    brief = scoping.demo_brief()
+    brief = demo_brief_mod.demo_brief()
     md = scoping.to_markdown(brief, "Claims triage")
     assert md.startswith("# Project brief: Claims triage")
     assert (
@@ -322,7 +323,7 @@ def test_markdown_round_trip_of_an_empty_brief():
 
 
 def test_edited_markdown_is_imported():
-    md = scoping.to_markdown(scoping.demo_brief())
+    md = scoping.to_markdown(demo_brief_mod.demo_brief())
     md = md.replace("- **p95 latency (ms):** 200", "- **p95 latency (ms):** 150")
     md = md.replace("| Retention | done |", "| Retention | in progress |")
     got = scoping.from_markdown(md)
@@ -334,7 +335,7 @@ def test_markdown_errors_name_the_field():
     with pytest.raises(ScopingError) as info:
         scoping.from_markdown("hello\nworld\n")
     assert "import" in info.value.errors
-    md = scoping.to_markdown(scoping.demo_brief()).replace(
+    md = scoping.to_markdown(demo_brief_mod.demo_brief()).replace(
         "- **Cost of a false positive:** 40", "- **Cost of a false positive:** forty"
     )
     with pytest.raises(ScopingError) as info:

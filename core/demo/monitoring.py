@@ -1,0 +1,23 @@
+"""The demo's monitoring run of the stream against the training claims."""
+
+from __future__ import annotations
+
+from core.db import datasets as datasets_db
+from core.db.database import Database
+from core.monitoring import run_monitoring
+
+
+# ---------------------------------------------------------------------- demo and CLI
+def seed_demo_monitoring(store: Database, project_id: int, actor: str) -> int | None:
+    """Monitor the demo stream against the training data with the champion."""
+    from core.training import registry
+
+    train = datasets_db.list_datasets(store, project_id, role="training")
+    prod = datasets_db.list_datasets(store, project_id, role="production")
+    champion = registry.get_champion(store, project_id)
+    if not train or not prod:
+        return None
+    return run_monitoring(
+        store, project_id, reference_dataset_id=train[0].id, current_dataset_id=prod[0].id,
+        model_version_id=champion.id if champion else None, actor=actor, source="demo",
+    ).run_id

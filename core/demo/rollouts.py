@@ -1,0 +1,70 @@
+"""The demo's rollout rehearsals: a shadow, a naive blue-green switch and a canary."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+
+from core.db import datasets as datasets_db
+from core.db.database import Database
+from core.deploy import (
+    Guardrail,
+    RolloutSettings,
+    default_guardrails,
+    run_simulation,
+)
+
+DEMO_SHADOW_START = datetime(2025, 9, 1)
+DEMO_ROLLOUT_START = datetime(2025, 12, 1)
+DEMO_STREAM = "claims_production_stream"
+
+
+def demo_settings(guardrails: Sequence[Guardrail]) -> list[RolloutSettings]:
+    """The demo's rehearsal: shadow Sep-Nov, then canary and a naive blue-green from 1 Dec.
+
+    The concept drift of 15 Jan 2026 (``core.demo.generator.CONCEPT_DRIFT_DATE``) lands while the
+    canary holds 50% and is rolled back; the blue-green switch has served every claim since
+    December by then.
+    """
+    base = RolloutSettings(
+        window="7D",
+        schedule=(5.0, 10.0, 25.0, 50.0, 100.0),
+        healthy_windows=2,
+        seed=7,
+        guardrails=tuple(guardrails),
+    )
+    return [
+        replace(base, pattern="shadow", start=DEMO_SHADOW_START, end=DEMO_ROLLOUT_START),
+        replace(
+            base,
+            pattern="blue_green",
+            start=DEMO_ROLLOUT_START,
+            switch_at=DEMO_ROLLOUT_START,
+        ),
+        replace(base, pattern="canary", start=DEMO_ROLLOUT_START),
+    ]
+
+
+def seed_demo_deploy(store: Database, project_id: int, actor: str) -> list[int]:
+    """Store the demo's rehearsal (shadow, naive blue-green, canary) of the champion against
+    the adjusters; skipped (returns []) when no registered model or no stream is stored."""
+    try:
+        from core.training import registry
+    except ImportError:
+        return []
+    model = registry.get_champion(store, project_id) or registry.get_challenger(store, project_id)
+    stream = next((d for d in datasets_db.list_datasets(store, project_id) if d.name == DEMO_STREAM), None)
+    if model is None or stream is None:
+        return []
+    rails, _ = default_guardrails(store, project_id)
+    return run_simulation(
+        store,
+        project_id,
+        dataset_id=stream.id,
+        incumbent="human",
+        candidate=model.id,
+        settings=demo_settings(rails),
+        actor=actor,
+        name="Demo rehearsal",
+    )
