@@ -1,27 +1,24 @@
-"""Projects: bundled sample datasets and the lifecycle checklist derived from what is stored.
+"""Projects: the lifecycle checklist derived from what is stored, the project's column
+roles, and scikit-learn's bundled sample datasets.
 
 DESIGN: a step's status is never a tick box; it is read from stored results, so it stays
-true when results are deleted or recomputed. Each later stage adds its evidence here.
+true when results are deleted or recomputed. Column roles (time, id, target, incumbent
+decision, latency, status) are stored per project and read by every stage, so no stage
+knows a column's name.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
 
 from core.data.samples import SAMPLES, load_sample
 from core.db import datasets as datasets_db
+from core.db import projects as projects_db
 from core.db import training as training_db
 from core.db.database import Database
 from core.errors import StoreError
-
-Progress = Callable[[float, str], None]
-
-
-def _no_progress(fraction: float, message: str) -> None:
-    pass
 
 
 def add_sample_dataset(store: Database, project_id: int, name: str, actor: str) -> int:
@@ -104,9 +101,6 @@ def open_actions_frame(store: Database, project_id: int) -> pd.DataFrame:
     )
 
 
-def lifecycle_frame(steps: list[StepStatus]) -> pd.DataFrame:
-    return pd.DataFrame([s.__dict__ for s in steps])
-
 
 def datasets_frame(datasets: list) -> pd.DataFrame:
     """The dataset catalog as a display table."""
@@ -119,4 +113,86 @@ def datasets_frame(datasets: list) -> pd.DataFrame:
             }
             for d in datasets
         ]
+    )
+
+
+# --------------------------------------------------------------- column roles
+ROLES: dict[str, str] = {
+    "time": "When the row happened: monitoring windows, rollout replay order and schedule.",
+    "id": "Identifies a request or row: canary routing hashes it, so a request stays on "
+    "one side.",
+    "target": "The outcome the model predicts; in a production stream, the label that "
+    "arrives later.",
+    "incumbent": "The current process's decision (people or the existing system), compared "
+    "with the model in shadow mode.",
+    "latency": "Per-request serving latency in milliseconds (service-level checks).",
+    "status": "Per-request status code; 500 and above counts as a failed request.",
+}
+
+
+@dataclass(frozen=True)
+class ColumnRoles:
+    """Which column plays which role in a project's data (None: no such column)."""
+
+    time: str | None = None
+    id: str | None = None
+    target: str | None = None
+    incumbent: str | None = None
+    latency: str | None = None
+    status: str | None = None
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {role: getattr(self, role) for role in ROLES}
+
+
+def column_roles(store: Database, project_id: int) -> ColumnRoles:
+    """The project's stored roles; the target falls back to the brief's y (f(x) = y)."""
+    stored = projects_db.get_column_roles(store, project_id)
+    if not stored.get("target"):
+        from core.scoping import get_contract
+
+        contract = get_contract(store, project_id)
+        if contract is not None and contract.target_column:
+            stored["target"] = contract.target_column
+    return ColumnRoles(**{r: stored.get(r) for r in ROLES})
+
+
+def save_column_roles(
+    store: Database, project_id: int, roles: dict[str, str | None], actor: str
+) -> None:
+    """Store roles (None clears one). Raises StoreError for an unknown role or a column used
+    for two roles."""
+    unknown = sorted(set(roles) - set(ROLES))
+    if unknown:
+        raise StoreError(f"Unknown column role(s) {', '.join(unknown)}; use {', '.join(ROLES)}.")
+    used = [c for c in roles.values() if c]
+    twice = sorted({c for c in used if used.count(c) > 1})
+    if twice:
+        raise StoreError(
+            f"The column {twice[0]!r} is given two roles; a column plays one role at most."
+        )
+    projects_db.set_column_roles(store, project_id, roles, actor)
+
+
+def suggest_column_roles(store: Database, dataset_id: int) -> ColumnRoles:
+    """Roles guessed from a dataset's column types and names, for the user to confirm."""
+    from core.data.datasets import column_types
+
+    types = column_types(store, dataset_id)
+    by_type: dict[str, list[str]] = {}
+    for t in types:
+        by_type.setdefault(t.type, []).append(t.column)
+
+    def named(*parts: str, kinds: tuple[str, ...] = ("numeric",)) -> str | None:
+        return next((t.column for t in types if t.type in kinds
+                     and any(p in t.column.lower() for p in parts)), None)
+
+    times = by_type.get("datetime", [])
+    ids = by_type.get("identifier", [])
+    return ColumnRoles(
+        time=times[0] if len(times) == 1 else named("time", "date", "_at", kinds=("datetime",)),
+        id=ids[0] if len(ids) == 1 else named("request", "id", kinds=("identifier",)),
+        target=(by_type.get("target") or [None])[0],
+        latency=named("latency", "duration", "elapsed", "_ms"),
+        status=named("status", "http", kinds=("numeric", "categorical")),
     )

@@ -23,8 +23,6 @@ class ProjectRow:
     created_by: str
 
 
-
-
 # ------------------------------------------------------------------ projects
 def create_project(db: Database, name: str, actor: str, description: str = "", is_demo: bool = False
 ) -> int:
@@ -103,3 +101,27 @@ def is_empty(db: Database) -> bool:
 def is_pristine(db: Database) -> bool:
     """Nothing was ever written: no project and no audit row (a first start)."""
     return is_empty(db) and not db.rows("SELECT 1 FROM audit_log LIMIT 1")
+
+
+# --------------------------------------------------------------- column roles
+def get_column_roles(db: Database, project_id: int) -> dict[str, str]:
+    """{role: column} stored for a project."""
+    return dict(
+        db.rows("SELECT role, column_name FROM column_roles WHERE project_id = ?", [project_id])
+    )
+
+
+def set_column_roles(
+    db: Database, project_id: int, roles: dict[str, str | None], actor: str
+) -> None:
+    """Replace the given roles (None clears a role); other roles are kept."""
+    with db.write(actor, "set", "column_roles", project_id, project_id, dict(roles)) as (cur, _):
+        for role, column in roles.items():
+            cur.execute(
+                "DELETE FROM column_roles WHERE project_id = ? AND role = ?", [project_id, role]
+            )
+            if column:
+                cur.execute(
+                    "INSERT INTO column_roles VALUES (?, ?, ?, ?, ?)",
+                    [project_id, role, column, utcnow(), actor],
+                )

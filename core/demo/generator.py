@@ -37,6 +37,15 @@ AMOUNT_DRIFT_STD = 0.4
 LOG_AMOUNT_SIGMA = 0.8
 TARGET = "needs_review"
 HUMAN_DECISION = "adjuster_decision"
+# the project's column roles (core.projects.ROLES): every stage reads them, none names them
+COLUMN_ROLES = {
+    "time": "submitted_at",
+    "id": "request_id",
+    "target": TARGET,
+    "incumbent": HUMAN_DECISION,
+    "latency": "latency_ms",
+    "status": "http_status",
+}
 
 NUMERIC_FEATURES = [
     "claim_amount",

@@ -13,7 +13,8 @@ from core.db import datasets as datasets_db
 from core.db import projects as projects_db
 from core.db.database import Database
 from core.demo import brief, labels, monitoring, rollouts, runs, split
-from core.demo.generator import TARGET, generate_demo
+from core.demo.generator import COLUMN_ROLES, TARGET, generate_demo
+from core.projects import save_column_roles
 
 Progress = Callable[[float, str], None]
 
@@ -56,6 +57,7 @@ def seed_demo(store: Database, actor: str = "workbench", progress: Progress = _n
                 role="production", actor=actor,
                 note="Requests Sep 2025-Feb 2026 with latency; audit outcomes lag 21 days.",
             )
+            save_column_roles(store, pid, COLUMN_ROLES, actor)
             # the audited outcome is what the model predicts: typed as the target
             for did in (train_id, stream_id):
                 save_column_settings(

@@ -45,6 +45,7 @@ from core.db import deploy as deploy_db
 from core.db import training as training_db
 from core.db.database import Database
 from core.errors import StoreError
+from core.projects import ColumnRoles, column_roles
 
 PATTERNS: dict[str, str] = {
     "shadow": "Shadow: the candidate decides beside the incumbent; nothing it says is served",
@@ -102,7 +103,7 @@ class Decider(Protocol):
 class HumanDecider:
     """The recorded human decision (``column``) as a decider with full confidence."""
 
-    column: str = "adjuster_decision"
+    column: str
     positive_class: str = "1"
     name: str = "Human process"
     is_model: bool = False
@@ -226,12 +227,13 @@ class RolloutSettings:
     confidence: float = 0.95
     rollback_seconds: float = 30.0
     seed: int = 0
-    time_column: str = "submitted_at"
-    key_column: str = "request_id"
-    label_column: str = "needs_review"
-    human_column: str = "adjuster_decision"
-    latency_column: str = "latency_ms"
-    status_column: str = "http_status"
+    # the stream's columns; None: the project's column role (core.projects.ColumnRoles)
+    time_column: str | None = None
+    key_column: str | None = None
+    label_column: str | None = None
+    human_column: str | None = None
+    latency_column: str | None = None
+    status_column: str | None = None
     positive_class: str = "1"
     guardrails: tuple[Guardrail, ...] = ()
 
@@ -603,10 +605,15 @@ def check_stream(
     """Why this stream cannot be replayed with these deciders (empty = it can)."""
     cols = set(columns)
     errors = []
-    if s.time_column not in cols:
+    if not s.time_column:
         errors.append(
-            f"The stream has no timestamp column {s.time_column!r}: a rollout is replayed in "
-            "time order, so pick a dataset with request times (or name its time column)."
+            "No time column is set for the stream: a rollout is replayed in time order. Pick "
+            "it under 'Stream columns' (or set the project's time column on the Overview page)."
+        )
+    elif s.time_column not in cols:
+        errors.append(
+            f"The stream has no column {s.time_column!r} to order requests by time: pick its "
+            "time column under 'Stream columns'."
         )
     for d in deciders:
         missing = [c for c in d.features if c not in cols]
@@ -697,14 +704,16 @@ def prepare_stream(
         progress(0.5, f"Scoring {len(frame):,} requests with {candidate.name}")
     cand_p, cand_ms = _timed_scores(candidate, frame, bounds, settings.inference_ms)
 
-    def col(name: str) -> pd.Series | None:
-        return frame[name] if name in frame.columns else None
+    def col(name: str | None) -> pd.Series | None:
+        return frame[name] if name and name in frame.columns else None
 
     label = col(settings.label_column)
     if label is None:
+        what = (f"no label column {settings.label_column!r}" if settings.label_column
+                else "no label column set")
         warnings.append(
-            f"The stream has no label column {settings.label_column!r}: guardrails that need "
-            "labels are skipped; the others decide."
+            f"The stream has {what}: guardrails that need labels are not judged; "
+            "the others decide."
         )
         y = np.full(len(frame), np.nan)
     else:
@@ -732,7 +741,7 @@ def prepare_stream(
     status = col(settings.status_column)
     keys = col(settings.key_column)
     if keys is None:
-        warnings.append(f"No {settings.key_column!r} column: routing hashes the row position.")
+        warnings.append("No request id column: canary routing hashes the row position.")
         keys = pd.Series(np.arange(len(frame)).astype(str))
     out = pd.DataFrame(
         {
@@ -1389,13 +1398,36 @@ def guardrail_steps(checks: pd.DataFrame) -> pd.DataFrame:
 def make_decider(
     store: Database,
     spec: str | int,
-    human_column: str = "adjuster_decision",
+    human_column: str | None,
     positive_class: str = "1",
 ) -> Decider:
     """``"human"`` (the recorded decision column) or a model version id."""
     if spec == "human":
+        if not human_column:
+            raise DeployError(
+                "Comparing with the current process needs the column holding its decisions: "
+                "pick it under 'Stream columns' (the project's incumbent decision column)."
+            )
         return HumanDecider(human_column, positive_class)
     return ModelDecider.from_version(store, int(spec))
+
+
+def stream_columns(store: Database, dataset_id: int) -> list[str]:
+    """The columns of a stored stream, in table order (for picking its roles)."""
+    return [c for c, _ in datasets_db.dataset_schema(store, dataset_id)]
+
+
+def with_column_roles(s: RolloutSettings, roles: ColumnRoles) -> RolloutSettings:
+    """Settings whose unset stream columns come from the project's column roles."""
+    return replace(
+        s,
+        time_column=s.time_column or roles.time,
+        key_column=s.key_column or roles.id,
+        label_column=s.label_column or roles.target,
+        human_column=s.human_column or roles.incumbent,
+        latency_column=s.latency_column or roles.latency,
+        status_column=s.status_column or roles.status,
+    )
 
 
 def run_simulation(
@@ -1420,6 +1452,8 @@ def run_simulation(
     ds = datasets_db.get_dataset(store, dataset_id)
     if ds is None or ds.project_id != project_id:
         raise DeployError("That stream is not a dataset of this project (any more).")
+    roles = column_roles(store, project_id)
+    many = [with_column_roles(s, roles) for s in many]
     inc = make_decider(store, incumbent, many[0].human_column, many[0].positive_class)
     cand = make_decider(store, candidate, many[0].human_column, many[0].positive_class)
     cand_pc = getattr(cand, "positive_class", None)
@@ -1435,15 +1469,11 @@ def run_simulation(
             raise DeployError(" ".join(errs))
     s0 = many[0]
     wanted = {
-        s0.time_column,
-        s0.key_column,
-        s0.label_column,
-        s0.human_column,
-        s0.latency_column,
-        s0.status_column,
-        *inc.features,
-        *cand.features,
-    }
+        c
+        for c in (s0.time_column, s0.key_column, s0.label_column, s0.human_column,
+                  s0.latency_column, s0.status_column)
+        if c
+    } | {*inc.features, *cand.features}
     frame = datasets_db.dataset_frame(store, dataset_id, columns=[c for c in columns if c in wanted])
     ids: list[int] = []
     started = time.perf_counter()

@@ -48,6 +48,7 @@ from core.db import scans as scans_db
 from core.db import training as training_db
 from core.db.database import Database
 from core.errors import StoreError
+from core.projects import ColumnRoles, column_roles
 
 Progress = Callable[[float, str], None]
 WINDOWS = {"day": "1 day", "week": "1 week", "month": "1 month"}
@@ -66,11 +67,11 @@ def _no_progress(fraction: float, message: str) -> None:
 class MonitorSettings:
     """What a monitoring run checks and its thresholds (None: from the scoping contract)."""
 
-    time_column: str = "submitted_at"
+    time_column: str | None = None  # None: the project's time column role
     window: str = "week"
-    latency_column: str | None = "latency_ms"
-    status_column: str | None = "http_status"
-    label_column: str | None = None  # default: the model run's target
+    latency_column: str | None = None  # None: the project's latency column role
+    status_column: str | None = None  # None: the project's status column role
+    label_column: str | None = None  # default: the project's target role, else the run's
     fallback_confidence: float = 0.7  # max(p, 1 - p) below this goes to a human
     fallback_share_max: float = 0.35
     null_rate_increase: float = 0.05
@@ -271,9 +272,9 @@ def _model_rows(
     cut = float((run.params or {}).get("decision_threshold") or 0.5)
     scores = _positive_scores(model, current[features], run.positive_class)
     ref_scores = _positive_scores(model, ref_sample[features], run.positive_class)
-    label_col = s.label_column or run.target
+    label_col = s.label_column
     y = (_binary_labels(current[label_col], run.positive_class)
-         if label_col in current.columns else np.full(len(current), np.nan))
+         if label_col and label_col in current.columns else np.full(len(current), np.nan))
     importance = feature_importance(ref_sample, ref_scores, features)
     calibration, cal_part = reference_calibration(store, run)
     rows: list[dict] = []
@@ -496,6 +497,7 @@ def run_monitoring(
     proc = psutil.Process()
     rss0 = proc.memory_info().rss
     s = _contract_defaults(store, project_id, settings or MonitorSettings())
+    s = _with_column_roles(s, column_roles(store, project_id))
     if s.window not in WINDOWS:
         raise MonitorError(f"Unknown window {s.window!r}: use day, week or month.")
     ref_ds, cur_ds = datasets_db.get_dataset(store, reference_dataset_id), datasets_db.get_dataset(store, current_dataset_id)
@@ -505,6 +507,11 @@ def run_monitoring(
         raise MonitorError(f"The current dataset {cur_ds.name!r} is empty: nothing to monitor.")
     ref_schema, cur_schema = datasets_db.dataset_schema(store, ref_ds.id), datasets_db.dataset_schema(store, cur_ds.id)
     cur_cols = dict(cur_schema)
+    if not s.time_column:
+        raise MonitorError(
+            "No time column is set: pick the current dataset's timestamp column (or set the "
+            "project's time column on the Overview page); monitoring compares time windows."
+        )
     if s.time_column not in cur_cols:
         raise MonitorError(
             f"The current dataset has no column {s.time_column!r}; pick its timestamp column "
@@ -554,9 +561,9 @@ def run_monitoring(
     top: list[str] = []
     if run is not None:
         progress(0.7, "Scoring the stream with the model; realized and estimated performance")
-        needed = list(dict.fromkeys([*run.features, s.time_column,
-                                     *([s.label_column or run.target]
-                                       if (s.label_column or run.target) in cur_cols else [])]))
+        label = next((c for c in (s.label_column, run.target) if c and c in cur_cols), None)
+        s = replace(s, label_column=label)
+        needed = list(dict.fromkeys([*run.features, s.time_column, *([label] if label else [])]))
         current = datasets_db.dataset_frame(store, cur_ds.id, needed)
         # the error-stream detectors are sequential: they must see the rows in time order,
         # whatever order the table stores them in; rows without a timestamp have no place
@@ -612,6 +619,19 @@ def monitored_columns(store: Database, reference_id: int, current: dict[str, str
     skip = {"identifier", "target", "text", "image", "datetime"}
     return [t.column for t in column_types(store, reference_id)
             if t.type not in skip and t.column in current and t.column != s.time_column]
+
+
+def _with_column_roles(s: MonitorSettings, roles: ColumnRoles) -> MonitorSettings:
+    """Settings whose unset columns come from the project's column roles."""
+    from dataclasses import replace
+
+    return replace(
+        s,
+        time_column=s.time_column or roles.time,
+        latency_column=s.latency_column or roles.latency,
+        status_column=s.status_column or roles.status,
+        label_column=s.label_column or roles.target,
+    )
 
 
 def _drop_missing_log_columns(s: MonitorSettings, cols: dict[str, str]) -> MonitorSettings:
@@ -850,7 +870,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="a CSV or Parquet file to ingest, or the name of a stored dataset")
     ap.add_argument("--reference", help="reference dataset name (default: the training dataset)")
     ap.add_argument("--model", default="champion", help="'champion', 'challenger', 'none' or a version id")
-    ap.add_argument("--time-column", default="submitted_at")
+    ap.add_argument("--time-column", help="the timestamp column (default: the project's)")
     ap.add_argument("--window", default="week", choices=sorted(WINDOWS))
     ap.add_argument("--user", default="scheduler")
     args = ap.parse_args(argv)

@@ -74,6 +74,12 @@ class Flipped:
 
 
 BASE = RolloutSettings(
+    time_column="submitted_at",
+    key_column="request_id",
+    label_column="needs_review",
+    human_column="adjuster_decision",
+    latency_column="latency_ms",
+    status_column="http_status",
     window="1D",
     inference_ms=2.0,
     seed=3,
@@ -82,7 +88,7 @@ BASE = RolloutSettings(
 
 
 def test_canary_routes_the_scheduled_share_and_promotes(model):
-    scored = prepare_stream(make_stream(), HumanDecider(), model, BASE)
+    scored = prepare_stream(make_stream(), HumanDecider("adjuster_decision"), model, BASE)
     r = simulate_rollout(scored, replace(BASE, schedule=(5, 25, 50, 100), healthy_windows=2))
     tl = r.timeline
     assert list(tl["share_target"][:8]) == [5, 5, 25, 25, 50, 50, 100, 100]
@@ -111,7 +117,7 @@ def test_routing_is_sticky_by_request_id(model):
 def test_planted_degradation_rolls_back_in_the_expected_window(model):
     after = DAY0 + pd.Timedelta(days=9)
     bad = Flipped(model, after)
-    scored = prepare_stream(make_stream(), HumanDecider(), bad, BASE)
+    scored = prepare_stream(make_stream(), HumanDecider("adjuster_decision"), bad, BASE)
     r = simulate_rollout(scored, replace(BASE, schedule=(5, 25, 50, 100), healthy_windows=2))
     rb = r.events[r.events["kind"] == "rollback"]
     assert len(rb) == 1
@@ -129,7 +135,7 @@ def test_planted_degradation_rolls_back_in_the_expected_window(model):
 
 def test_shadow_never_serves_the_candidate(model):
     bad = Flipped(model, DAY0 + pd.Timedelta(days=5))
-    scored = prepare_stream(make_stream(), HumanDecider(), bad, BASE)
+    scored = prepare_stream(make_stream(), HumanDecider("adjuster_decision"), bad, BASE)
     r = simulate_rollout(scored, replace(BASE, pattern="shadow"))
     assert (r.timeline["n_routed"] == 0).all() and (r.timeline["wrong_cand"] == 0).all()
     assert r.summary["served_by_candidate"] == 0 and r.summary["errors_exposed"] == 0
@@ -141,7 +147,7 @@ def test_blue_green_rollback_accounting(model):
     stream = make_stream()
     after = DAY0 + pd.Timedelta(days=8)
     switch = DAY0 + pd.Timedelta(days=3, hours=6)
-    scored = prepare_stream(stream, HumanDecider(), Flipped(model, after), BASE)
+    scored = prepare_stream(stream, HumanDecider("adjuster_decision"), Flipped(model, after), BASE)
     s = replace(
         BASE,
         pattern="blue_green",
@@ -161,20 +167,22 @@ def test_blue_green_rollback_accounting(model):
 
 def test_results_are_reproducible_with_a_seed(model):
     stream = make_stream()
-    a = simulate_rollout(prepare_stream(stream, HumanDecider(), model, BASE), BASE)
-    b = simulate_rollout(prepare_stream(stream, HumanDecider(), model, BASE), BASE)
+    a = simulate_rollout(prepare_stream(stream, HumanDecider("adjuster_decision"), model, BASE), BASE)
+    b = simulate_rollout(prepare_stream(stream, HumanDecider("adjuster_decision"), model, BASE), BASE)
     pd.testing.assert_frame_equal(a.timeline, b.timeline)
     pd.testing.assert_frame_equal(a.checks, b.checks)
-    c = simulate_rollout(prepare_stream(stream, HumanDecider(), model, BASE), replace(BASE, seed=4))
+    c = simulate_rollout(prepare_stream(stream, HumanDecider("adjuster_decision"), model, BASE), replace(BASE, seed=4))
     assert not a.timeline["n_routed"].equals(c.timeline["n_routed"])
 
 
 def test_bad_input_is_named(model):
     s = make_stream(n_days=2, per_day=50)
-    with pytest.raises(DeployError, match="no timestamp column"):
-        prepare_stream(s.drop(columns="submitted_at"), HumanDecider(), model, BASE)
+    with pytest.raises(DeployError, match="no column 'submitted_at' to order requests by time"):
+        prepare_stream(s.drop(columns="submitted_at"), HumanDecider("adjuster_decision"), model, BASE)
+    with pytest.raises(DeployError, match="No time column is set"):
+        prepare_stream(s, HumanDecider("adjuster_decision"), model, replace(BASE, time_column=None))
     with pytest.raises(DeployError, match="lacks: x"):
-        prepare_stream(s.drop(columns="x"), HumanDecider(), model, BASE)
+        prepare_stream(s.drop(columns="x"), HumanDecider("adjuster_decision"), model, BASE)
     assert "empty" in deploy.validate_settings(replace(BASE, schedule=()))[0]
     assert "increase" in deploy.validate_settings(replace(BASE, schedule=(5, 50, 25)))[0]
     assert "(0, 100]" in " ".join(deploy.validate_settings(replace(BASE, schedule=(5, 150))))
@@ -185,7 +193,7 @@ def test_bad_input_is_named(model):
 def test_no_labels_skips_label_guardrails_and_uses_the_others(model):
     s = make_stream(n_days=6, per_day=400)
     s["needs_review"] = np.nan
-    r = simulate_rollout(prepare_stream(s, HumanDecider(), model, BASE), BASE)
+    r = simulate_rollout(prepare_stream(s, HumanDecider("adjuster_decision"), model, BASE), BASE)
     assert any("labels" in w for w in r.warnings)
     acc = r.checks[r.checks["metric"] == "accuracy"]
     assert set(acc["status"]) == {"no labels"}
@@ -221,7 +229,7 @@ def test_store_round_trip_and_lifecycle(demo_store):
 def test_timeline_figure_has_labelled_panels_and_events(model):
     after = DAY0 + pd.Timedelta(days=9)
     scored = prepare_stream(
-        make_stream(n_days=12, per_day=500), HumanDecider(), Flipped(model, after), BASE
+        make_stream(n_days=12, per_day=500), HumanDecider("adjuster_decision"), Flipped(model, after), BASE
     )
     r = simulate_rollout(scored, BASE)
     from core.charts.deploy import comparison_figure, timeline_figure
