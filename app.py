@@ -2,13 +2,11 @@
 
 import streamlit as st
 
+from core import monitoring
 from core import projects as core_projects
 from core.data.samples import SAMPLES
-from core.db import datasets as datasets_db
-from core.db import monitoring as monitoring_db
-from core.db import projects as projects_db
 from core.errors import StoreError
-from ui import session, state
+from ui import overview, session, state
 
 store, project = session.start("Overview", ":material/home:")
 user = state.current_user()
@@ -25,7 +23,7 @@ with st.expander("New project", icon=":material/add:", expanded=project is None)
         description = st.text_area("What is it for?", key="home.new_description", height=80)
         if st.form_submit_button("Create project", type="primary"):
             try:
-                new_id = projects_db.create_project(store, name, user, description)
+                new_id = core_projects.create_project(store, name, user, description)
             except StoreError as exc:
                 st.error(str(exc))
             else:
@@ -49,7 +47,7 @@ for col, step in zip(st.columns(len(steps)), steps, strict=True):
         st.caption(step.evidence)
         st.caption(f"Next: {step.next_action}")
 
-alerts = monitoring_db.list_alerts(store, project.id, status="open")
+alerts = monitoring.open_alerts(store, project.id)
 st.subheader(f"Open alerts ({len(alerts)})")
 if alerts.empty:
     st.caption("No open alert. Monitoring runs raise alerts when drift, decay or service checks fail.")
@@ -71,17 +69,17 @@ if len(actions):
                  icon=":material/troubleshoot:")
 
 st.subheader("Datasets")
-datasets = datasets_db.list_datasets(store, project.id)
-if datasets:
+datasets = core_projects.datasets_frame(store, project.id)
+if len(datasets):
     st.dataframe(
-        core_projects.datasets_frame(datasets),
+        datasets,
         hide_index=True,
         column_config={"hash": st.column_config.TextColumn("data version", help="Content hash of the rows")},
     )
 else:
     st.info("This project has no dataset yet.")
 with st.popover("Add a bundled dataset", icon=":material/dataset:"):
-    sample = st.selectbox("Sample", list(SAMPLES), format_func=SAMPLES.get, key="home.sample")
+    sample = st.selectbox("Sample", list(SAMPLES), format_func=lambda k: SAMPLES[k], key="home.sample")
     if st.button("Add to project", key="home.add_sample"):
         try:
             core_projects.add_sample_dataset(store, project.id, sample, user)
@@ -90,13 +88,15 @@ with st.popover("Add a bundled dataset", icon=":material/dataset:"):
         else:
             st.rerun()
 
+overview.column_roles_editor(store, project.id, user)
+
 with st.expander("Activity (audit log)", icon=":material/history:"):
-    st.dataframe(projects_db.list_audit(store, project.id, limit=100), hide_index=True)
+    st.dataframe(core_projects.audit_log(store, project.id), hide_index=True)
 
 with st.expander("Delete this project", icon=":material/delete:"):
     st.warning("Deleting removes the project, its datasets and every stored result. It cannot be undone.")
     confirm = st.text_input(f"Type **{project.name}** to confirm", key="home.delete_confirm")
     if st.button("Delete project", key="home.delete", disabled=confirm.strip() != project.name):
-        projects_db.delete_project(store, project.id, user)
+        core_projects.delete_project(store, project.id, user)
         st.session_state.pop(state.PROJECT_ID, None)
         st.rerun()

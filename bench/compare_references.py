@@ -273,7 +273,7 @@ def _open_store(path: Path) -> tuple[Any, Any, Any]:
 def workbench_drift(ref: pd.DataFrame, cur: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """compute_drift's frame per forced method, and with the default methods (key None)."""
     from core.monitoring.drift import METHODS, compute_drift
-    from core.monitoring.profiles import get_profile, profile_dataset
+    from core.monitoring.profile_store import get_profile, profile_dataset
 
     with tempfile.TemporaryDirectory() as tmp:
         store, create_project, insert_dataset = _open_store(Path(tmp) / "compare.duckdb")
@@ -412,7 +412,7 @@ def run_reference(python: Path, folder: Path) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--venv", type=Path, required=True,
                         help="virtualenv with evidently 0.7 and nannyml 0.13")
     parser.add_argument("--seed", type=int, default=0)
@@ -421,21 +421,20 @@ def main(argv: list[str] | None = None) -> None:
     if not python.exists():
         raise SystemExit(f"no python at {python}; create the virtualenv first (see --help)")
     t0 = time.perf_counter()
-
-    from importlib.metadata import version
-
-    import scipy
-    import sklearn
-    from scipy import stats
-
-    from core.monitoring.drift import DEFAULT_THRESHOLDS, js_distance, psi
-
     rng = np.random.default_rng(args.seed)
     ref, cur, what, numeric, categorical = drift_data(rng)
-    perf = performance_data(rng)
     wb = workbench_drift(ref, cur)
-    wperf = workbench_performance(perf)
+    wperf = workbench_performance(performance_data(rng))
+    refres = _reference_side(python, ref, cur, numeric, categorical, wperf)
+    _print_header(args.seed, refres["versions"])
+    _print_drift(ref, cur, what, numeric + categorical, set(numeric), wb, refres)
+    _print_performance(wperf, refres)
+    print(f"Total time: {time.perf_counter() - t0:.1f} s")
 
+
+def _reference_side(python: Path, ref: pd.DataFrame, cur: pd.DataFrame, numeric: list[str],
+                    categorical: list[str], wperf: dict[str, Any]) -> dict[str, Any]:
+    """Write the data to Parquet and run Evidently and NannyML in their virtualenv."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         ref.to_parquet(folder / "drift_ref.parquet", index=False)
@@ -449,16 +448,42 @@ def main(argv: list[str] | None = None) -> None:
             "categorical_methods": list(CATEGORICAL_METHODS),
             "models": list(wperf), "chunk_size": CHUNK,
         }))
-        refres = run_reference(python, folder)
+        return run_reference(python, folder)
 
-    v = refres["versions"]
+
+def _print_header(seed: int, v: dict[str, str]) -> None:
+    from importlib.metadata import version
+
+    import scipy
+    import sklearn
+
     print("# Workbench vs Evidently / NannyML\n")
-    print(f"seed {args.seed}; workbench side: numpy {np.__version__}, pandas {pd.__version__},"
+    print(f"seed {seed}; workbench side: numpy {np.__version__}, pandas {pd.__version__},"
           f" scipy {scipy.__version__}, scikit-learn {sklearn.__version__},"
           f" duckdb {version('duckdb')}; reference side: evidently {v['evidently']},"
           f" nannyml {v['nannyml']}, pandas {v['pandas']}\n")
 
-    # ---------------------------------------------------------------- a. data drift
+
+def _drift_row(col: str, m: str, is_num: bool, ref: pd.DataFrame, cur: pd.DataFrame,
+               w: pd.Series, e: dict[str, Any]) -> tuple[float, Any, str]:
+    """The workbench's value, the diagnostic value and the note of one column and method."""
+    from scipy import stats
+
+    from core.monitoring.drift import js_distance, psi
+
+    wv = float(w[_value_key(m)])
+    if m == "ks":
+        exact = stats.ks_2samp(ref[col], cur[col])
+        return wv, None, (f"D {w['ks']:.4f} (+ at most {w['ks_error_bound']:.4f}) / exact "
+                          f"{exact.statistic:.4f}")
+    if m in ("psi", "jensenshannon"):
+        rb, cb = evidently_bins(ref[col], cur[col], is_num)
+        return wv, (psi(rb, cb) if m == "psi" else js_distance(rb, cb)), f"{len(rb)} Ev. bins"
+    return wv, None, ""
+
+
+def _print_drift(ref: pd.DataFrame, cur: pd.DataFrame, what: dict[str, str], columns: list[str],
+                 numeric: set[str], wb: dict[Any, pd.DataFrame], refres: dict[str, Any]) -> None:
     ev = {(r["column"], r["asked"]): r for r in refres["evidently"]}
     print(f"## a. Data drift per column ({N_REFERENCE:,} reference vs {N_CURRENT:,} current"
           " rows)\n")
@@ -469,70 +494,60 @@ def main(argv: list[str] | None = None) -> None:
           "values) next to the workbench's binned D.\n")
     rows = []
     summary: dict[str, dict[str, Any]] = {}
-    for col in numeric + categorical:
+    for col in columns:
         is_num = col in numeric
-        methods = NUMERIC_METHODS if is_num else CATEGORICAL_METHODS
-        for m in methods:
-            w = wb[m].loc[col]
-            e = ev[(col, m)]
-            wv = float(w[_value_key(m)])
-            diag: Any = None
-            note = ""
-            if m == "ks":
-                exact = stats.ks_2samp(ref[col], cur[col])
-                note = (f"D {w['ks']:.4f} (+ at most {w['ks_error_bound']:.4f}) / exact "
-                        f"{exact.statistic:.4f}")
-                diag = None
-            elif m in ("psi", "jensenshannon"):
-                rb, cb = evidently_bins(ref[col], cur[col], is_num)
-                if m == "psi":
-                    diag = psi(rb, cb)
-                else:
-                    diag = js_distance(rb, cb)
-                note = f"{len(rb)} Ev. bins"
+        for m in NUMERIC_METHODS if is_num else CATEGORICAL_METHODS:
+            w, e = wb[m].loc[col], ev[(col, m)]
+            wv, diag, note = _drift_row(col, m, is_num, ref, cur, w, e)
             diff = abs(wv - e["value"])
             rows.append([col, what[col], METHOD_NAMES[m], wv, e["value"], _diff(diff), diag,
                          bool(w["drifted"]), bool(e["drifted"]), note])
             s = summary.setdefault(m, {"n": 0, "max": 0.0, "differ": 0, "max_num": 0.0,
                                        "max_cat": 0.0, "diag": 0.0})
+            side = "max_num" if is_num else "max_cat"
             s["n"] += 1
-            s["max"] = max(s["max"], diff)
-            s["max_num" if is_num else "max_cat"] = max(
-                s["max_num" if is_num else "max_cat"], diff)
+            s["max"], s[side] = max(s["max"], diff), max(s[side], diff)
             s["differ"] += bool(w["drifted"]) != bool(e["drifted"])
             if diag is not None:
                 s["diag"] = max(s["diag"], abs(diag - e["value"]))
     print(_table(["column", "change", "method", "workbench", "Evidently", "abs diff",
                   "diag.", "wb verdict", "Ev verdict", "note"], rows))
+    _print_drift_summary(summary)
+    _print_default_methods(what, columns, wb, refres)
+
+
+def _print_drift_summary(summary: dict[str, dict[str, Any]]) -> None:
+    from core.monitoring.drift import DEFAULT_THRESHOLDS
 
     print("\n### Summary per method\n")
-    srows = []
-    for m, s in summary.items():
-        srows.append([METHOD_NAMES[m], str(s["n"]), _diff(s["max"]),
-                      _diff(s["max_num"] if m not in ("chisquare",) else None),
-                      _diff(s["max_cat"] if m not in ("ks", "wasserstein") else None),
-                      _diff(s["diag"] if m in ("psi", "jensenshannon") else None),
-                      f"{s['differ']} of {s['n']}",
-                      f"{DEFAULT_THRESHOLDS[m]:g}"])
+    srows = [[METHOD_NAMES[m], str(s["n"]), _diff(s["max"]),
+              _diff(s["max_num"] if m not in ("chisquare",) else None),
+              _diff(s["max_cat"] if m not in ("ks", "wasserstein") else None),
+              _diff(s["diag"] if m in ("psi", "jensenshannon") else None),
+              f"{s['differ']} of {s['n']}", f"{DEFAULT_THRESHOLDS[m]:g}"]
+             for m, s in summary.items()]
     print(_table(["method", "columns", "max abs diff", "numeric", "categorical",
                   "diag. max abs diff (wb formula, Ev bins)", "verdicts differ",
                   "threshold"], srows))
 
+
+def _print_default_methods(what: dict[str, str], columns: list[str],
+                           wb: dict[Any, pd.DataFrame], refres: dict[str, Any]) -> None:
     print("\n### Default method per column (no method asked)\n")
     evd = {r["column"]: r for r in refres["evidently_default"]}
     drows = []
-    for col in numeric + categorical:
-        w = wb[None].loc[col]
-        e = evd[col]
-        drows.append([col, what[col], f"{w['method']}", float(w["statistic"]
-                      if w["method"] not in ("ks", "chisquare") else w["p_value"]),
-                      bool(w["drifted"]), f"{e['method']}", e["value"], bool(e["drifted"])])
+    for col in columns:
+        w, e = wb[None].loc[col], evd[col]
+        value = w["statistic"] if w["method"] not in ("ks", "chisquare") else w["p_value"]
+        drows.append([col, what[col], f"{w['method']}", float(value), bool(w["drifted"]),
+                      f"{e['method']}", e["value"], bool(e["drifted"])])
     print(_table(["column", "change", "wb method", "wb value", "wb verdict", "Ev method",
                   "Ev value", "Ev verdict"], drows))
     agree = sum(r[4] == r[7] for r in drows)
     print(f"\nDefault verdicts agree on {agree} of {len(drows)} columns.")
 
-    # ------------------------------------------------------- b. performance estimation
+
+def _print_performance(wperf: dict[str, Any], refres: dict[str, Any]) -> None:
     print(f"\n## b. Performance without labels ({N_PERF_REFERENCE:,} labelled reference rows,"
           f" {N_CHUNKS} analysis chunks of {CHUNK:,})\n")
     for name, r in wperf.items():
@@ -543,42 +558,40 @@ def main(argv: list[str] | None = None) -> None:
         print(f"Workbench calibration: {cal.method} ({cal.reason}; ECE before "
               f"{cal.ece_before:.4f}, after {cal.ece_after:.4f}). NannyML calibrated: "
               f"{'yes (isotonic)' if nml['calibrated'] else 'no'}.\n")
-        prow = []
-        err = {k: [] for k in ("wb_acc", "nml_acc", "wb_auc", "nml_auc", "diag_acc",
-                               "diag_auc")}
-        for i, row in enumerate(r["rows"]):
-            na, nu = nml["accuracy"][i], nml["roc_auc"][i]
-            prow.append([str(i), row["shift"], row["real_accuracy"], row["wb_accuracy"], na,
-                         row["real_roc_auc"], row["wb_roc_auc"], nu, str(row["diag_flipped"])])
-            err["wb_acc"].append(abs(row["wb_accuracy"] - row["real_accuracy"]))
-            err["nml_acc"].append(abs(na - row["real_accuracy"]))
-            err["wb_auc"].append(abs(row["wb_roc_auc"] - row["real_roc_auc"]))
-            err["nml_auc"].append(abs(nu - row["real_roc_auc"]))
-            err["diag_acc"].append(abs(row["diag_accuracy_raw_pred"] - row["real_accuracy"]))
-            err["diag_auc"].append(abs(row["diag_auc_raw_rank"] - row["real_roc_auc"]))
-        print(_table(["chunk", "shift", "accuracy realized", "wb est.", "NannyML est.",
-                      "ROC AUC realized", "wb est.", "NannyML est.",
-                      "diag. rows whose class flips when calibrated"], prow))
-        mean = {k: float(np.mean(v)) for k, v in err.items()}
-        print(f"\nMean |estimate - realized| over {N_CHUNKS} chunks: accuracy workbench "
-              f"{mean['wb_acc']:.4f}, NannyML {mean['nml_acc']:.4f}; ROC AUC workbench "
-              f"{mean['wb_auc']:.4f}, NannyML {mean['nml_auc']:.4f}.")
-        wb_nml_acc = max(abs(row["wb_accuracy"] - nml["accuracy"][i])
-                         for i, row in enumerate(r["rows"]))
-        wb_nml_auc = max(abs(row["wb_roc_auc"] - nml["roc_auc"][i])
-                         for i, row in enumerate(r["rows"]))
-        diag_nml_acc = max(abs(row["diag_accuracy_raw_pred"] - nml["accuracy"][i])
-                           for i, row in enumerate(r["rows"]))
-        diag_nml_auc = max(abs(row["diag_auc_raw_rank"] - nml["roc_auc"][i])
-                           for i, row in enumerate(r["rows"]))
-        print(f"Max |workbench - NannyML| per chunk: accuracy {wb_nml_acc:.4f}, ROC AUC "
-              f"{wb_nml_auc:.4f}.")
-        print(f"Diagnostic (not a workbench output): the workbench's formulas with the "
-              f"model's own predictions (raw score >= threshold) and rows ranked by the raw score: "
-              f"mean |estimate - realized| accuracy {mean['diag_acc']:.4f}, ROC AUC "
-              f"{mean['diag_auc']:.4f}; max |diag - NannyML| accuracy {diag_nml_acc:.2e}, "
-              f"ROC AUC {diag_nml_auc:.2e}.\n")
-    print(f"Total time: {time.perf_counter() - t0:.1f} s")
+        _print_chunks(r["rows"], nml)
+
+
+def _print_chunks(rows: list[dict[str, Any]], nml: dict[str, Any]) -> None:
+    """Per chunk realized vs both estimates, then the mean errors and the largest gaps."""
+    prow = [[str(i), row["shift"], row["real_accuracy"], row["wb_accuracy"], nml["accuracy"][i],
+             row["real_roc_auc"], row["wb_roc_auc"], nml["roc_auc"][i], str(row["diag_flipped"])]
+            for i, row in enumerate(rows)]
+    print(_table(["chunk", "shift", "accuracy realized", "wb est.", "NannyML est.",
+                  "ROC AUC realized", "wb est.", "NannyML est.",
+                  "diag. rows whose class flips when calibrated"], prow))
+
+    def mean_gap(key: str, real: str, other: list[float] | None = None) -> float:
+        return float(np.mean([abs((other[i] if other else row[key]) - row[real])
+                              for i, row in enumerate(rows)]))
+
+    def max_vs_nml(key: str, metric: str) -> float:
+        return max(abs(row[key] - nml[metric][i]) for i, row in enumerate(rows))
+
+    print(f"\nMean |estimate - realized| over {N_CHUNKS} chunks: accuracy workbench "
+          f"{mean_gap('wb_accuracy', 'real_accuracy'):.4f}, NannyML "
+          f"{mean_gap('', 'real_accuracy', nml['accuracy']):.4f}; ROC AUC workbench "
+          f"{mean_gap('wb_roc_auc', 'real_roc_auc'):.4f}, NannyML "
+          f"{mean_gap('', 'real_roc_auc', nml['roc_auc']):.4f}.")
+    print(f"Max |workbench - NannyML| per chunk: accuracy "
+          f"{max_vs_nml('wb_accuracy', 'accuracy'):.4f}, ROC AUC "
+          f"{max_vs_nml('wb_roc_auc', 'roc_auc'):.4f}.")
+    print("Diagnostic (not a workbench output): the workbench's formulas with the "
+          "model's own predictions (raw score >= threshold) and rows ranked by the raw score: "
+          f"mean |estimate - realized| accuracy "
+          f"{mean_gap('diag_accuracy_raw_pred', 'real_accuracy'):.4f}, ROC AUC "
+          f"{mean_gap('diag_auc_raw_rank', 'real_roc_auc'):.4f}; max |diag - NannyML| "
+          f"accuracy {max_vs_nml('diag_accuracy_raw_pred', 'accuracy'):.2e}, "
+          f"ROC AUC {max_vs_nml('diag_auc_raw_rank', 'roc_auc'):.2e}.\n")
 
 
 if __name__ == "__main__":

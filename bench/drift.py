@@ -26,16 +26,16 @@ import time
 from pathlib import Path
 
 from bench.memory import PeakRSS
+from core.db import profile_scan as profile_scan_db
 from core.db import projects as projects_db
-from core.db import scans as scans_db
 from core.db import synthetic as synthetic_db
 from core.db.database import Database
 from core.monitoring.drift import compute_drift
-from core.monitoring.profiles import get_profile, profile_dataset
+from core.monitoring.profile_store import get_profile, profile_dataset
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows per side")
     parser.add_argument("--repeat", type=int, default=1, help="best of N timings")
     args = parser.parse_args(argv)
@@ -52,8 +52,8 @@ def main(argv: list[str] | None = None) -> None:
         scan = float("inf")
         for _ in range(args.repeat + 1):  # the first scan warms the buffer cache
             t0 = time.perf_counter()
-            scans_db.scan_floor(store, ref_id)
-            scans_db.scan_floor(store, cur_id)
+            profile_scan_db.scan_floor(store, ref_id)
+            profile_scan_db.scan_floor(store, cur_id)
             scan = min(scan, time.perf_counter() - t0)
 
         # a serving process has scipy loaded already; its one-off import (~0.5 s) is not drift

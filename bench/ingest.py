@@ -6,7 +6,7 @@ Writes the CSV to a temporary folder in chunks (an id, a timestamp, 12 float col
 some missing values, 2 integer columns, 4 text categories of which one has inconsistent
 spellings), then measures in a temporary store:
 
-* ingest: ``core.data.datasets.ingest_path`` (sniffing, one ``CREATE TABLE AS read_csv``, the
+* ingest: ``core.data.ingest.ingest_path`` (sniffing, one ``CREATE TABLE AS read_csv``, the
   content hash and the catalog row in one transaction);
 * quality: ``core.data.quality.build_report`` (type detection, one-pass profile, value counts,
   histograms, null bands, exact and near duplicates, spelling groups, stored report);
@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from bench.memory import PeakRSS
-from core.data import datasets, quality
+from core.data import build_report, ingest_path
 from core.db import projects as projects_db
 from core.db.database import Database
 
@@ -61,7 +61,7 @@ def write_csv(path: Path, rows: int, seed: int = 0, chunk: int = 100_000) -> Non
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
@@ -79,10 +79,10 @@ def main(argv: list[str] | None = None) -> None:
             pid = projects_db.create_project(store, "bench", "bench")
             with PeakRSS() as peak:
                 t = time.perf_counter()
-                result = datasets.ingest_path(store, pid, csv_path, name="bench", actor="bench")
+                result = ingest_path(store, pid, csv_path, name="bench", actor="bench")
                 t_ingest = time.perf_counter() - t
                 t = time.perf_counter()
-                report = quality.build_report(store, result.dataset_id, "bench")
+                report = build_report(store, result.dataset_id, "bench")
                 t_quality = time.perf_counter() - t
             counts = report.counts()
             print(

@@ -128,7 +128,7 @@ def run_sliceline(
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--top-k", type=int, default=10)
     ap.add_argument("--alpha", type=float, default=0.98)

@@ -9,6 +9,7 @@ knows a column's name.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pandas as pd
@@ -18,6 +19,7 @@ from core.db import datasets as datasets_db
 from core.db import projects as projects_db
 from core.db import training as training_db
 from core.db.database import Database
+from core.db.projects import ProjectRow
 from core.errors import StoreError
 
 
@@ -76,12 +78,12 @@ def _build_step(store: Database, project_id: int) -> tuple[str, str, str]:
     runs = training_db.list_runs(store, project_id)
     champion = registry.get_champion(store, project_id)
     if champion is not None:
-        run = training_db.get_run(store, champion.run_id) or {}
+        run = training_db.get_run(store, champion.run_id)
         return ("done", f"{len(runs)} run(s); champion v{champion.version} "
-                f"({run.get('model_kind', '?')}, run #{champion.run_id}).",
+                f"({run.model_kind if run else '?'}, run #{champion.run_id}).",
                 "Analyse its errors by slice, then rehearse the rollout.")
     if runs:
-        done = sum(r["status"] == "done" for r in runs)
+        done = sum(r.status == "done" for r in runs)
         return ("in progress", f"{len(runs)} run(s), {done} finished; no champion yet.",
                 "Register the best run and make it the champion.")
     return ("not started", "No training run is stored.", "Train a first model.")
@@ -101,9 +103,34 @@ def open_actions_frame(store: Database, project_id: int) -> pd.DataFrame:
     )
 
 
+# ------------------------------------------------------------------ projects
+def list_projects(store: Database) -> list[ProjectRow]:
+    return projects_db.list_projects(store)
 
-def datasets_frame(datasets: list) -> pd.DataFrame:
-    """The dataset catalog as a display table."""
+
+def is_pristine(store: Database) -> bool:
+    """Nothing was ever written to the database (the demo is seeded then)."""
+    return projects_db.is_pristine(store)
+
+
+def create_project(store: Database, name: str, actor: str, description: str = "") -> int:
+    """A new, empty project; raises StoreError for an empty or taken name."""
+    return projects_db.create_project(store, name, actor, description)
+
+
+def delete_project(store: Database, project_id: int, actor: str) -> None:
+    """Delete a project with its datasets and every stored result (one transaction)."""
+    projects_db.delete_project(store, project_id, actor)
+
+
+def audit_log(store: Database, project_id: int, limit: int = 100) -> pd.DataFrame:
+    """The project's latest audited writes, newest first."""
+    return projects_db.list_audit(store, project_id, limit=limit)
+
+
+def datasets_frame(store: Database, project_id: int) -> pd.DataFrame:
+    """The project's dataset catalog as a display table (empty when it has none)."""
+    datasets = datasets_db.list_datasets(store, project_id)
     return pd.DataFrame(
         [
             {
@@ -158,7 +185,7 @@ def column_roles(store: Database, project_id: int) -> ColumnRoles:
 
 
 def save_column_roles(
-    store: Database, project_id: int, roles: dict[str, str | None], actor: str
+    store: Database, project_id: int, roles: Mapping[str, str | None], actor: str
 ) -> None:
     """Store roles (None clears one). Raises StoreError for an unknown role or a column used
     for two roles."""
@@ -171,12 +198,12 @@ def save_column_roles(
         raise StoreError(
             f"The column {twice[0]!r} is given two roles; a column plays one role at most."
         )
-    projects_db.set_column_roles(store, project_id, roles, actor)
+    projects_db.set_column_roles(store, project_id, dict(roles), actor)
 
 
 def suggest_column_roles(store: Database, dataset_id: int) -> ColumnRoles:
     """Roles guessed from a dataset's column types and names, for the user to confirm."""
-    from core.data.datasets import column_types
+    from core.data import column_types
 
     types = column_types(store, dataset_id)
     by_type: dict[str, list[str]] = {}
@@ -196,3 +223,23 @@ def suggest_column_roles(store: Database, dataset_id: int) -> ColumnRoles:
         latency=named("latency", "duration", "elapsed", "_ms"),
         status=named("status", "http", kinds=("numeric", "categorical")),
     )
+
+
+def project_columns(store: Database, project_id: int) -> list[str]:
+    """Every column name of the project's datasets, first seen first (for role pickers)."""
+    seen: dict[str, None] = {}
+    for d in datasets_db.list_datasets(store, project_id):
+        for column, _ in datasets_db.dataset_schema(store, d.id):
+            seen.setdefault(column)
+    return list(seen)
+
+
+def proposed_column_roles(store: Database, project_id: int) -> ColumnRoles:
+    """The stored roles, with unset ones guessed from the first training dataset."""
+    stored = column_roles(store, project_id)
+    datasets = datasets_db.list_datasets(store, project_id)
+    source = next((d for d in datasets if d.role == "training"), datasets[0] if datasets else None)
+    if source is None:
+        return stored
+    guess = suggest_column_roles(store, source.id)
+    return ColumnRoles(**{r: getattr(stored, r) or getattr(guess, r) for r in ROLES})

@@ -1,10 +1,9 @@
 """Scoping: the project brief, versioned, and the metrics contract that later stages check."""
 
-import re
-
 import streamlit as st
 
 from core import scoping
+from core.errors import StoreError
 from core.scoping import ScopingError
 from ui import scoping as form
 from ui import session
@@ -20,7 +19,11 @@ store, project, user = ctx.store, ctx.project, ctx.user
 if flash := st.session_state.pop("scoping.flash", None):
     st.success(flash, icon=":material/check_circle:")
 
-current = scoping.get_brief(store, project.id)
+try:
+    current = scoping.get_brief(store, project.id)
+except StoreError as exc:  # a stored brief that cannot be read: say so, change nothing
+    st.error(str(exc), icon=":material/error:")
+    st.stop()
 brief = current.brief if current else scoping.Brief()
 marker = (project.id, current.version if current else 0)
 columns = scoping.project_columns(store, project.id)
@@ -31,36 +34,9 @@ def saved(version: int, what: str) -> None:
     st.rerun()
 
 
-# ----------------------------------------------------------------- readiness
-missing = scoping.readiness(store, project.id)
-with st.container(border=True):
-    head, meta = st.columns([3, 2])
-    if current is None:
-        head.markdown("### :gray[○ No brief yet]")
-    elif missing:
-        head.markdown(
-            f"### :orange[◐ Not ready for a go decision: {len(missing)} item(s) missing]"
-        )
-    else:
-        head.markdown("### :green[● Ready for a go decision]")
-    if current:
-        meta.caption(
-            f"Version {current.version}, saved {current.created_at:%Y-%m-%d %H:%M} UTC "
-            f"by {current.created_by}" + (f": {current.note}" if current.note else "")
-        )
-    for item in missing:
-        st.markdown(f"- {item}")
-    for note in scoping.advisories(brief):
-        st.caption(f":material/lightbulb: {note}")
-    if current:
-        with st.expander("The contract later stages check", icon=":material/gavel:"):
-            st.dataframe(
-                scoping.contract_frame(current.brief.contract), hide_index=True
-            )
+form.readiness_box(current, scoping.readiness(store, project.id), brief)
 
-tab_brief, tab_history, tab_export = st.tabs(
-    ["Brief", "History and diff", "Export and import"]
-)
+tab_brief, tab_history, tab_export = st.tabs(["Brief", "History and diff", "Export and import"])
 
 # --------------------------------------------------------------------- brief
 with tab_brief:
@@ -115,10 +91,7 @@ with tab_history:
             key="scoping.diff_a",
         )
         new = b.selectbox("with version", numbers, index=0, key="scoping.diff_b")
-        diff = scoping.diff_briefs(
-            scoping.get_brief(store, project.id, old).brief,
-            scoping.get_brief(store, project.id, new).brief,
-        )
+        diff = scoping.diff_versions(store, project.id, old, new)
         if diff.empty:
             st.caption(f"Versions {old} and {new} are the same.")
         else:
@@ -132,14 +105,8 @@ with tab_history:
             disabled=old == numbers[0],
         ):
             try:
-                version = scoping.save_brief(
-                    store,
-                    project.id,
-                    scoping.get_brief(store, project.id, old).brief,
-                    user,
-                    note=f"Restored version {old}",
-                )
-            except ScopingError as exc:
+                version = scoping.restore_version(store, project.id, old, user)
+            except StoreError as exc:
                 st.error(str(exc))
             else:
                 saved(version, f"Version {old} restored")
@@ -148,14 +115,11 @@ with tab_history:
 with tab_export:
     if current:
         markdown = scoping.to_markdown(current.brief, project.name, current)
-        slug = (
-            re.sub(r"[^A-Za-z0-9]+", "_", project.name).strip("_").lower() or "project"
-        )
         st.download_button(
             "Download the brief (Markdown)",
             markdown,
             icon=":material/download:",
-            file_name=f"{slug}_brief_v{current.version}.md",
+            file_name=scoping.export_filename(project.name, current.version),
             mime="text/markdown",
             key="scoping.download",
         )
@@ -168,20 +132,16 @@ with tab_export:
     upload = st.file_uploader(
         "Brief (.md)", type=["md", "markdown", "txt"], key="scoping.import_file"
     )
-    if st.button(
-        "Import as new version", key="scoping.import", disabled=upload is None
+    if (
+        st.button("Import as new version", key="scoping.import", disabled=upload is None)
+        and upload is not None
     ):
         try:
             text = upload.getvalue().decode("utf-8-sig")
-            imported = scoping.from_markdown(text)
-            version = scoping.save_brief(
-                store, project.id, imported, user, note=f"Imported from {upload.name}"
-            )
+            version = scoping.import_brief(store, project.id, text, upload.name, user)
         except UnicodeDecodeError:
-            st.error(
-                "The file is not UTF-8 text; export the brief again and import that file."
-            )
-        except ScopingError as exc:
+            st.error("The file is not UTF-8 text; export the brief again and import that file.")
+        except StoreError as exc:
             st.error(str(exc))
         else:
             saved(version, f"Imported {upload.name}")

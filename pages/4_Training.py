@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from core import training
+from core import scoping, training
 from core.charts import training as charts
-from core.db import splits as splits_db
+from core.data import splits as data_splits
 from core.errors import StoreError
 from core.training import metrics as M
 from core.training import registry
@@ -19,22 +19,22 @@ ctx = session.page(
     "much more data helps, tune, compare, and register the champion.",
 )
 store, project, user = ctx.store, ctx.project, ctx.user
-splits = splits_db.list_splits(store, project.id)
+splits = data_splits.list_splits(store, project.id)
 if not splits:
     st.info("This project has no split yet: design a train/dev/test split on the Data page first.")
     st.stop()
-contract = training.get_contract(store, project.id)
+contract = scoping.get_contract(store, project.id)
 if contract is None:
     st.caption("No scoping brief: the pass / fail column will say 'no target set'.")
 
 tabs = st.tabs(["Train", "Runs", "Learning curve", "Search", "Compare", "Registry"])
 
 with tabs[0]:
-    cfg = ui.run_form(store, project.id, splits, contract)
+    spec, name = ui.run_form(store, splits, contract)
     if st.button("Train", key="training.train", type="primary", icon=":material/play_arrow:"):
         with st.status("Training…", expanded=True) as status:
             run_id = training.train_run(
-                store, project.id, **cfg, actor=user, progress=ui.progress_callback(st)
+                store, project.id, spec, actor=user, name=name, progress=ui.progress_callback(st)
             )
             failed = training.get_run(store, run_id).status == "failed"
             status.update(
@@ -88,17 +88,12 @@ with tabs[2]:
     if st.button("Run learning curve", key="training.curve", icon=":material/show_chart:"):
         with st.status("Learning curve…", expanded=True) as status:
             parent = training.learning_curve(
-                store,
-                project.id,
-                **{k: v for k, v in cfg.items() if k != "name"},
-                actor=user,
-                progress=ui.progress_callback(st),
+                store, project.id, spec, actor=user, progress=ui.progress_callback(st)
             )
             status.update(
                 label=f"Learning curve #{parent} stored", state="complete", expanded=False
             )
-    curves = training.list_runs(store, project.id, top_level=True)
-    curves = [r for r in curves if r.run_type == "learning_curve"]
+    curves = training.list_runs(store, project.id, top_level=True, run_type="learning_curve")
     if curves:
         curve = st.selectbox(
             "Curve",
@@ -127,25 +122,25 @@ with tabs[2]:
         st.info("No learning curve yet.")
 
 with tabs[3]:
-    spec = training.MODELS[cfg["model_kind"]]
+    model = training.MODELS[spec.model_kind]
     st.caption(
-        f"Search {spec.label} on the Train tab's split, target and features: comma-separated "
+        f"Search {model.label} on the Train tab's split, target and features: comma-separated "
         "candidates per hyperparameter (empty = the Train tab's value). Each trial is a tracked child run."
     )
     cols = st.columns(3)
     texts = {
         p.name: cols[i % 3].text_input(
-            p.name, key=f"training.s.{spec.kind}.{p.name}", placeholder=p.help or "e.g. 1, 2, 3"
+            p.name, key=f"training.s.{model.kind}.{p.name}", placeholder=p.help or "e.g. 1, 2, 3"
         )
-        for i, p in enumerate(spec.params)
+        for i, p in enumerate(model.params)
     }
     c1, c2 = st.columns(2)
     method = c1.radio("Method", ["grid", "random"], horizontal=True, key="training.s_method")
     n_trials = c2.number_input("Most trials", 1, training.MAX_TRIALS, 8, key="training.s_trials")
     if st.button("Run search", key="training.search", icon=":material/manage_search:"):
         try:
-            space = training.parse_space(spec.kind, texts)
-            training.search_trials(space, method, int(n_trials), cfg["seed"])
+            space = training.parse_space(model.kind, texts)
+            training.search_trials(space, method, int(n_trials), spec.seed)
         except StoreError as exc:
             st.error(str(exc))
         else:
@@ -153,23 +148,15 @@ with tabs[3]:
                 parent = training.hyperparameter_search(
                     store,
                     project.id,
-                    cfg["split_id"],
-                    target=cfg["target"],
-                    features=cfg["features"],
-                    model_kind=spec.kind,
-                    space=space,
-                    base_params=cfg["params"],
-                    preprocessing=cfg["preprocessing"],
-                    seed=cfg["seed"],
+                    spec,
+                    space,
                     actor=user,
                     method=method,
                     n_trials=int(n_trials),
                     progress=ui.progress_callback(st),
                 )
                 status.update(label=f"Search #{parent} stored", state="complete", expanded=False)
-    searches = [
-        r for r in training.list_runs(store, project.id, top_level=True) if r.run_type == "search"
-    ]
+    searches = training.list_runs(store, project.id, top_level=True, run_type="search")
     if searches:
         search = st.selectbox(
             "Search",

@@ -8,23 +8,25 @@ delimiter) are shown after the rerun through ``FLASH``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import streamlit as st
 
-from core.data import datasets, quality
-from core.data.samples import SAMPLES
-from core.db import datasets as datasets_db
+from core import data
+from core.data.ingest import IngestResult, Progress
 from core.db.database import Database
-from core.db.datasets import DATASET_ROLES
 from core.db.projects import ProjectRow
 from core.errors import StoreError
 from core.projects import add_sample_dataset
 from ui import state
 
 DATASET, FLASH = "data.dataset_id", "data.flash"  # plain keys: they survive page switches
+HEADER = {"auto": None, "yes": True, "no": False}
+
+Load = Callable[[Progress], IngestResult | int]  # a load, given a progress callback
 
 
-def run_ingest(store: Database, user: str, load: Callable, label: str) -> None:
+def run_ingest(store: Database, user: str, load: Load, label: str) -> None:
     """Load (a callable taking a progress callback), build the quality report, select it."""
     with st.status(label, expanded=True) as status:
         bar = st.progress(0.0)
@@ -39,13 +41,13 @@ def run_ingest(store: Database, user: str, load: Callable, label: str) -> None:
             st.error(str(exc), icon=":material/error:")
             return
         did = result if isinstance(result, int) else result.dataset_id
-        messages = list(getattr(result, "messages", ()))
+        messages = [] if isinstance(result, int) else list(result.messages)
         try:
-            quality.build_report(store, did, user, progress=progress)
+            data.build_report(store, did, user, progress=progress)
         except Exception as exc:  # noqa: BLE001 - the data is stored; the report can be rebuilt
             messages.append(f"The quality report could not be built ({exc}); rebuild it below.")
         status.update(label="Loaded", state="complete", expanded=False)
-    ds = datasets_db.get_dataset(store, did)
+    ds = data.get_dataset(store, did)
     st.session_state[DATASET] = did
     headline = (
         f"Loaded {ds.n_rows:,} rows and {ds.n_cols} columns (data version {ds.content_hash})."
@@ -67,72 +69,78 @@ def render_add_data(store: Database, project: ProjectRow, user: str, expanded: b
                 key="data.upload",
             )
         with path_tab:
-            if state.auth_configured():
-                st.info(
-                    "Loading by path is off on a shared (login) instance; upload the file instead."
-                )
-                path = ""
-            else:
-                path = st.text_input(
-                    "Path of a CSV or Parquet file on this machine",
-                    key="data.path",
-                    help="For big files: DuckDB reads it in place, nothing is uploaded.",
-                )
+            path = _path_input()
         with sample_tab:
-            sample = st.selectbox(
-                "Sample", list(SAMPLES), format_func=SAMPLES.get, key="data.sample"
-            )
-            if st.button("Add sample", key="data.add_sample", icon=":material/dataset:"):
-                run_ingest(
-                    store,
-                    user,
-                    lambda p: add_sample_dataset(store, project.id, sample, user),
-                    f"Adding {sample}…",
-                )
-        source_name = upload.name if upload is not None else (path or "")
-        c1, c2, c3, c4, c5 = st.columns([3, 2, 2, 2, 2])
-        name = c1.text_input(
-            "Dataset name",
-            value=datasets.default_name(source_name) if source_name else "",
-            key=f"data.name.{source_name}",
-        )
-        role = c2.selectbox("Role", DATASET_ROLES, key="data.role")
-        delim = c3.selectbox("Delimiter", list(datasets.DELIMITERS), key="data.delimiter")
-        encoding = c4.selectbox(
-            "Encoding",
-            datasets.ENCODINGS,
-            key="data.encoding",
-            help="'mixed' repairs files whose lines mix UTF-8 and Windows-1252.",
-        )
-        header = c5.selectbox("Header row", ["auto", "yes", "no"], key="data.header")
-        options = datasets.CsvOptions(
-            datasets.DELIMITERS[delim],
-            encoding,
-            {"auto": None, "yes": True, "no": False}[header],
-        )
-        kwargs = {"name": name, "role": role, "actor": user, "options": options}
-        if st.button(
+            _add_sample(store, project, user)
+        source_name = upload.name if upload is not None else path
+        kwargs = _load_settings(source_name, user)
+        if not st.button(
             "Load",
             key="data.load",
             type="primary",
             icon=":material/download:",
             disabled=not source_name,
         ):
-            if upload is not None:
-                run_ingest(
-                    store,
-                    user,
-                    lambda p: datasets.ingest_upload(
-                        store, project.id, upload.name, upload, progress=p, **kwargs
-                    ),
-                    f"Loading {upload.name}…",
-                )
-            else:
-                run_ingest(
-                    store,
-                    user,
-                    lambda p: datasets.ingest_path(
-                        store, project.id, path.strip(), progress=p, **kwargs
-                    ),
-                    f"Loading {path}…",
-                )
+            return
+        if upload is not None:
+            run_ingest(
+                store,
+                user,
+                lambda p: data.ingest_upload(
+                    store, project.id, upload.name, upload, progress=p, **kwargs
+                ),
+                f"Loading {upload.name}…",
+            )
+        else:
+            run_ingest(
+                store,
+                user,
+                lambda p: data.ingest_path(store, project.id, path.strip(), progress=p, **kwargs),
+                f"Loading {path}…",
+            )
+
+
+def _path_input() -> str:
+    """A path on the server, except on a shared (login) instance."""
+    if state.auth_configured():
+        st.info("Loading by path is off on a shared (login) instance; upload the file instead.")
+        return ""
+    return st.text_input(
+        "Path of a CSV or Parquet file on this machine",
+        key="data.path",
+        help="For big files: DuckDB reads it in place, nothing is uploaded.",
+    )
+
+
+def _add_sample(store: Database, project: ProjectRow, user: str) -> None:
+    sample = st.selectbox(
+        "Sample", list(data.SAMPLES), format_func=lambda s: data.SAMPLES[s], key="data.sample"
+    )
+    if st.button("Add sample", key="data.add_sample", icon=":material/dataset:"):
+        run_ingest(
+            store,
+            user,
+            lambda p: add_sample_dataset(store, project.id, sample, user),
+            f"Adding {sample}…",
+        )
+
+
+def _load_settings(source_name: str, user: str) -> dict[str, Any]:
+    """Name, role and the CSV reading options (the sniffer's guesses unless chosen)."""
+    c1, c2, c3, c4, c5 = st.columns([3, 2, 2, 2, 2])
+    name = c1.text_input(
+        "Dataset name",
+        value=data.default_name(source_name) if source_name else "",
+        key=f"data.name.{source_name}",
+    )
+    role = c2.selectbox("Role", data.DATASET_ROLES, key="data.role")
+    delim = c3.selectbox("Delimiter", list(data.DELIMITERS), key="data.delimiter")
+    encoding = c4.selectbox(
+        "Encoding",
+        data.ENCODINGS,
+        key="data.encoding",
+        help="'mixed' repairs files whose lines mix UTF-8 and Windows-1252.",
+    )
+    header = c5.selectbox("Header row", list(HEADER), key="data.header")
+    options = data.CsvOptions(data.DELIMITERS[delim], encoding, HEADER[header])
+    return {"name": name, "role": role, "actor": user, "options": options}

@@ -50,6 +50,8 @@ def rehearsal_form(
             "Production stream", streams, key="deploy.stream",
             format_func=lambda d: f"{d.name} ({d.role}, {d.n_rows:,} rows)",
         )
+        if stream is None:
+            return
         with st.form("deploy.form"):
             choices = _deciders(names, default_cand)
             columns = _stream_columns(store, project_id, stream.id)
@@ -69,7 +71,7 @@ def _deciders(names: dict[int, str], default_cand: int) -> Choices:
         format_func=lambda x: "Human process (recorded decision)" if x == "human" else names[x],
     )
     candidate = c2.selectbox(
-        "Candidate", list(names), format_func=names.get, key="deploy.candidate",
+        "Candidate", list(names), format_func=lambda i: names[i], key="deploy.candidate",
         index=list(names).index(default_cand),
     )
     patterns = st.multiselect(
@@ -79,12 +81,13 @@ def _deciders(names: dict[int, str], default_cand: int) -> Choices:
     return Choices(incumbent, int(candidate), patterns)
 
 
-def _stream_columns(store: Database, project_id: int, dataset_id: int) -> dict[str, str | None]:
-    """One picker per column the replay reads, defaulting to the project's column roles."""
+def _stream_columns(store: Database, project_id: int, dataset_id: int) -> dict[str, str]:
+    """One picker per column the replay reads, defaulting to the project's column roles;
+    "(none)" is "" (no such column), so the project's role does not fill it back in."""
     st.markdown("**Stream columns** (defaults: the project's column roles)")
     options = [NONE, *deploy.stream_columns(store, dataset_id)]
     roles = column_roles(store, project_id).as_dict()
-    picked: dict[str, str | None] = {}
+    picked: dict[str, str] = {}
     for col, (field, label, role, help_text) in zip(
         st.columns(3) * 2, STREAM_COLUMNS, strict=True
     ):
@@ -92,7 +95,7 @@ def _stream_columns(store: Database, project_id: int, dataset_id: int) -> dict[s
         index = options.index(default) if default in options else 0
         value = col.selectbox(label, options, index=index, help=help_text,
                               key=f"deploy.col.{dataset_id}.{field}")
-        picked[field] = None if value == NONE else value
+        picked[field] = "" if value == NONE else value
     return picked
 
 
@@ -164,11 +167,15 @@ def _run(
             raise deploy.DeployError("Choose at least one pattern.")
         with st.status("Replaying the stream…", expanded=True) as status:
             bar = st.progress(0.0)
+
+            def report(fraction: float, message: str) -> None:
+                bar.progress(min(fraction, 1.0), text=message)
+
             ids = deploy.run_simulation(
                 store, project_id, dataset_id=stream.id, incumbent=choices.incumbent,
                 candidate=choices.candidate,
                 settings=[replace(base, pattern=p, guardrails=guards) for p in choices.patterns],
-                actor=user, progress=lambda f, m: bar.progress(min(f, 1.0), text=m),
+                actor=user, progress=report,
             )
             status.update(label=f"{len(ids)} rehearsal(s) stored", state="complete",
                           expanded=False)
@@ -177,3 +184,79 @@ def _run(
         st.error(f"{exc}", icon=":material/error:")
     for msg in deploy.looser_than_contract(guards, rails):
         st.warning(msg)
+
+
+# ------------------------------------------------------------------ a stored rehearsal
+def rehearsal_picker(store: Database, project_id: int) -> int | None:
+    """The stored rehearsal to show (newest by default); None when there is none."""
+    sims = deploy.simulations_frame(store, project_id)
+    if sims.empty:
+        return None
+    st.subheader("Rehearsals")
+    labels = dict(
+        zip(sims["id"], sims["name"] + " · " + sims["pattern"] + " · " + sims["decision"],
+            strict=True)
+    )
+    if st.session_state.get("deploy.sim") not in labels:
+        st.session_state["deploy.sim"] = int(sims["id"].iloc[0])
+    sim_id = st.selectbox(
+        "Show", list(labels), format_func=lambda i: f"#{i} {labels[i]}", key="deploy.sim"
+    )
+    return None if sim_id is None else int(sim_id)
+
+
+VERDICT_STYLE = {  # decision -> (box, icon)
+    deploy.GO: (st.success, ":material/check_circle:"),
+    deploy.NO_GO: (st.warning, ":material/block:"),
+    deploy.NOT_JUDGED: (st.info, ":material/help:"),
+}
+
+
+def verdict(sim: deploy.StoredSimulation) -> None:
+    """The decision in a coloured box, its reasons and the replay's warnings."""
+    summ = sim.summary
+    decision = summ.get("decision", deploy.NO_GO)
+    box, icon = VERDICT_STYLE.get(decision, VERDICT_STYLE[deploy.NO_GO])
+    box(
+        f"**{decision.upper()}** — {sim.candidate.get('name')} vs {sim.incumbent.get('name')} "
+        f"({sim.pattern.replace('_', '-')})",
+        icon=icon,
+    )
+    for reason in summ.get("reasons", []):
+        st.markdown(f"- {reason}")
+    for w in summ.get("warnings", []):
+        st.warning(w)
+
+
+def _count(value: Any) -> str:
+    """A count, or "not known" when no label could tell (None)."""
+    return "not known" if value is None else f"{value:,}"
+
+
+def summary_metrics(summ: dict[str, Any]) -> None:
+    """Exposure and timing of a rehearsal; wrong answers read "not known" without labels."""
+    cols = st.columns(6)
+    cols[0].metric("Served by candidate", f"{summ.get('served_by_candidate', 0):,}",
+                   help="Requests whose answer came from the candidate side.")
+    cols[1].metric("Errors exposed", _count(summ.get("errors_exposed")),
+                   help="Wrong decisions (by the labels) plus failed requests served by the "
+                   "candidate; not known when none of the requests it served has a label.")
+    cols[2].metric("Extra wrong vs incumbent", _count(summ.get("excess_wrong")),
+                   help="Wrong decisions the candidate served beyond those the incumbent would "
+                   "have made on the same requests.")
+    cols[3].metric("Rollbacks", summ.get("rollbacks", 0))
+    full = summ.get("time_to_full_rollout_days")
+    cols[4].metric("Days to full rollout", "—" if full is None else f"{full:g}")
+    ttd = summ.get("time_to_detect_hours")
+    cols[5].metric("Hours to detect", "—" if ttd is None else f"{ttd:g}",
+                   help="From the onset of the degradation (first window of the unbroken bad "
+                   "run) to the rollback decision.")
+    if summ.get("bad_side_requests") is not None:
+        wrong = summ.get("bad_side_wrong")
+        st.caption(
+            f"Between the onset ({summ['onset']}) and the rollback ({summ['rolled_back_at']}, "
+            f"{summ['time_to_rollback_hours'] * 3600:g} s after detection) the bad side served "
+            f"{summ['bad_side_requests']:,} requests, "
+            + ("how many of them wrong is not known (no label)." if wrong is None
+               else f"{wrong:,} of them wrong.")
+        )

@@ -2,33 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import streamlit as st
 
 from core import analysis as S
 from core.charts import analysis as C
-from core.db import datasets as datasets_db
 from core.db.database import Database
 from core.errors import StoreError
+from core.training import metrics as M
 
 
-def slice_table(table: S.SliceTable, plan: S.ColumnPlan, ctx: dict[str, Any]) -> None:
+def slice_table(table: S.SliceTable, plan: S.ColumnPlan, brief: S.ScopingContext) -> None:
     """Headline numbers, notes, fairness gaps, the per-slice table and its charts."""
     m = st.columns(4)
-    m[0].metric(f"Overall {S.M.label(table.metric)}", f"{table.overall:.3f}")
+    m[0].metric(f"Overall {M.label(table.metric)}", f"{table.overall:.3f}")
     m[1].metric("Rows", f"{table.n:,}")
     m[2].metric(
-        f"HLP ({S.M.label(table.hlp_metric or table.metric)})",
+        f"HLP ({M.label(table.hlp_metric or table.metric)})",
         "—" if table.hlp_value is None else f"{table.hlp_value:.3f}",
     )
     m[3].metric("HLP source", table.hlp_source)
     for note in [*plan.notes, *table.notes]:
         st.caption(f":material/info: {note}")
-    if ctx["sensitive"]:
+    if brief.sensitive:
         st.subheader("Sensitive columns (fairness gap)")
         st.dataframe(
-            S.fairness_gaps(table, ctx["sensitive"]),
+            S.fairness_gaps(table, list(brief.sensitive)),
             hide_index=True,
             column_config={
                 "ratio": st.column_config.NumberColumn(
@@ -52,7 +50,7 @@ def slice_table(table: S.SliceTable, plan: S.ColumnPlan, ctx: dict[str, Any]) ->
             "share": st.column_config.ProgressColumn(
                 "share", format="percent", min_value=0, max_value=1
             ),
-            "metric": st.column_config.NumberColumn(S.M.label(table.metric), format="%.3f"),
+            "metric": st.column_config.NumberColumn(M.label(table.metric), format="%.3f"),
             "gap_to_hlp": st.column_config.NumberColumn("gap to HLP", format="%.3f"),
             "gap_to_overall": st.column_config.NumberColumn("gap to overall", format="%.3f"),
             "priority": st.column_config.NumberColumn(
@@ -67,6 +65,111 @@ def slice_table(table: S.SliceTable, plan: S.ColumnPlan, ctx: dict[str, Any]) ->
         key="errors.by_column",
     )
     st.plotly_chart(C.column_chart(table, by), key="errors.column_chart")
+
+
+def slice_choices(table: S.SliceTable, found: S.Discovery | None) -> dict[str, list]:
+    """The slices to work on, by label: each slice of the table, then each one found."""
+    choices = {
+        f"{r.column} = {r.value}": r.predicate for r in table.frame.itertuples() if r.predicate
+    }
+    if found is not None:
+        choices |= {f"found #{r.rank}: {r.label}": r.slice for r in found.slices.itertuples()}
+    return choices
+
+
+def discover(
+    store: Database, src: S.SliceSource, plan: S.ColumnPlan, found: S.Discovery | None, user: str
+) -> None:
+    """The SliceLine search form and the last stored search's slices."""
+    with st.form("errors.discover_form"):
+        f = st.columns(4)
+        alpha = f[0].number_input(
+            "alpha",
+            0.5,
+            1.0,
+            0.95,
+            0.01,
+            key="errors.alpha",
+            help="Weight of error over size in the SliceLine score.",
+        )
+        support = f[1].number_input(
+            "Min support (% of rows)", 0.1, 50.0, 2.0, 0.5, key="errors.support"
+        )
+        top_k = f[2].number_input("Top-k", 1, 50, 10, key="errors.top_k")
+        level = f[3].number_input("Max predicates", 1, 3, 3, key="errors.level")
+        if st.form_submit_button("Find problem slices", type="primary"):
+            try:
+                with st.spinner("Searching conjunctions of predicates in DuckDB…"):
+                    res = S.discover_slices(
+                        store,
+                        src,
+                        plan.specs,
+                        alpha=alpha,
+                        min_support=support / 100,
+                        top_k=int(top_k),
+                        max_level=int(level),
+                    )
+                    S.save_discovery(store, src, res, user)
+                st.rerun()
+            except StoreError as exc:
+                st.error(str(exc))
+    if found is None:
+        st.info("No search stored for this run and part yet: run one above.")
+    elif found.slices.empty:
+        st.info(
+            "The last search found no slice scoring above zero: lower alpha's size "
+            "penalty (raise alpha) or the minimum support."
+        )
+    else:
+        st.caption(
+            f"Last search by {found.stats.get('created_by')} on "
+            f"{found.stats.get('created_at'):%Y-%m-%d %H:%M}: "
+            f"{int(found.stats.get('evaluated', 0)):,} slices evaluated in "
+            f"{found.stats.get('seconds', 0):.2f} s, {found.params}."
+        )
+        st.dataframe(found.slices.drop(columns=["slice"]), hide_index=True, key="errors.found")
+        st.plotly_chart(
+            C.discovery_chart(found, found.mean_error),
+            key="errors.found_chart",
+        )
+
+
+def errors_and_tags(
+    store: Database, src: S.SliceSource, plan: S.ColumnPlan, preds: list, user: str
+) -> None:
+    """The chosen slice's rows (errors first), tagging them, sending them to relabelling."""
+    st.markdown(f"**Slice:** {S.slice_label(preds)}")
+    only = st.toggle("Only the errors", True, key="errors.only_errors")
+    n_rows, rows = S.slice_errors(
+        store, src, preds, columns=[s.column for s in plan.specs], only_errors=only
+    )
+    st.caption(f"{n_rows:,} rows; the first {len(rows):,} are shown, worst first.")
+    st.dataframe(rows, hide_index=True, key="errors.rows")
+    with st.form("errors.tag_form"):
+        ids = st.multiselect("Rows to tag", rows["row_id"].tolist(), key="errors.tag_rows")
+        tag = st.text_input(
+            "Tag", placeholder="blurry, new product, ambiguous label", key="errors.tag"
+        )
+        if st.form_submit_button("Tag rows"):
+            try:
+                S.tag_rows(store, src, ids, tag, user)
+                st.rerun()
+            except StoreError as exc:
+                st.error(str(exc))
+    tags = S.list_tags(store, src)
+    if len(tags):
+        st.dataframe(tags, hide_index=True, key="errors.tags")
+    if S.relabel_link(store, src) is not None and st.button(
+        "Send these rows to the relabel queue",
+        key="errors.relabel",
+        disabled=rows.empty,
+    ):
+        try:
+            st.success(
+                f"{S.send_to_relabel(store, src, rows, user)} item(s) queued on the Labeling page."
+            )
+        except StoreError as exc:
+            st.error(str(exc))
 
 
 def actions(store: Database, project_id: int, run_id: int, preds: list, user: str) -> None:
@@ -146,9 +249,8 @@ def oversample(store: Database, run_id: int, preds: list, user: str) -> None:
                     seed=int(seed),
                     actor=user,
                 )
-            ds = datasets_db.get_dataset(store, res.dataset_id)
             st.success(
-                f"Dataset {ds.name!r} (version {ds.content_hash}) holds {res.n_original:,} "
+                f"Dataset {res.dataset_name!r} (version {res.content_hash}) holds {res.n_original:,} "
                 f"original + {res.n_added:,} synthetic rows; train on its split "
                 f"#{res.split_id} on the Training page."
             )
@@ -159,34 +261,31 @@ def oversample(store: Database, run_id: int, preds: list, user: str) -> None:
 def compare(
     store: Database,
     runs: list,
-    names: dict,
+    names: dict[int, str],
     run_id: int,
     part: str,
     plan: S.ColumnPlan,
     table: S.SliceTable,
 ) -> None:
     """Run B against run A slice by slice."""
-    others = [r for r in runs if r["id"] != run_id]
+    others = [r.id for r in runs if r.id != run_id]
     if not others:
         st.info("Train a second run to compare slice by slice.")
-    else:
-        b = st.selectbox(
-            "Compare with run B",
-            [r["id"] for r in others],
-            format_func=names.get,
-            key="errors.compare_run",
+        return
+    b = st.selectbox(
+        "Compare with run B", others, format_func=names.__getitem__, key="errors.compare_run"
+    )
+    try:
+        cmp = S.compare_runs(
+            store, run_id, int(b or others[0]), part, plan.specs, metric=table.metric
         )
-        try:
-            cmp = S.compare_runs(store, run_id, b, part, plan.specs, metric=table.metric)
-            better, worse = (
-                (cmp["verdict"] == "better").sum(),
-                (cmp["verdict"] == "worse").sum(),
-            )
-            st.caption(
-                f"Run B is better on {better} slice(s) and worse on {worse} "
-                f"({S.M.label(table.metric)}, A = {names[run_id]})."
-            )
-            st.plotly_chart(C.compare_chart(cmp, table.metric), key="errors.compare_chart")
-            st.dataframe(cmp, hide_index=True, key="errors.compare")
-        except StoreError as exc:
-            st.error(str(exc))
+    except StoreError as exc:
+        st.error(str(exc))
+        return
+    better, worse = (cmp["verdict"] == "better").sum(), (cmp["verdict"] == "worse").sum()
+    st.caption(
+        f"Run B is better on {better} slice(s) and worse on {worse} "
+        f"({M.label(table.metric)}, A = {names[run_id]})."
+    )
+    st.plotly_chart(C.compare_chart(cmp, table.metric), key="errors.compare_chart")
+    st.dataframe(cmp, hide_index=True, key="errors.compare")

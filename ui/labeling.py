@@ -1,16 +1,40 @@
-"""Labeling page widgets: labels import, label-error detection, instructions (issue 5)."""
+"""Labeling page widgets: labels import, agreement, the relabel queue, label-error detection,
+HLP, instructions and versions. Every figure and rule comes from ``core.labeling``."""
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from core import labeling as L
 from core.charts import labeling as charts
-from core.db import datasets as datasets_db
-from core.db import labeling as labeling_db
 from core.db.database import Database
 from core.db.projects import ProjectRow
 from core.errors import StoreError
+
+
+# ----------------------------------------------------------------------------- import
+def _item_dataset_options(store: Database, project: ProjectRow, c1, c2) -> tuple:
+    """The item dataset, its id column and its ground-truth column (all optional)."""
+    ds = c1.selectbox(
+        "Item dataset (whose rows were labelled)",
+        [None, *L.item_datasets(store, project.id)],
+        key="labeling.item_dataset",
+        format_func=lambda d: "none: labels only" if d is None else d.name,
+        help="Lets the relabel queue show each item's features and the label-error detector "
+        "learn from them.",
+    )
+    if ds is None:
+        return None, None, None
+    cols = L.dataset_columns(store, ds.id)
+    id_col = c2.selectbox("Item id column", cols, key="labeling.id_column")
+    truth = c2.selectbox(
+        "Ground-truth column (optional)",
+        [None, *cols],
+        key="labeling.truth_column",
+        format_func=lambda c: "none" if c is None else c,
+    )
+    return ds, id_col, truth
 
 
 def render_import(store: Database, project: ProjectRow, user: str) -> None:
@@ -29,25 +53,7 @@ def render_import(store: Database, project: ProjectRow, user: str) -> None:
         help="auto: long when annotator and label columns are found, else wide.",
     )
     name = c2.text_input("Name of the labels set", key="labeling.import_name")
-    datasets = [d for d in datasets_db.list_datasets(store, project.id) if d.role != "labels"]
-    ds = c1.selectbox(
-        "Item dataset (whose rows were labelled)",
-        [None, *datasets],
-        key="labeling.item_dataset",
-        format_func=lambda d: "none: labels only" if d is None else d.name,
-        help="Lets the relabel queue show each item's features and the label-error detector "
-        "learn from them.",
-    )
-    id_col = truth = None
-    if ds is not None:
-        cols = [c for c, _ in datasets_db.dataset_schema(store, ds.id)]
-        id_col = c2.selectbox("Item id column", cols, key="labeling.id_column")
-        truth = c2.selectbox(
-            "Ground-truth column (optional)",
-            [None, *cols],
-            key="labeling.truth_column",
-            format_func=lambda c: "none" if c is None else c,
-        )
+    ds, id_col, truth = _item_dataset_options(store, project, c1, c2)
     keep_latest = c1.checkbox(
         "When an annotator labelled an item twice, keep the latest label",
         key="labeling.keep_latest",
@@ -56,129 +62,317 @@ def render_import(store: Database, project: ProjectRow, user: str) -> None:
         "Drop labels of items the item dataset does not hold",
         key="labeling.drop_unknown",
     )
-    if st.button("Import labels", key="labeling.import", type="primary", disabled=upload is None):
+    clicked = st.button(
+        "Import labels", key="labeling.import", type="primary", disabled=upload is None
+    )
+    if not clicked or upload is None:
+        return
+    try:
+        long = L.read_labels_csv(upload.getvalue(), form=form or "auto")
+        report = L.import_labels(
+            store,
+            project.id,
+            name or upload.name.rsplit(".", 1)[0],
+            long,
+            item_dataset_id=ds.id if ds else None,
+            item_id_column=id_col,
+            actor=user,
+            source=f"upload {upload.name}",
+            duplicates="latest" if keep_latest else "error",
+            unknown_items="drop" if drop_unknown else "error",
+            ground_truth_column=truth,
+        )
+    except StoreError as exc:
+        st.error(str(exc))
+    else:
+        st.success(
+            f"Imported {report.n_labels} labels of {report.n_items} items by "
+            f"{report.n_annotators} annotator(s) as version 1 "
+            f"({report.dropped_duplicates} duplicate and {report.dropped_unknown} unknown-item "
+            "label(s) dropped)."
+        )
+        st.session_state["labeling.set"] = report.label_set_id
+
+
+# -------------------------------------------------------------------------- agreement
+def _agreement_metrics(agreement: L.Agreement) -> None:
+    k = st.columns(4)
+    k[0].metric(
+        "Observed agreement",
+        f"{agreement.observed:.1%}",
+        help="Share of annotator pairs on an item that give the same label.",
+    )
+    k[1].metric(
+        "Fleiss' kappa",
+        f"{agreement.fleiss_kappa:.3f}",
+        help="Agreement beyond chance over all annotators (1 = perfect, 0 = chance).",
+    )
+    k[2].metric(
+        "Krippendorff's alpha",
+        f"{agreement.krippendorff_alpha:.3f}",
+        help="Nominal alpha; handles items some annotators skipped.",
+    )
+    k[3].metric("Unanimous items", f"{agreement.unanimous_share:.1%}")
+    for note in agreement.notes:
+        st.info(note, icon=":material/info:")
+
+
+def _annotator_confusion(long: pd.DataFrame) -> None:
+    names = sorted(long["annotator"].unique())
+    a1, a2 = st.columns(2)
+    a = a1.selectbox("Annotator (rows)", names, key="labeling.conf_a")
+    b = a2.selectbox("Annotator (columns)", names, index=1, key="labeling.conf_b")
+    if a is not None and b is not None and a != b:
+        st.plotly_chart(
+            charts.annotator_confusion(L.confusion_between(long, a, b)),
+            key="labeling.confusion",
+        )
+
+
+def render_agreement(agreement: L.Agreement, long: pd.DataFrame, decisions: pd.DataFrame) -> None:
+    """Agreement figures, kappa per pair, two annotators' confusion and the disagreements."""
+    if not agreement.defined:
+        st.warning(agreement.message)
+        return
+    _agreement_metrics(agreement)
+    g1, g2 = st.columns(2)
+    g1.plotly_chart(charts.agreement_heatmap(agreement), key="labeling.heatmap")
+    g2.plotly_chart(charts.per_class_agreement_bars(agreement), key="labeling.per_class")
+    st.dataframe(
+        agreement.pairs,
+        hide_index=True,
+        column_config={
+            "agreement": st.column_config.NumberColumn(format="percent"),
+            "cohen_kappa": st.column_config.NumberColumn("Cohen's kappa", format="%.3f"),
+        },
+    )
+    _annotator_confusion(long)
+    st.subheader("Items in disagreement, most split first")
+    st.dataframe(L.disagreements(long, decisions), hide_index=True, height=260)
+
+
+# ---------------------------------------------------------------------- relabel queue
+def _decision_form(
+    store: Database, ls: L.LabelSet, item: str, view: L.ItemView, classes: list[str], user: str, col
+) -> None:
+    """The reviewer's consensus label and reason (in ``col``); saving makes a new version."""
+    col.selectbox(
+        "Consensus label",
+        classes,
+        key="labeling.decision_label",
+        index=classes.index(view.majority) if view.majority in classes else 0,
+    )
+    col.text_input(
+        "Reason",
+        key="labeling.decision_reason",
+        placeholder="e.g. rule 3: a theft with a police report is not suspicious",
+    )
+    if not col.button("Save consensus label", key="labeling.decide", type="primary"):
+        return
+    state = st.session_state
+    try:
+        new_v = L.decide_label(
+            store,
+            ls.id,
+            item,
+            state["labeling.decision_label"],
+            state["labeling.decision_reason"],
+            user,
+        )
+    except StoreError as exc:
+        col.error(str(exc))
+        return
+    for key in ("labeling.queue_item", "labeling.decision_label", "labeling.decision_reason"):
+        state.pop(key, None)
+    st.toast(f"Saved {item} as labels v{new_v}")
+    st.rerun()
+
+
+def render_queue(
+    store: Database,
+    project: ProjectRow,
+    ls: L.LabelSet,
+    long: pd.DataFrame,
+    queue: pd.DataFrame,
+    user: str,
+) -> None:
+    """The relabel queue: pick an item, see its features and labels, decide its consensus."""
+    if queue.empty:
+        st.success(
+            "The relabel queue is empty: every disagreement has a consensus and no "
+            "suspected label error is waiting.",
+            icon=":material/task_alt:",
+        )
+        return
+    st.dataframe(queue.head(500), hide_index=True, height=200)
+    reasons = dict(zip(queue["item_id"], queue["reason"], strict=True))
+    item = st.selectbox(
+        "Item to review",
+        list(reasons),
+        key="labeling.queue_item",
+        format_func=lambda i: f"{i} · {reasons[i]}",
+    )
+    if item is None:
+        return
+    view = L.item_view(store, ls, item)
+    f1, f2 = st.columns([3, 2])
+    f1.markdown("**Features**")
+    f1.dataframe(view.features, hide_index=True, height=300)
+    f2.markdown("**Every annotator's label**")
+    f2.dataframe(view.labels, hide_index=True)
+    _decision_form(store, ls, item, view, sorted(set(long["label"])), user, f2)
+    with st.expander("Labeling instructions (amend them in the Instructions tab)"):
+        st.markdown(L.current_instructions(store, project.id) or "_None yet._")
+
+
+# ----------------------------------------------------------------------- label errors
+def _detection_form(store: Database, ls: L.LabelSet, cols: list[str], user: str) -> None:
+    """Labels, model, folds, seed and features; the button runs and stores a detection."""
+    e1, e2, e3, e4 = st.columns(4)
+    source = e1.selectbox(
+        "Labels to check",
+        ["consensus", *cols],
+        key="labeling.err_source",
+        help="The current consensus, or a label column of the item dataset.",
+    )
+    model = e2.selectbox(
+        "Model", list(L.MODELS), format_func=lambda m: L.MODELS[m], key="labeling.err_model"
+    )
+    folds = e3.number_input("Folds (k)", 2, 10, 5, key="labeling.err_folds")
+    seed = e4.number_input("Seed", 0, 10_000, 0, key="labeling.err_seed")
+    features = st.multiselect(
+        "Features", cols, default=L.default_features(store, ls), key="labeling.err_features"
+    )
+    if not st.button("Find suspected label errors", key="labeling.err_run", type="primary"):
+        return
+    with st.status("Cross-validating and scoring every label…") as status:
         try:
-            long = L.read_labels_csv(upload.getvalue(), form=form)
-            report = L.import_labels(
+            L.run_label_error_detection(
                 store,
-                project.id,
-                name or upload.name.rsplit(".", 1)[0],
-                long,
-                item_dataset_id=ds.id if ds else None,
-                item_id_column=id_col,
+                ls,
                 actor=user,
-                source=f"upload {upload.name}",
-                duplicates="latest" if keep_latest else "error",
-                unknown_items="drop" if drop_unknown else "error",
-                ground_truth_column=truth,
+                label_source=source or "consensus",
+                features=features,
+                model=model or "logistic",
+                n_folds=int(folds),
+                seed=int(seed),
             )
+            status.update(label="Detection stored", state="complete")
         except StoreError as exc:
+            status.update(label="Detection failed", state="error")
             st.error(str(exc))
-        else:
-            st.success(
-                f"Imported {report.n_labels} labels of {report.n_items} items by "
-                f"{report.n_annotators} annotator(s) as version 1 "
-                f"({report.dropped_duplicates} duplicate and {report.dropped_unknown} unknown-item "
-                "label(s) dropped)."
-            )
-            st.session_state["labeling.set"] = report.label_set_id
+
+
+def _run_metrics(run: pd.Series) -> None:
+    r = st.columns(3)
+    r[0].metric("Items scored", f"{run.n_items:,}")
+    r[1].metric(
+        "Suspected label errors",
+        f"{run.n_flagged:,}",
+        f"{run.n_flagged / max(run.n_items, 1):.1%} of items",
+        delta_color="off",
+    )
+    r[2].metric("Out-of-fold accuracy", f"{run.oof_accuracy:.1%}")
+
+
+def _send_flagged(
+    store: Database, ls: L.LabelSet, flagged: pd.DataFrame, run_id: int, user: str
+) -> None:
+    """Pick flagged items and send them to the relabel queue (scored by self-confidence)."""
+    send = st.multiselect(
+        "Items to send to the relabel queue",
+        flagged["item_id"].tolist(),
+        default=flagged["item_id"].head(10).tolist(),
+        key="labeling.err_send",
+    )
+    if not st.button("Send to the relabel queue", key="labeling.err_queue"):
+        return
+    chosen = flagged[flagged["item_id"].isin(send)]
+    try:
+        n = L.send_to_queue(
+            store,
+            ls.id,
+            chosen.assign(score=chosen["self_confidence"]),
+            f"label error run {run_id}",
+            user,
+        )
+    except StoreError as exc:
+        st.error(str(exc))
+    else:
+        st.success(f"{n} item(s) sent to the relabel queue.")
+
+
+def _detection_run(store: Database, project: ProjectRow, ls: L.LabelSet, user: str) -> None:
+    """Pick a stored detection run: its figures, the flagged items, the send-to-queue step."""
+    runs = L.label_error_runs(store, project.id, ls.id)
+    if runs.empty:
+        st.info("No detection yet: choose the labels and features, then run it.")
+        return
+    titles = dict(zip(runs["id"], runs["title"], strict=True))
+    run_id = st.selectbox(
+        "Detection run", list(titles), format_func=lambda i: titles[i], key="labeling.err_run_id"
+    )
+    if run_id is None:
+        return
+    run = runs.set_index("id").loc[run_id]
+    scores = L.label_error_scores(store, run_id)
+    _run_metrics(run)
+    st.plotly_chart(
+        charts.label_error_distribution(scores, run.thresholds), key="labeling.err_chart"
+    )
+    flagged = scores[scores["flagged"]]
+    st.dataframe(flagged, hide_index=True, height=240)
+    _send_flagged(store, ls, flagged, run_id, user)
 
 
 def render_label_errors(store: Database, project: ProjectRow, ls: L.LabelSet, user: str) -> None:
     """Run the confident-learning detector, browse a stored run, send items to the queue."""
-    cols = [c for c, _ in datasets_db.dataset_schema(store, ls.item_dataset_id)] if ls.item_dataset_id else []
+    cols = L.dataset_columns(store, ls.item_dataset_id) if ls.item_dataset_id else []
     if not cols:
         st.info("This labels set has no item dataset, so there are no features to learn from.")
+        return
+    _detection_form(store, ls, cols, user)
+    _detection_run(store, project, ls, user)
+
+
+# -------------------------------------------------------------------------------- HLP
+def render_hlp(
+    store: Database, project: ProjectRow, ls: L.LabelSet, version: int, user: str
+) -> None:
+    """Each annotator against the reference, and the HLP written into scoping on request."""
+    try:
+        hlp = L.hlp_for_set(store, ls, version)
+    except StoreError as exc:
+        st.error(str(exc))
+        return
+    st.metric(
+        f"HLP: mean annotator accuracy vs {hlp.reference}",
+        f"{hlp.hlp:.1%}",
+        help=f"On {hlp.n_items:,} items of labels v{version}.",
+    )
+    st.plotly_chart(charts.hlp_bars(hlp), key="labeling.hlp_chart")
+    st.dataframe(hlp.per_annotator, hide_index=True)
+    st.dataframe(
+        hlp.per_class.pivot(index="annotator", columns="class", values="f1").add_prefix("F1 class ")
+    )
+    if not st.button(
+        "Write HLP into the scoping baselines",
+        key="labeling.write_hlp",
+        help="Records the HLP with its provenance in the project's scoping brief.",
+    ):
+        return
+    try:
+        L.write_hlp_baseline(store, project.id, hlp, version, user)
+    except StoreError as exc:
+        st.error(str(exc))
     else:
-        e1, e2, e3, e4 = st.columns(4)
-        source = e1.selectbox(
-            "Labels to check",
-            ["consensus", *cols],
-            key="labeling.err_source",
-            help="The current consensus, or a label column of the item dataset.",
-        )
-        model = e2.selectbox(
-            "Model", list(L.MODELS), format_func=L.MODELS.get, key="labeling.err_model"
-        )
-        folds = e3.number_input("Folds (k)", 2, 10, 5, key="labeling.err_folds")
-        seed = e4.number_input("Seed", 0, 10_000, 0, key="labeling.err_seed")
-        features = st.multiselect(
-            "Features",
-            cols,
-            default=L.default_features(store, ls),
-            key="labeling.err_features",
-        )
-        if st.button("Find suspected label errors", key="labeling.err_run", type="primary"):
-            with st.status("Cross-validating and scoring every label…") as status:
-                try:
-                    L.run_label_error_detection(
-                        store,
-                        ls,
-                        actor=user,
-                        label_source=source,
-                        features=features,
-                        model=model,
-                        n_folds=int(folds),
-                        seed=int(seed),
-                    )
-                    status.update(label="Detection stored", state="complete")
-                except StoreError as exc:
-                    status.update(label="Detection failed", state="error")
-                    st.error(str(exc))
-        runs = L.label_error_runs(store, project.id, ls.id)
-        if runs.empty:
-            st.info("No detection yet: choose the labels and features, then run it.")
-        else:
-            titles = dict(zip(runs["id"], runs["title"], strict=True))
-            run_id = st.selectbox(
-                "Detection run",
-                list(titles),
-                format_func=titles.get,
-                key="labeling.err_run_id",
-            )
-            run = runs.set_index("id").loc[run_id]
-            scores = labeling_db.label_error_scores(store, run_id)
-            r = st.columns(3)
-            r[0].metric("Items scored", f"{run.n_items:,}")
-            r[1].metric(
-                "Suspected label errors",
-                f"{run.n_flagged:,}",
-                f"{run.n_flagged / max(run.n_items, 1):.1%} of items",
-                delta_color="off",
-            )
-            r[2].metric("Out-of-fold accuracy", f"{run.oof_accuracy:.1%}")
-            st.plotly_chart(
-                charts.label_error_distribution(scores, run.thresholds),
-                key="labeling.err_chart",
-            )
-            flagged = scores[scores["flagged"]]
-            st.dataframe(flagged, hide_index=True, height=240)
-            send = st.multiselect(
-                "Items to send to the relabel queue",
-                flagged["item_id"].tolist(),
-                default=flagged["item_id"].head(10).tolist(),
-                key="labeling.err_send",
-            )
-            if st.button("Send to the relabel queue", key="labeling.err_queue"):
-                try:
-                    n = L.send_to_queue(
-                        store,
-                        ls.id,
-                        flagged[flagged["item_id"].isin(send)].assign(
-                            score=lambda d: d["self_confidence"]
-                        ),
-                        f"label error run {run_id}",
-                        user,
-                    )
-                except StoreError as exc:
-                    st.error(str(exc))
-                else:
-                    st.success(f"{n} item(s) sent to the relabel queue.")
+        st.success(f"HLP {hlp.hlp:.1%} written into the scoping baselines.")
 
 
+# ---------------------------------------------------------------- instructions, versions
 def render_instructions(store: Database, project: ProjectRow, user: str) -> None:
     """The project's labeling instructions (Markdown), amended as new versions."""
-    instructions = labeling_db.list_label_instructions(store, project.id)
+    instructions = L.list_label_instructions(store, project.id)
     current = instructions["body"].iloc[0] if len(instructions) else ""
     if len(instructions):
         st.caption(
@@ -197,11 +391,19 @@ def render_instructions(store: Database, project: ProjectRow, user: str) -> None
         placeholder="e.g. rule for theft claims clarified after item C000448",
     )
     if st.button("Save as a new version", key="labeling.save_instructions"):
-        if not body.strip() or body == current:
-            st.error("Change the text before saving a new version.")
+        try:
+            v = L.amend_instructions(store, project.id, body, note, user)
+        except StoreError as exc:
+            st.error(str(exc))
         else:
-            v = labeling_db.insert_label_instructions(store, project.id, body, note, user)
             st.success(f"Instructions saved as version {v}.")
     if len(instructions) > 1:
         with st.expander("Earlier versions"):
             st.dataframe(instructions, hide_index=True)
+
+
+def render_versions(store: Database, ls: L.LabelSet, decisions: pd.DataFrame) -> None:
+    """Every version of the labels set, and the reviewer decisions in the one shown."""
+    st.dataframe(L.list_label_versions(store, ls.id), hide_index=True)
+    st.markdown("**Reviewer decisions in this version**")
+    st.dataframe(decisions, hide_index=True)

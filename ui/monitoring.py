@@ -1,26 +1,108 @@
-"""Widgets of the Monitoring page: one renderer per tab (streamlit here, no statistics)."""
+"""Widgets of the Monitoring page: the new-run form, the run picker and one renderer per tab
+(streamlit here, no statistics)."""
 
 from __future__ import annotations
-
-from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from core import monitoring as monitor
 from core.charts import monitoring as charts
-from core.db import monitoring as monitoring_db
 from core.db.database import Database
 from core.errors import StoreError
+from core.monitoring import MonitorRunRow, RunChoices
 from core.monitoring import drift as drift_methods
 from ui import state
 
 KEY = "monitoring"
+RUN_KEY = f"{KEY}.run"
 
 
-def render_alerts(store: Database, project_id: int, run: dict[str, Any]) -> None:
-    alerts = monitoring_db.list_alerts(store, project_id)
-    alerts = alerts[alerts["run_id"] == run["id"]]
+def _progress(bar):
+    def update(fraction: float, message: str) -> None:
+        bar.progress(fraction, text=message)
+
+    return update
+
+
+# --------------------------------------------------------------------- a new run
+def render_new_run(store: Database, project_id: int, choices: RunChoices, user: str,
+                   expanded: bool) -> None:
+    """The form of a new monitoring run; a stored run becomes the picked one."""
+    by_id = choices.datasets
+    with st.expander("New monitoring run", icon=":material/play_circle:", expanded=expanded):
+        with st.form(f"{KEY}.form"):
+            c1, c2, c3 = st.columns(3)
+            ref_id = c1.selectbox("Reference (training data)", choices.references,
+                                  key=f"{KEY}.ref", format_func=lambda i: by_id[i].name)
+            cur_id = c2.selectbox("Current (production stream)", choices.productions,
+                                  key=f"{KEY}.cur", format_func=lambda i: by_id[i].name)
+            model_id = _model_picker(c3, choices)
+            c4, c5, c6, c7 = st.columns(4)
+            time_cols = monitor.time_columns(store, cur_id) if cur_id is not None else []
+            time_col = c4.selectbox(
+                "Time column", time_cols or ["(none)"], key=f"{KEY}.time",
+                index=time_cols.index(choices.time_role) if choices.time_role in time_cols else 0,
+                help="The timestamp the windows follow (default: the project's time column).")
+            window = c5.selectbox("Window", ["week", "day", "month"], key=f"{KEY}.window")
+            persistence = c6.number_input("Windows a combined policy needs", 1, 6, 2,
+                                          key=f"{KEY}.persistence")
+            fallback = c7.slider("Human fallback below confidence", 0.5, 0.95, 0.7, 0.05,
+                                 key=f"{KEY}.fallback",
+                                 help="Predictions with max(p, 1 − p) below this go to a person.")
+            submitted = st.form_submit_button("Run monitoring", type="primary")
+        if submitted and ref_id is not None and cur_id is not None:
+            settings = monitor.MonitorSettings(time_column=time_col if time_cols else None,
+                                               window=window,
+                                               persistence=int(persistence),
+                                               fallback_confidence=float(fallback))
+            _run(store, project_id, ref_id, cur_id, model_id, settings, user)
+
+
+def _model_picker(col, choices: RunChoices) -> int | None:
+    options: list[int | None] = [None, *(v.id for v in choices.versions)]
+    labels = {v.id: f"v{v.version} (run #{v.run_id}){' · ' + v.alias if v.alias else ''}"
+              for v in choices.versions}
+    return col.selectbox(
+        "Model version", options, key=f"{KEY}.model",
+        index=options.index(choices.champion_id) if choices.champion_id in options else 0,
+        format_func=lambda i: "no model (data only)" if i is None else labels[i])
+
+
+def _run(store: Database, project_id: int, ref_id: int, cur_id: int, model_id: int | None,
+         settings: monitor.MonitorSettings, user: str) -> None:
+    with st.status("Monitoring…", expanded=True) as status:
+        try:
+            result = monitor.run_monitoring(
+                store, project_id, reference_dataset_id=ref_id, current_dataset_id=cur_id,
+                model_version_id=model_id, settings=settings, actor=user,
+                progress=_progress(st.progress(0.0)))
+        except (StoreError, ValueError) as exc:
+            status.update(label="Monitoring did not run", state="error")
+            st.error(str(exc))
+        else:
+            status.update(label="Monitoring run stored", state="complete", expanded=False)
+            # show the run just stored, not the one picked before
+            st.session_state[RUN_KEY] = result.run_id
+
+
+def pick_run(store: Database, runs: pd.DataFrame) -> MonitorRunRow:
+    """The run picker (newest first); the picked run."""
+    by_id = runs.set_index("id")
+
+    def label(i: int) -> str:
+        r = by_id.loc[i]
+        name = r["current_dataset"] if isinstance(r["current_dataset"], str) else "?"
+        return (f"#{i} · {name} · {r['time_window']} · "
+                f"{pd.Timestamp(r['created_at']):%Y-%m-%d %H:%M} · {r['source']}")
+
+    run_id = st.selectbox("Monitoring run", runs["id"].tolist(), key=RUN_KEY, format_func=label)
+    return monitor.get_run(store, int(run_id))
+
+
+# ------------------------------------------------------------------------- tabs
+def render_alerts(store: Database, project_id: int, run: MonitorRunRow,
+                  alerts: pd.DataFrame) -> None:
     if alerts.empty:
         st.success("This run raised no alert.")
         return
@@ -40,7 +122,7 @@ def render_alerts(store: Database, project_id: int, run: dict[str, Any]) -> None
                                 format_func=lambda i: _alert_label(alerts, i))
             if st.button("Acknowledge", key=f"{KEY}.ack"):
                 try:
-                    monitoring_db.acknowledge_alert(store, int(pick), state.current_user())
+                    monitor.acknowledge_alert(store, int(pick), state.current_user())
                 except StoreError as exc:
                     st.error(str(exc))
                 else:
@@ -60,13 +142,12 @@ def _alert_label(alerts: pd.DataFrame, alert_id: int) -> str:
     return f"#{alert_id} {pd.Timestamp(a['window_start']):%Y-%m-%d} {a['policy']}"
 
 
-def _retrain(store: Database, project_id: int, run: dict[str, Any]) -> None:
+def _retrain(store: Database, project_id: int, run: MonitorRunRow) -> None:
     with st.status("Retraining a challenger…", expanded=True) as status:
-        bar = st.progress(0.0)
         try:
             res = monitor.retrain_challenger(
-                store, project_id, int(run["id"]), actor=state.current_user(),
-                progress=lambda f, m: bar.progress(f, text=m),
+                store, project_id, run.id, actor=state.current_user(),
+                progress=_progress(st.progress(0.0)),
             )
         except StoreError as exc:
             status.update(label="Retraining did not run", state="error")
@@ -81,7 +162,7 @@ def _retrain(store: Database, project_id: int, run: dict[str, Any]) -> None:
                  icon=":material/rocket_launch:")
 
 
-def render_drift(store: Database, run: dict[str, Any], results: pd.DataFrame) -> None:
+def render_drift(store: Database, run: MonitorRunRow, results: pd.DataFrame) -> None:
     # theme=None: Streamlit's theme would replace the colour scale whose break marks "drifted"
     st.plotly_chart(charts.drift_heatmap(results), key=f"{KEY}.heatmap", theme=None)
     with st.expander("How drift is judged", icon=":material/help:"):
@@ -92,11 +173,11 @@ def render_drift(store: Database, run: dict[str, Any], results: pd.DataFrame) ->
     if not cols or not windows:
         return
     left, right = st.columns(2)
-    col = left.selectbox("Feature", cols, key=f"{KEY}.dist_col")
+    col = str(left.selectbox("Feature", cols, key=f"{KEY}.dist_col"))
     win = right.selectbox("Window", windows, index=len(windows) - 1, key=f"{KEY}.dist_win",
                           format_func=lambda w: f"{pd.Timestamp(w):%Y-%m-%d}")
     try:
-        ref, cur, kind = monitor.column_distribution(store, run["summary"], col, win)
+        ref, cur, kind = monitor.column_distribution(store, run.summary, col, win)
     except StoreError as exc:
         st.info(str(exc))
     else:
@@ -105,8 +186,8 @@ def render_drift(store: Database, run: dict[str, Any], results: pd.DataFrame) ->
         st.plotly_chart(charts.multivariate_figure(results), key=f"{KEY}.multi")
 
 
-def render_performance(run: dict[str, Any], results: pd.DataFrame) -> None:
-    summary = run["summary"]
+def render_performance(run: MonitorRunRow, results: pd.DataFrame) -> None:
+    summary = run.summary
     if "model_version_id" not in summary:
         st.info("This run had no model: pick a model version to see performance and outputs.")
         return
@@ -116,26 +197,38 @@ def render_performance(run: dict[str, Any], results: pd.DataFrame) -> None:
     det = det if len(det) else pd.DataFrame(columns=["detector", "when"])
     st.plotly_chart(charts.performance_figure(results, metric, summary.get("primary_floor"), det),
                     key=f"{KEY}.perf")
-    st.caption("Realized: where labels have arrived. Estimated: from the model's probabilities "
-               "without labels (confidence-based estimation, as NannyML's CBPE); the band is where "
-               "the realized value should fall if the probabilities are right. The estimate "
-               "cannot see concept drift, so a gap between the two lines is itself a signal.")
-    cal = summary.get("calibration")
-    if cal:
-        if cal.get("method") == "isotonic":
-            st.caption(f"Scores calibrated by isotonic regression on the model run's "
-                       f"{cal.get('part')} part ({cal.get('n'):,} rows): expected calibration "
-                       f"error {cal.get('ece_before'):.3f} → {cal.get('ece_after'):.3f} on "
-                       "held-out reference rows.")
-        else:
-            st.caption(f"Scores used as they are, not recalibrated: {cal.get('reason')}.")
+    label = summary.get("label_column")
+    st.caption(f"Realized: where labels{f' ({label})' if label else ''} have arrived. "
+               "Estimated: from the model's probabilities without labels (confidence-based "
+               "estimation, as NannyML's CBPE); the band is where the realized value should "
+               "fall if the probabilities are right. The estimate cannot see concept drift, so "
+               "a gap between the two lines is itself a signal.")
+    _calibration_caption(summary.get("calibration"))
     if len(det):
         st.dataframe(det.groupby("detector")["when"].agg(["count", "first"]).rename(
             columns={"count": "detections", "first": "first detection"}))
-    st.plotly_chart(charts.output_figure(results), key=f"{KEY}.outputs")
+    st.plotly_chart(charts.output_figure(results, _positive_label(summary)), key=f"{KEY}.outputs")
     top = summary.get("top_features") or []
     if top:
         st.caption("Top features by influence on the score: " + ", ".join(top))
+
+
+def _positive_label(summary: dict) -> str | None:
+    """``target = positive class`` when the run recorded both (older runs did not)."""
+    label, positive = summary.get("label_column"), summary.get("positive_class")
+    return f"{label} = {positive}" if label and positive is not None else None
+
+
+def _calibration_caption(cal: dict | None) -> None:
+    if not cal:
+        return
+    if cal.get("method") == "isotonic":
+        st.caption(f"Scores calibrated by isotonic regression on the model run's "
+                   f"{cal.get('part')} part ({cal.get('n'):,} rows): expected calibration "
+                   f"error {cal.get('ece_before'):.3f} → {cal.get('ece_after'):.3f} on "
+                   "held-out reference rows.")
+    else:
+        st.caption(f"Scores used as they are, not recalibrated: {cal.get('reason')}.")
 
 
 def render_inputs(results: pd.DataFrame) -> None:
@@ -155,22 +248,22 @@ def render_inputs(results: pd.DataFrame) -> None:
     })
 
 
-def render_service(run: dict[str, Any], results: pd.DataFrame) -> None:
+def render_service(run: MonitorRunRow, results: pd.DataFrame) -> None:
     if not (results["kind"] == "software").any():
         st.info("The current dataset has no request log columns (latency, status).")
         return
-    settings = run["settings"]
+    settings = run.settings
     st.plotly_chart(charts.software_figure(results, settings.get("p95_latency_ms")),
                     key=f"{KEY}.latency")
     st.plotly_chart(charts.availability_figure(results, settings.get("min_availability")),
                     key=f"{KEY}.availability")
-    s = run["summary"]
+    s = run.summary
     st.caption(f"This monitoring run took {s.get('seconds')} s wall, {s.get('cpu_seconds')} s CPU, "
                f"{s.get('memory_mb')} MB resident memory in the workbench process.")
 
 
-def render_policies(run: dict[str, Any]) -> None:
-    counts = run["summary"].get("policy_counts", {})
+def render_policies(run: MonitorRunRow) -> None:
+    counts = run.summary.get("policy_counts", {})
     if counts:
         st.plotly_chart(charts.policy_figure(counts), key=f"{KEY}.policies")
     st.dataframe(pd.DataFrame([{"policy": p.name, "severity": p.severity, "alerted": p.enabled,

@@ -7,6 +7,8 @@ version (saved, imported, restored) replaces them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -16,6 +18,7 @@ from core import scoping as sc
 from core.scoping import (
     AUTOMATION,
     BASELINE_KINDS,
+    CONTRACT_NUMBER_LABELS,
     GOVERNANCE_ITEMS,
     GOVERNANCE_STATUS,
     METRIC_LABELS,
@@ -23,6 +26,7 @@ from core.scoping import (
     TASK_TYPES,
     Baseline,
     Brief,
+    BriefVersion,
     Contract,
     GovernanceItem,
     MetricFloor,
@@ -33,22 +37,14 @@ from core.scoping import (
 K = "scoping."
 N_SECONDARY = 4
 LOADED = K + "loaded"
-_NUMBERS = (
-    "business_current",
-    "business_target",
-    "cost_fp",
-    "cost_fn",
-    "p95_latency_ms",
-    "min_throughput_rps",
-    "min_availability",
-    "error_budget",
-)
+_NUMBERS = ("business_current", "business_target", *CONTRACT_NUMBER_LABELS)
 
 
 def _milestones_key(marker: tuple) -> str:
     return f"{K}milestones.{marker[0]}.{marker[1]}"
 
 
+# -------------------------------------------------------------------- state
 def load_state(brief: Brief, marker: tuple[int, int]) -> None:
     """Write a brief into the widgets' state when (project, version) changed."""
     if st.session_state.get(LOADED) == marker:
@@ -76,359 +72,22 @@ def load_state(brief: Brief, marker: tuple[int, int]) -> None:
         ss[f"{K}secondary_floor_{i}"] = float(f.floor) if f else None
     for kind in BASELINE_KINDS:
         b = c.baselines.get(kind)
-        ss[f"{K}baseline_{kind}_value"] = (
-            None if b is None or b.value is None else float(b.value)
-        )
-        ss[f"{K}baseline_{kind}_metric"] = (
-            b.metric if b and b.metric in METRICS else None
-        )
+        ss[f"{K}baseline_{kind}_value"] = None if b is None or b.value is None else float(b.value)
+        ss[f"{K}baseline_{kind}_metric"] = b.metric if b and b.metric in METRICS else None
         ss[f"{K}baseline_{kind}_source"] = b.source if b else ""
     for key in GOVERNANCE_ITEMS:
         g = brief.governance.get(key, GovernanceItem())
         ss[f"{K}gov_{key}_status"] = g.status
         ss[f"{K}gov_{key}_note"] = g.note
     ss[K + "note"] = ""
-    for key in (
-        K + "diff_a",
-        K + "diff_b",
-    ):  # a new version: compare it with the one before
+    for key in (K + "diff_a", K + "diff_b"):  # a new version: compare it with the one before
         ss.pop(key, None)
     ss[LOADED] = marker
 
 
-def _num(label: str, key: str, help: str, step: float = 0.01) -> None:
-    st.number_input(label, key=K + key, value=None, step=step, format="%g", help=help)
-
-
-def _metric_select(label: str, key: str, help: str | None = None) -> None:
-    st.selectbox(
-        label,
-        list(METRICS),
-        key=key,
-        index=None,
-        format_func=METRIC_LABELS.get,
-        placeholder="Choose a metric",
-        help=help,
-    )
-
-
-def brief_form(
-    columns: list[str], brief: Brief, marker: tuple[int, int]
-) -> dict[str, Any]:
-    """Draw the brief's fields (inside a form); returns a placeholder per error key."""
-    slots: dict[str, Any] = {}
-    ss = st.session_state
-    # keep a value saved earlier selectable even if its column has gone, so validation names it
-    chosen = {*ss.get(K + "feature_columns", []), *ss.get(K + "sensitive_columns", [])}
-    if ss.get(K + "target_column"):
-        chosen.add(ss[K + "target_column"])
-    options = list(dict.fromkeys([*columns, *sorted(chosen - set(columns))]))
-    t1, t2, t3, t4, t5 = st.tabs(
-        [
-            "Problem and value",
-            "f(x) = y and metrics",
-            "Baselines and feasibility",
-            "Ethics and governance",
-            "Milestones",
-        ]
-    )
-    with t1:
-        st.text_area(
-            "Business problem",
-            key=K + "problem",
-            height=100,
-            help=(
-                "Who has the problem, what it costs today, and why now. Good: 'Adjusters review "
-                "every claim by hand; honest customers wait 5 days.'"
-            ),
-        )
-        st.text_area(
-            "Decision automated or supported",
-            key=K + "decision",
-            height=80,
-            help=("The one decision the model informs, and who acts on its output."),
-        )
-        st.selectbox(
-            "Degree of automation",
-            list(AUTOMATION),
-            key=K + "automation",
-            format_func=AUTOMATION.get,
-            help=(
-                "Complement: people decide with the model's advice. Supplement: the "
-                "model takes the clear cases. New process: nobody decides this today."
-            ),
-        )
-        st.markdown("**Economic value**")
-        a, b, c, d = st.columns(4)
-        with a:
-            st.text_input(
-                "Business metric",
-                key=K + "business_metric",
-                help="What the business measures, e.g. cost per decision, revenue, "
-                "hours saved.",
-            )
-        with b:
-            st.text_input("Unit", key=K + "business_unit", help="e.g. EUR per claim")
-        with c:
-            _num(
-                "Current value",
-                "business_current",
-                "Today's value, measured, not guessed.",
-            )
-        with d:
-            _num(
-                "Target value",
-                "business_target",
-                "The value that makes the project worth it.",
-            )
-        a, b, c = st.columns(3)
-        with a:
-            st.text_input(
-                "Currency", key=K + "currency", help="Currency of the costs below."
-            )
-        with b:
-            _num(
-                "Cost of a false positive",
-                "cost_fp",
-                "What one needless action costs (e.g. an investigation that finds nothing).",
-                1.0,
-            )
-            slots["cost_fp"] = st.empty()
-        with c:
-            _num(
-                "Cost of a false negative",
-                "cost_fn",
-                "What one missed case costs (e.g. a fraudulent claim paid).",
-                1.0,
-            )
-            slots["cost_fn"] = st.empty()
-        slots["business_current"] = st.empty()
-        slots["business_target"] = st.empty()
-    with t2:
-        a, b, c = st.columns(3)
-        with a:
-            st.selectbox(
-                "Task type",
-                list(TASK_TYPES),
-                key=K + "task_type",
-                format_func=TASK_TYPES.get,
-                help="What kind of y the model predicts.",
-            )
-            slots["task_type"] = st.empty()
-        with b:
-            st.selectbox(
-                "Target column (y)",
-                options,
-                key=K + "target_column",
-                index=None,
-                placeholder="Choose a column" if options else "Load a dataset first",
-                help="The column holding the outcome to predict.",
-            )
-            slots["target_column"] = st.empty()
-        with c:
-            st.text_input(
-                "Positive class",
-                key=K + "positive_class",
-                help="For binary tasks: the value of y the model flags, e.g. 1.",
-            )
-        st.multiselect(
-            "Input columns (x)",
-            options,
-            key=K + "feature_columns",
-            help=(
-                "Only what is known at decision time; never the outcome or anything recorded "
-                "after it (leakage)."
-            ),
-        )
-        slots["feature_columns"] = st.empty()
-        a, b = st.columns(2)
-        with a:
-            st.text_area(
-                "What x is",
-                key=K + "x_description",
-                height=80,
-                help="The inputs in words, and when each becomes known.",
-            )
-        with b:
-            st.text_area(
-                "What y is",
-                key=K + "y_description",
-                height=80,
-                help="How the outcome is defined and when it arrives (label delay).",
-            )
-        st.markdown(
-            "**ML metrics**: the primary metric decides; secondary metrics must not "
-            "fall below their floors (for lower-is-better metrics the floor is a ceiling)."
-        )
-        a, b = st.columns(2)
-        with a:
-            _metric_select(
-                "Primary metric",
-                K + "primary_metric",
-                "The one number a model is judged by; tie it to the business cost.",
-            )
-        with b:
-            _num(
-                "Primary target",
-                "primary_target",
-                "The value a model must reach to ship.",
-            )
-        slots["primary"] = st.empty()
-        cols = st.columns(N_SECONDARY)
-        for i, col in enumerate(cols):
-            with col:
-                _metric_select(f"Secondary metric {i + 1}", f"{K}secondary_metric_{i}")
-                _num(
-                    f"Floor {i + 1}",
-                    f"secondary_floor_{i}",
-                    "The worst acceptable value.",
-                )
-        slots["secondary"] = st.empty()
-        st.markdown("**Software metrics** the service must meet")
-        a, b, c, d = st.columns(4)
-        with a:
-            _num(
-                "p95 latency (ms)",
-                "p95_latency_ms",
-                "95% of requests answered within.",
-                10.0,
-            )
-            slots["p95_latency_ms"] = st.empty()
-        with b:
-            _num(
-                "Throughput (requests/s)",
-                "min_throughput_rps",
-                "Peak load to sustain.",
-                1.0,
-            )
-            slots["min_throughput_rps"] = st.empty()
-        with c:
-            _num(
-                "Availability (share)",
-                "min_availability",
-                "e.g. 0.995 for 99.5%.",
-                0.001,
-            )
-            slots["min_availability"] = st.empty()
-        with d:
-            _num(
-                "Error budget (share)",
-                "error_budget",
-                "The largest share of wrong decisions the service may serve.",
-                0.01,
-            )
-            slots["error_budget"] = st.empty()
-    with t3:
-        st.caption(
-            "Each baseline with its value, the metric it is in and where it came from. "
-            "Human-level performance can also be measured on the Labeling page."
-        )
-        for kind, label in BASELINE_KINDS.items():
-            a, b, c = st.columns([1, 1, 2])
-            with a:
-                _num(label, f"baseline_{kind}_value", "Its value in the chosen metric.")
-            with b:
-                _metric_select("Metric", f"{K}baseline_{kind}_metric")
-            with c:
-                st.text_input(
-                    "Source",
-                    key=f"{K}baseline_{kind}_source",
-                    help="Where the number comes from: a study, an audit, a paper.",
-                )
-            slots[f"baseline_{kind}"] = st.empty()
-        slots["baselines"] = st.empty()
-        st.text_area(
-            "Data available?",
-            key=K + "feasibility_data",
-            height=70,
-            help="Which data exist, how much, labelled by whom.",
-        )
-        st.text_area(
-            "Predictive signal?",
-            key=K + "feasibility_signal",
-            height=70,
-            help="Evidence that x predicts y: a quick model, HLP, published work.",
-        )
-        st.text_area(
-            "Diligence",
-            key=K + "diligence",
-            height=70,
-            help="Technical and value diligence: can it be built, and is it worth it?",
-        )
-    with t4:
-        st.multiselect(
-            "Sensitive columns",
-            options,
-            key=K + "sensitive_columns",
-            help=(
-                "Columns whose slices error analysis must check (age, gender, region ...), "
-                "even when they are not inputs."
-            ),
-        )
-        slots["sensitive_columns"] = st.empty()
-        st.text_area(
-            "Affected groups",
-            key=K + "affected_groups",
-            height=70,
-            help="Who is affected by the decisions, directly or indirectly.",
-        )
-        st.text_area(
-            "Bias risks",
-            key=K + "bias_risks",
-            height=70,
-            help="How the model could treat groups unfairly, and how it is checked.",
-        )
-        st.markdown("**Governance and regulation**")
-        for key, (label, help_text) in GOVERNANCE_ITEMS.items():
-            a, b = st.columns([1, 3])
-            with a:
-                st.selectbox(
-                    label, GOVERNANCE_STATUS, key=f"{K}gov_{key}_status", help=help_text
-                )
-            with b:
-                st.text_input(f"{label}: note", key=f"{K}gov_{key}_note")
-    with t5:
-        st.data_editor(
-            milestones_frame(brief.milestones),
-            key=_milestones_key(marker),
-            num_rows="dynamic",
-            hide_index=True,
-            width="stretch",
-            column_config={
-                "name": st.column_config.TextColumn("Milestone", required=True),
-                "due": st.column_config.DateColumn("Due"),
-                "owner": st.column_config.TextColumn("Owner"),
-                "done": st.column_config.CheckboxColumn("Done"),
-            },
-        )
-        slots["milestones"] = st.empty()
-        st.text_area(
-            "Resources",
-            key=K + "resources",
-            height=70,
-            help="People, compute and budget, and for how long.",
-        )
-    return slots
-
-
-def milestones_frame(milestones: list[Milestone]) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "name": pd.Series([m.name for m in milestones], dtype="object"),
-            "due": pd.to_datetime(
-                pd.Series([m.due for m in milestones], dtype="object")
-            ),
-            "owner": pd.Series([m.owner for m in milestones], dtype="object"),
-            "done": pd.Series([m.done for m in milestones], dtype="bool"),
-        }
-    )
-
-
 def _edited_milestones(base: list[Milestone], marker: tuple) -> list[Milestone]:
     """Apply the data editor's edits (edited/added/deleted rows) to the loaded milestones."""
-    rows = [
-        {"name": m.name, "due": m.due, "owner": m.owner, "done": m.done} for m in base
-    ]
+    rows = [{"name": m.name, "due": m.due, "owner": m.owner, "done": m.done} for m in base]
     edits = st.session_state.get(_milestones_key(marker)) or {}
     for idx, change in (edits.get("edited_rows") or {}).items():
         rows[int(idx)].update(change)
@@ -445,7 +104,7 @@ def _edited_milestones(base: list[Milestone], marker: tuple) -> list[Milestone]:
         out.append(
             Milestone(
                 str(r.get("name") or ""),
-                None if due is None or pd.isna(due) else sc._parse_date(due),
+                None if due is None or pd.isna(due) else sc.parse_date(due),
                 str(r.get("owner") or ""),
                 bool(r.get("done")),
             )
@@ -505,6 +164,318 @@ def brief_from_state(base: Brief, marker: tuple[int, int]) -> Brief:
     )
 
 
+# ------------------------------------------------------------------ widgets
+@dataclass
+class _Form:
+    """What the sections of the form share: error placeholders, column choices, milestones."""
+
+    options: list[str]
+    milestones: list[Milestone]
+    marker: tuple[int, int]
+    slots: dict[str, Any] = field(default_factory=dict)
+
+    def slot(self, key: str) -> None:
+        """A placeholder under the last widget, where the errors of ``key`` are shown."""
+        self.slots[key] = st.empty()
+
+
+def _num(label: str, key: str, help: str, step: float = 0.01) -> None:
+    st.number_input(label, key=K + key, value=None, step=step, format="%g", help=help)
+
+
+def _numbers(
+    form: _Form, columns: list[Any], fields: tuple[tuple[str, str, str, float], ...]
+) -> None:
+    """Number inputs side by side, each (label, key, help, step) with its error placeholder."""
+    for col, (label, key, help, step) in zip(columns, fields, strict=True):
+        with col:
+            _num(label, key, help, step)
+            form.slot(key)
+
+
+def _text(label: str, name: str, help: str, height: int = 70) -> None:
+    st.text_area(label, key=K + name, height=height, help=help)
+
+
+def _metric_select(label: str, key: str, help: str | None = None) -> None:
+    st.selectbox(
+        label,
+        list(METRICS),
+        key=key,
+        index=None,
+        format_func=METRIC_LABELS.__getitem__,
+        placeholder="Choose a metric",
+        help=help,
+    )
+
+
+# (label, key, help, step) of the numbers drawn side by side
+_COSTS = (
+    (
+        "Cost of a false positive",
+        "cost_fp",
+        "What one needless action costs (e.g. an investigation that finds nothing).",
+        1.0,
+    ),
+    (
+        "Cost of a false negative",
+        "cost_fn",
+        "What one missed case costs (e.g. a fraudulent claim paid).",
+        1.0,
+    ),
+)
+_BUDGETS = (
+    ("p95 latency (ms)", "p95_latency_ms", "95% of requests answered within.", 10.0),
+    ("Throughput (requests/s)", "min_throughput_rps", "Peak load to sustain.", 1.0),
+    ("Availability (share)", "min_availability", "e.g. 0.995 for 99.5%.", 0.001),
+    (
+        "Error budget (share)",
+        "error_budget",
+        "The largest share of wrong decisions the service may serve.",
+        0.01,
+    ),
+)
+
+
+# ----------------------------------------------------------------- sections
+def _problem(form: _Form) -> None:
+    _text(
+        "Business problem",
+        "problem",
+        "Who has the problem, what it costs today, and why now. Good: 'Adjusters review "
+        "every claim by hand; honest customers wait 5 days.'",
+        height=100,
+    )
+    _text(
+        "Decision automated or supported",
+        "decision",
+        "The one decision the model informs, and who acts on its output.",
+        height=80,
+    )
+    st.selectbox(
+        "Degree of automation",
+        list(AUTOMATION),
+        key=K + "automation",
+        format_func=AUTOMATION.__getitem__,
+        help="Complement: people decide with the model's advice. Supplement: the "
+        "model takes the clear cases. New process: nobody decides this today.",
+    )
+
+
+def _economics(form: _Form) -> None:
+    st.markdown("**Economic value**")
+    a, b, c, d = st.columns(4)
+    a.text_input(
+        "Business metric",
+        key=K + "business_metric",
+        help="What the business measures, e.g. cost per decision, revenue, hours saved.",
+    )
+    b.text_input("Unit", key=K + "business_unit", help="e.g. EUR per claim")
+    with c:
+        _num("Current value", "business_current", "Today's value, measured, not guessed.")
+    with d:
+        _num("Target value", "business_target", "The value that makes the project worth it.")
+    a, *costs = st.columns(3)
+    a.text_input("Currency", key=K + "currency", help="Currency of the costs below.")
+    _numbers(form, costs, _COSTS)
+    form.slot("business_current")
+    form.slot("business_target")
+
+
+def _fx(form: _Form) -> None:
+    a, b, c = st.columns(3)
+    with a:
+        st.selectbox(
+            "Task type",
+            list(TASK_TYPES),
+            key=K + "task_type",
+            format_func=TASK_TYPES.__getitem__,
+            help="What kind of y the model predicts.",
+        )
+        form.slot("task_type")
+    with b:
+        st.selectbox(
+            "Target column (y)",
+            form.options,
+            key=K + "target_column",
+            index=None,
+            placeholder="Choose a column" if form.options else "Load a dataset first",
+            help="The column holding the outcome to predict.",
+        )
+        form.slot("target_column")
+    c.text_input(
+        "Positive class",
+        key=K + "positive_class",
+        help="For binary tasks: the value of y the model flags, e.g. 1.",
+    )
+    st.multiselect(
+        "Input columns (x)",
+        form.options,
+        key=K + "feature_columns",
+        help="Only what is known at decision time; never the outcome or anything recorded "
+        "after it (leakage).",
+    )
+    form.slot("feature_columns")
+    a, b = st.columns(2)
+    with a:
+        _text("What x is", "x_description", "The inputs in words, and when each becomes known.", 80)
+    with b:
+        _text(
+            "What y is",
+            "y_description",
+            "How the outcome is defined and when it arrives (label delay).",
+            80,
+        )
+
+
+def _ml_metrics(form: _Form) -> None:
+    st.markdown(
+        "**ML metrics**: the primary metric decides; secondary metrics must not "
+        "fall below their floors (for lower-is-better metrics the floor is a ceiling)."
+    )
+    a, b = st.columns(2)
+    with a:
+        _metric_select(
+            "Primary metric",
+            K + "primary_metric",
+            "The one number a model is judged by; tie it to the business cost.",
+        )
+    with b:
+        _num("Primary target", "primary_target", "The value a model must reach to ship.")
+    form.slot("primary")
+    for i, col in enumerate(st.columns(N_SECONDARY)):
+        with col:
+            _metric_select(f"Secondary metric {i + 1}", f"{K}secondary_metric_{i}")
+            _num(f"Floor {i + 1}", f"secondary_floor_{i}", "The worst acceptable value.")
+    form.slot("secondary")
+
+
+def _software_metrics(form: _Form) -> None:
+    st.markdown("**Software metrics** the service must meet")
+    _numbers(form, st.columns(len(_BUDGETS)), _BUDGETS)
+
+
+def _baselines(form: _Form) -> None:
+    st.caption(
+        "Each baseline with its value, the metric it is in and where it came from. "
+        "Human-level performance can also be measured on the Labeling page."
+    )
+    for kind, label in BASELINE_KINDS.items():
+        a, b, c = st.columns([1, 1, 2])
+        with a:
+            _num(label, f"baseline_{kind}_value", "Its value in the chosen metric.")
+        with b:
+            _metric_select("Metric", f"{K}baseline_{kind}_metric")
+        c.text_input(
+            "Source",
+            key=f"{K}baseline_{kind}_source",
+            help="Where the number comes from: a study, an audit, a paper.",
+        )
+        form.slot(f"baseline_{kind}")
+    form.slot("baselines")
+
+
+def _feasibility(form: _Form) -> None:
+    _text("Data available?", "feasibility_data", "Which data exist, how much, labelled by whom.")
+    _text(
+        "Predictive signal?",
+        "feasibility_signal",
+        "Evidence that x predicts y: a quick model, HLP, published work.",
+    )
+    _text(
+        "Diligence",
+        "diligence",
+        "Technical and value diligence: can it be built, and is it worth it?",
+    )
+
+
+def _ethics(form: _Form) -> None:
+    st.multiselect(
+        "Sensitive columns",
+        form.options,
+        key=K + "sensitive_columns",
+        help="Columns whose slices error analysis must check (age, gender, region ...), "
+        "even when they are not inputs.",
+    )
+    form.slot("sensitive_columns")
+    _text(
+        "Affected groups",
+        "affected_groups",
+        "Who is affected by the decisions, directly or indirectly.",
+    )
+    _text(
+        "Bias risks",
+        "bias_risks",
+        "How the model could treat groups unfairly, and how it is checked.",
+    )
+
+
+def _governance(form: _Form) -> None:
+    st.markdown("**Governance and regulation**")
+    for key, (label, help_text) in GOVERNANCE_ITEMS.items():
+        a, b = st.columns([1, 3])
+        a.selectbox(label, GOVERNANCE_STATUS, key=f"{K}gov_{key}_status", help=help_text)
+        b.text_input(f"{label}: note", key=f"{K}gov_{key}_note")
+
+
+def _milestones(form: _Form) -> None:
+    st.data_editor(
+        milestones_frame(form.milestones),
+        key=_milestones_key(form.marker),
+        num_rows="dynamic",
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "name": st.column_config.TextColumn("Milestone", required=True),
+            "due": st.column_config.DateColumn("Due"),
+            "owner": st.column_config.TextColumn("Owner"),
+            "done": st.column_config.CheckboxColumn("Done"),
+        },
+    )
+    form.slot("milestones")
+    _text("Resources", "resources", "People, compute and budget, and for how long.")
+
+
+# the form's tabs and the sections each draws, in order
+_TABS: tuple[tuple[str, tuple[Callable[[_Form], None], ...]], ...] = (
+    ("Problem and value", (_problem, _economics)),
+    ("f(x) = y and metrics", (_fx, _ml_metrics, _software_metrics)),
+    ("Baselines and feasibility", (_baselines, _feasibility)),
+    ("Ethics and governance", (_ethics, _governance)),
+    ("Milestones", (_milestones,)),
+)
+
+
+def _column_options(columns: list[str]) -> list[str]:
+    """The dataset columns, plus any saved earlier that has gone (so validation names it)."""
+    ss = st.session_state
+    chosen = {*ss.get(K + "feature_columns", []), *ss.get(K + "sensitive_columns", [])}
+    if ss.get(K + "target_column"):
+        chosen.add(ss[K + "target_column"])
+    return list(dict.fromkeys([*columns, *sorted(chosen - set(columns))]))
+
+
+def brief_form(columns: list[str], brief: Brief, marker: tuple[int, int]) -> dict[str, Any]:
+    """Draw the brief's fields (inside a form); returns a placeholder per error key."""
+    form = _Form(_column_options(columns), brief.milestones, marker)
+    for tab, (_, sections) in zip(st.tabs([name for name, _ in _TABS]), _TABS, strict=True):
+        with tab:
+            for section in sections:
+                section(form)
+    return form.slots
+
+
+def milestones_frame(milestones: list[Milestone]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "name": pd.Series([m.name for m in milestones], dtype="object"),
+            "due": pd.to_datetime(pd.Series([m.due for m in milestones], dtype="object")),
+            "owner": pd.Series([m.owner for m in milestones], dtype="object"),
+            "done": pd.Series([m.done for m in milestones], dtype="bool"),
+        }
+    )
+
+
 def show_errors(errors: dict[str, list[str]], slots: dict[str, Any]) -> None:
     """Each message under its field; the rest (no field on the form) in one box here."""
     rest = []
@@ -515,3 +486,30 @@ def show_errors(errors: dict[str, list[str]], slots: dict[str, Any]) -> None:
             rest += msgs
     if rest:
         st.error("  \n".join(rest))
+
+
+# ---------------------------------------------------------------- readiness
+def readiness_box(current: BriefVersion | None, missing: list[str], brief: Brief) -> None:
+    """Whether the brief is ready for a go decision, what is missing, and its contract."""
+    with st.container(border=True):
+        head, meta = st.columns([3, 2])
+        if current is None:
+            head.markdown("### :gray[○ No brief yet]")
+        elif missing:
+            head.markdown(
+                f"### :orange[◐ Not ready for a go decision: {len(missing)} item(s) missing]"
+            )
+        else:
+            head.markdown("### :green[● Ready for a go decision]")
+        if current:
+            meta.caption(
+                f"Version {current.version}, saved {current.created_at:%Y-%m-%d %H:%M} UTC "
+                f"by {current.created_by}" + (f": {current.note}" if current.note else "")
+            )
+        for item in missing:
+            st.markdown(f"- {item}")
+        for note in sc.advisories(brief):
+            st.caption(f":material/lightbulb: {note}")
+        if current:
+            with st.expander("The contract later stages check", icon=":material/gavel:"):
+                st.dataframe(sc.contract_frame(current.brief.contract), hide_index=True)

@@ -9,8 +9,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from core import config
-from core.db import projects as projects_db
+from core import config, projects
 from core.db.database import Database
 from core.db.projects import ProjectRow
 from core.demo import seed_demo
@@ -35,7 +34,7 @@ def get_store() -> Database:
 
 
 def _ensure_demo(store: Database) -> None:
-    if config.get("WORKBENCH_SEED_DEMO") != "1" or not projects_db.is_pristine(store):
+    if config.get("WORKBENCH_SEED_DEMO") != "1" or not projects.is_pristine(store):
         return
     with st.status("First start: preparing the demo project…", expanded=True) as status:
         bar = st.progress(0.0)
@@ -59,15 +58,15 @@ def _gate_login() -> None:
 
 def pick_project(store: Database) -> ProjectRow | None:
     """The sidebar project picker; the choice survives page switches in PROJECT_ID."""
-    projects = projects_db.list_projects(store)
-    if not projects:
+    found = projects.list_projects(store)
+    if not found:
         return None
-    ids = [p.id for p in projects]
+    ids = [p.id for p in found]
     if st.session_state.get(state.PROJECT_ID) not in ids:
         st.session_state[state.PROJECT_ID] = ids[0]
     # widget state is dropped on a page switch, so the widget mirrors a plain key
     st.session_state[state.PROJECT_PICKER] = st.session_state[state.PROJECT_ID]
-    names = {p.id: p.name for p in projects}
+    names = {p.id: p.name for p in found}
 
     def _picked() -> None:
         st.session_state[state.PROJECT_ID] = st.session_state[state.PROJECT_PICKER]
@@ -76,7 +75,7 @@ def pick_project(store: Database) -> ProjectRow | None:
         "Project", ids, format_func=lambda i: names[i], key=state.PROJECT_PICKER,
         on_change=_picked, help="Every page works on this project.",
     )
-    return next(p for p in projects if p.id == st.session_state[state.PROJECT_ID])
+    return next(p for p in found if p.id == st.session_state[state.PROJECT_ID])
 
 
 def start(title: str, icon: str = ":material/science:") -> tuple[Database, ProjectRow | None]:

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import streamlit as st
 
 from core import training
 from core.charts import training as charts
-from core.db import datasets as datasets_db
-from core.db import training as training_db
+from core.data import datasets as data
 from core.db.database import Database
 from core.errors import StoreError
+from core.training import Run, TrainSpec, registry
 from core.training import metrics as M
-from core.training import registry
+
+if TYPE_CHECKING:
+    from core.scoping import Contract
 
 THRESHOLD_HELP = {
     "0.5": "0.5: flag when the positive class is more likely than not",
@@ -40,11 +42,12 @@ def _param_widget(kind: str, spec: training.ParamSpec, col: Any) -> Any:
         return col.selectbox(
             spec.name, spec.choices, index=spec.choices.index(spec.default), key=key, help=spec.help
         )
+    low, high = spec.low, spec.high
     if spec.kind is int:
         return col.number_input(
             spec.name,
-            min_value=int(spec.low),
-            max_value=int(spec.high),
+            min_value=None if low is None else int(low),
+            max_value=None if high is None else int(high),
             value=spec.default,
             step=1,
             key=key,
@@ -52,8 +55,8 @@ def _param_widget(kind: str, spec: training.ParamSpec, col: Any) -> Any:
         )
     return col.number_input(
         spec.name,
-        min_value=float(spec.low),
-        max_value=float(spec.high),
+        min_value=None if low is None else float(low),
+        max_value=None if high is None else float(high),
         value=float(spec.default),
         format="%g",
         key=key,
@@ -61,8 +64,46 @@ def _param_widget(kind: str, spec: training.ParamSpec, col: Any) -> Any:
     )
 
 
-def run_form(store: Database, project_id: int, splits: list, contract: Any) -> dict[str, Any]:
-    """Split, target, features, model, hyperparameters, preprocessing, threshold and seed."""
+def run_form(
+    store: Database, splits: list, contract: Contract | None
+) -> tuple[TrainSpec, str | None]:
+    """Split, target, features, model, hyperparameters, preprocessing, threshold and seed;
+    returns the spec and the run's name (None: the default name)."""
+    split, target, features = _data_widgets(store, splits, contract)
+    task = training.infer_task(store, split.dataset_id, target)
+    models = training.models_for(task)
+    c1, c2, c3 = st.columns([2, 1, 1])
+    model = c1.selectbox(
+        f"Model ({task})",
+        models,
+        format_func=lambda m: m.label,
+        key=f"training.model.{task}",
+        index=next((i for i, m in enumerate(models) if m.kind.startswith("hist")), 0),
+    )
+    seed = c2.number_input("Seed", 0, 2**31 - 1, 0, key="training.seed")
+    name = c3.text_input("Run name", key="training.name", placeholder="optional")
+    with st.expander("Hyperparameters", icon=":material/tune:"):
+        cols = st.columns(3)
+        params = {
+            p.name: _param_widget(model.kind, p, cols[i % 3]) for i, p in enumerate(model.params)
+        }
+    with st.expander("Preprocessing and decision threshold", icon=":material/filter_alt:"):
+        cols = st.columns(len(training.PREPROCESSING_OPTIONS))
+        pre = {
+            k: col.selectbox(k.replace("_", " "), opts, key=f"training.pre.{k}")
+            for col, (k, opts) in zip(cols, training.PREPROCESSING_OPTIONS.items(), strict=True)
+        }
+        threshold = _threshold_widget() if task == "classification" else None
+    spec = TrainSpec(
+        split.id, target, tuple(features), model.kind, params, pre, int(seed), threshold
+    )
+    return spec, name.strip() or None
+
+
+def _data_widgets(
+    store: Database, splits: list, contract: Contract | None
+) -> tuple[Any, str, list[str]]:
+    """The split, the target (the brief's by default) and the features."""
     c1, c2 = st.columns(2)
     split = c1.selectbox(
         "Split",
@@ -71,8 +112,10 @@ def run_form(store: Database, project_id: int, splits: list, contract: Any) -> d
         key="training.split",
         help="The stored train/dev/test split (Data page); its hash is the data version.",
     )
-    columns = [c for c, _ in datasets_db.dataset_schema(store, split.dataset_id)]
-    preferred = getattr(contract, "target_column", None) or split.target
+    if split is None:
+        st.stop()
+    columns = data.column_names(store, split.dataset_id)
+    preferred = (contract.target_column if contract else None) or split.target
     target = c2.selectbox(
         "Target",
         columns,
@@ -86,53 +129,21 @@ def run_form(store: Database, project_id: int, splits: list, contract: Any) -> d
         key=f"training.features.{split.id}.{target}",
         help="Defaults to the scoping brief's inputs x; leave out leaks (anything known only after the decision).",
     )
-    task = training.infer_task(store, split.dataset_id, target)
-    models = training.models_for(task)
-    c1, c2, c3 = st.columns([2, 1, 1])
-    spec = c1.selectbox(
-        f"Model ({task})",
-        models,
-        format_func=lambda m: m.label,
-        key=f"training.model.{task}",
-        index=next((i for i, m in enumerate(models) if m.kind.startswith("hist")), 0),
+    return split, target, features
+
+
+def _threshold_widget() -> str | float:
+    c1, c2 = st.columns(2)
+    rule = c1.selectbox(
+        "Decision threshold",
+        list(THRESHOLD_HELP),
+        format_func=lambda k: THRESHOLD_HELP[k],
+        key="training.threshold",
+        help="Binary targets: where the positive-class probability becomes a flag.",
     )
-    seed = c2.number_input("Seed", 0, 2**31 - 1, 0, key="training.seed")
-    name = c3.text_input("Run name", key="training.name", placeholder="optional")
-    params: dict[str, Any] = {}
-    with st.expander("Hyperparameters", icon=":material/tune:"):
-        cols = st.columns(3)
-        for i, p in enumerate(spec.params):
-            params[p.name] = _param_widget(spec.kind, p, cols[i % 3])
-    with st.expander("Preprocessing and decision threshold", icon=":material/filter_alt:"):
-        cols = st.columns(len(training.PREPROCESSING_OPTIONS))
-        pre = {
-            k: col.selectbox(k.replace("_", " "), opts, key=f"training.pre.{k}")
-            for col, (k, opts) in zip(cols, training.PREPROCESSING_OPTIONS.items(), strict=True)
-        }
-        if task == "classification":
-            c1, c2 = st.columns(2)
-            rule = c1.selectbox(
-                "Decision threshold",
-                list(THRESHOLD_HELP),
-                format_func=THRESHOLD_HELP.get,
-                key="training.threshold",
-                help="Binary targets: where the positive-class probability becomes a flag.",
-            )
-            if rule == "custom":
-                rule = c2.number_input(
-                    "Threshold", 0.001, 0.999, 0.5, key="training.threshold_value"
-                )
-            params[training.THRESHOLD_PARAM] = rule
-    return {
-        "split_id": split.id,
-        "target": target,
-        "features": features,
-        "model_kind": spec.kind,
-        "params": params,
-        "preprocessing": pre,
-        "seed": int(seed),
-        "name": name.strip() or None,
-    }
+    if rule == "custom":
+        return c2.number_input("Threshold", 0.001, 0.999, 0.5, key="training.threshold_value")
+    return rule or "0.5"
 
 
 def run_summary(store: Database, run_id: int) -> None:
@@ -156,7 +167,7 @@ def _verdict_style(value: Any) -> str:
     return {"pass": "color: green", "fail": "color: red"}.get(value, "")
 
 
-def run_detail(store: Database, run_id: int, contract: Any, user: str) -> None:
+def run_detail(store: Database, run_id: int, contract: Contract | None, user: str) -> None:
     """A run's report card: metrics vs baselines and targets, per class, curves, registry, export."""
     run = training.get_run(store, run_id)
     st.caption(
@@ -182,21 +193,7 @@ def run_detail(store: Database, run_id: int, contract: Any, user: str) -> None:
             column_config={"this run": st.column_config.NumberColumn(format="%.4f")},
         )
     if run.task_type == "classification":
-        c1, c2 = st.columns(2)
-        c1.plotly_chart(charts.per_class_figure(training.per_class_metrics(store, run.id, part)))
-        c2.plotly_chart(
-            charts.confusion_figure(
-                training_db.prediction_confusion(store, run.id, part), f"Confusion matrix ({part})"
-            )
-        )
-        if run.positive_class is not None:
-            c1, c2 = st.columns(2)
-            c1.plotly_chart(charts.roc_figure(*training.run_roc(store, run.id, part)))
-            c2.plotly_chart(
-                charts.reliability_figure(
-                    training_db.prediction_calibration(store, run.id, part, run.positive_class)
-                )
-            )
+        _classification_charts(store, run, part)
     with st.expander("Params, preprocessing, features and library versions"):
         st.json(
             {
@@ -206,6 +203,26 @@ def run_detail(store: Database, run_id: int, contract: Any, user: str) -> None:
                 "library_versions": run.library_versions,
             }
         )
+    _run_actions(store, run, user)
+
+
+def _classification_charts(store: Database, run: Run, part: str) -> None:
+    """Per-class metrics and the confusion matrix; ROC and reliability of a binary run."""
+    c1, c2 = st.columns(2)
+    c1.plotly_chart(charts.per_class_figure(training.per_class_metrics(store, run.id, part)))
+    c2.plotly_chart(
+        charts.confusion_figure(
+            training.run_confusion(store, run.id, part), f"Confusion matrix ({part})"
+        )
+    )
+    if run.positive_class is not None:
+        c1, c2 = st.columns(2)
+        c1.plotly_chart(charts.roc_figure(*training.run_roc(store, run.id, part)))
+        c2.plotly_chart(charts.reliability_figure(training.run_calibration(store, run.id, part)))
+
+
+def _run_actions(store: Database, run: Run, user: str) -> None:
+    """Register the run's model; export the run (MLflow layout)."""
     c1, c2 = st.columns(2)
     if run.artifact_path and c1.button(
         "Register this model", key="training.register", icon=":material/inventory_2:"
@@ -236,7 +253,7 @@ def registry_panel(store: Database, project_id: int, user: str) -> None:
         r["id"]: f"v{r['version']} · run #{r['run']} {r['run name']} {r['alias']}"
         for _, r in frame.iterrows()
     }
-    vid = st.selectbox("Version", ids, format_func=labels.get, key="training.version")
+    vid = st.selectbox("Version", ids, format_func=lambda i: labels[i], key="training.version")
     actions = {
         "Make champion": lambda: registry.set_alias(store, vid, "champion", user),
         "Make challenger": lambda: registry.set_alias(store, vid, "challenger", user),

@@ -9,6 +9,7 @@ from core.analysis import Discovery, SliceTable
 from core.training import metrics as M
 
 _BLUE, _RED, _GREEN, _GREY = "#1f77b4", "#d62728", "#2ca02c", "#7f7f7f"
+_MARGIN = {"l": 10, "r": 10, "t": 60, "b": 40}
 
 
 def _mlabel(metric: str) -> str:
@@ -40,7 +41,7 @@ def priority_chart(table: SliceTable, top: int = 15) -> go.Figure:
         xaxis_title=f"Priority ({basis} × share of rows)",
         yaxis_title="Slice",
         height=max(300, 28 * len(f) + 120),
-        margin={"l": 10, "r": 10, "t": 60, "b": 40},
+        margin=_MARGIN,
     )
     return fig
 
@@ -78,7 +79,7 @@ def column_chart(table: SliceTable, column: str) -> go.Figure:
         title=f"{_mlabel(table.metric)} by {column} (bar labels: rows)",
         xaxis_title=column,
         yaxis_title=_mlabel(table.metric),
-        margin={"l": 10, "r": 10, "t": 60, "b": 40},
+        margin=_MARGIN,
     )
     return fig
 
@@ -113,7 +114,7 @@ def discovery_chart(found: Discovery, mean_error: float | None = None) -> go.Fig
         title="Problem slices found: size against error rate (bubble = score)",
         xaxis_title="Rows in the slice",
         yaxis_title="Error rate in the slice",
-        margin={"l": 10, "r": 10, "t": 60, "b": 40},
+        margin=_MARGIN,
     )
     return fig
 
@@ -137,6 +138,6 @@ def compare_chart(frame: pd.DataFrame, metric: str, top: int = 20) -> go.Figure:
         xaxis_title=f"Change in {_mlabel(metric)} (positive = run B better)",
         yaxis_title="Slice",
         height=max(300, 26 * len(f) + 120),
-        margin={"l": 10, "r": 10, "t": 60, "b": 40},
+        margin=_MARGIN,
     )
     return fig

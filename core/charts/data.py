@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
@@ -23,67 +24,14 @@ def distribution_figure(report: QualityReport, column: str) -> go.Figure:
     n = report.n_rows
     missing = n - int(meta.get("nn") or 0)
     note = f"{missing:,} missing of {n:,} rows" if missing else f"{n:,} rows, none missing"
-    hist = report.histograms.get(column)
     fig = go.Figure()
+    hist = report.histograms.get(column)
     if hist:
-        counts = np.asarray(hist["counts"])
-        edges = hist["low"] + hist["width"] * np.arange(len(counts) + 1)
-        centers = (edges[:-1] + edges[1:]) / 2
-        if hist["datetime"]:
-            x = [_epoch_to_datetime(c) for c in centers]
-            width_ms = hist["width"] * 1000
-        else:
-            x, width_ms = centers, hist["width"]
-        fig.add_trace(
-            go.Bar(
-                x=x,
-                y=counts,
-                width=width_ms,
-                marker_color=COLOR,
-                name="rows",
-                customdata=np.stack([edges[:-1], edges[1:]], axis=1),
-                hovertemplate=(
-                    "%{x}<br>%{y:,} rows<extra></extra>"
-                    if hist["datetime"]
-                    else "%{customdata[0]:.4g} to %{customdata[1]:.4g}<br>%{y:,} rows"
-                    "<extra></extra>"
-                ),
-            )
-        )
+        _histogram(fig, hist, column)
         title = f"Distribution of {column} ({note})"
-        fig.update_layout(bargap=0.02, xaxis_title=column, yaxis_title="rows")
     elif report.top_values.get(column):
-        top = report.top_values[column]
-        labels = [str(v) for v, _ in top][::-1]
-        values = [k for _, k in top][::-1]
-        shown = sum(values)
-        rest = int(meta.get("nn") or 0) - shown
-        colors = [COLOR] * len(values)
-        if rest > 0:
-            labels, values, colors = (
-                ["(all other values)", *labels],
-                [rest, *values],
-                [OTHER, *colors],
-            )
-        fig.add_trace(
-            go.Bar(
-                y=labels,
-                x=values,
-                orientation="h",
-                marker_color=colors,
-                name="rows",
-                text=[f"{v / n:.1%}" if n else "" for v in values],
-                textposition="auto",
-                hovertemplate="%{y}<br>%{x:,} rows<extra></extra>",
-            )
-        )
+        _top_values(fig, report.top_values[column], int(meta.get("nn") or 0), n, column)
         title = f"Most frequent values of {column} ({note})"
-        fig.update_layout(
-            xaxis_title="rows",
-            yaxis_title=column,
-            yaxis_type="category",
-            height=max(320, 28 * len(labels) + 120),
-        )
     else:
         title = f"{column}: no distribution to draw ({meta['type']}, {note})"
         fig.add_annotation(
@@ -98,6 +46,66 @@ def distribution_figure(report: QualityReport, column: str) -> go.Figure:
         fig.update_yaxes(visible=False)
     fig.update_layout(title=title, showlegend=False, margin={"t": 60})
     return fig
+
+
+def _histogram(fig: go.Figure, hist: dict[str, Any], column: str) -> None:
+    """Bars of the stored equal-width bins (dates on a time axis)."""
+    counts = np.asarray(hist["counts"])
+    edges = hist["low"] + hist["width"] * np.arange(len(counts) + 1)
+    centers = (edges[:-1] + edges[1:]) / 2
+    if hist["datetime"]:
+        x = [_epoch_to_datetime(c) for c in centers]
+        width_ms = hist["width"] * 1000
+    else:
+        x, width_ms = centers, hist["width"]
+    fig.add_trace(
+        go.Bar(
+            x=x,
+            y=counts,
+            width=width_ms,
+            marker_color=COLOR,
+            name="rows",
+            customdata=np.stack([edges[:-1], edges[1:]], axis=1),
+            hovertemplate=(
+                "%{x}<br>%{y:,} rows<extra></extra>"
+                if hist["datetime"]
+                else "%{customdata[0]:.4g} to %{customdata[1]:.4g}<br>%{y:,} rows<extra></extra>"
+            ),
+        )
+    )
+    fig.update_layout(bargap=0.02, xaxis_title=column, yaxis_title="rows")
+
+
+def _top_values(fig: go.Figure, top: list[tuple[str, int]], nn: int, n: int, column: str) -> None:
+    """Horizontal bars of the most frequent values, the rest pooled in one grey bar."""
+    labels = [str(v) for v, _ in top][::-1]
+    values = [k for _, k in top][::-1]
+    rest = nn - sum(values)
+    colors = [COLOR] * len(values)
+    if rest > 0:
+        labels, values, colors = (
+            ["(all other values)", *labels],
+            [rest, *values],
+            [OTHER, *colors],
+        )
+    fig.add_trace(
+        go.Bar(
+            y=labels,
+            x=values,
+            orientation="h",
+            marker_color=colors,
+            name="rows",
+            text=[f"{v / n:.1%}" if n else "" for v in values],
+            textposition="auto",
+            hovertemplate="%{y}<br>%{x:,} rows<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        xaxis_title="rows",
+        yaxis_title=column,
+        yaxis_type="category",
+        height=max(320, 28 * len(labels) + 120),
+    )
 
 
 def null_heatmap_figure(report: QualityReport, max_columns: int = 80) -> go.Figure:
@@ -158,32 +166,6 @@ def null_heatmap_figure(report: QualityReport, max_columns: int = 80) -> go.Figu
         xaxis_type="category",
         yaxis_type="category",
         height=max(360, 12 * len(bands) + 200),
-        margin={"t": 60},
-    )
-    return fig
-
-
-def issues_figure(report: QualityReport) -> go.Figure:
-    """Number of findings per kind, coloured by severity."""
-    frame = report.issues_frame()
-    fig = go.Figure()
-    colors = {"error": "#E45756", "warning": "#F58518", "info": COLOR}
-    for sev in ("error", "warning", "info"):
-        sub = frame[frame["severity"] == sev]["kind"].value_counts()
-        if len(sub):
-            fig.add_trace(
-                go.Bar(
-                    x=sub.index.tolist(),
-                    y=sub.to_numpy(),
-                    name=sev,
-                    marker_color=colors[sev],
-                )
-            )
-    fig.update_layout(
-        title="Findings by kind",
-        xaxis_title="finding",
-        yaxis_title="columns or checks",
-        barmode="stack",
         margin={"t": 60},
     )
     return fig

@@ -25,107 +25,111 @@ def timeline_figure(
     breaches), events as labelled vertical lines across all panels."""
     metrics = list(dict.fromkeys(checks["metric"])) if not checks.empty else []
     rows = 1 + len(metrics)
-    titles = ["Traffic served by the candidate (%)"] + [
-        checks.loc[checks["metric"] == m, "guardrail"].iloc[0] for m in metrics
-    ]
     fig = make_subplots(
         rows=rows,
         cols=1,
         shared_xaxes=True,
         vertical_spacing=0.04,
-        subplot_titles=titles,
+        subplot_titles=["Traffic served by the candidate (%)"]
+        + [checks.loc[checks["metric"] == m, "guardrail"].iloc[0] for m in metrics],
         row_heights=[1.3] + [1.0] * len(metrics),
     )
-    x = timeline["window_start"] if not timeline.empty else []
     if not timeline.empty:
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=timeline["share_target"],
-                mode="lines",
-                line_shape="hv",
-                name="planned share",
-                line={"color": "#1f77b4"},
-            ),
-            row=1,
-            col=1,
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=100 * timeline["share_served"],
-                mode="markers",
-                name="share served",
-                marker={"color": "#1f77b4", "size": 6},
-                customdata=timeline[["n_routed", "n_requests"]],
-                hovertemplate="%{y:.1f}% (%{customdata[0]} of %{customdata[1]})",
-            ),
-            row=1,
-            col=1,
-        )
+        _add_share_panel(fig, timeline)
     starts = timeline.set_index("window_idx")["window_start"] if not timeline.empty else pd.Series()
-    for i, m in enumerate(metrics, start=2):
+    for row, m in enumerate(metrics, start=2):
         c = checks[checks["metric"] == m].copy()
         c["x"] = c["window_idx"].map(starts)
-        label = GUARDRAIL_METRICS[m][0]
+        _add_guardrail_panel(fig, row, c, GUARDRAIL_METRICS[m].label)
+    _add_events(fig, events)
+    fig.update_yaxes(title_text="%", range=[-5, 105], row=1, col=1)
+    fig.update_xaxes(title_text="Window start (replayed production time)", row=rows, col=1)
+    fig.update_layout(
+        title=title or "Rollout timeline",
+        height=220 + 170 * rows,
+        showlegend=False,
+        margin={"t": 80},
+    )
+    return fig
+
+
+def _add_share_panel(fig: go.Figure, timeline: pd.DataFrame) -> None:
+    """The planned share as a step line, the share actually served as markers."""
+    x = timeline["window_start"]
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=timeline["share_target"],
+            mode="lines",
+            line_shape="hv",
+            name="planned share",
+            line={"color": "#1f77b4"},
+        ),
+        row=1,
+        col=1,
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=100 * timeline["share_served"],
+            mode="markers",
+            name="share served",
+            marker={"color": "#1f77b4", "size": 6},
+            customdata=timeline[["n_routed", "n_requests"]],
+            hovertemplate="%{y:.1f}% (%{customdata[0]} of %{customdata[1]})",
+        ),
+        row=1,
+        col=1,
+    )
+
+
+def _add_guardrail_panel(fig: go.Figure, row: int, c: pd.DataFrame, label: str) -> None:
+    """One guardrail: the candidate's value, the incumbent's, the threshold, breaches."""
+    fig.add_trace(
+        go.Scatter(
+            x=c["x"],
+            y=c["value"],
+            mode="lines+markers",
+            name=f"candidate · {label}",
+            line={"color": "#9467bd"},
+            customdata=c[["n", "status"]],
+            hovertemplate="%{y:.3g} (n=%{customdata[0]}, %{customdata[1]})",
+        ),
+        row=row,
+        col=1,
+    )
+    for y, who, line in (
+        ("incumbent_value", "incumbent", {"color": "#7f7f7f", "dash": "dot"}),
+        ("threshold", "threshold", {"color": "#d62728", "dash": "dash", "width": 1}),
+    ):
         fig.add_trace(
-            go.Scatter(
-                x=c["x"],
-                y=c["value"],
-                mode="lines+markers",
-                name=f"candidate · {label}",
-                line={"color": "#9467bd"},
-                customdata=c[["n", "status"]],
-                hovertemplate="%{y:.3g} (n=%{customdata[0]}, %{customdata[1]})",
-            ),
-            row=i,
+            go.Scatter(x=c["x"], y=c[y], mode="lines", name=f"{who} · {label}", line=line),
+            row=row,
             col=1,
         )
+    bad = c[c["status"] == "breach"]
+    if not bad.empty:
         fig.add_trace(
             go.Scatter(
-                x=c["x"],
-                y=c["incumbent_value"],
-                mode="lines",
-                name=f"incumbent · {label}",
-                line={"color": "#7f7f7f", "dash": "dot"},
+                x=bad["x"],
+                y=bad["value"],
+                mode="markers",
+                name=f"breach · {label}",
+                marker={"color": "#d62728", "symbol": "x", "size": 11},
             ),
-            row=i,
+            row=row,
             col=1,
         )
-        fig.add_trace(
-            go.Scatter(
-                x=c["x"],
-                y=c["threshold"],
-                mode="lines",
-                name=f"threshold · {label}",
-                line={"color": "#d62728", "dash": "dash", "width": 1},
-            ),
-            row=i,
-            col=1,
-        )
-        bad = c[c["status"] == "breach"]
-        if not bad.empty:
-            fig.add_trace(
-                go.Scatter(
-                    x=bad["x"],
-                    y=bad["value"],
-                    mode="markers",
-                    name=f"breach · {label}",
-                    marker={"color": "#d62728", "symbol": "x", "size": 11},
-                ),
-                row=i,
-                col=1,
-            )
+
+
+def _add_events(fig: go.Figure, events: pd.DataFrame) -> None:
+    """Each event as a dotted vertical line across all panels, labelled on the top one."""
     for _, e in events.iterrows():
         color, text = EVENT_STYLE.get(e["kind"], ("#333", e["kind"]))
-        fig.add_vline(
-            x=pd.Timestamp(e["at"]).to_pydatetime(),
-            line={"color": color, "width": 1, "dash": "dot"},
-            row="all",
-            col=1,
-        )
+        at = pd.Timestamp(e["at"]).to_pydatetime()
+        fig.add_vline(x=at, line={"color": color, "width": 1, "dash": "dot"}, row="all", col=1)
         fig.add_annotation(
-            x=pd.Timestamp(e["at"]).to_pydatetime(),
+            x=at,
             y=1.0,
             yref="y domain",
             text=text,
@@ -136,15 +140,6 @@ def timeline_figure(
             row=1,
             col=1,
         )
-    fig.update_yaxes(title_text="%", range=[-5, 105], row=1, col=1)
-    fig.update_xaxes(title_text="Window start (replayed production time)", row=rows, col=1)
-    fig.update_layout(
-        title=title or "Rollout timeline",
-        height=220 + 170 * rows,
-        showlegend=False,
-        margin={"t": 80},
-    )
-    return fig
 
 
 def comparison_figure(comparison: pd.DataFrame) -> go.Figure:
@@ -157,9 +152,9 @@ def comparison_figure(comparison: pd.DataFrame) -> go.Figure:
         ("bad-side requests", "#9467bd"),
     ):
         if col in comparison:
-            fig.add_trace(
-                go.Bar(x=names, y=comparison[col].fillna(0), name=col, marker_color=color)
-            )
+            # a count not known (no label) is left out, not drawn as 0
+            values = pd.to_numeric(comparison[col], errors="coerce")
+            fig.add_trace(go.Bar(x=names, y=values, name=col, marker_color=color))
     fig.update_layout(
         barmode="group",
         title="Same stream, different rollouts: what users were exposed to",

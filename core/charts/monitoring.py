@@ -113,11 +113,14 @@ def availability_figure(results: pd.DataFrame, minimum: float | None) -> go.Figu
                    "availability (%)")
 
 
-def output_figure(results: pd.DataFrame) -> go.Figure:
+def output_figure(results: pd.DataFrame, positive: str | None = None) -> go.Figure:
+    """Per window: the share sent to the human fallback, the share predicted positive
+    (``positive`` names the class, e.g. ``"churn = yes"``) and the score PSI."""
     o = results[results["kind"] == "output"]
     fig = go.Figure()
     for m, name in (("fallback_share", "sent to human fallback"),
-                    ("positive_share", "predicted 'needs review'"),
+                    ("positive_share", f"predicted {positive}" if positive else
+                     "predicted positive"),
                     ("score_psi", "score PSI vs reference")):
         x = o[o["metric"] == m].sort_values("window_start")
         if len(x):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from core.data.splits import PARTS, BalanceResult
+from core.data import PARTS, BalanceResult
 
 PART_COLORS = {"train": "#4C78A8", "dev": "#F58518", "test": "#54A24B"}
 COMMON = {"color": "#4C78A8", "rare": "#E45756"}

@@ -231,8 +231,11 @@ def search_figure(trials: pd.DataFrame, params: list[str], metric: str) -> go.Fi
     return fig
 
 
-def metric_vs_param_figure(runs: pd.DataFrame, param: str, metric: str) -> go.Figure:
-    """Scatter of a metric against a parameter across runs, coloured by model."""
+def metric_vs_param_figure(runs: pd.DataFrame, param: str | None, metric: str | None) -> go.Figure:
+    """Scatter of a metric against a parameter across runs, coloured by model (an empty
+    figure when either is not picked or no run has both)."""
+    if param is None or metric is None:
+        return _empty("Metric vs parameter", "No run has both this parameter and this metric.")
     title = f"{M.label(metric)} vs {param}"
     if runs.empty or param not in runs.columns or metric not in runs.columns:
         return _empty(title, "No run has both this parameter and this metric.")

@@ -46,6 +46,8 @@ def load_sample(name: str) -> pd.DataFrame:
     else:
         cols = [str(c).replace(" ", "_") for c in bunch.feature_names]
         frame = pd.DataFrame(bunch.data, columns=cols)
-    frame["target"] = [str(bunch.target_names[t]) for t in bunch.target] if name != "digits" else bunch.target
+    frame["target"] = (
+        [str(bunch.target_names[t]) for t in bunch.target] if name != "digits" else bunch.target
+    )
     frame.insert(0, "row_id", np.arange(1, len(frame) + 1))
     return frame

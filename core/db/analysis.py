@@ -4,30 +4,90 @@ integer-coded columns, per-slice aggregates, slice rows, tags, actions, discover
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
 
 import duckdb
 import pandas as pd
 
 from core.db import datasets as datasets_db
 from core.db import splits as splits_db
-from core.db import training as training_db
 from core.db.clock import utcnow
 from core.db.database import Database, qident
 from core.db.datasets import ROW_ID
 from core.errors import StoreError
 
-_ACTION_COLS = (
-        "id, project_id, run_id, label, slice, action, note, status, evidence, created_at,"
-        " created_by, closed_at, closed_by"
-    )
+
+class SliceBase(Protocol):
+    """What the repository reads of a slice source (``core.analysis.SliceSource``): an
+    in-memory ``frame`` (a pyarrow table), or a run's ``part`` on its ``dataset_id``."""
+
+    @property
+    def frame(self) -> Any: ...
+    @property
+    def run_id(self) -> int | None: ...
+    @property
+    def part(self) -> str | None: ...
+    @property
+    def dataset_id(self) -> int | None: ...
+    @property
+    def project_id(self) -> int | None: ...
+    @property
+    def tag_datasets(self) -> tuple[int, ...]: ...
+    @property
+    def positive_class(self) -> str | None: ...
+    @property
+    def regression(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class SliceActionRow:
+    """A ``slice_actions`` row, its JSON columns (``slice``, ``evidence``) decoded."""
+
+    id: int
+    project_id: int
+    run_id: int | None
+    label: str
+    slice: list[dict[str, Any]]
+    action: str
+    note: str
+    status: str
+    evidence: dict[str, Any]
+    created_at: datetime
+    created_by: str
+    closed_at: datetime | None
+    closed_by: str | None
+
+
+@dataclass(frozen=True)
+class DiscoveryRow:
+    """A stored slice discovery: its inputs, statistics and top-k (``slice`` decoded)."""
+
+    id: int
+    params: dict[str, Any]
+    stats: dict[str, Any]
+    created_at: datetime
+    created_by: str
+    slices: pd.DataFrame  # rank, label, level, slice, size, errors, error_rate, score
+
+
+_ACTION_COLS = ", ".join(SliceActionRow.__dataclass_fields__)
+_SLICE_BASE_COLS = {"__rid", "__y", "__yhat", "__score", "__err", "__pos", "__pred_pos"}
 
 
 @contextmanager
-def _slice_cursor(db: Database, source: Any, columns: list[str]) -> Iterator[tuple[Any, str, list]]:
-    """A cursor with the slice base's SQL and parameters (frames registered on it)."""
+def slice_cursor(
+    db: Database, source: SliceBase, columns: list[str]
+) -> Iterator[tuple[Any, str, list]]:
+    """A cursor with the slice base's SQL and parameters (a frame is registered on it).
+
+    The base has the row id ``__rid``, ``__y``, ``__yhat``, ``__score``, the row's error
+    ``__err`` (0/1, or the squared error of a regression), ``__pos`` and ``__pred_pos``
+    (truth and prediction are the positive class), then ``columns``.
+    """
     for c in columns:
         if c.startswith("__"):
             raise StoreError(f"Column {c!r}: names starting with '__' are reserved.")
@@ -41,14 +101,10 @@ def _slice_cursor(db: Database, source: Any, columns: list[str]) -> Iterator[tup
             )
             params: list[Any] = []
         else:
-            run = training_db.get_run(db, int(source.run_id or 0))
-            if run is None or run.get("dataset_id") is None:
-                raise StoreError("That run does not exist (any more) or has no dataset.")
-            table = datasets_db._dataset_table(db, run["dataset_id"])
             frm = (
                 "SELECT p.row_id AS __rid, p.y_true AS __y, p.y_pred AS __yhat,"
                 f" p.score AS __score{cols} FROM predictions p"
-                f" JOIN {qident(table)} d ON d.rowid = p.row_id"
+                f" JOIN {qident(_run_table(db, source))} d ON d.rowid = p.row_id"
                 " WHERE p.run_id = ? AND p.part = ?"
             )
             params = [int(source.run_id or 0), source.part]
@@ -69,8 +125,19 @@ def _slice_cursor(db: Database, source: Any, columns: list[str]) -> Iterator[tup
                 cur.unregister("_sl_frame")
 
 
-def _slice_code(spec: tuple[str, str, list]) -> tuple[str, list]:
-    """SQL (and params) of a column's integer code; ``spec`` is (column, kind, values|edges)."""
+def _run_table(db: Database, source: SliceBase) -> str:
+    """The table of the dataset the source's run was trained on."""
+    if source.dataset_id is None:
+        raise StoreError("That run does not exist (any more) or has no dataset.")
+    return datasets_db._dataset_table(db, source.dataset_id)
+
+
+def code_sql(spec: tuple[str, str, list]) -> tuple[str, list]:
+    """SQL (and params) of a column's integer code; ``spec`` is (column, kind, values|edges).
+
+    0 is missing; a "num" column's bins are 1..len(edges)+1; a "cat" or "month" column's
+    listed values are 1..len(values) and every other value is len(values)+1.
+    """
     col, kind, arg = spec
     c = qident(col)
     if kind == "num":
@@ -87,9 +154,10 @@ def _slice_code(spec: tuple[str, str, list]) -> tuple[str, list]:
     )
 
 
-def _slice_where(db: Database, preds: list[dict[str, Any]], rid: str, project_id: int | None, tag_datasets: tuple
+def _slice_where(
+    preds: list[dict[str, Any]], rid: str, project_id: int | None, tag_datasets: tuple
 ) -> tuple[str, list]:
-    """A conjunction of stored predicates (see core.slices.Predicate) as SQL."""
+    """A conjunction of stored predicates (``core.analysis.ColumnSpec.predicate``) as SQL."""
     parts, params = ["TRUE"], []
     for p in preds:
         op = p.get("op")
@@ -101,7 +169,9 @@ def _slice_where(db: Database, preds: list[dict[str, Any]], rid: str, project_id
             )
             params += [project_id, p["value"], [int(d) for d in tag_datasets]]
         elif op == "missing":
-            parts.append(f"({c} IS NULL OR isnan({c}::DOUBLE))" if p.get("numeric") else f"{c} IS NULL")
+            parts.append(
+                f"({c} IS NULL OR isnan({c}::DOUBLE))" if p.get("numeric") else f"{c} IS NULL"
+            )
         elif op == "eq":
             parts.append(f"{c}::VARCHAR = ?")
             params.append(str(p["value"]))
@@ -124,31 +194,37 @@ def _slice_where(db: Database, preds: list[dict[str, Any]], rid: str, project_id
     return " AND ".join(parts), params
 
 
-def slice_columns(db: Database, source: Any) -> list[tuple[str, str]]:
+def slice_columns(db: Database, source: SliceBase) -> list[tuple[str, str]]:
     """Columns (name, DuckDB type) available to slice the source by."""
     if source.frame is not None:
-        all_names = getattr(source.frame, "column_names", None) or list(source.frame.columns)
-        names = [c for c in all_names if c not in ("row_id", "y_true", "y_pred", "score")]
+        names = [
+            c for c in source.frame.column_names if c not in ("row_id", "y_true", "y_pred", "score")
+        ]
     else:
-        run = training_db.get_run(db, int(source.run_id or 0))
-        if run is None or run.get("dataset_id") is None:
+        if source.dataset_id is None:
             raise StoreError("That run does not exist (any more) or has no dataset.")
-        names = [n for n, _ in datasets_db.dataset_schema(db, run["dataset_id"])]
-    with _slice_cursor(db, source, names) as (cur, base, params):
+        names = [n for n, _ in datasets_db.dataset_schema(db, source.dataset_id)]
+    with slice_cursor(db, source, names) as (cur, base, params):
         rows = cur.execute(f"DESCRIBE SELECT * FROM ({base}) LIMIT 0", params).fetchall()
-    skip = {"__rid", "__y", "__yhat", "__score", "__err", "__pos", "__pred_pos"}
-    return [(r[0], r[1]) for r in rows if r[0] not in skip]
+    return [(r[0], r[1]) for r in rows if r[0] not in _SLICE_BASE_COLS]
 
 
-def slice_column_stats(db: Database, source: Any, numeric: list[str], other: list[str], months: list[str] = (),
-    top: int = 30, quantiles: tuple[float, ...] = (), max_distinct: int = 10,
+def slice_column_stats(
+    db: Database,
+    source: SliceBase,
+    numeric: list[str],
+    other: list[str],
+    months: Sequence[str] = (),
+    top: int = 30,
+    quantiles: tuple[float, ...] = (),
+    max_distinct: int = 10,
 ) -> tuple[int, pd.DataFrame, pd.DataFrame]:
     """Rows; per column n_null, n_distinct (approximate; and min, max, quantiles for
     ``numeric``) in one scan; then the ``top`` most frequent values (as text, with
     counts) of text columns, of months of ``months`` and of numeric columns with at
     most ``max_distinct`` values. Columns with a value per row get no top values."""
     cols = [*numeric, *other, *months]
-    with _slice_cursor(db, source, cols) as (cur, base, params):
+    with slice_cursor(db, source, cols) as (cur, base, params):
         # straight from the base: materialising it first costs more than rescanning
         src = f"({base}) _sl_stat"
         exprs, qparams = ["count(*)"], []
@@ -156,21 +232,30 @@ def slice_column_stats(db: Database, source: Any, numeric: list[str], other: lis
             q = qident(c)
             if c in numeric:
                 v = f"(CASE WHEN isnan({q}::DOUBLE) THEN NULL ELSE {q}::DOUBLE END)"
-                exprs += [f"count(*) - count({v})", f"approx_count_distinct({v})",
-                          f"min({v})", f"max({v})"]
+                exprs += [
+                    f"count(*) - count({v})",
+                    f"approx_count_distinct({v})",
+                    f"min({v})",
+                    f"max({v})",
+                ]
                 if quantiles:
                     exprs.append(f"quantile_cont({v}, ?::DOUBLE[])")
                     qparams.append(list(quantiles))
                 else:
                     exprs.append("NULL")
             else:
-                exprs += [f"count(*) - count({q})", f"approx_count_distinct({q})",
-                          "NULL", "NULL", "NULL"]
-        row = cur.execute(
-            f"SELECT {', '.join(exprs)} FROM {src}", [*qparams, *params]
-        ).fetchall()[0]
+                exprs += [
+                    f"count(*) - count({q})",
+                    f"approx_count_distinct({q})",
+                    "NULL",
+                    "NULL",
+                    "NULL",
+                ]
+        row = cur.execute(f"SELECT {', '.join(exprs)} FROM {src}", [*qparams, *params]).fetchall()[
+            0
+        ]
         n = int(row[0])
-        stats = [(c, *row[1 + 5 * i: 6 + 5 * i]) for i, c in enumerate(cols)]
+        stats = [(c, *row[1 + 5 * i : 6 + 5 * i]) for i, c in enumerate(cols)]
         tops = []
         for c, _, n_distinct, *_rest in stats:
             if (c in numeric and n_distinct > max_distinct) or (
@@ -186,12 +271,44 @@ def slice_column_stats(db: Database, source: Any, numeric: list[str], other: lis
                     [*params, top],
                 ).fetchall()
             ]
-    stat_df = pd.DataFrame(stats, columns=["column", "n_null", "n_distinct", "min", "max", "quantiles"])
+    stat_df = pd.DataFrame(
+        stats, columns=["column", "n_null", "n_distinct", "min", "max", "quantiles"]
+    )
     top_df = pd.DataFrame(tops, columns=["column", "value", "n"])
     return n, stat_df, top_df
 
 
-def slice_aggregates(db: Database, source: Any,
+# per-slice counts of the rows of ``long`` (one row per slice a base row falls in)
+_AGGREGATES = (
+    "agg AS (SELECT col, code, tag, count(*) AS n, sum(__err) AS err,"
+    " sum(__pos::INTEGER) AS pos, sum(__pred_pos::INTEGER) AS pred_pos,"
+    " sum((__pos AND __pred_pos)::INTEGER) AS tp, sum(__score) AS sum_score,"
+    " sum((__score - __pos::INTEGER) ** 2) AS brier_sum,"
+    " -sum(CASE WHEN __pos THEN ln(greatest(__score, 1e-15))"
+    " ELSE ln(greatest(1 - __score, 1e-15)) END) AS logloss_sum,"
+    " sum(sqrt(__err)) AS abs_err_sum, count(__score) AS n_score,"
+    " sum(__v) AS v_sum, count(__v) AS v_n"
+    " FROM long GROUP BY ALL)"
+)
+# ROC AUC per slice by the rank-sum (Mann-Whitney U) formula, ties at their mean rank
+_WITH_AUC = (
+    ", ranked AS (SELECT col, code, tag, __pos, (rank() OVER w + count(*) OVER w)"
+    " / 2.0 AS rk FROM long WHERE __score IS NOT NULL"
+    " WINDOW w AS (PARTITION BY col, code, tag ORDER BY __score)),"
+    " auc AS (SELECT col, code, tag, sum(CASE WHEN __pos THEN rk END) AS rsum,"
+    " sum(__pos::INTEGER) AS np, count(*) - sum(__pos::INTEGER) AS nn"
+    " FROM ranked GROUP BY ALL)"
+    " SELECT agg.*, CASE WHEN auc.np > 0 AND auc.nn > 0 THEN"
+    " (auc.rsum - auc.np * (auc.np + 1) / 2.0) / (auc.np * auc.nn) END AS auc"
+    " FROM agg LEFT JOIN auc ON agg.col = auc.col AND agg.code = auc.code"
+    " AND agg.tag IS NOT DISTINCT FROM auc.tag"
+)
+_KEEP = "__rid, __y, __yhat, __score, __err, __pos, __pred_pos, __v"
+
+
+def slice_aggregates(
+    db: Database,
+    source: SliceBase,
     specs: list[tuple[str, str, list]],
     *,
     with_auc: bool = False,
@@ -201,14 +318,7 @@ def slice_aggregates(db: Database, source: Any,
     m the manual tags (``tag``). n, err (sum of errors), pos, pred_pos, tp, sum_score,
     brier and log-loss sums, abs/squared error sums, and ROC AUC when asked;
     ``row_values`` (row_id, v) adds v_sum and v_n per slice (e.g. annotator accuracy)."""
-    m = len(specs)
-    codes, cparams = [], []
-    for s in specs:
-        sql, p = _slice_code(s)
-        codes.append(sql)
-        cparams += p
-    keep = "__rid, __y, __yhat, __score, __err, __pos, __pred_pos, __v"
-    with _slice_cursor(db, source, [s[0] for s in specs]) as (cur, base, params):
+    with slice_cursor(db, source, [s[0] for s in specs]) as (cur, base, params):
         if row_values is not None:
             cur.register("_sl_rv", row_values)
             base = (
@@ -217,60 +327,50 @@ def slice_aggregates(db: Database, source: Any,
             )
         else:
             base = f"SELECT *, NULL::DOUBLE AS __v FROM ({base})"
-        sql = (
-            f"WITH base AS ({base}),"
-            f" coded AS (SELECT {keep}, [{', '.join(codes) or 'NULL'}]::INTEGER[] AS __codes"
-            " FROM base),"
-            f" long AS (SELECT -1 AS col, 0 AS code, NULL::VARCHAR AS tag, {keep} FROM coded"
+        long, lparams = _long_sql(specs, source)
+        sql = f"WITH base AS ({base}), {long}, {_AGGREGATES}" + (
+            _WITH_AUC if with_auc else " SELECT agg.*, NULL::DOUBLE AS auc FROM agg"
         )
-        allp = [*params, *cparams]
-        if m:
-            sql += (
-                f" UNION ALL SELECT unnest(range({m}))::INTEGER AS col, unnest(__codes) AS code,"
-                f" NULL::VARCHAR AS tag, {keep} FROM coded"
-            )
-        if source.tag_datasets:
-            sql += (
-                f" UNION ALL SELECT {m}, 0, t.tag, {', '.join('c.' + k.strip() for k in keep.split(','))}"
-                " FROM coded c JOIN (SELECT DISTINCT row_id, tag FROM slice_tags"
-                " WHERE project_id = ? AND dataset_id IN (SELECT unnest(?::BIGINT[]))) t"
-                " ON t.row_id = c.__rid"
-            )
-            allp += [source.project_id, [int(d) for d in source.tag_datasets]]
-        sql += (
-            "), agg AS (SELECT col, code, tag, count(*) AS n, sum(__err) AS err,"
-            " sum(__pos::INTEGER) AS pos, sum(__pred_pos::INTEGER) AS pred_pos,"
-            " sum((__pos AND __pred_pos)::INTEGER) AS tp, sum(__score) AS sum_score,"
-            " sum((__score - __pos::INTEGER) ** 2) AS brier_sum,"
-            " -sum(CASE WHEN __pos THEN ln(greatest(__score, 1e-15))"
-            " ELSE ln(greatest(1 - __score, 1e-15)) END) AS logloss_sum,"
-            " sum(sqrt(__err)) AS abs_err_sum, count(__score) AS n_score,"
-            " sum(__v) AS v_sum, count(__v) AS v_n"
-            " FROM long GROUP BY ALL)"
-        )
-        if with_auc:
-            sql += (
-                ", ranked AS (SELECT col, code, tag, __pos, (rank() OVER w + count(*) OVER w)"
-                " / 2.0 AS rk FROM long WHERE __score IS NOT NULL"
-                " WINDOW w AS (PARTITION BY col, code, tag ORDER BY __score)),"
-                " auc AS (SELECT col, code, tag, sum(CASE WHEN __pos THEN rk END) AS rsum,"
-                " sum(__pos::INTEGER) AS np, count(*) - sum(__pos::INTEGER) AS nn"
-                " FROM ranked GROUP BY ALL)"
-                " SELECT agg.*, CASE WHEN auc.np > 0 AND auc.nn > 0 THEN"
-                " (auc.rsum - auc.np * (auc.np + 1) / 2.0) / (auc.np * auc.nn) END AS auc"
-                " FROM agg LEFT JOIN auc ON agg.col = auc.col AND agg.code = auc.code"
-                " AND agg.tag IS NOT DISTINCT FROM auc.tag"
-            )
-        else:
-            sql += " SELECT agg.*, NULL::DOUBLE AS auc FROM agg"
         try:
-            return cur.execute(sql + " ORDER BY col, code, tag", allp).df()
+            return cur.execute(sql + " ORDER BY col, code, tag", [*params, *lparams]).df()
         finally:
             if row_values is not None:
                 cur.unregister("_sl_rv")
 
 
-def slice_rows(db: Database, source: Any,
+def _long_sql(specs: list[tuple[str, str, list]], source: SliceBase) -> tuple[str, list]:
+    """``coded`` (base rows with their codes) and ``long``: each base row once for the
+    whole part (col -1), once per spec with its code, once per manual tag (col m)."""
+    m = len(specs)
+    codes, params = [], []
+    for s in specs:
+        sql, p = code_sql(s)
+        codes.append(sql)
+        params += p
+    sql = (
+        f"coded AS (SELECT {_KEEP}, [{', '.join(codes) or 'NULL'}]::INTEGER[] AS __codes"
+        " FROM base),"
+        f" long AS (SELECT -1 AS col, 0 AS code, NULL::VARCHAR AS tag, {_KEEP} FROM coded"
+    )
+    if m:
+        sql += (
+            f" UNION ALL SELECT unnest(range({m}))::INTEGER AS col, unnest(__codes) AS code,"
+            f" NULL::VARCHAR AS tag, {_KEEP} FROM coded"
+        )
+    if source.tag_datasets:
+        sql += (
+            f" UNION ALL SELECT {m}, 0, t.tag, {', '.join('c.' + k.strip() for k in _KEEP.split(','))}"
+            " FROM coded c JOIN (SELECT DISTINCT row_id, tag FROM slice_tags"
+            " WHERE project_id = ? AND dataset_id IN (SELECT unnest(?::BIGINT[]))) t"
+            " ON t.row_id = c.__rid"
+        )
+        params += [source.project_id, [int(d) for d in source.tag_datasets]]
+    return sql + ")", params
+
+
+def slice_rows(
+    db: Database,
+    source: SliceBase,
     columns: list[str],
     preds: list[dict[str, Any]],
     *,
@@ -284,8 +384,8 @@ def slice_rows(db: Database, source: Any,
     need = list(dict.fromkeys([*columns, *[p["column"] for p in preds if p.get("op") != "tag"]]))
     if annotations is not None and annotations[2] not in need:
         need.append(annotations[2])
-    with _slice_cursor(db, source, need) as (cur, base, params):
-        where, wparams = _slice_where(db, preds, "__rid", source.project_id, source.tag_datasets)
+    with slice_cursor(db, source, need) as (cur, base, params):
+        where, wparams = _slice_where(preds, "__rid", source.project_id, source.tag_datasets)
         if only_errors:
             where += " AND __err > 0"
         tags = "NULL::VARCHAR"
@@ -298,7 +398,6 @@ def slice_rows(db: Database, source: Any,
             )
             tparams = [source.project_id, [int(d) for d in source.tag_datasets]]
         labels = "NULL::VARCHAR"
-        lparams: list[Any] = []
         if annotations is not None:
             ltable = datasets_db._dataset_table(db, annotations[0])
             labels = (
@@ -314,12 +413,17 @@ def slice_rows(db: Database, source: Any,
             f"SELECT s.__rid AS row_id, s.__y AS y_true, s.__yhat AS y_pred, s.__score AS score,"
             f" s.__err AS error, {tags} AS tags, {labels} AS annotator_labels{cols}"
             f" FROM ({base}) s WHERE {where} ORDER BY s.__err DESC, s.__rid LIMIT ?",
-            [*tparams, *lparams, *params, *wparams, int(limit)],
+            [*tparams, *params, *wparams, int(limit)],
         ).df()
     return int(n), frame
 
 
-def dataset_slice_frame(db: Database, split_id: int, preds: list[dict[str, Any]], parts: list[str], project_id: int,
+def dataset_slice_frame(
+    db: Database,
+    split_id: int,
+    preds: list[dict[str, Any]],
+    parts: list[str],
+    project_id: int,
     tag_datasets: tuple = (),
 ) -> pd.DataFrame:
     """Rows of a split's parts that fall in a slice, with ``__row_id`` and ``__ladder``."""
@@ -327,7 +431,7 @@ def dataset_slice_frame(db: Database, split_id: int, preds: list[dict[str, Any]]
     if split is None:
         raise StoreError("That split does not exist (any more).")
     table = datasets_db._dataset_table(db, split.dataset_id)
-    where, wparams = _slice_where(db, preds, "rowid", project_id, tag_datasets)
+    where, wparams = _slice_where(preds, "rowid", project_id, tag_datasets)
     return db.df(
         f"SELECT a.ladder AS __ladder, d.* FROM (SELECT rowid AS {ROW_ID}, * FROM"
         f" {qident(table)} WHERE {where}) d JOIN split_assignments a"
@@ -338,7 +442,13 @@ def dataset_slice_frame(db: Database, split_id: int, preds: list[dict[str, Any]]
 
 
 # manual tags: per run and row with author; read back for every dataset of the lineage
-def insert_slice_tags(db: Database, project_id: int, run_id: int | None, dataset_id: int, row_ids: list[int], tag: str,
+def insert_slice_tags(
+    db: Database,
+    project_id: int,
+    run_id: int | None,
+    dataset_id: int,
+    row_ids: list[int],
+    tag: str,
     actor: str,
 ) -> int:
     tag = " ".join(str(tag).split())
@@ -357,23 +467,20 @@ def insert_slice_tags(db: Database, project_id: int, run_id: int | None, dataset
             " created_by) SELECT ?, ?, ?, r, ?, ?, ? FROM unnest(?::BIGINT[]) t(r)"
             " WHERE NOT EXISTS (SELECT 1 FROM slice_tags s WHERE s.project_id = ?"
             " AND s.dataset_id = ? AND s.row_id = r AND s.tag = ?)",
-            [project_id, run_id, dataset_id, tag, utcnow(), actor, ids, project_id,
-             dataset_id, tag],
+            [
+                project_id,
+                run_id,
+                dataset_id,
+                tag,
+                utcnow(),
+                actor,
+                ids,
+                project_id,
+                dataset_id,
+                tag,
+            ],
         )
     return len(ids)
-
-
-def delete_slice_tags(db: Database, project_id: int, dataset_ids: list[int], row_ids: list[int], tag: str, actor: str
-) -> None:
-    with db.write(
-        actor, "untag", "slice_tag", None, project_id, {"tag": tag, "rows": len(row_ids)}
-    ) as (cur, _):
-        cur.execute(
-            "DELETE FROM slice_tags WHERE project_id = ? AND tag = ?"
-            " AND dataset_id IN (SELECT unnest(?::BIGINT[]))"
-            " AND row_id IN (SELECT unnest(?::BIGINT[]))",
-            [project_id, tag, [int(d) for d in dataset_ids], [int(r) for r in row_ids]],
-        )
 
 
 def list_slice_tags(db: Database, project_id: int, dataset_ids: list[int]) -> pd.DataFrame:
@@ -386,8 +493,16 @@ def list_slice_tags(db: Database, project_id: int, dataset_ids: list[int]) -> pd
     )
 
 
-def insert_slice_action(db: Database, project_id: int, run_id: int | None, label: str, preds: list[dict[str, Any]],
-    action: str, note: str, evidence: dict[str, Any], actor: str,
+def insert_slice_action(
+    db: Database,
+    project_id: int,
+    run_id: int | None,
+    label: str,
+    preds: list[dict[str, Any]],
+    action: str,
+    note: str,
+    evidence: dict[str, Any],
+    actor: str,
 ) -> int:
     with db.write(
         actor, "create", "slice_action", None, project_id, {"slice": label, "action": action}
@@ -396,8 +511,17 @@ def insert_slice_action(db: Database, project_id: int, run_id: int | None, label
             "INSERT INTO slice_actions (project_id, run_id, label, slice, action, note, status,"
             " evidence, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)"
             " RETURNING id",
-            [project_id, run_id, label, json.dumps(preds, default=str), action, note,
-             json.dumps(evidence, default=str), utcnow(), actor],
+            [
+                project_id,
+                run_id,
+                label,
+                json.dumps(preds, default=str),
+                action,
+                note,
+                json.dumps(evidence, default=str),
+                utcnow(),
+                actor,
+            ],
         ).fetchall()[0]
         audit["entity_id"] = aid
     return int(aid)
@@ -407,48 +531,73 @@ def set_slice_action_status(db: Database, action_id: int, status: str, actor: st
     rows = db.rows("SELECT project_id, label FROM slice_actions WHERE id = ?", [action_id])
     if not rows:
         raise StoreError("That action does not exist (any more).")
-    with db.write(
-        actor, status, "slice_action", action_id, rows[0][0], {"slice": rows[0][1]}
-    ) as (cur, _):
+    with db.write(actor, status, "slice_action", action_id, rows[0][0], {"slice": rows[0][1]}) as (
+        cur,
+        _,
+    ):
         cur.execute(
             "UPDATE slice_actions SET status = ?, closed_at = ?, closed_by = ? WHERE id = ?",
-            [status, None if status == "open" else utcnow(), None if status == "open" else actor,
-             action_id],
+            [
+                status,
+                None if status == "open" else utcnow(),
+                None if status == "open" else actor,
+                action_id,
+            ],
         )
 
 
-def list_slice_actions(db: Database, project_id: int, status: str | None = None) -> list[dict[str, Any]]:
+def list_slice_actions(
+    db: Database, project_id: int, status: str | None = None
+) -> list[SliceActionRow]:
+    """A project's slice actions (of one ``status`` if given), newest first."""
     sql = f"SELECT {_ACTION_COLS} FROM slice_actions WHERE project_id = ?"
     params: list[Any] = [project_id]
     if status is not None:
         sql += " AND status = ?"
         params.append(status)
-    names = [c.strip() for c in _ACTION_COLS.split(",")]
     out = []
     for r in db.rows(sql + " ORDER BY created_at DESC, id DESC", params):
-        d = dict(zip(names, r, strict=True))
+        d = dict(zip(SliceActionRow.__dataclass_fields__, r, strict=True))
         d["slice"] = json.loads(d["slice"])
         d["evidence"] = json.loads(d["evidence"])
-        out.append(d)
+        out.append(SliceActionRow(**d))
     return out
 
 
 # stored discoveries: the search's inputs and its top-k, append-only per run
-def insert_slice_discovery(db: Database, project_id: int, run_id: int | None, part: str | None, params: dict[str, Any],
-    slices: pd.DataFrame, stats: dict[str, Any], actor: str,
+def insert_slice_discovery(
+    db: Database,
+    project_id: int,
+    run_id: int | None,
+    part: str | None,
+    params: dict[str, Any],
+    slices: pd.DataFrame,
+    stats: dict[str, Any],
+    actor: str,
 ) -> int:
-    """``slices`` has rank, label, level, slice (JSON), size, errors, error_rate, score."""
+    """``slices`` has rank, label, level, slice (a list of predicates), size, errors,
+    error_rate, score."""
     with db.write(
         actor, "discover", "slice_discovery", run_id, project_id, {"found": len(slices)}
     ) as (cur, audit):
         (did,) = cur.execute(
             "INSERT INTO slice_discoveries (project_id, run_id, part, params, stats, created_at,"
             " created_by) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-            [project_id, run_id, part, json.dumps(params, default=str),
-             json.dumps(stats, default=str), utcnow(), actor],
+            [
+                project_id,
+                run_id,
+                part,
+                json.dumps(params, default=str),
+                json.dumps(stats, default=str),
+                utcnow(),
+                actor,
+            ],
         ).fetchall()[0]
         if len(slices):
-            frame = slices[["rank", "label", "level", "slice", "size", "errors", "error_rate", "score"]]
+            frame = slices[
+                ["rank", "label", "level", "slice", "size", "errors", "error_rate", "score"]
+            ]
+            frame = frame.assign(slice=[json.dumps(p, default=str) for p in frame["slice"]])
             cur.register("_found", frame)
             try:
                 cur.execute(
@@ -463,7 +612,8 @@ def insert_slice_discovery(db: Database, project_id: int, run_id: int | None, pa
     return int(did)
 
 
-def latest_slice_discovery(db: Database, run_id: int, part: str) -> tuple[dict[str, Any], pd.DataFrame] | None:
+def latest_slice_discovery(db: Database, run_id: int, part: str) -> DiscoveryRow | None:
+    """The last discovery stored for a run's part, or None."""
     rows = db.rows(
         "SELECT id, params, stats, created_at, created_by FROM slice_discoveries"
         " WHERE run_id = ? AND part = ? ORDER BY id DESC LIMIT 1",
@@ -472,11 +622,10 @@ def latest_slice_discovery(db: Database, run_id: int, part: str) -> tuple[dict[s
     if not rows:
         return None
     did, params, stats, at, by = rows[0]
-    meta = {"id": did, "params": json.loads(params), "stats": json.loads(stats),
-            "created_at": at, "created_by": by}
     frame = db.df(
         "SELECT rank, label, level, slice, size, errors, error_rate, score FROM discovered_slices"
         " WHERE discovery_id = ? ORDER BY rank",
         [did],
     )
-    return meta, frame
+    frame = frame.assign(slice=[json.loads(p) for p in frame["slice"]])
+    return DiscoveryRow(did, json.loads(params), json.loads(stats), at, by, frame)

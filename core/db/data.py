@@ -3,9 +3,9 @@ reports (append-only, read back by content hash and parameters)."""
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any
-
-import pandas as pd
 
 from core.db import datasets as datasets_db
 from core.db.clock import utcnow
@@ -13,13 +13,47 @@ from core.db.database import Database
 from core.errors import StoreError
 
 
+@dataclass(frozen=True)
+class ColumnTypeRow:
+    """A column's detected type and the rule that decided it, and the user's settings."""
+
+    column_name: str
+    detected: str
+    rule: str
+    override: str | None
+    range_low: float | None
+    range_high: float | None
+    updated_at: datetime
+    updated_by: str
+
+
+@dataclass(frozen=True)
+class ColumnSetting:
+    """The user's type override and stated valid range of one column (None clears)."""
+
+    column: str
+    override: str | None = None
+    range_low: float | None = None
+    range_high: float | None = None
+
+
+@dataclass(frozen=True)
+class QualityReportRow:
+    """A stored quality report: its JSON text and how long it took."""
+
+    id: int
+    params_key: str
+    report: str
+    seconds: float
+    created_at: datetime
+    created_by: str
+
+
 # column types: detected by core.datasets, overridden by the user, keyed by dataset+column
 def save_detected_types(db: Database, dataset_id: int, detected: list[tuple[str, str, str]], actor: str
 ) -> None:
     """Store (column, type, rule) as detected; a user's override and range are kept."""
-    ds = datasets_db.get_dataset(db, dataset_id)
-    if ds is None:
-        raise StoreError("That dataset does not exist (any more).")
+    ds = datasets_db.require_dataset(db, dataset_id)
     with db.write(actor, "detect", "column_types", dataset_id, ds.project_id,
                      {"dataset": ds.name, "columns": len(detected)}) as (cur, _):
         for col, kind, rule in detected:
@@ -32,48 +66,43 @@ def save_detected_types(db: Database, dataset_id: int, detected: list[tuple[str,
             )
 
 
-def set_column_settings(db: Database, dataset_id: int, changes: list[dict[str, Any]], actor: str
+def set_column_settings(db: Database, dataset_id: int, changes: list[ColumnSetting], actor: str
                         ) -> None:
     """Store the user's type override and stated range per column (None clears them).
 
-    Each change: column, override, range_low, range_high. The column must have been
-    detected first (``save_detected_types``).
+    The column must have been detected first (``save_detected_types``).
     """
-    ds = datasets_db.get_dataset(db, dataset_id)
-    if ds is None:
-        raise StoreError("That dataset does not exist (any more).")
-    known = set(list_column_types(db, dataset_id)["column_name"])
-    unknown = [c["column"] for c in changes if c["column"] not in known]
+    ds = datasets_db.require_dataset(db, dataset_id)
+    known = {r.column_name for r in list_column_types(db, dataset_id)}
+    unknown = [c.column for c in changes if c.column not in known]
     if unknown:
         raise StoreError(f"Unknown column(s) {', '.join(map(repr, unknown))} in {ds.name}.")
     with db.write(actor, "update", "column_types", dataset_id, ds.project_id,
-                     {"dataset": ds.name, "changes": changes}) as (cur, _):
+                     {"dataset": ds.name, "changes": [asdict(c) for c in changes]}) as (cur, _):
         for c in changes:
             cur.execute(
                 "UPDATE column_types SET override = ?, range_low = ?, range_high = ?,"
                 " updated_at = ?, updated_by = ? WHERE dataset_id = ? AND column_name = ?",
-                [c.get("override"), c.get("range_low"), c.get("range_high"), utcnow(), actor,
-                 dataset_id, c["column"]],
+                [c.override, c.range_low, c.range_high, utcnow(), actor, dataset_id, c.column],
             )
 
 
-def list_column_types(db: Database, dataset_id: int) -> pd.DataFrame:
-    """column_name, detected, rule, override, range_low, range_high, updated_at/by."""
-    return db.df(
+def list_column_types(db: Database, dataset_id: int) -> list[ColumnTypeRow]:
+    """The stored types of a dataset's columns, in the table's column order."""
+    rows = db.rows(
         "SELECT ct.column_name, ct.detected, ct.rule, ct.override, ct.range_low,"
         " ct.range_high, ct.updated_at, ct.updated_by FROM column_types ct"
         " JOIN duckdb_columns() dc ON dc.table_name = ? AND dc.column_name = ct.column_name"
         " WHERE ct.dataset_id = ? ORDER BY dc.column_index",
         [datasets_db._dataset_table(db, dataset_id), dataset_id],
     )
+    return [ColumnTypeRow(*r) for r in rows]
 
 
 # quality reports: append-only, read back by the dataset's content hash and parameters
 def insert_quality_report(db: Database, dataset_id: int, params_key: str, report: str, seconds: float, actor: str
 ) -> int:
-    ds = datasets_db.get_dataset(db, dataset_id)
-    if ds is None:
-        raise StoreError("That dataset does not exist (any more).")
+    ds = datasets_db.require_dataset(db, dataset_id)
     with db.write(actor, "create", "quality_report", project_id=ds.project_id,
                      detail={"dataset": ds.name, "hash": ds.content_hash}) as (cur, audit):
         (rid,) = cur.execute(
@@ -88,7 +117,7 @@ def insert_quality_report(db: Database, dataset_id: int, params_key: str, report
 
 
 def get_quality_report(db: Database, dataset_id: int, params_key: str | None = None
-                       ) -> dict[str, Any] | None:
+                       ) -> QualityReportRow | None:
     """The newest stored report for the dataset's current content (and ``params_key``)."""
     ds = datasets_db.get_dataset(db, dataset_id)
     if ds is None:
@@ -100,11 +129,7 @@ def get_quality_report(db: Database, dataset_id: int, params_key: str | None = N
         sql += " AND params_key = ?"
         params.append(params_key)
     rows = db.rows(sql + " ORDER BY id DESC LIMIT 1", params)
-    if not rows:
-        return None
-    rid, key, report, seconds, created_at, created_by = rows[0]
-    return {"id": rid, "params_key": key, "report": report, "seconds": seconds,
-            "created_at": created_at, "created_by": created_by}
+    return QualityReportRow(*rows[0]) if rows else None
 
 
 def count_quality_reports(db: Database, project_id: int) -> int:

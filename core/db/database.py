@@ -80,7 +80,7 @@ class Database:
         from core import config
 
         # group-bys over up to 2^17 integer keys (profile bins) use DuckDB's perfect-hash
-        # aggregate, an array instead of a hash table (see core.db.scans.profile_scan)
+        # aggregate, an array instead of a hash table (see core.db.profile_scan.profile_scan)
         self._con.execute("SET GLOBAL perfect_ht_threshold = 17")
         limit = config.get("WORKBENCH_DUCKDB_MEMORY")
         if limit:

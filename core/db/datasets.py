@@ -153,11 +153,16 @@ def get_dataset(db: Database, dataset_id: int) -> DatasetRow | None:
     return DatasetRow(*rows[0]) if rows else None
 
 
-def _dataset_table(db: Database, dataset_id: int) -> str:
+def require_dataset(db: Database, dataset_id: int) -> DatasetRow:
+    """The dataset's catalog row; StoreError when it does not exist (any more)."""
     ds = get_dataset(db, dataset_id)
     if ds is None:
         raise StoreError("That dataset does not exist (any more).")
-    return ds.table_name
+    return ds
+
+
+def _dataset_table(db: Database, dataset_id: int) -> str:
+    return require_dataset(db, dataset_id).table_name
 
 
 def dataset_schema(db: Database, dataset_id: int) -> list[tuple[str, str]]:
@@ -226,9 +231,7 @@ def derive_dataset(db: Database, dataset_id: int,
     kept; the new dataset's ``parent_id`` points to it and it inherits the column type
     overrides and stated ranges.
     """
-    parent = get_dataset(db, dataset_id)
-    if parent is None:
-        raise StoreError("That dataset does not exist (any more).")
+    parent = require_dataset(db, dataset_id)
     schema = dict(dataset_schema(db, dataset_id))
     missing = [c for c in replace if c not in schema]
     if missing:
@@ -304,9 +307,7 @@ def insert_dataset_subset(db: Database, project_id: int,
 
     Used by continuous training: the labelled production rows since a date.
     """
-    src = get_dataset(db, source_dataset_id)
-    if src is None:
-        raise StoreError("That dataset does not exist (any more).")
+    src = require_dataset(db, source_dataset_id)
     have = {c for c, _ in dataset_schema(db, source_dataset_id)}
     missing = [c for c in columns if c not in have]
     if missing:

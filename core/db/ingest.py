@@ -1,16 +1,16 @@
 """File ingest: CSV/Parquet read by DuckDB straight into a dataset table (sniffing,
-schema, preview, progress), with read errors turned into sentences that say what to do."""
+schema, progress), with read errors turned into sentences that say what to do."""
 
 from __future__ import annotations
 
 import re
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import pandas as pd
 
 from core.db import datasets as datasets_db
 from core.db.database import Database, qident
@@ -32,6 +32,12 @@ def _ingest_kind(exc: Exception) -> str:
     if "Parquet" in text or "parquet" in text:
         return "parquet"
     return "other"
+
+
+def _ingest_error(exc: Exception, path: str | Path, options: dict[str, Any] | None) -> IngestError:
+    """A DuckDB read error as an IngestError whose message says what to do."""
+    return IngestError(_ingest_message(exc, path, (options or {}).get("encoding")),
+                       _ingest_kind(exc))
 
 
 def _ingest_message(exc: Exception, path: str | Path, encoding: str | None = None) -> str:
@@ -83,7 +89,18 @@ def _reader_sql(path: str | Path, reader: str, options: dict[str, Any] | None
     return sql, [str(path), *(options[k] for k in keys)]
 
 
-def sniff_csv(db: Database, path: str | Path, options: dict[str, Any] | None = None) -> dict[str, Any]:
+@dataclass(frozen=True)
+class CsvDialect:
+    """What DuckDB's CSV sniffer found: delimiter, quote, escape, header, columns."""
+
+    delimiter: str
+    quote: str | None
+    escape: str | None
+    header: bool
+    columns: list[tuple[str, str]]  # (name, DuckDB type)
+
+
+def sniff_csv(db: Database, path: str | Path, options: dict[str, Any] | None = None) -> CsvDialect:
     """DuckDB's CSV sniffer: delimiter, quote, escape, header and column names/types."""
     options = {k: v for k, v in (options or {}).items() if k in _CSV_OPTIONS and k != "names"}
     sql, params = _reader_sql(path, "csv", options)
@@ -94,13 +111,10 @@ def sniff_csv(db: Database, path: str | Path, options: dict[str, Any] | None = N
             params,
         )
     except duckdb.Error as exc:
-        raise IngestError(_ingest_message(exc, path, options.get("encoding")),
-                          _ingest_kind(exc)) from exc
+        raise _ingest_error(exc, path, options) from exc
     delim, quote, escape, header, columns = rows[0]
-    return {
-        "delim": delim, "quote": quote, "escape": escape, "header": bool(header),
-        "columns": [(c["name"], c["type"]) for c in columns],
-    }
+    return CsvDialect(delim, quote, escape, bool(header),
+                      [(c["name"], c["type"]) for c in columns])
 
 
 def file_schema(db: Database, path: str | Path, reader: str, options: dict[str, Any] | None = None
@@ -110,23 +124,12 @@ def file_schema(db: Database, path: str | Path, reader: str, options: dict[str, 
     try:
         rows = db.rows(f"DESCRIBE SELECT * FROM {sql}", params)
     except duckdb.Error as exc:
-        raise IngestError(_ingest_message(exc, path, (options or {}).get("encoding")),
-                          _ingest_kind(exc)) from exc
+        raise _ingest_error(exc, path, options) from exc
     return [(r[0], r[1]) for r in rows]
 
 
-def preview_file(db: Database, path: str | Path, reader: str, options: dict[str, Any] | None = None,
-                 limit: int = 20) -> pd.DataFrame:
-    sql, params = _reader_sql(path, reader, options)
-    try:
-        return db.df(f"SELECT * FROM {sql} LIMIT ?", [*params, int(limit)])
-    except duckdb.Error as exc:
-        raise IngestError(_ingest_message(exc, path, (options or {}).get("encoding")),
-                          _ingest_kind(exc)) from exc
-
-
 def _execute_with_progress(cur: duckdb.DuckDBPyConnection, sql: str, params: list[Any],
-                           progress: Callable[[float], None] | None) -> None:
+                           progress: Callable[[float], object] | None) -> None:
     """Run one statement; with ``progress``, report DuckDB's own progress (0..1) meanwhile.
 
     The statement runs in a worker thread while this thread polls ``query_progress``, so
@@ -175,7 +178,7 @@ def ingest_file(db: Database, project_id: int,
     role: str,
     actor: str,
     note: str = "",
-    progress: Callable[[float], None] | None = None,
+    progress: Callable[[float], object] | None = None,
 ) -> int:
     """Load a CSV or Parquet file into a new dataset with one ``CREATE TABLE AS``.
 
@@ -195,8 +198,7 @@ def ingest_file(db: Database, project_id: int,
                 progress,
             )
         except duckdb.Error as exc:
-            raise IngestError(_ingest_message(exc, path, (options or {}).get("encoding")),
-                              _ingest_kind(exc)) from exc
+            raise _ingest_error(exc, path, options) from exc
         if not cur.execute(f"SELECT 1 FROM {qident(table)} LIMIT 1").fetchall():
             raise IngestError(
                 "The file has a header but no data rows, so nothing was stored. "

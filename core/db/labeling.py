@@ -4,6 +4,10 @@ instructions and label-error detection runs."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
+from datetime import datetime
 from typing import Any
 
 import duckdb
@@ -14,31 +18,68 @@ from core.db.clock import utcnow
 from core.db.database import Database, qident
 from core.errors import StoreError
 
-_LABEL_SET_COLS = (
-        "id, project_id, name, item_dataset_id, item_id_column, ground_truth_column,"
-        " feature_columns, source, note, created_at, created_by"
-    )
+
+@dataclass(frozen=True)
+class LabelSetRow:
+    """A ``label_sets`` row, ``feature_columns`` decoded from JSON."""
+
+    id: int
+    project_id: int
+    name: str
+    item_dataset_id: int | None
+    item_id_column: str | None
+    ground_truth_column: str | None
+    feature_columns: list[str]
+    source: str
+    note: str
+    created_at: datetime
+    created_by: str
 
 
-def _label_set_dict(db: Database, row: tuple) -> dict[str, Any]:
-    d = dict(zip([c.strip() for c in _LABEL_SET_COLS.split(",")], row, strict=True))
+_LABEL_SET_FIELDS = tuple(f.name for f in fields(LabelSetRow))
+_LABEL_SET_COLS = ", ".join(_LABEL_SET_FIELDS)
+
+
+def _label_set_row(row: tuple) -> LabelSetRow:
+    d = dict(zip(_LABEL_SET_FIELDS, row, strict=True))
     d["feature_columns"] = json.loads(d["feature_columns"])
-    return d
+    return LabelSetRow(**d)
 
 
-def _register_frame(cur: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> None:
+def _next_version(cur: duckdb.DuckDBPyConnection, table: str, key: str, value: int) -> int:
+    """One more than the newest ``version`` of ``table`` where ``key = value`` (1 when none)."""
+    (old,) = cur.execute(
+        f"SELECT coalesce(max(version), 0) FROM {qident(table)} WHERE {qident(key)} = ?", [value]
+    ).fetchall()[0]
+    return int(old) + 1
+
+
+@contextmanager
+def _registered(cur: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> Iterator[None]:
+    """``frame`` readable by SQL as ``name`` inside the block."""
     import pyarrow as pa  # DuckDB's pandas scan mis-reads strided arrays; Arrow does not
 
     cur.register(name, pa.Table.from_pandas(frame.reset_index(drop=True), preserve_index=False))
+    try:
+        yield
+    finally:
+        cur.unregister(name)
 
 
-def _insert_label_version(db: Database, cur: duckdb.DuckDBPyConnection, set_id: int, project_id: int, version: int,
-    parent: int | None, note: str, actor: str,
+def _insert_label_version(
+    cur: duckdb.DuckDBPyConnection,
+    set_id: int,
+    project_id: int,
+    version: int,
+    parent: int | None,
+    note: str,
+    actor: str,
 ) -> None:
     (n_labels, n_items), (n_dec,) = (
         cur.execute(
             "SELECT count(*), count(DISTINCT item_id) FROM labels"
-            " WHERE label_set_id = ? AND version = ?", [set_id, version],
+            " WHERE label_set_id = ? AND version = ?",
+            [set_id, version],
         ).fetchall()[0],
         cur.execute(
             "SELECT count(*) FROM label_decisions WHERE label_set_id = ? AND version = ?",
@@ -51,7 +92,9 @@ def _insert_label_version(db: Database, cur: duckdb.DuckDBPyConnection, set_id: 
     )
 
 
-def insert_label_set(db: Database, project_id: int,
+def insert_label_set(
+    db: Database,
+    project_id: int,
     name: str,
     labels: pd.DataFrame,
     *,
@@ -70,50 +113,65 @@ def insert_label_set(db: Database, project_id: int,
     name = name.strip()
     if not name:
         raise StoreError("A labels set needs a name.")
-    if db.rows(
-        "SELECT 1 FROM label_sets WHERE project_id = ? AND name = ?", [project_id, name]
-    ):
+    if db.rows("SELECT 1 FROM label_sets WHERE project_id = ? AND name = ?", [project_id, name]):
         raise StoreError(f"This project has a labels set named {name!r} already.")
     frame = labels[["item_id", "annotator", "label", "labeled_at"]]
-    with db.lock, db.write(
-        actor, "create", "label_set", project_id=project_id,
-        detail={"name": name, "source": source, "labels": len(frame)},
-    ) as (cur, audit):
+    with (
+        db.lock,
+        db.write(
+            actor,
+            "create",
+            "label_set",
+            project_id=project_id,
+            detail={"name": name, "source": source, "labels": len(frame)},
+        ) as (cur, audit),
+    ):
         (sid,) = cur.execute("SELECT nextval('id_seq')").fetchall()[0]
         cur.execute(
-            f"INSERT INTO label_sets ({_LABEL_SET_COLS})"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [sid, project_id, name, item_dataset_id, item_id_column, ground_truth_column,
-             json.dumps(list(feature_columns or [])), source, note, utcnow(), actor],
+            f"INSERT INTO label_sets ({_LABEL_SET_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                sid,
+                project_id,
+                name,
+                item_dataset_id,
+                item_id_column,
+                ground_truth_column,
+                json.dumps(list(feature_columns or [])),
+                source,
+                note,
+                utcnow(),
+                actor,
+            ],
         )
-        _register_frame(cur, "_labels", frame)
-        try:
+        with _registered(cur, "_labels", frame):
             cur.execute(
                 "INSERT INTO labels SELECT ?, ?, 1, item_id::VARCHAR, annotator::VARCHAR,"
                 " label::VARCHAR, labeled_at::TIMESTAMP FROM _labels",
                 [sid, project_id],
             )
-        finally:
-            cur.unregister("_labels")
-        _insert_label_version(db, cur, sid, project_id, 1, None, f"imported from {source}", actor)
+        _insert_label_version(cur, sid, project_id, 1, None, f"imported from {source}", actor)
         audit["entity_id"] = sid
     return int(sid)
 
 
-def list_label_sets(db: Database, project_id: int) -> list[dict[str, Any]]:
+def list_label_sets(db: Database, project_id: int) -> list[LabelSetRow]:
     rows = db.rows(
-        f"SELECT {_LABEL_SET_COLS} FROM label_sets WHERE project_id = ?"
-        " ORDER BY created_at, id",
+        f"SELECT {_LABEL_SET_COLS} FROM label_sets WHERE project_id = ? ORDER BY created_at, id",
         [project_id],
     )
-    return [_label_set_dict(db, r) for r in rows]
+    return [_label_set_row(r) for r in rows]
 
 
-def get_label_set(db: Database, label_set_id: int) -> dict[str, Any] | None:
-    rows = db.rows(
-        f"SELECT {_LABEL_SET_COLS} FROM label_sets WHERE id = ?", [label_set_id]
-    )
-    return _label_set_dict(db, rows[0]) if rows else None
+def get_label_set(db: Database, label_set_id: int) -> LabelSetRow | None:
+    rows = db.rows(f"SELECT {_LABEL_SET_COLS} FROM label_sets WHERE id = ?", [label_set_id])
+    return _label_set_row(rows[0]) if rows else None
+
+
+def _existing_label_set(db: Database, label_set_id: int) -> LabelSetRow:
+    ls = get_label_set(db, label_set_id)
+    if ls is None:
+        raise StoreError("That labels set does not exist (any more).")
+    return ls
 
 
 def latest_label_version(db: Database, label_set_id: int) -> int:
@@ -155,22 +213,25 @@ def label_decisions(db: Database, label_set_id: int, version: int | None = None)
     )
 
 
-def insert_label_decision(db: Database, label_set_id: int, item_id: str, label: str, reason: str, actor: str
+def insert_label_decision(
+    db: Database, label_set_id: int, item_id: str, label: str, reason: str, actor: str
 ) -> int:
     """Record a reviewer's consensus label as a new version; the previous one is kept."""
-    ls = get_label_set(db, label_set_id)
-    if ls is None:
-        raise StoreError("That labels set does not exist (any more).")
-    pid = ls["project_id"]
-    with db.lock, db.write(
-        actor, "decide", "label", label_set_id, pid,
-        {"item_id": item_id, "label": label, "reason": reason},
-    ) as (cur, audit):
-        (old,) = cur.execute(
-            "SELECT coalesce(max(version), 0) FROM label_versions WHERE label_set_id = ?",
-            [label_set_id],
-        ).fetchall()[0]
-        new = int(old) + 1
+    ls = _existing_label_set(db, label_set_id)
+    pid = ls.project_id
+    with (
+        db.lock,
+        db.write(
+            actor,
+            "decide",
+            "label",
+            label_set_id,
+            pid,
+            {"item_id": item_id, "label": label, "reason": reason},
+        ) as (cur, audit),
+    ):
+        new = _next_version(cur, "label_versions", "label_set_id", label_set_id)
+        old = new - 1
         cur.execute(
             "INSERT INTO labels SELECT label_set_id, project_id, ?, item_id, annotator, label,"
             " labeled_at FROM labels WHERE label_set_id = ? AND version = ?",
@@ -186,34 +247,34 @@ def insert_label_decision(db: Database, label_set_id: int, item_id: str, label: 
             "INSERT INTO label_decisions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [label_set_id, pid, new, item_id, label, reason, actor, utcnow(), new],
         )
-        _insert_label_version(db,
-            cur, label_set_id, pid, new, int(old), f"consensus {item_id} = {label}", actor
+        _insert_label_version(
+            cur, label_set_id, pid, new, old, f"consensus {item_id} = {label}", actor
         )
         audit["detail"]["version"] = new
     return new
 
 
-def insert_relabel_items(db: Database, label_set_id: int, items: pd.DataFrame, *, source: str, actor: str
+def insert_relabel_items(
+    db: Database, label_set_id: int, items: pd.DataFrame, *, source: str, actor: str
 ) -> int:
     """Add items (``item_id``, ``score``) to a labels set's relabel queue."""
-    ls = get_label_set(db, label_set_id)
-    if ls is None:
-        raise StoreError("That labels set does not exist (any more).")
+    ls = _existing_label_set(db, label_set_id)
     frame = items[["item_id", "score"]]
     with db.write(
-        actor, "queue", "label", label_set_id, ls["project_id"],
+        actor,
+        "queue",
+        "label",
+        label_set_id,
+        ls.project_id,
         {"items": len(frame), "source": source},
     ) as (cur, _):
-        _register_frame(cur, "_queue", frame)
-        try:
+        with _registered(cur, "_queue", frame):
             cur.execute(
                 "INSERT INTO relabel_queue (label_set_id, project_id, item_id, source, score,"
                 " added_at, added_by) SELECT ?, ?, item_id::VARCHAR, ?, score::DOUBLE, ?, ?"
                 " FROM _queue",
-                [label_set_id, ls["project_id"], source, utcnow(), actor],
+                [label_set_id, ls.project_id, source, utcnow(), actor],
             )
-        finally:
-            cur.unregister("_queue")
     return len(frame)
 
 
@@ -247,16 +308,17 @@ def unknown_items(db: Database, dataset_id: int, id_column: str, item_ids: list[
     return [r[0] for r in rows]
 
 
-def insert_label_instructions(db: Database, project_id: int, body: str, note: str, actor: str) -> int:
+def insert_label_instructions(
+    db: Database, project_id: int, body: str, note: str, actor: str
+) -> int:
     """A new version of the project's labeling instructions (Markdown); returns it."""
-    with db.lock, db.write(
-        actor, "create", "label_instructions", project_id=project_id, detail={"note": note}
-    ) as (cur, audit):
-        (old,) = cur.execute(
-            "SELECT coalesce(max(version), 0) FROM label_instructions WHERE project_id = ?",
-            [project_id],
-        ).fetchall()[0]
-        version = int(old) + 1
+    with (
+        db.lock,
+        db.write(
+            actor, "create", "label_instructions", project_id=project_id, detail={"note": note}
+        ) as (cur, audit),
+    ):
+        version = _next_version(cur, "label_instructions", "project_id", project_id)
         cur.execute(
             "INSERT INTO label_instructions VALUES (?, ?, ?, ?, ?, ?)",
             [project_id, version, body, note, utcnow(), actor],
@@ -273,39 +335,69 @@ def list_label_instructions(db: Database, project_id: int) -> pd.DataFrame:
     )
 
 
-def insert_label_error_run(db: Database, project_id: int, label_set_id: int, meta: dict[str, Any], scores: pd.DataFrame,
+def insert_label_error_run(
+    db: Database,
+    project_id: int,
+    label_set_id: int,
+    meta: dict[str, Any],
+    scores: pd.DataFrame,
     actor: str,
 ) -> int:
     """Store one label-error detection (its settings and every item's score)."""
-    frame = scores[["item_id", "given_label", "predicted_label", "self_confidence",
-                    "threshold", "flagged", "rank"]]
+    frame = scores[
+        [
+            "item_id",
+            "given_label",
+            "predicted_label",
+            "self_confidence",
+            "threshold",
+            "flagged",
+            "rank",
+        ]
+    ]
     with db.write(
-        actor, "create", "label_error_run", project_id=project_id,
+        actor,
+        "create",
+        "label_error_run",
+        project_id=project_id,
         detail={"label_set_id": label_set_id, "model": meta["model"]},
     ) as (cur, audit):
         (rid,) = cur.execute("SELECT nextval('id_seq')").fetchall()[0]
         cur.execute(
             "INSERT INTO label_error_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [rid, project_id, label_set_id, meta["labels_version"], meta["label_source"],
-             meta["model"], meta["n_folds"], meta["seed"], json.dumps(meta["features"]),
-             json.dumps(meta["thresholds"]), len(frame), int(frame["flagged"].sum()),
-             meta.get("oof_accuracy"), meta.get("duration_s"), utcnow(), actor],
+            [
+                rid,
+                project_id,
+                label_set_id,
+                meta["labels_version"],
+                meta["label_source"],
+                meta["model"],
+                meta["n_folds"],
+                meta["seed"],
+                json.dumps(meta["features"]),
+                json.dumps(meta["thresholds"]),
+                len(frame),
+                int(frame["flagged"].sum()),
+                meta.get("oof_accuracy"),
+                meta.get("duration_s"),
+                utcnow(),
+                actor,
+            ],
         )
-        _register_frame(cur, "_scores", frame)
-        try:
+        with _registered(cur, "_scores", frame):
             cur.execute(
                 "INSERT INTO label_error_scores SELECT ?, ?, item_id::VARCHAR,"
                 " given_label::VARCHAR, predicted_label::VARCHAR, self_confidence::DOUBLE,"
                 " threshold::DOUBLE, flagged::BOOLEAN, rank::INTEGER FROM _scores",
                 [rid, project_id],
             )
-        finally:
-            cur.unregister("_scores")
         audit["entity_id"] = rid
     return int(rid)
 
 
-def list_label_error_runs(db: Database, project_id: int, label_set_id: int | None = None) -> pd.DataFrame:
+def list_label_error_runs(
+    db: Database, project_id: int, label_set_id: int | None = None
+) -> pd.DataFrame:
     sql = (
         "SELECT id, label_set_id, labels_version, label_source, model, n_folds, seed, features,"
         " thresholds, n_items, n_flagged, oof_accuracy, duration_s, created_at, created_by"

@@ -4,6 +4,8 @@ table, and alerts with their acknowledgement."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import duckdb
@@ -85,9 +87,25 @@ def insert_profile(db: Database, project_id: int,
     return int(pid)
 
 
-def get_profile_rows(db: Database, profile_id: int, columns: bool = True
-) -> tuple[dict[str, Any], pd.DataFrame]:
-    """A stored profile's header (a dict) and its column rows (empty if not ``columns``)."""
+@dataclass(frozen=True)
+class ProfileRow:
+    """A stored profile's header; its per-column rows come from :func:`profile_columns`."""
+
+    id: int
+    project_id: int
+    dataset_id: int
+    content_hash: str
+    reference_profile_id: int | None
+    time_column: str | None
+    window_size: str | None
+    n_rows: int
+    spec: dict[str, Any]
+    created_at: datetime
+    created_by: str
+
+
+def get_profile(db: Database, profile_id: int) -> ProfileRow:
+    """A stored profile's header (its grid ``spec`` decoded); StoreError when absent."""
     rows = db.rows(
         "SELECT id, project_id, dataset_id, content_hash, reference_profile_id, time_column,"
         " window_size, n_rows, spec, created_at, created_by FROM profiles WHERE id = ?",
@@ -95,27 +113,17 @@ def get_profile_rows(db: Database, profile_id: int, columns: bool = True
     )
     if not rows:
         raise StoreError(f"Profile {profile_id} does not exist (any more).")
-    keys = ("id", "project_id", "dataset_id", "content_hash", "reference_profile_id",
-            "time_column", "window_size", "n_rows", "spec", "created_at", "created_by")
-    head = dict(zip(keys, rows[0], strict=True))
-    head["spec"] = json.loads(head["spec"])
-    if not columns:
-        return head, pd.DataFrame()
-    cols = db.df(
+    head = list(rows[0])
+    head[8] = json.loads(head[8])
+    return ProfileRow(*head)
+
+
+def profile_columns(db: Database, profile_id: int) -> pd.DataFrame:
+    """A stored profile's rows, one per window and column, in window then column order."""
+    return db.df(
         "SELECT * EXCLUDE (profile_id, project_id) FROM profile_columns WHERE profile_id = ?"
         " ORDER BY window_start NULLS LAST, window_label, column_name",
         [profile_id],
-    )
-    return head, cols
-
-
-def list_profiles(db: Database, project_id: int) -> pd.DataFrame:
-    return db.df(
-        "SELECT p.id, p.dataset_id, d.name AS dataset, p.content_hash,"
-        " p.reference_profile_id, p.time_column, p.window_size, p.n_rows, p.created_at,"
-        " p.created_by FROM profiles p LEFT JOIN datasets d ON d.id = p.dataset_id"
-        " WHERE p.project_id = ? ORDER BY p.id",
-        [project_id],
     )
 
 
@@ -179,11 +187,57 @@ def insert_monitor_run(db: Database, project_id: int,
     return int(rid)
 
 
+@dataclass(frozen=True)
+class MonitorRunRow:
+    """A stored monitoring run, its settings and summary decoded."""
+
+    id: int
+    project_id: int
+    reference_dataset_id: int
+    current_dataset_id: int
+    model_version_id: int | None
+    time_column: str
+    time_window: str
+    settings: dict[str, Any]
+    summary: dict[str, Any]
+    source: str
+    created_at: datetime
+    created_by: str
+
+
+_RUN_COLS = (
+    "id, project_id, reference_dataset_id, current_dataset_id, model_version_id, time_column,"
+    " time_window, settings, summary, source, created_at, created_by"
+)
+
+
+def _run_row(row: tuple) -> MonitorRunRow:
+    values = list(row)
+    values[7], values[8] = json.loads(values[7]), json.loads(values[8])
+    return MonitorRunRow(*values)
+
+
+def get_monitor_run(db: Database, run_id: int) -> MonitorRunRow | None:
+    rows = db.rows(f"SELECT {_RUN_COLS} FROM monitor_runs WHERE id = ?", [run_id])
+    return _run_row(rows[0]) if rows else None
+
+
+def latest_monitor_run(db: Database, project_id: int) -> MonitorRunRow | None:
+    rows = db.rows(
+        f"SELECT {_RUN_COLS} FROM monitor_runs WHERE project_id = ? ORDER BY id DESC LIMIT 1",
+        [project_id],
+    )
+    return _run_row(rows[0]) if rows else None
+
+
 def list_monitor_runs(db: Database, project_id: int) -> pd.DataFrame:
+    """The project's runs, newest first, for a picker: id, the datasets (ids and names),
+    model version, time column, window, source, when and by whom."""
     return db.df(
-        "SELECT id, reference_dataset_id, current_dataset_id, model_version_id, time_column,"
-        " time_window, settings, summary, source, created_at, created_by FROM monitor_runs"
-        " WHERE project_id = ? ORDER BY id DESC",
+        "SELECT r.id, r.reference_dataset_id, r.current_dataset_id, c.name AS current_dataset,"
+        " r.model_version_id, r.time_column, r.time_window, r.source, r.created_at,"
+        " r.created_by FROM monitor_runs r LEFT JOIN datasets c ON c.id = r.current_dataset_id"
+        " WHERE r.project_id = ? ORDER BY r.id DESC",
         [project_id],
     )
 
@@ -200,7 +254,9 @@ def monitor_results(db: Database, run_id: int, kind: str | None = None) -> pd.Da
     return db.df(sql + " ORDER BY kind, window_start, column_name, metric", params)
 
 
-def list_alerts(db: Database, project_id: int, status: str | None = None) -> pd.DataFrame:
+def list_alerts(db: Database, project_id: int, status: str | None = None,
+                run_id: int | None = None) -> pd.DataFrame:
+    """The project's alerts (of one run, or with one status) in window order."""
     sql = (
         "SELECT id, run_id, window_start, check_name, column_name, value, threshold, severity,"
         " policy, message, status, acknowledged_by, acknowledged_at, created_at FROM alerts"
@@ -210,6 +266,9 @@ def list_alerts(db: Database, project_id: int, status: str | None = None) -> pd.
     if status:
         sql += " AND status = ?"
         params.append(status)
+    if run_id is not None:
+        sql += " AND run_id = ?"
+        params.append(run_id)
     return db.df(sql + " ORDER BY window_start, id", params)
 
 

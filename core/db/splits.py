@@ -26,7 +26,7 @@ class SplitRow:
     name: str
     method: str
     target: str | None
-    params: dict
+    params: dict[str, Any]
     content_hash: str
     n_train: int
     n_dev: int
@@ -42,9 +42,9 @@ _SPLIT_COLS = (
 
 
 def _split_row(r: tuple) -> SplitRow:
-    r = list(r)
-    r[6] = json.loads(r[6])
-    return SplitRow(*r)
+    values = list(r)
+    values[6] = json.loads(values[6])  # params
+    return SplitRow(*values)
 
 
 def insert_split(db: Database, project_id: int,
@@ -172,7 +172,7 @@ def split_leakage(db: Database, split_id: int, columns: list[str]) -> dict[str, 
     return {p: int(n) for p, n in rows}
 
 
-# --- splits and balance (issue 4b)
+# --- the counts the split builder and the balance view need
 def balance_counts(db: Database, dataset_id: int, column: str, limit: int | None = None
 ) -> list[tuple[Any, int]]:
     """``(value, rows)`` of one column, most frequent first (NULL is a value here)."""

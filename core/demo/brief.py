@@ -1,4 +1,4 @@
-"""The claims-triage demo's brief: what Northwind's team agreed on, saved as version 1."""
+"""The claims-triage demo's brief: a first draft, then what Northwind's team signed off."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import date
 
 from core.db.database import Database
+from core.demo.generator import FEATURES, TARGET
 from core.scoping import (
     Baseline,
     Brief,
@@ -14,17 +15,14 @@ from core.scoping import (
     MetricFloor,
     MetricTarget,
     Milestone,
-    _default_governance,
+    default_governance,
     save_brief,
 )
 
 
-# ---------------------------------------------------------------------- demo
-def demo_brief() -> Brief:
-    """The claims-triage demo's brief (see core.demo): what Northwind's team agreed on."""
-    from core.demo import generator as demo
-
-    governance = {
+def _governance() -> dict[str, GovernanceItem]:
+    """Every governance item settled, with how."""
+    return {
         "data_ownership": GovernanceItem(
             "done",
             "Northwind owns the claims; we process them under the data-processing "
@@ -52,6 +50,60 @@ def demo_brief() -> Brief:
             "reviewed by compliance 2025-09-02.",
         ),
     }
+
+
+def _milestones() -> list[Milestone]:
+    """Two done (sign-off, baseline model), three ahead (shadow, canary, go / no-go)."""
+    return [
+        Milestone("Brief signed off", date(2025, 9, 5), "Maria (product)", True),
+        Milestone(
+            "Baseline model on the Jan-Aug split",
+            date(2025, 9, 19),
+            "Data science",
+            True,
+        ),
+        Milestone("Shadow mode beside the adjusters", date(2025, 10, 15), "ML engineering"),
+        Milestone("Canary at 5% of claims", date(2025, 11, 15), "ML engineering"),
+        Milestone("Go / no-go for full rollout", date(2025, 12, 15), "Claims director"),
+    ]
+
+
+def _contract() -> Contract:
+    """The targets, costs, budgets and baselines the team agreed on."""
+    return Contract(
+        task_type="binary",
+        target_column=TARGET,
+        positive_class="1",
+        feature_columns=list(FEATURES),
+        primary=MetricTarget("recall", 0.6),
+        secondary=[MetricFloor("precision", 0.35), MetricFloor("roc_auc", 0.75)],
+        cost_fp=40.0,
+        cost_fn=600.0,
+        p95_latency_ms=200.0,
+        min_throughput_rps=20.0,
+        min_availability=0.995,
+        error_budget=0.3,
+        sensitive_columns=["customer_age", "region"],
+        baselines={
+            "hlp": Baseline("hlp", 0.9, "accuracy", "adjusters' audit 2024"),
+            "existing": Baseline(
+                "existing",
+                0.35,
+                "recall",
+                "rule book: investigate claims above EUR 10,000",
+            ),
+            "sota": Baseline(
+                "sota",
+                0.8,
+                "roc_auc",
+                "published home-claims fraud models (literature review)",
+            ),
+        },
+    )
+
+
+def demo_brief() -> Brief:
+    """The claims-triage demo's brief (see core.demo): what Northwind's team agreed on."""
     return Brief(
         problem=(
             "Adjusters review every home-insurance claim by hand before it is paid or sent to "
@@ -69,7 +121,7 @@ def demo_brief() -> Brief:
             "claim type, channel and whether a police report exists."
         ),
         y_description=(
-            f"`{demo.TARGET}` = 1 when the later audit found the claim needed investigation. "
+            f"`{TARGET}` = 1 when the later audit found the claim needed investigation. "
             "Audit outcomes arrive about 21 days after the claim."
         ),
         business_metric="Handling cost per claim",
@@ -99,57 +151,13 @@ def demo_brief() -> Brief:
             "older customers or one region to investigation more often. Check recall and "
             "false-positive rate per age band and region before every release."
         ),
-        governance=governance,
-        milestones=[
-            Milestone("Brief signed off", date(2025, 9, 5), "Maria (product)", True),
-            Milestone(
-                "Baseline model on the Jan-Aug split",
-                date(2025, 9, 19),
-                "Data science",
-                True,
-            ),
-            Milestone(
-                "Shadow mode beside the adjusters", date(2025, 10, 15), "ML engineering"
-            ),
-            Milestone("Canary at 5% of claims", date(2025, 11, 15), "ML engineering"),
-            Milestone(
-                "Go / no-go for full rollout", date(2025, 12, 15), "Claims director"
-            ),
-        ],
+        governance=_governance(),
+        milestones=_milestones(),
         resources=(
             "One data scientist and one ML engineer for four months; two adjusters half a day "
             "a week for relabelling and review; a 2-core serving node."
         ),
-        contract=Contract(
-            task_type="binary",
-            target_column=demo.TARGET,
-            positive_class="1",
-            feature_columns=list(demo.FEATURES),
-            primary=MetricTarget("recall", 0.6),
-            secondary=[MetricFloor("precision", 0.35), MetricFloor("roc_auc", 0.75)],
-            cost_fp=40.0,
-            cost_fn=600.0,
-            p95_latency_ms=200.0,
-            min_throughput_rps=20.0,
-            min_availability=0.995,
-            error_budget=0.3,
-            sensitive_columns=["customer_age", "region"],
-            baselines={
-                "hlp": Baseline("hlp", 0.9, "accuracy", "adjusters' audit 2024"),
-                "existing": Baseline(
-                    "existing",
-                    0.35,
-                    "recall",
-                    "rule book: investigate claims above EUR 10,000",
-                ),
-                "sota": Baseline(
-                    "sota",
-                    0.8,
-                    "roc_auc",
-                    "published home-claims fraud models (literature review)",
-                ),
-            },
-        ),
+        contract=_contract(),
     )
 
 
@@ -158,7 +166,7 @@ def seed_demo_brief(store: Database, project_id: int, actor: str) -> int:
     full = demo_brief()
     draft = replace(
         full,
-        governance=_default_governance(),
+        governance=default_governance(),
         milestones=full.milestones[:2],
         contract=replace(
             full.contract,

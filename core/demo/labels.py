@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from core.db import datasets as datasets_db
-from core.db import labeling as labeling_db
 from core.db.database import Database
-from core.labeling import import_labels, parse_labels
+from core.labeling import amend_instructions, import_labels, parse_labels
 
 DEMO_INSTRUCTIONS = """# Claims triage: labeling instructions
 
@@ -40,5 +39,5 @@ def seed_demo_labels(store: Database, project_id: int, actor: str) -> int | None
         ground_truth_column=demo.TARGET,
         feature_columns=list(demo.FEATURES),
     )
-    labeling_db.insert_label_instructions(store, project_id, DEMO_INSTRUCTIONS, "first version", actor)
+    amend_instructions(store, project_id, DEMO_INSTRUCTIONS, "first version", actor)
     return report.label_set_id

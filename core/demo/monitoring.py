@@ -7,7 +7,6 @@ from core.db.database import Database
 from core.monitoring import run_monitoring
 
 
-# ---------------------------------------------------------------------- demo and CLI
 def seed_demo_monitoring(store: Database, project_id: int, actor: str) -> int | None:
     """Monitor the demo stream against the training data with the champion."""
     from core.training import registry

@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from core.db import datasets as datasets_db
 from core.db.database import Database
 from core.deploy import (
     Guardrail,
     RolloutSettings,
     default_guardrails,
+    list_streams,
     run_simulation,
 )
 
@@ -49,12 +49,10 @@ def demo_settings(guardrails: Sequence[Guardrail]) -> list[RolloutSettings]:
 def seed_demo_deploy(store: Database, project_id: int, actor: str) -> list[int]:
     """Store the demo's rehearsal (shadow, naive blue-green, canary) of the champion against
     the adjusters; skipped (returns []) when no registered model or no stream is stored."""
-    try:
-        from core.training import registry
-    except ImportError:
-        return []
+    from core.training import registry
+
     model = registry.get_champion(store, project_id) or registry.get_challenger(store, project_id)
-    stream = next((d for d in datasets_db.list_datasets(store, project_id) if d.name == DEMO_STREAM), None)
+    stream = next((d for d in list_streams(store, project_id) if d.name == DEMO_STREAM), None)
     if model is None or stream is None:
         return []
     rails, _ = default_guardrails(store, project_id)

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
 
 from core.db import splits as splits_db
 from core.db.database import Database
 from core.training import (
     DEFAULT_PREPROCESSING,
-    THRESHOLD_PARAM,
     TrainingError,
+    TrainSpec,
     get_run,
     learning_curve,
     registry,
     train_run,
 )
 
-# ------------------------------------------------------------------------ demo
 DEMO_SPLIT = "claims_time_split"
 
 
@@ -27,51 +26,42 @@ def seed_demo_runs(store: Database, project_id: int, actor: str) -> list[int]:
     """
     from core.demo import generator as demo
 
-    split = next((s for s in splits_db.list_splits(store, project_id) if s.name == DEMO_SPLIT), None)
+    split = next(
+        (s for s in splits_db.list_splits(store, project_id) if s.name == DEMO_SPLIT), None
+    )
     if split is None:
         return []
-    common: dict[str, Any] = {
-        "target": demo.TARGET,
-        "features": list(demo.FEATURES),
-        "seed": 7,
-        "actor": actor,
-        "preprocessing": dict(DEFAULT_PREPROCESSING),
-        "positive_class": "1",
-    }
+    base = TrainSpec(
+        split.id,
+        demo.TARGET,
+        tuple(demo.FEATURES),
+        "dummy",
+        preprocessing=dict(DEFAULT_PREPROCESSING),
+        seed=7,
+        positive_class="1",
+    )
+    challenger = replace(
+        base, model_kind="logistic_regression", params={"C": 1.0}, threshold="target"
+    )
+    champion = replace(
+        base,
+        model_kind="hist_gradient_boosting",
+        params={"learning_rate": 0.1, "max_iter": 200, "max_leaf_nodes": 15},
+        threshold="target",
+    )
     ids = [
         train_run(
             store,
             project_id,
-            split.id,
-            model_kind="dummy",
-            params={},
-            save_model=False,
+            base,
+            actor=actor,
             name="Baseline: always the majority class",
-            **common,
+            save_model=False,
         ),
         train_run(
-            store,
-            project_id,
-            split.id,
-            model_kind="logistic_regression",
-            params={"C": 1.0, THRESHOLD_PARAM: "target"},
-            name="Logistic regression (challenger)",
-            **common,
+            store, project_id, challenger, actor=actor, name="Logistic regression (challenger)"
         ),
-        train_run(
-            store,
-            project_id,
-            split.id,
-            model_kind="hist_gradient_boosting",
-            params={
-                "learning_rate": 0.1,
-                "max_iter": 200,
-                "max_leaf_nodes": 15,
-                THRESHOLD_PARAM: "target",
-            },
-            name="Gradient boosting (champion)",
-            **common,
-        ),
+        train_run(store, project_id, champion, actor=actor, name="Gradient boosting (champion)"),
     ]
     runs = [get_run(store, i) for i in ids]
     failed = [r for r in runs if r.status != "done"]
@@ -79,15 +69,7 @@ def seed_demo_runs(store: Database, project_id: int, actor: str) -> list[int]:
         raise TrainingError(f"Demo training failed: {failed[0].error}")
     registry.register(store, ids[1], actor, alias="challenger")
     registry.register(store, ids[2], actor, alias="champion")
-    champion = runs[2]
-    ids.append(
-        learning_curve(
-            store,
-            project_id,
-            split.id,
-            model_kind=champion.model_kind,
-            params=champion.params | {THRESHOLD_PARAM: "0.5"},
-            **common,
-        )
-    )
+    # the champion's stored recipe (every hyperparameter), at the default threshold
+    curve = TrainSpec.from_run(runs[2], preprocessing=base.preprocessing, threshold="0.5")
+    ids.append(learning_curve(store, project_id, curve, actor=actor))
     return ids

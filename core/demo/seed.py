@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pandas as pd
 
 from core import config
-from core.data.datasets import save_column_settings
+from core.data import save_column_settings
 from core.db import datasets as datasets_db
 from core.db import projects as projects_db
 from core.db.database import Database

@@ -1,4 +1,5 @@
-"""Data drift from two profiles (no rescan), and multivariate drift by a domain classifier.
+"""Data drift from two profiles (no rescan); multivariate drift is
+:mod:`core.monitoring.domain`'s.
 
 DESIGN
 ------
@@ -58,15 +59,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.db.types import is_integer
+from core.monitoring.grid import numeric_edges
 from core.monitoring.profiles import (
     ALL,
     NO_TIMESTAMP,
     ColumnProfile,
     Profile,
     dense_counts,
-    is_integer_type,
     moments,
-    numeric_edges,
 )
 
 METHODS = ("ks", "wasserstein", "psi", "jensenshannon", "chisquare")
@@ -98,7 +99,6 @@ SMALL_REFERENCE = 1_000
 COARSE_BINS = 20
 PSI_EPS = 1e-4
 DRIFT_SHARE = 0.5
-DOMAIN_AUC_THRESHOLD = 0.55
 
 _NUMERIC_ONLY = {"ks", "wasserstein"}
 _CATEGORICAL_ONLY = {"chisquare"}
@@ -296,8 +296,8 @@ def numeric_drift(
     ks = float(np.max(np.abs(diff)))
     discrete = (
         bool(spec.get("discrete"))
-        and is_integer_type(cur.data_type)
-        and is_integer_type(ref.data_type)
+        and is_integer(cur.data_type)
+        and is_integer(ref.data_type)
     )
     lo, hi = spec["ref_min"], spec["ref_max"]
     tails = (cur.below * lo - cur.below_sum + cur.above_sum - cur.above * hi) / nc
@@ -467,66 +467,73 @@ def compute_drift(
             f"reference_profile_id={reference.id}."
         )
     ref = reference.total()
-    spec = reference.spec
-    out: list[ColumnDrift] = []
-    windows = current.windows or [ALL]
-    for window in windows:
-        for col, s in spec.items():
-            if col == current.time_column:
-                continue
-            cur = current.column(col, window)
-            rc = ref.column(col, ALL)
-            start = cur.window_start if cur else None
-            kind = s["kind"]
-            n_ref = rc.valid if rc else 0
-            method, threshold = _method_for(
-                col, kind if kind != "empty" else "numeric", n_ref, methods
-            )
-            base = {
-                "null_rate_reference": rc.nulls / rc.n if rc and rc.n else float("nan"),
-                "null_rate_current": cur.nulls / cur.n
-                if cur and cur.n
-                else float("nan"),
-                "n_reference": n_ref,
-                "n_current": cur.valid if cur else 0,
-            }
-            reason = _why_not(kind, s, rc, cur, window, method)
-            if reason:
-                out.append(
-                    _skip(window, start, col, kind, method, threshold, reason, **base)
-                )
-                continue
-            assert rc is not None and cur is not None
-            stats = (
-                numeric_drift(rc, cur, s)
-                if kind == "numeric"
-                else categorical_drift(rc, cur, s)
-            )
-            key = {"ks": "ks_pvalue", "chisquare": "chisquare_pvalue"}.get(
-                method, method
-            )
-            value = stats[key]
-            if method in P_VALUE_METHODS:
-                drifted, statistic, p_value = value < threshold, stats[method], value
-            else:
-                drifted, statistic, p_value = value >= threshold, value, float("nan")
-            out.append(
-                ColumnDrift(
-                    window,
-                    start,
-                    col,
-                    kind,
-                    method,
-                    threshold,
-                    float(statistic),
-                    float(p_value),
-                    bool(drifted),
-                    "computed",
-                    "",
-                    **{**base, **stats},
-                )
-            )
+    out = [
+        _column_drift(col, s, ref.column(col, ALL), current.column(col, window), window, methods)
+        for window in current.windows or [ALL]
+        for col, s in reference.spec.items()
+        if col != current.time_column
+    ]
     return DriftReport(tuple(out), reference.id, current.id, drift_share)
+
+
+def _column_drift(
+    col: str,
+    spec: dict[str, Any],
+    rc: ColumnProfile | None,
+    cur: ColumnProfile | None,
+    window: str,
+    methods: Any,
+) -> ColumnDrift:
+    """One column in one window: every statistic, and the verdict of its method."""
+    start = cur.window_start if cur else None
+    kind = spec["kind"]
+    n_ref = rc.valid if rc else 0
+    method, threshold = _method_for(col, kind if kind != "empty" else "numeric", n_ref, methods)
+    base = {
+        "null_rate_reference": rc.nulls / rc.n if rc and rc.n else float("nan"),
+        "null_rate_current": cur.nulls / cur.n if cur and cur.n else float("nan"),
+        "n_reference": n_ref,
+        "n_current": cur.valid if cur else 0,
+    }
+    reason = _why_not(kind, spec, rc, cur, window, method)
+    if reason:
+        return _skip(window, start, col, kind, method, threshold, reason, **base)
+    assert rc is not None and cur is not None
+    stats = (
+        numeric_drift(rc, cur, spec) if kind == "numeric" else categorical_drift(rc, cur, spec)
+    )
+    drifted, statistic, p_value = _verdict(stats, method, threshold)
+    return ColumnDrift(
+        window,
+        start,
+        col,
+        kind,
+        method,
+        threshold,
+        float(statistic),
+        float(p_value),
+        bool(drifted),
+        "computed",
+        "",
+        **{**base, **stats},
+    )
+
+
+def _verdict(stats: dict[str, float], method: str, threshold: float
+             ) -> tuple[bool, float, float]:
+    """(drifted, statistic, p-value): a p-value method drifts below its threshold, a
+    distance at or above it.
+
+    >>> _verdict({"ks": 0.3, "ks_pvalue": 0.01}, "ks", 0.05)
+    (True, 0.3, 0.01)
+    >>> _verdict({"psi": 0.05}, "psi", 0.1)
+    (False, 0.05, nan)
+    """
+    key = {"ks": "ks_pvalue", "chisquare": "chisquare_pvalue"}.get(method, method)
+    value = stats[key]
+    if method in P_VALUE_METHODS:
+        return bool(value < threshold), stats[method], value
+    return bool(value >= threshold), value, float("nan")
 
 
 def _why_not(
@@ -561,90 +568,3 @@ def _why_not(
     if cur.valid == 0:
         return "all values are missing in this window"
     return ""
-
-
-# ---------------------------------------------------------------- multivariate drift
-@dataclass(frozen=True)
-class DomainClassifierDrift:
-    """How well a classifier tells current rows from reference rows (0.5: not at all)."""
-
-    roc_auc: float
-    roc_auc_std: float
-    threshold: float
-    drifted: bool
-    n_reference: int
-    n_current: int
-    folds: int
-
-    def to_frame(self) -> pd.DataFrame:
-        return pd.DataFrame([asdict(self)])
-
-
-def domain_classifier_drift(
-    reference: pd.DataFrame,
-    current: pd.DataFrame,
-    *,
-    columns: list[str] | None = None,
-    folds: int = 5,
-    threshold: float = DOMAIN_AUC_THRESHOLD,
-    random_state: int = 0,
-) -> DomainClassifierDrift:
-    """Multivariate drift: cross-validated ROC AUC of reference-vs-current classification.
-
-    A gradient-boosted classifier (scikit-learn's HistGradientBoosting, native missing
-    values and categories) learns to tell the two samples apart; an AUC at or above
-    ``threshold`` (0.55) means the joint distribution moved. Pass samples, e.g. from
-    :func:`core.db.datasets.sample_rows` (5,000 rows a side is plenty).
-
-    Examples
-    --------
-    >>> rng = np.random.default_rng(0)
-    >>> ref = pd.DataFrame({"x": rng.normal(size=300), "c": rng.choice(["a", "b"], 300)})
-    >>> same = pd.DataFrame({"x": rng.normal(size=300), "c": rng.choice(["a", "b"], 300)})
-    >>> moved = same.assign(x=same["x"] + 1.5)
-    >>> domain_classifier_drift(ref, same).drifted, domain_classifier_drift(ref, moved).drifted
-    (False, True)
-    """
-    from sklearn.ensemble import HistGradientBoostingClassifier
-    from sklearn.model_selection import StratifiedKFold, cross_val_score
-
-    cols = columns or [c for c in reference.columns if c in current.columns]
-    if not cols:
-        raise ValueError(
-            "The reference and the current data share no column to compare."
-        )
-    if len(reference) < folds or len(current) < folds:
-        raise ValueError(
-            f"Each side needs at least {folds} rows for the domain classifier."
-        )
-    both = pd.concat([reference[cols], current[cols]], ignore_index=True)
-    for c in cols:
-        if not pd.api.types.is_numeric_dtype(both[c]) or pd.api.types.is_bool_dtype(
-            both[c]
-        ):
-            both[c] = both[c].astype("string").astype("category")
-            if len(both[c].cat.categories) > 250:  # HGB's limit: keep the frequent ones
-                top = both[c].value_counts().index[:250]
-                both[c] = (
-                    both[c].where(both[c].isin(top)).cat.remove_unused_categories()
-                )
-    y = np.r_[np.zeros(len(reference)), np.ones(len(current))]
-    model = HistGradientBoostingClassifier(
-        max_iter=50, categorical_features="from_dtype", random_state=random_state
-    )
-    cv = StratifiedKFold(folds, shuffle=True, random_state=random_state)
-    from threadpoolctl import threadpool_limits
-
-    # one thread: on a small sample OpenMP threads fighting other sessions cost 5x
-    with threadpool_limits(limits=1):
-        scores = cross_val_score(model, both, y, cv=cv, scoring="roc_auc")
-    auc = float(np.mean(scores))
-    return DomainClassifierDrift(
-        auc,
-        float(np.std(scores)),
-        threshold,
-        auc >= threshold,
-        len(reference),
-        len(current),
-        folds,
-    )

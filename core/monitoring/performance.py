@@ -182,7 +182,7 @@ class Calibration:
     def to_dict(self) -> dict[str, Any]:
         """Everything but the knots, for a run's summary."""
         d = asdict(self)
-        d.pop("x"), d.pop("y")
+        del d["x"], d["y"]
         return d
 
 

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 LOWER_IS_BETTER = frozenset({"log_loss", "brier", "mae", "rmse", "cost_per_1000"})
 
@@ -92,8 +93,8 @@ def _row(metric: str, value: float, cls: str | None = None) -> dict:
 
 
 def classification_metrics(
-    y_true: Sequence[str],
-    y_pred: Sequence[str],
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
     proba: np.ndarray | None,
     classes: Sequence[str],
     positive_class: str | None = None,
@@ -112,14 +113,12 @@ def classification_metrics(
     """
     from sklearn import metrics as skm
 
-    y_true = np.asarray(y_true, dtype=object)
-    y_pred = np.asarray(y_pred, dtype=object)
-    classes = [str(c) for c in classes]
-    rows = [_row("n", len(y_true)), _row("accuracy", skm.accuracy_score(y_true, y_pred))]
-    p, r, f, s = skm.precision_recall_fscore_support(
-        y_true, y_pred, labels=classes, zero_division=0
-    )
-    for i, c in enumerate(classes):
+    truth = np.asarray(y_true, dtype=object)
+    pred = np.asarray(y_pred, dtype=object)
+    labels = [str(c) for c in classes]
+    rows = [_row("n", len(truth)), _row("accuracy", skm.accuracy_score(truth, pred))]
+    p, r, f, s = skm.precision_recall_fscore_support(truth, pred, labels=labels, zero_division=0)
+    for i, c in enumerate(labels):
         rows += [
             _row("precision", p[i], c),
             _row("recall", r[i], c),
@@ -133,20 +132,17 @@ def classification_metrics(
         "f1_macro": float(np.mean(f[present])) if present.any() else 0.0,
     }
     rows += [_row(k, v) for k, v in macro.items()]
-    binary = len(classes) == 2 and positive_class in classes
-    if binary:
-        k = classes.index(positive_class)
+    positive = positive_class if len(labels) == 2 and positive_class in labels else None
+    if positive is not None:
+        k = labels.index(positive)
         rows += [_row("precision", p[k]), _row("recall", r[k]), _row("f1", f[k])]
-        cm = skm.confusion_matrix(
-            y_true == positive_class, y_pred == positive_class, labels=[False, True]
-        )
+        cm = skm.confusion_matrix(truth == positive, pred == positive, labels=[False, True])
         (tn, fp), (fn, tp) = cm
         rows += [_row("tp", tp), _row("fp", fp), _row("fn", fn), _row("tn", tn)]
     else:
         rows += [_row(name.removesuffix("_macro"), v) for name, v in macro.items()]
-    if proba is not None and len(y_true):
-        proba = np.asarray(proba, dtype=float)
-        rows += _probability_metrics(y_true, proba, classes, positive_class if binary else None)
+    if proba is not None and len(truth):
+        rows += _probability_metrics(truth, np.asarray(proba, dtype=float), labels, positive)
     return pd.DataFrame(rows, columns=["metric", "class", "value"])
 
 
@@ -189,7 +185,7 @@ def _probability_metrics(
     return rows
 
 
-def regression_metrics(y_true: Sequence[float], y_pred: Sequence[float]) -> pd.DataFrame:
+def regression_metrics(y_true: ArrayLike, y_pred: ArrayLike) -> pd.DataFrame:
     """MAE, RMSE and R² of a regressor on one part.
 
     Examples
@@ -200,15 +196,15 @@ def regression_metrics(y_true: Sequence[float], y_pred: Sequence[float]) -> pd.D
     """
     from sklearn import metrics as skm
 
-    y_true = np.asarray(y_true, dtype=float)
-    y_pred = np.asarray(y_pred, dtype=float)
+    truth = np.asarray(y_true, dtype=float)
+    pred = np.asarray(y_pred, dtype=float)
     rows = [
-        _row("n", len(y_true)),
-        _row("mae", skm.mean_absolute_error(y_true, y_pred)),
-        _row("rmse", math.sqrt(skm.mean_squared_error(y_true, y_pred))),
+        _row("n", len(truth)),
+        _row("mae", skm.mean_absolute_error(truth, pred)),
+        _row("rmse", math.sqrt(skm.mean_squared_error(truth, pred))),
     ]
-    if len(y_true) > 1:
-        rows.append(_row("r2", skm.r2_score(y_true, y_pred)))
+    if len(truth) > 1:
+        rows.append(_row("r2", skm.r2_score(truth, pred)))
     return pd.DataFrame(rows, columns=["metric", "class", "value"])
 
 
@@ -225,7 +221,7 @@ def cost_per_1000(fp: float, fn: float, n: float, cost_fp: float, cost_fn: float
     return float((fp * cost_fp + fn * cost_fn) / n * 1000)
 
 
-def roc_points(y_true: Sequence[str], score: Sequence[float], positive_class: str) -> pd.DataFrame:
+def roc_points(y_true: ArrayLike, score: ArrayLike, positive_class: str) -> pd.DataFrame:
     """False/true positive rates of every threshold (for the ROC curve)."""
     from sklearn.metrics import roc_curve
 
@@ -236,7 +232,7 @@ def roc_points(y_true: Sequence[str], score: Sequence[float], positive_class: st
     return pd.DataFrame({"fpr": fpr, "tpr": tpr, "threshold": thr})
 
 
-def pr_points(y_true: Sequence[str], score: Sequence[float], positive_class: str) -> pd.DataFrame:
+def pr_points(y_true: ArrayLike, score: ArrayLike, positive_class: str) -> pd.DataFrame:
     """Precision and recall of every threshold (for the precision-recall curve)."""
     from sklearn.metrics import precision_recall_curve
 
@@ -252,8 +248,8 @@ THRESHOLD_RULES = ("0.5", "cost", "max_f1", "target")
 
 def choose_threshold(
     rule: str | float,
-    y_true: Sequence[str],
-    score: Sequence[float],
+    y_true: ArrayLike,
+    score: ArrayLike,
     positive_class: str,
     *,
     target_metric: str | None = None,

@@ -20,8 +20,6 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +28,7 @@ import pandas as pd
 from core import config
 from core.db import training as training_db
 from core.db.database import Database
+from core.db.training import ModelVersionRow
 from core.errors import StoreError
 
 ALIASES = ("champion", "challenger")
@@ -43,20 +42,6 @@ class RegistryError(StoreError):
 
 class ArtifactIntegrityError(RegistryError):
     """A saved model whose bytes differ from what the workbench wrote."""
-
-
-@dataclass(frozen=True)
-class ModelVersion:
-    id: int
-    project_id: int
-    run_id: int
-    version: int
-    alias: str | None
-    status: str
-    artifact_path: str
-    artifact_sha256: str
-    created_at: datetime
-    created_by: str
 
 
 def artifact_root() -> Path:
@@ -130,37 +115,33 @@ def load_artifact(artifact_path: str, expected_sha256: str) -> Any:
     return sio.load(path, trusted=untrusted)
 
 
-def _version(d: dict[str, Any]) -> ModelVersion:
-    return ModelVersion(**d)
-
-
 def register(store: Database, run_id: int, actor: str, alias: str | None = None) -> int:
     """Register a finished run's saved model as the project's next version; returns its id."""
     run = training_db.get_run(store, run_id)
     if run is None:
         raise RegistryError("That run does not exist (any more).")
-    if run["status"] != "done" or not run["artifact_path"]:
+    if run.status != "done" or not run.artifact_path or not run.artifact_sha256:
         raise RegistryError(
-            f"Run #{run_id} has no saved model (status {run['status']}); only finished runs "
+            f"Run #{run_id} has no saved model (status {run.status}); only finished runs "
             "with a model can be registered."
         )
-    verified_path(run["artifact_path"], run["artifact_sha256"])
-    for v in training_db.list_model_versions(store, run["project_id"]):
-        if v["run_id"] == run_id and v["status"] == "active":
-            raise RegistryError(f"Run #{run_id} is registered already as version {v['version']}.")
+    verified_path(run.artifact_path, run.artifact_sha256)
+    for v in training_db.list_model_versions(store, run.project_id):
+        if v.run_id == run_id and v.status == "active":
+            raise RegistryError(f"Run #{run_id} is registered already as version {v.version}.")
     vid = training_db.insert_model_version(
-        store, run["project_id"], run_id, run["artifact_path"], run["artifact_sha256"], actor
+        store, run.project_id, run_id, run.artifact_path, run.artifact_sha256, actor
     )
     if alias is not None:
         set_alias(store, vid, alias, actor)
     return vid
 
 
-def get_version(store: Database, version_id: int) -> ModelVersion:
-    d = training_db.get_model_version(store, version_id)
-    if d is None:
+def get_version(store: Database, version_id: int) -> ModelVersionRow:
+    mv = training_db.get_model_version(store, version_id)
+    if mv is None:
         raise RegistryError("That model version does not exist (any more).")
-    return _version(d)
+    return mv
 
 
 def set_alias(store: Database, version_id: int, alias: str | None, actor: str) -> None:
@@ -192,37 +173,37 @@ def load_model(store: Database, version_id: int) -> Any:
     return load_artifact(mv.artifact_path, mv.artifact_sha256)
 
 
-def _by_alias(store: Database, project_id: int, alias: str) -> ModelVersion | None:
+def _by_alias(store: Database, project_id: int, alias: str) -> ModelVersionRow | None:
     rows = training_db.list_model_versions(store, project_id, alias=alias, status="active")
-    return _version(rows[0]) if rows else None
+    return rows[0] if rows else None
 
 
-def get_champion(store: Database, project_id: int) -> ModelVersion | None:
+def get_champion(store: Database, project_id: int) -> ModelVersionRow | None:
     return _by_alias(store, project_id, "champion")
 
 
-def get_challenger(store: Database, project_id: int) -> ModelVersion | None:
+def get_challenger(store: Database, project_id: int) -> ModelVersionRow | None:
     return _by_alias(store, project_id, "challenger")
 
 
-def list_versions(store: Database, project_id: int) -> list[ModelVersion]:
-    return [_version(d) for d in training_db.list_model_versions(store, project_id)]
+def list_versions(store: Database, project_id: int) -> list[ModelVersionRow]:
+    return training_db.list_model_versions(store, project_id)
 
 
 def versions_frame(store: Database, project_id: int) -> pd.DataFrame:
     """The registry as a display table, with each version's run, model and data version."""
     rows = []
     for v in list_versions(store, project_id):
-        run = training_db.get_run(store, v.run_id) or {}
+        run = training_db.get_run(store, v.run_id)
         rows.append(
             {
                 "version": v.version,
                 "alias": v.alias or "",
                 "status": v.status,
                 "run": v.run_id,
-                "run name": run.get("name"),
-                "model": run.get("model_kind"),
-                "data version": f"{run.get('dataset_hash')}/{run.get('split_hash')}",
+                "run name": run.name if run else None,
+                "model": run.model_kind if run else None,
+                "data version": f"{run.dataset_hash}/{run.split_hash}" if run else "None/None",
                 "sha256": v.artifact_sha256[:12],
                 "registered": v.created_at,
                 "by": v.created_by,

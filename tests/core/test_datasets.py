@@ -1,4 +1,4 @@
-"""Ingest of CSV/Parquet (every bad input of issue 4), column names and type detection."""
+"""Ingest of CSV/Parquet (every kind of bad input), column names and type detection."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.data import datasets, quality
+from core import data
 from core.db import datasets as datasets_db
 from core.db import ingest as ingest_db
 from core.db import projects as projects_db
@@ -33,7 +33,7 @@ def _nothing_stored(store, pid, tables_before):
 
 
 def _ingest(store, pid, path, name="d", **kw):
-    return datasets.ingest_path(store, pid, path, name=name, actor="tester", **kw)
+    return data.ingest_path(store, pid, path, name=name, actor="tester", **kw)
 
 
 def test_csv_loads_with_sniffed_delimiter_and_content_hash(store, pid, tmp_path):
@@ -79,7 +79,7 @@ def test_odd_column_names_work_or_are_renamed(store, pid, tmp_path):
     frame = datasets_db.dataset_frame(store, r.dataset_id, with_row_id=True)
     assert frame["__row_id"].tolist() == [0, 1]
     assert frame['x "q"'].tolist() == [1, 10]
-    report = quality.build_report(store, r.dataset_id, "tester")
+    report = data.build_report(store, r.dataset_id, "tester")
     assert [c["column"] for c in report.columns] == names
 
 
@@ -104,7 +104,7 @@ def test_wrong_delimiter_is_explained(store, pid, tmp_path):
     p = _write(tmp_path, "semi.csv", "a;b;c\n1;2;3\n4;5;6\n")
     before = store.table_names()
     with pytest.raises(IngestError, match="probably ';'") as err:
-        _ingest(store, pid, p, options=datasets.CsvOptions(delimiter=","))
+        _ingest(store, pid, p, options=data.CsvOptions(delimiter=","))
     assert err.value.kind == "delimiter"
     _nothing_stored(store, pid, before)
 
@@ -112,7 +112,7 @@ def test_wrong_delimiter_is_explained(store, pid, tmp_path):
 def test_broken_line_is_named(store, pid, tmp_path):
     p = _write(tmp_path, "ragged.csv", "a,b\n1,2\n3,4,5,6\n" + "7,8\n" * 10)
     with pytest.raises(IngestError, match="Line 3 .* 4 fields where the header has 2"):
-        _ingest(store, pid, p, options=datasets.CsvOptions(delimiter=","))
+        _ingest(store, pid, p, options=data.CsvOptions(delimiter=","))
     with pytest.raises(IngestError, match="probably ','"):
         _ingest(store, pid, p)
     assert datasets_db.list_datasets(store, pid) == []
@@ -136,7 +136,7 @@ def test_encodings_latin1_utf16_bom_and_mixed(store, pid, tmp_path):
         "mixed.csv",
         "city,n\nMünchen,1\n".encode() + "Köln,2\n".encode("latin-1"),
     )
-    assert datasets.detect_encoding(mixed)[0] == "mixed"
+    assert data.detect_encoding(mixed)[0] == "mixed"
     r = _ingest(store, pid, mixed, name="mixed")
     assert datasets_db.dataset_frame(store, r.dataset_id)["city"].tolist() == ["München", "Köln"]
     assert any("Windows-1252" in m for m in r.messages)
@@ -148,7 +148,7 @@ def test_encodings_latin1_utf16_bom_and_mixed(store, pid, tmp_path):
             pid,
             mixed,
             name="forced",
-            options=datasets.CsvOptions(encoding="utf-8"),
+            options=data.CsvOptions(encoding="utf-8"),
         )
     assert err.value.kind == "encoding"
     assert store.table_names() == before and len(datasets_db.list_datasets(store, pid)) == 4
@@ -169,7 +169,7 @@ def test_one_column_nan_inf_and_all_null_columns_load(store, pid, tmp_path):
     r = _ingest(store, pid, p, name="nan")
     x = datasets_db.dataset_frame(store, r.dataset_id)["x"].to_numpy()
     assert np.isnan(x[1]) and x[2] == np.inf and x[3] == -np.inf
-    report = quality.build_report(store, r.dataset_id, "tester")
+    report = data.build_report(store, r.dataset_id, "tester")
     kinds = {(i.kind, i.column) for i in report.issues}
     assert ("non_finite", "x") in kinds and ("all_null", "empty") in kinds
 
@@ -215,14 +215,14 @@ def test_failed_ingest_rolls_back_table_and_catalog(store, pid, tmp_path):
 
 
 def test_upload_goes_through_a_temp_file(store, pid):
-    r = datasets.ingest_upload(store, pid, "up.csv", b"a,b\n1,2\n", name="up", actor="tester")
+    r = data.ingest_upload(store, pid, "up.csv", b"a,b\n1,2\n", name="up", actor="tester")
     assert r.n_rows == 1 and datasets_db.get_dataset(store, r.dataset_id).source == "upload up.csv"
 
 
 def _profile_types(store, pid, frame):
     did = datasets_db.insert_dataset(store, pid, "t", frame, source="t", role="training", actor="tester")
     return did, {
-        c: (t, rule) for c, t, rule in datasets.detect_column_types(scans_db.column_profile(store, did))
+        c: (t, rule) for c, t, rule in data.detect_column_types(scans_db.column_profile(store, did))
     }
 
 
@@ -275,17 +275,17 @@ def test_image_column_of_digits_and_override_is_stored(store, pid):
     from core.projects import add_sample_dataset
 
     did = add_sample_dataset(store, pid, "digits", "tester")
-    types = {t.column: t for t in datasets.column_types(store, did, "tester")}
+    types = {t.column: t for t in data.column_types(store, did, "tester")}
     assert types["image"].type == "image" and not types["image"].structured
     assert types["target"].type == "target" and types["row_id"].type == "identifier"
-    frame = datasets.column_types_frame(list(types.values()))
+    frame = data.column_types_frame(list(types.values()))
     frame.loc[frame["column"] == "px_10", ["type", "low", "high"]] = [
         "categorical",
         0,
         16,
     ]
-    assert datasets.save_column_settings(store, did, frame, "tester") == 1
-    again = {t.column: t for t in datasets.column_types(store, did)}
+    assert data.save_column_settings(store, did, frame, "tester") == 1
+    again = {t.column: t for t in data.column_types(store, did)}
     assert (
         again["px_10"].type,
         again["px_10"].detected,
@@ -293,8 +293,39 @@ def test_image_column_of_digits_and_override_is_stored(store, pid):
     ) == ("categorical", "numeric", 16.0)
     frame.loc[frame["column"] == "px_11", "type"] = "target"
     with pytest.raises(StoreError, match="Only one column can be the target"):
-        datasets.save_column_settings(store, did, frame, "tester")
+        data.save_column_settings(store, did, frame, "tester")
     frame.loc[frame["column"] == "px_11", ["type", "low", "high"]] = ["numeric", 5, 1]
     with pytest.raises(StoreError, match="range .* is empty"):
-        datasets.save_column_settings(store, did, frame, "tester")
-    assert datasets.target_column(store, did) == "target"
+        data.save_column_settings(store, did, frame, "tester")
+    assert data.target_column(store, did) == "target"
+
+
+def test_detection_rules_decide_in_order():
+    from core.data.detect import RULES, detect_type
+
+    base = {"column": "n", "kind": "integer", "dtype": "BIGINT", "nn": 30, "distinct": 30,
+            "min_num": 1, "max_num": 30}  # fmt: skip
+    assert detect_type(base)[0] == "identifier"  # consecutive integers: a row number
+    assert detect_type({**base, "max_num": 99})[0] == "numeric"
+    assert detect_type({**base, "nn": 0})[1].startswith("every value is missing")
+    assert detect_type({**base, "dtype": "UUID", "kind": "other"}) == (
+        "text",
+        "nested values (UUID)",
+    )
+    assert detect_type({**base, "dtype": "UTINYINT[64]", "kind": "list", "len_min": 64,
+                        "len_max": 64})[0] == "image"  # fmt: skip
+    assert len(RULES) == len(set(RULES))
+
+
+def test_an_enum_column_is_profiled_as_text(store, pid):
+    did = datasets_db._create_dataset(
+        store, pid, "enum",
+        lambda cur, table: cur.execute(
+            f'CREATE TABLE "{table}" AS SELECT (CASE WHEN i % 3 = 0 THEN \'b\' ELSE \'a\' END)'
+            "::ENUM('a', 'b') AS e FROM range(30) t(i)"
+        ),
+        source="t", role="training", actor="tester",
+    )  # fmt: skip
+    (p,) = scans_db.column_profile(store, did).to_dict("records")
+    assert (p["kind"], p["min"], p["max"], p["distinct"], p["n_blank"]) == ("string", "a", "b", 2, 0)
+    assert data.detect_column_types(scans_db.column_profile(store, did))[0][1] == "categorical"

@@ -190,7 +190,7 @@ def test_bad_input_is_named(model):
         deploy.parse_schedule("5, lots")
 
 
-def test_no_labels_skips_label_guardrails_and_uses_the_others(model):
+def test_no_labels_skips_label_guardrails_and_is_not_judged(model):
     s = make_stream(n_days=6, per_day=400)
     s["needs_review"] = np.nan
     r = simulate_rollout(prepare_stream(s, HumanDecider("adjuster_decision"), model, BASE), BASE)
@@ -198,7 +198,71 @@ def test_no_labels_skips_label_guardrails_and_uses_the_others(model):
     acc = r.checks[r.checks["metric"] == "accuracy"]
     assert set(acc["status"]) == {"no labels"}
     assert (r.checks[r.checks["metric"] == "p95_latency_ms"]["status"] == "pass").any()
-    assert r.summary["decision"] == "go"
+    # the latency guardrail alone promoted it to 100%, but accuracy was never judged
+    assert r.summary["time_to_full_rollout_days"] is not None
+    assert r.summary["decision"] == deploy.NOT_JUDGED
+    assert r.summary["reasons"][0].startswith("Not judged: Accuracy ≥ 0.8")
+    assert "wait for labels" in r.summary["reasons"][-1]
+    assert r.summary["errors_exposed"] is None and r.summary["excess_wrong"] is None
+
+
+@pytest.mark.parametrize("pattern", ["canary", "blue_green", "shadow"])
+def test_no_label_column_is_never_a_go(model, pattern):
+    s = replace(BASE, pattern=pattern, label_column=None)
+    r = simulate_rollout(prepare_stream(make_stream(n_days=6, per_day=400),
+                                        HumanDecider("adjuster_decision"), model, s), s)
+    assert r.summary["decision"] == "not judged"
+    assert "Accuracy ≥ 0.8" in r.summary["reasons"][0]
+    assert "Set the label column under 'Stream columns'" in r.summary["reasons"][-1]
+    if pattern != "shadow":  # the candidate served requests whose errors nobody can count
+        assert r.summary["served_by_candidate"] > 0 and r.summary["errors_exposed"] is None
+    missing = simulate_rollout(prepare_stream(make_stream(n_days=6, per_day=400),
+                                              HumanDecider("adjuster_decision"), model,
+                                              replace(s, label_column="outcome")),
+                               replace(s, label_column="outcome"))
+    assert missing.summary["decision"] == "not judged"
+    assert "no label column 'outcome'" in missing.summary["reasons"][-1]
+
+
+def test_a_partly_labelled_stream_is_judged(model):
+    s = make_stream(n_days=10, per_day=400)
+    s.loc[s.index % 2 == 1, "needs_review"] = np.nan  # labels arrive for half the requests
+    one = replace(BASE, schedule=(5, 100), healthy_windows=1)
+    r = simulate_rollout(prepare_stream(s, HumanDecider("adjuster_decision"), model, one), one)
+    assert r.summary["decision"] == "go" and r.summary["errors_exposed"] > 0
+
+
+def test_no_guardrail_is_not_judged(model):
+    s = replace(BASE, pattern="blue_green", guardrails=())
+    r = simulate_rollout(prepare_stream(make_stream(n_days=4, per_day=300),
+                                        HumanDecider("adjuster_decision"), model, s), s)
+    assert r.summary["decision"] == "not judged"
+    assert r.summary["reasons"][0].startswith("Not judged: no guardrail could be judged")
+
+
+def test_a_not_judged_rehearsal_does_not_finish_the_deploy_step(model, store):
+    from core.projects import lifecycle
+
+    pid = projects_db.create_project(store, "p", "tester")
+    s = replace(BASE, label_column=None)
+    r = simulate_rollout(prepare_stream(make_stream(n_days=6, per_day=400),
+                                        HumanDecider("adjuster_decision"), model, s), s)
+    sid = deploy.save_simulation(store, pid, r, "tester", name="no labels", dataset_id=1,
+                                 dataset_hash="h", incumbent="human", candidate=1)
+    loaded = deploy.load_simulation(store, sid)
+    assert loaded.decision == "not judged" and loaded.summary["errors_exposed"] is None
+    status, evidence, action = deploy.deploy_step(store, pid)
+    assert status == "in progress" and "not judged" in evidence and "label column" in action
+    assert next(st for st in lifecycle(store, pid) if st.step == "Deploy").status != "done"
+
+
+def test_every_metric_has_a_judge_and_every_pattern_a_strategy():
+    from core.deploy.guardrails import FAMILIES
+    from core.deploy.strategies import STRATEGIES
+
+    assert set(FAMILIES) == set(deploy.GUARDRAIL_METRICS)
+    assert set(STRATEGIES) == set(deploy.PATTERNS)
+    assert {cls.pattern for cls in STRATEGIES.values()} == set(deploy.PATTERNS)
 
 
 def test_statistics_match_scipy_and_sklearn():
@@ -213,15 +277,19 @@ def test_statistics_match_scipy_and_sklearn():
 def test_store_round_trip_and_lifecycle(demo_store):
     pid = projects_db.list_projects(demo_store)[0].id
     sims = deploy_db.list_deploy_simulations(demo_store, pid)
-    assert {r["pattern"] for r in sims} == {"shadow", "canary", "blue_green"}
-    canary = next(r for r in sims if r["pattern"] == "canary")
-    loaded = deploy.load_simulation(demo_store, canary["id"])
+    assert {r.pattern for r in sims} == {"shadow", "canary", "blue_green"}
+    canary = next(r for r in sims if r.pattern == "canary")
+    loaded = deploy.load_simulation(demo_store, canary.id)
     assert loaded.decision == "no-go" and loaded.summary["rollbacks"] == 1
     # the concept drift (2026-01-15) is what the canary caught, before it reached 100%
     rb = loaded.events[loaded.events["kind"] == "rollback"].iloc[0]
-    assert pd.Timestamp(rb["at"]) > pd.Timestamp("2026-01-15") and rb["share_from"] < 100
+    assert pd.Timestamp(rb["at"]) > pd.Timestamp("2026-01-15") and rb["share_from"] == 50
+    by_pattern = {r.pattern: r for r in sims}
+    assert by_pattern["shadow"].decision == "go"
+    assert by_pattern["blue_green"].decision == "no-go"
+    assert by_pattern["blue_green"].summary["errors_exposed"] > 2000
     assert not loaded.timeline.empty and not loaded.checks.empty
-    comp = deploy.comparison_frame(demo_store, pid, canary["dataset_id"]).set_index("pattern")
+    comp = deploy.comparison_frame(demo_store, pid, canary.dataset_id).set_index("pattern")
     assert comp.loc["blue-green", "errors exposed"] > comp.loc["canary", "errors exposed"]
     assert deploy.deploy_step(demo_store, pid)[0] == "in progress"
 

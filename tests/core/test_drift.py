@@ -14,15 +14,16 @@ from scipy.spatial.distance import jensenshannon
 
 from core.db import datasets as datasets_db
 from core.db import projects as projects_db
+from core.monitoring.domain import domain_classifier_drift
 from core.monitoring.drift import (
     COARSE_BINS,
     categorical_drift,
     compute_drift,
-    domain_classifier_drift,
     js_distance,
     psi,
 )
-from core.monitoring.profiles import dense_counts, get_profile, profile_dataset
+from core.monitoring.profile_store import get_profile, profile_dataset
+from core.monitoring.profiles import dense_counts
 
 
 @pytest.fixture

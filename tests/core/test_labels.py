@@ -43,6 +43,15 @@ def _long(rows: list[tuple]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["item_id", "annotator", "label"]).assign(labeled_at=pd.NaT)
 
 
+def _votes(*items: str) -> pd.DataFrame:
+    """Long labels from one string per item, ``"item: annotator=label ..."``."""
+    rows = []
+    for spec in items:
+        item, votes = spec.split(":")
+        rows += [(item.strip(), *vote.split("=")) for vote in votes.split()]
+    return _long(rows)
+
+
 def kripp_long() -> pd.DataFrame:
     return _long(
         [
@@ -134,16 +143,7 @@ def test_alpha_and_kappa_are_at_most_one_and_one_when_unanimous(rows):
 
 
 def test_per_class_agreement_and_a_class_only_one_annotator_uses():
-    long = _long(
-        [
-            ("1", "a", "x"),
-            ("1", "b", "x"),
-            ("2", "a", "x"),
-            ("2", "b", "y"),
-            ("3", "a", "z"),
-            ("3", "b", "x"),
-        ]
-    )
+    long = _votes("1: a=x b=x", "2: a=x b=y", "3: a=z b=x")
     a = L.compute_agreement(long)
     pc = a.per_class.set_index("class")
     # x: item1 2*1 pairs agree / (2*1 + 1 + 1) opportunities = 0.5
@@ -153,26 +153,12 @@ def test_per_class_agreement_and_a_class_only_one_annotator_uses():
 
 
 def test_one_annotator_only_says_agreement_is_undefined():
-    a = L.compute_agreement(_long([("1", "a", "x"), ("2", "a", "y")]))
+    a = L.compute_agreement(_votes("1: a=x", "2: a=y"))
     assert not a.defined and "undefined" in a.message and np.isnan(a.fleiss_kappa)
 
 
 def test_consensus_ties_and_disagreement_ranking():
-    long = _long(
-        [
-            ("p", "a", "x"),
-            ("p", "b", "y"),
-            ("p", "c", "z"),
-            ("q", "a", "x"),
-            ("q", "b", "x"),
-            ("q", "c", "y"),
-            ("r", "a", "x"),
-            ("r", "b", "x"),
-            ("r", "c", "x"),
-            ("s", "a", "x"),
-            ("s", "b", "y"),
-        ]
-    )
+    long = _votes("p: a=x b=y c=z", "q: a=x b=x c=y", "r: a=x b=x c=x", "s: a=x b=y")
     c = L.consensus(long).set_index("item_id")
     assert c.loc["q", "majority"] == "x" and not c.loc["q", "tie"]
     assert c.loc["p", "tie"] and pd.isna(c.loc["p", "consensus"]) and c.loc["s", "tie"]
@@ -185,15 +171,7 @@ def test_consensus_ties_and_disagreement_ranking():
 
 
 def test_confusion_between_two_annotators():
-    long = _long(
-        [
-            ("1", "a", "x"),
-            ("1", "b", "y"),
-            ("2", "a", "x"),
-            ("2", "b", "x"),
-            ("3", "a", "y"),
-        ]
-    )
+    long = _votes("1: a=x b=y", "2: a=x b=x", "3: a=y")
     tab = L.confusion_between(long, "a", "b")
     assert tab.loc["x", "y"] == 1 and tab.loc["x", "x"] == 1 and tab.to_numpy().sum() == 2
     with pytest.raises(L.LabelError):
@@ -243,8 +221,16 @@ def test_duplicate_labels_by_the_same_annotator():
 def _items_store(store):
     pid = projects_db.create_project(store, "p", "t")
     items = pd.DataFrame({"claim_id": ["c1", "c2", "c3"], "f": [1.0, 2.0, 3.0], "truth": [1, 0, 1]})
-    did = datasets_db.insert_dataset(store, pid, "items", items, source="t", role="training", actor="t")
+    did = datasets_db.insert_dataset(
+        store, pid, "items", items, source="t", role="training", actor="t"
+    )
     return pid, did
+
+
+def _import_items(store, pid, did, long, name="s", **options):
+    """Import ``long`` as labels of ``_items_store``'s dataset (id column ``claim_id``)."""
+    options.setdefault("item_id_column", "claim_id")
+    return L.import_labels(store, pid, name, long, item_dataset_id=did, actor="t", **options)
 
 
 def test_unknown_items_are_refused_or_dropped_and_nothing_half_written(store):
@@ -259,38 +245,12 @@ def test_unknown_items_are_refused_or_dropped_and_nothing_half_written(store):
         )
     )
     with pytest.raises(L.LabelError, match="not in the item dataset"):
-        L.import_labels(
-            store,
-            pid,
-            "s",
-            long,
-            item_dataset_id=did,
-            item_id_column="claim_id",
-            actor="t",
-        )
+        _import_items(store, pid, did, long)
     assert labeling_db.list_label_sets(store, pid) == []
-    rep = L.import_labels(
-        store,
-        pid,
-        "s",
-        long,
-        item_dataset_id=did,
-        item_id_column="claim_id",
-        actor="t",
-        unknown_items="drop",
-        ground_truth_column="truth",
-    )
+    rep = _import_items(store, pid, did, long, unknown_items="drop", ground_truth_column="truth")
     assert (rep.n_labels, rep.n_items, rep.dropped_unknown) == (2, 2, 1)
     with pytest.raises(L.LabelError, match="no column"):
-        L.import_labels(
-            store,
-            pid,
-            "s2",
-            long,
-            item_dataset_id=did,
-            item_id_column="nope",
-            actor="t",
-        )
+        _import_items(store, pid, did, long, "s2", item_id_column="nope")
 
 
 # ------------------------------------------------------ versions and the queue
@@ -305,18 +265,11 @@ def test_decisions_make_new_versions_and_keep_the_old(store):
             }
         )
     )
-    sid = L.import_labels(
-        store,
-        pid,
-        "s",
-        long,
-        item_dataset_id=did,
-        item_id_column="claim_id",
-        actor="t",
-        ground_truth_column="truth",
-    ).label_set_id
+    sid = _import_items(store, pid, did, long, ground_truth_column="truth").label_set_id
     ls = L.get_label_set(store, sid)
-    q = L.relabel_queue(labeling_db.label_frame(store, sid), labeling_db.label_decisions(store, sid))
+    q = L.relabel_queue(
+        labeling_db.label_frame(store, sid), labeling_db.label_decisions(store, sid)
+    )
     assert sorted(q["item_id"]) == ["c1", "c3"] and q["tie"].all()
     view = L.item_view(store, ls, "c1")
     assert view.labels["label"].tolist() == ["1", "0"]
@@ -333,7 +286,11 @@ def test_decisions_make_new_versions_and_keep_the_old(store):
     assert labeling_db.label_decisions(store, sid, 2)["label"].tolist() == ["1"]
     d3 = labeling_db.label_decisions(store, sid)
     assert d3[["label", "reviewer"]].values.tolist() == [["0", "rev2"]]
-    assert len(labeling_db.label_frame(store, sid, 1)) == len(labeling_db.label_frame(store, sid, 3)) == 6
+    assert (
+        len(labeling_db.label_frame(store, sid, 1))
+        == len(labeling_db.label_frame(store, sid, 3))
+        == 6
+    )
     q = L.relabel_queue(labeling_db.label_frame(store, sid), d3)
     assert q["item_id"].tolist() == ["c3"]
     # HLP against the ground-truth column
@@ -351,9 +308,7 @@ def test_empty_queue_and_queue_from_detector(store):
     long = L.parse_labels(
         pd.DataFrame({"item_id": ["c1", "c1"], "annotator": ["a", "b"], "label": ["x", "x"]})
     )
-    sid = L.import_labels(
-        store, pid, "s", long, item_dataset_id=did, item_id_column="claim_id", actor="t"
-    ).label_set_id
+    sid = _import_items(store, pid, did, long).label_set_id
     q = L.relabel_queue(
         labeling_db.label_frame(store, sid),
         labeling_db.label_decisions(store, sid),
@@ -473,15 +428,15 @@ def test_demo_labels_are_seeded_and_detection_is_stored(demo_store):
 
 
 def test_write_hlp_baseline_into_scoping(demo_store):
-    if not L.scoping_available():
-        pytest.skip("core.scoping.record_baseline is not there yet")
     from core import scoping
 
     pid = projects_db.list_projects(demo_store)[0].id
     (ls,) = L.list_label_sets(demo_store, pid)
     h = L.hlp_for_set(demo_store, ls)
     L.write_hlp_baseline(demo_store, pid, h, 1, "t")
-    b = scoping.get_brief(demo_store, pid).brief.contract.baselines["hlp"]
+    stored = scoping.get_brief(demo_store, pid)
+    assert stored is not None
+    b = stored.brief.contract.baselines["hlp"]
     assert b.value == pytest.approx(round(h.hlp, 4)) and "labels v1" in b.source
 
 

@@ -11,8 +11,8 @@ import pytest
 from core import monitoring as monitor
 from core.db import datasets as datasets_db
 from core.db import monitoring as monitoring_db
+from core.db import profile_scan as profile_scan_db
 from core.db import projects as projects_db
-from core.db import scans as scans_db
 from core.monitoring import MonitorSettings, evaluate_policies
 from core.training import registry
 
@@ -70,7 +70,7 @@ def test_data_only_run_flags_the_planted_drift_and_the_new_category(synthetic):
 
 def test_software_metrics_match_pandas(synthetic):
     store, pid, rid, cid, cur = synthetic
-    got = scans_db.window_software_metrics(store, cid, "ts", "week", "latency_ms", "http_status")
+    got = profile_scan_db.window_software_metrics(store, cid, "ts", "week", "latency_ms", "http_status")
     week = cur["ts"] - pd.to_timedelta(cur["ts"].dt.day_of_week, unit="D")
     g = cur.groupby(week.dt.floor("D"))
     np.testing.assert_allclose(got["latency_p95_ms"], g["latency_ms"].quantile(0.95), rtol=1e-9)
@@ -131,7 +131,7 @@ def test_detector_policy_needs_two_detectors_in_a_window():
 def test_demo_monitoring_tells_the_story(demo_store):
     pid = projects_db.list_projects(demo_store)[0].id
     run = monitor.latest_run(demo_store, pid)
-    assert run is not None and run["source"] == "demo"
+    assert run is not None and run.source == "demo"
     alerts = monitoring_db.list_alerts(demo_store, pid)
     # the new region is caught as an input problem, the concept drift as confirmed decay
     region = alerts[alerts["policy"] == "input checks"]
@@ -139,13 +139,13 @@ def test_demo_monitoring_tells_the_story(demo_store):
     decay = alerts[alerts["policy"] == "decay confirmed"]
     assert len(decay) == 1
     assert pd.Timestamp(decay["window_start"].iloc[0]) >= pd.Timestamp("2026-01-12")
-    counts = run["summary"]["policy_counts"]
+    counts = run.summary["policy_counts"]
     assert counts["any drifted column (naive)"] > 3 * len(alerts[alerts["severity"] == "high"])
     # the estimate without labels records how the scores were calibrated (on the champion's
     # held-out test rows, as NannyML on its reference) and carries a band per window
-    cal = run["summary"]["calibration"]
+    cal = run.summary["calibration"]
     assert cal["part"] == "test" and cal["method"] in ("isotonic", "none") and cal["n"] > 1000
-    res = monitoring_db.monitor_results(demo_store, int(run["id"]))
+    res = monitoring_db.monitor_results(demo_store, int(run.id))
     perf = res[res["kind"] == "performance"].pivot_table(
         index="window_start", columns="metric", values="value")
     assert (perf["estimated_recall_low"] <= perf["estimated_recall"]).all()
@@ -165,12 +165,12 @@ def test_acknowledge_and_lifecycle(demo_store):
 def test_retrain_registers_a_challenger_on_recent_labels(demo_store):
     pid = projects_db.list_projects(demo_store)[0].id
     run = monitor.latest_run(demo_store, pid)
-    res = monitor.retrain_challenger(demo_store, pid, int(run["id"]), actor="t",
+    res = monitor.retrain_challenger(demo_store, pid, int(run.id), actor="t",
                                      since=datetime(2026, 1, 12))
     challenger = registry.get_challenger(demo_store, pid)
     assert challenger is not None and challenger.id == res.version_id
     ds = datasets_db.get_dataset(demo_store, res.dataset_id)
-    assert ds.parent_id == run["current_dataset_id"] and ds.n_rows == res.rows > 200
+    assert ds.parent_id == run.current_dataset_id and ds.n_rows == res.rows > 200
     assert monitor.update_step(demo_store, pid)[0] == "done"
 
 
@@ -203,15 +203,15 @@ def test_detectors_follow_time_not_storage_order(demo_store):
     # Page-Hinkley / DDM / ADWIN detections and another alert count.
     pid = projects_db.list_projects(demo_store)[0].id
     demo = monitor.latest_run(demo_store, pid)
-    stream = datasets_db.get_dataset(demo_store, int(demo["current_dataset_id"]))
+    stream = datasets_db.get_dataset(demo_store, int(demo.current_dataset_id))
     frame = datasets_db.dataset_frame(demo_store, stream.id)
     shuffled = frame.sample(frac=1.0, random_state=3).reset_index(drop=True)
     untimed = shuffled.copy()
-    time_col = demo["time_column"]
+    time_col = demo.time_column
     untimed[time_col] = untimed[time_col].astype("datetime64[us]")
     untimed.loc[untimed.index[:7], time_col] = pd.NaT
     ref_id = datasets_db.list_datasets(demo_store, pid, role="training")[0].id
-    version = int(demo["summary"]["model_version_id"])
+    version = int(demo.summary["model_version_id"])
     out = {}
     for name, data in (("shuffled", shuffled), ("untimed", untimed)):
         did = datasets_db.insert_dataset(demo_store, pid, name, data, source="t", role="production", actor="t")
@@ -219,8 +219,49 @@ def test_detectors_follow_time_not_storage_order(demo_store):
             demo_store, pid, reference_dataset_id=ref_id, current_dataset_id=did,
             model_version_id=version, settings=MonitorSettings(time_column=time_col), actor="t",
         ).summary
-    assert out["shuffled"]["detections"] == demo["summary"]["detections"]
-    assert out["shuffled"]["policy_counts"] == demo["summary"]["policy_counts"]
+    assert out["shuffled"]["detections"] == demo.summary["detections"]
+    assert out["shuffled"]["policy_counts"] == demo.summary["policy_counts"]
     assert out["shuffled"]["rows_without_time"] == 0 and "notes" not in out["shuffled"]
     assert out["untimed"]["rows_without_time"] == 7
     assert "7 row(s)" in out["untimed"]["notes"][0]
+
+
+def test_stage_reads_for_the_page(demo_store):
+    from core.projects import column_roles
+
+    pid = projects_db.list_projects(demo_store)[0].id
+    run = monitor.latest_run(demo_store, pid)
+    assert run is not None and isinstance(run.settings, dict) and isinstance(run.summary, dict)
+    assert monitor.get_run(demo_store, run.id) == run
+    with pytest.raises(monitor.MonitorError, match="does not exist"):
+        monitor.get_run(demo_store, 10**9)
+    runs = monitor.list_runs(demo_store, pid)
+    assert runs["id"].tolist() == [run.id]
+    assert runs["current_dataset"].iloc[0] == datasets_db.get_dataset(
+        demo_store, run.current_dataset_id).name
+    alerts = monitor.run_alerts(demo_store, pid, run.id)
+    assert len(alerts) and set(alerts["run_id"]) == {run.id}
+    choices = monitor.run_choices(demo_store, pid)
+    assert run.reference_dataset_id in choices.references
+    assert run.current_dataset_id in choices.productions
+    assert choices.time_role == column_roles(demo_store, pid).time == run.time_column
+    assert choices.time_role in monitor.time_columns(demo_store, run.current_dataset_id)
+    assert choices.champion_id == run.summary["model_version_id"]
+
+
+def test_output_figure_names_the_positive_class():
+    from core.charts import monitoring as charts
+
+    r = _results([("output", pd.Timestamp("2025-01-06"), None, "positive_share", 0.2, None,
+                   None, "")])
+    assert charts.output_figure(r, "churn = yes").data[0].name == "predicted churn = yes"
+    assert charts.output_figure(r).data[0].name == "predicted positive"
+
+
+def test_alert_messages_name_the_window():
+    w = pd.date_range("2025-01-01", periods=2, freq="MS")
+    rows = [("input", x, "c", "unseen_share", 0.2, 0.01, True, "") for x in w[1:]]
+    rows += [("software", x, None, "requests", 10, None, None, "") for x in w]
+    alerts, _ = evaluate_policies(_results(rows), MonitorSettings(window="month",
+                                                                  primary_metric="recall"), [])
+    assert alerts["message"].tolist() == ["Month of 2025-02-01: unseen_share 20.00% on c."]

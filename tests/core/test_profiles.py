@@ -12,18 +12,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.db import datasets as datasets_db
+from core.db import profile_scan as profile_scan_db
 from core.db import projects as projects_db
-from core.db import scans as scans_db
 from core.db.database import Database
-from core.monitoring.profiles import (
-    MAX_CATEGORIES,
-    NO_TIMESTAMP,
-    ProfileError,
-    get_profile,
-    merge_profiles,
-    moments,
-    profile_dataset,
-)
+from core.monitoring.grid import MAX_CATEGORIES
+from core.monitoring.profile_store import get_profile, profile_dataset
+from core.monitoring.profiles import NO_TIMESTAMP, ProfileError, merge_profiles, moments
 
 
 def _add(store: Database, pid: int, name: str, df: pd.DataFrame) -> int:
@@ -237,9 +231,9 @@ def test_stored_extremes_are_exact_or_left_out(store):
     )
     did = _add(store, pid, "e", df)
     table = datasets_db._dataset_table(store, did)
-    values = [scans_db._profile_value_sql(c, False) for c in ("x", "i", "nothing")]
+    values = [profile_scan_db._profile_value_sql(c, False) for c in ("x", "i", "nothing")]
     with store.cursor() as cur:
-        found = scans_db._stored_extremes(cur, table, values)
+        found = profile_scan_db._stored_extremes(cur, table, values)
     assert found == {0: (-2.25, 7.0), 1: (1.0, 9.0)}
     rp = profile_dataset(store, _add(store, pid, "ref", pd.DataFrame({"x": [0.0, 1.0]})))
     cur_p = get_profile(store, profile_dataset(store, did, reference_profile_id=rp))

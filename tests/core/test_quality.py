@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from core import data
 from core.charts import data as charts_data
-from core.data import datasets, quality
+from core.db import data as data_db
 from core.db import datasets as datasets_db
 from core.db import projects as projects_db
 from core.db import splits as splits_db
@@ -53,7 +54,7 @@ def _frame(n: int = 400, seed: int = 3) -> pd.DataFrame:
 def test_profile_matches_pandas(store, pid):
     df = _frame()
     did = datasets_db.insert_dataset(store, pid, "d", df, source="t", role="training", actor="tester")
-    report = quality.build_report(store, did, "tester")
+    report = data.build_report(store, did, "tester")
     cols = {c["column"]: c for c in report.columns}
     for name in df.columns:
         assert cols[name]["nn"] == df[name].notna().sum(), name
@@ -102,10 +103,10 @@ def test_profile_matches_pandas(store, pid):
 def test_stated_ranges_and_histograms(store, pid):
     df = _frame()
     did = datasets_db.insert_dataset(store, pid, "d", df, source="t", role="training", actor="tester")
-    frame = datasets.column_types_frame(datasets.column_types(store, did, "tester"))
+    frame = data.column_types_frame(data.column_types(store, did, "tester"))
     frame.loc[frame["column"] == "age", ["low", "high"]] = [18, 90]
-    datasets.save_column_settings(store, did, frame, "tester")
-    report = quality.ensure_report(store, did, "tester")
+    data.save_column_settings(store, did, frame, "tester")
+    report = data.build_report(store, did, "tester")
     issue = next(i for i in report.issues if i.kind == "out_of_range")
     assert issue.count == ((df["age"] < 18) | (df["age"] > 90)).sum()
     hist = report.histograms["x"]
@@ -121,17 +122,18 @@ def test_stated_ranges_and_histograms(store, pid):
 
 def test_report_is_stored_and_read_back(store, pid):
     did = datasets_db.insert_dataset(store, pid, "d", _frame(), source="t", role="training", actor="tester")
-    assert quality.get_report(store, did) is None
-    first = quality.ensure_report(store, did, "tester")
+    assert data.get_report(store, did) is None
+    first = data.build_report(store, did, "tester")
     n_audit = len(projects_db.list_audit(store))
-    again = quality.ensure_report(store, did, "tester")
+    again = data.get_report(store, did)
     assert again == first and len(projects_db.list_audit(store)) == n_audit  # read back, not rebuilt
-    frame = datasets.column_types_frame(datasets.column_types(store, did))
+    frame = data.column_types_frame(data.column_types(store, did))
     frame.loc[frame["column"] == "id", "type"] = "numeric"
-    datasets.save_column_settings(store, did, frame, "tester")
-    assert quality.get_report(store, did) is None  # a changed type asks for a new report
-    assert quality.latest_report(store, did) == first
-    second = quality.ensure_report(store, did, "tester")
+    data.save_column_settings(store, did, frame, "tester")
+    assert data.get_report(store, did) is None  # a changed type asks for a new report
+    stored = data_db.get_quality_report(store, did)  # the newest, whatever its settings
+    assert stored is not None and data.QualityReport.from_json(stored.report) == first
+    second = data.build_report(store, did, "tester")
     assert second.params_key != first.params_key
     assert second.duplicates["exact_rows"] == 0  # the id now counts, so no row repeats
 
@@ -162,7 +164,7 @@ def test_leakage_across_train_and_test(store, pid):
         params={},
         actor="tester",
     )
-    report = quality.build_report(store, did, "tester")
+    report = data.build_report(store, did, "tester")
     leaks = {r["part"]: r["rows"] for r in report.leakage}
     assert leaks == {"dev": 1, "test": 1}  # the target is not compared
     assert sum(i.kind == "leakage" for i in report.issues) == 2
@@ -189,9 +191,9 @@ def test_leakage_ignores_a_split_target_not_typed_target(store, pid):
     )
     splits_db.insert_split(store, pid, did, "s", assign, method="stratified", target="decision",
                        params={}, actor="tester")
-    types = {t.column: t.type for t in datasets.column_types(store, did)}
+    types = {t.column: t.type for t in data.column_types(store, did)}
     assert types["decision"] != "target"
-    report = quality.build_report(store, did, "tester")
+    report = data.build_report(store, did, "tester")
     leaks = {r["part"]: r["rows"] for r in report.leakage}
     # inputs-only answer: test row 3 (1, x) and dev row 5 (2, y) repeat a train row
     inputs = df[["a", "b"]].apply(tuple, axis=1)
@@ -204,15 +206,15 @@ def test_spelling_groups_found_and_mapped_to_a_new_version(store, pid):
     city = ["NY"] * 5 + ["ny "] * 2 + ["New York"] * 3 + ["Boston"] * 4 + ["boston"] + ["Oslo"]
     df = pd.DataFrame({"city": city, "n": range(len(city))})
     did = datasets_db.insert_dataset(store, pid, "d", df, source="t", role="training", actor="tester")
-    report = quality.build_report(store, did, "tester")
+    report = data.build_report(store, did, "tester")
     groups = {g.canonical: sorted(v for v, _ in g.variants) for g in report.spelling}
     assert groups == {"NY": ["NY", "New York", "ny "], "Boston": ["Boston", "boston"]}
-    frame = quality.mapping_frame(report.spelling)
+    frame = data.mapping_frame(report.spelling)
     assert set(frame["value"]) == {"ny ", "New York", "boston"}
     frame.loc[frame["value"] == "boston", "apply"] = False
-    mapping = quality.mapping_from_frame(frame)
+    mapping = data.mapping_from_frame(frame)
     assert mapping == {"city": {"ny ": "NY", "New York": "NY"}}
-    new_id = quality.standardize(store, did, mapping, name="d_std", actor="tester")
+    new_id = data.standardize(store, did, mapping, name="d_std", actor="tester")
     new = datasets_db.get_dataset(store, new_id)
     assert new.parent_id == did and new.n_rows == len(df)
     out = datasets_db.dataset_frame(store, new_id, with_row_id=True)
@@ -220,11 +222,11 @@ def test_spelling_groups_found_and_mapped_to_a_new_version(store, pid):
     assert out["n"].tolist() == df["n"].tolist()  # row order (row identity) kept
     assert datasets_db.dataset_frame(store, did)["city"].tolist() == city  # the original is kept
     with pytest.raises(StoreError, match="No value is selected"):
-        quality.standardize(store, did, {"city": {}}, name="x", actor="tester")
+        data.standardize(store, did, {"city": {}}, name="x", actor="tester")
 
 
 def test_spelling_does_not_merge_distinct_codes():
-    groups = quality.find_spelling_groups(
+    groups = data.find_spelling_groups(
         {
             "c": [
                 ("type_10", 5),
@@ -248,14 +250,14 @@ def test_spelling_does_not_merge_distinct_codes():
     )
 )
 def test_spelling_groups_partition_values_and_respect_keys(values):
-    groups = quality.find_spelling_groups({"c": values})
+    groups = data.find_spelling_groups({"c": values})
     seen = [v for g in groups for v, _ in g.variants]
     assert len(seen) == len(set(seen))  # a value is in at most one group
     group_of = {v: i for i, g in enumerate(groups) for v, _ in g.variants}
     by_key: dict[str, set[str]] = {}
     for v, _ in values:
-        if quality.normalize_key(v):
-            by_key.setdefault(quality.normalize_key(v), set()).add(v)
+        if data.normalize_key(v):
+            by_key.setdefault(data.normalize_key(v), set()).add(v)
     for same in by_key.values():  # equal keys always share a group
         if len(same) > 1:
             assert len({group_of.get(v) for v in same}) == 1 and None not in {
@@ -267,7 +269,7 @@ def test_spelling_groups_partition_values_and_respect_keys(values):
 
 def test_charts_are_labelled(store, pid):
     did = datasets_db.insert_dataset(store, pid, "d", _frame(), source="t", role="training", actor="tester")
-    report = quality.build_report(store, did, "tester")
+    report = data.build_report(store, did, "tester")
     for col in ("x", "city", "id"):
         fig = charts_data.distribution_figure(report, col)
         assert col in fig.layout.title.text and fig.layout.yaxis.title.text
@@ -275,4 +277,17 @@ def test_charts_are_labelled(store, pid):
     assert heat.layout.title.text.startswith("Missing values")
     assert heat.layout.xaxis.title.text == "column"
     assert list(heat.data[0].x) == list(_frame().columns)
-    assert charts_data.issues_figure(report).layout.title.text == "Findings by kind"
+
+
+def test_column_checks_run_in_table_order_and_all_null_stands_alone():
+    from core.data.quality_checks import COLUMN_CHECKS, column_issues
+
+    text = {"column": "c", "kind": "string", "type": "categorical", "rule": "", "nn": 90,
+            "distinct": 1, "min": "x", "n_blank": 3, "n_padded": 2, "n_numeric_like": 0}  # fmt: skip
+    kinds = [i.kind for i in column_issues(text, 100, [("x", 90)])]
+    assert kinds == ["nulls", "constant", "blank", "padded"]
+    assert [i.kind for i in column_issues({**text, "nn": 0}, 100, [])] == ["all_null"]
+    target = {**text, "type": "target", "n_blank": 0, "n_padded": 0}
+    assert [i.kind for i in column_issues(target, 90, [])] == ["one_class"]
+    assert all(i.column == "c" for i in column_issues(text, 100, []))
+    assert len(COLUMN_CHECKS) == len({c.__name__ for c in COLUMN_CHECKS})

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core import data
 from core.charts import splits as charts_splits
-from core.data import splits
-from core.data.splits import (
+from core.data import (
     PARTS,
     SplitError,
     allocate,
@@ -227,7 +227,7 @@ def test_rare_class_missing_from_a_part_is_a_warning(store):
     pid = projects_db.create_project(store, "P", "t")
     df = pd.DataFrame({"y": ["a"] * 60 + ["b"] * 37 + ["c"] * 3, "x": range(100)})
     did = datasets_db.insert_dataset(store, pid, "d", df, source="t", role="training", actor="t")
-    plan = splits.plan_split(store, did, method="random", target="y", seed=0)
+    plan = data.plan_split(store, did, method="random", target="y", seed=0)
     sid = create_split(store, pid, did, "r", method="random", target="y", seed=0, actor="t")
     missing = missing_classes(store, sid, "y")
     assert missing and all(v == ["c"] for v in missing.values())
@@ -388,13 +388,13 @@ def test_rare_share_defaults_to_the_setting(store, monkeypatch):
 def test_annotator_distribution_matches_pandas(demo_store):
     pid = projects_db.list_projects(demo_store)[0].id
     lab = next(d for d in datasets_db.list_datasets(demo_store, pid) if d.role == "labels")
-    got = splits.annotator_label_distribution(demo_store, lab.id)
+    got = data.annotator_label_distribution(demo_store, lab.id)
     raw = datasets_db.dataset_frame(demo_store, lab.id)
     ct = pd.crosstab(raw["annotator"], raw["label"], normalize="index")
     for row in got.itertuples():
         assert row.share == pytest.approx(ct.loc[row.annotator, row.label])
         assert row.n_items == raw.loc[raw["annotator"] == row.annotator, "item_id"].nunique()
-    assert splits.is_labels_dataset(demo_store, lab.id)
+    assert data.is_labels_dataset(demo_store, lab.id)
     fig = charts_splits.annotator_distribution_figure(got)
     assert len(fig.data) == 2 and fig.layout.yaxis.title.text
 
@@ -462,3 +462,20 @@ def test_numeric_target_splits_randomly_with_a_plain_ladder(ds):
     train = f[f["__part"] == "train"]
     assert (train["__ladder"] <= 0.1).sum() == 70  # 10% of 700, not one row per "class"
     assert splits_db.get_split(store, sid).params["warnings"] == []
+
+
+def test_every_method_has_one_strategy():
+    from core.data.split_methods import STRATEGIES, SplitInput
+    from core.data.split_request import checked_request
+
+    assert set(STRATEGIES) == set(data.METHODS)
+    frame = pd.DataFrame({"y": [0, 1] * 10, "g": list(range(10)) * 2,
+                          "ts": pd.date_range("2025-01-01", periods=20, freq="D")})  # fmt: skip
+    columns = {"target": "y", "stratify_column": "g", "group_column": "g", "time_column": "ts",
+               "time_cutoffs": ("2025-01-10", "2025-01-15")}  # fmt: skip
+    for method, strategy in STRATEGIES.items():
+        request = checked_request(method, 0, data.DEFAULT_SHARES, data.DEFAULT_LADDER, **columns)
+        codes = frame["y"].to_numpy() if method.startswith("stratified") else None
+        parts, params = strategy(SplitInput(request, frame, codes, []))
+        assert len(parts) == 20 and set(parts) <= {0, 1, 2}, method
+        assert ("time_cutoffs" in params) == (method == "time")

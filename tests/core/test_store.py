@@ -163,10 +163,10 @@ def test_runs_left_running_by_a_stopped_process_are_marked_failed(tmp_path):
     s = Database(path)
     pid = projects_db.create_project(s, "P", "a")
     rid = training_db.insert_run(s, pid, "a", name="crashed", model_kind="logreg")
-    assert training_db.get_run(s, rid)["status"] == "running"
+    assert training_db.get_run(s, rid).status == "running"
     s.close()
     s = Database(path)  # the next start of the workbench
     run = training_db.get_run(s, rid)
-    assert run["status"] == "failed" and "Interrupted" in run["error"]
+    assert run.status == "failed" and "Interrupted" in run.error
     assert "interrupt" in projects_db.list_audit(s, pid)["action"].tolist()
     s.close()

@@ -35,7 +35,9 @@ def make_split(store: Database, n: int = 1500, seed: int = 0, one_class_train: b
         y[: int(n * 0.6)] = 0
     frame = pd.DataFrame({"x1": x1, "x2": x2, "cat": cat, "empty": np.full(n, np.nan), "y": y})
     pid = projects_db.create_project(store, "p", "tester")
-    did = datasets_db.insert_dataset(store, pid, "d", frame, source="test", role="training", actor="tester")
+    did = datasets_db.insert_dataset(
+        store, pid, "d", frame, source="test", role="training", actor="tester"
+    )
     part = np.where(
         np.arange(n) < n * 0.6, "train", np.where(np.arange(n) < n * 0.8, "dev", "test")
     )
@@ -47,7 +49,7 @@ def make_split(store: Database, n: int = 1500, seed: int = 0, one_class_train: b
     return pid, sid
 
 
-def run(store, pid, sid, **kw):
+def spec(sid, **kw) -> training.TrainSpec:
     args = {
         "target": "y",
         "features": ["x1", "x2", "cat"],
@@ -55,10 +57,13 @@ def run(store, pid, sid, **kw):
         "params": {},
         "preprocessing": {},
         "seed": 0,
-        "actor": "tester",
     }
     args.update(kw)
-    return training.train_run(store, pid, sid, **args)
+    return training.TrainSpec(sid, **args)
+
+
+def run(store, pid, sid, save_model=True, **kw):
+    return training.train_run(store, pid, spec(sid, **kw), actor="tester", save_model=save_model)
 
 
 def test_run_is_stored_with_metrics_predictions_and_model(store):
@@ -114,8 +119,28 @@ def test_bad_input_fails_the_run_and_changes_nothing_else(store, kw, message):
     rid = run(store, pid, sid, **kw)
     r = training.get_run(store, rid)
     assert r.status == "failed" and message in r.error
-    assert training_db.run_metrics(store, [rid]).empty and training_db.run_predictions(store, rid).empty
+    assert (
+        training_db.run_metrics(store, [rid]).empty
+        and training_db.run_predictions(store, rid).empty
+    )
     assert r.artifact_path is None
+
+
+def test_a_run_trains_again_from_its_stored_recipe(store):
+    pid, sid = make_split(store)
+    first = training.get_run(
+        store, run(store, pid, sid, params={"C": 0.5, "decision_threshold": "max_f1"})
+    )
+    recipe = training.TrainSpec.from_run(first)
+    assert recipe.threshold == first.params["decision_threshold"]
+    assert set(recipe.params) == {"C", "max_iter"} and recipe.features == ("x1", "x2", "cat")
+    again = training.get_run(store, training.train_run(store, pid, recipe, actor="tester"))
+    assert again.status == "done", again.error
+    assert again.params["decision_threshold"] == first.params["decision_threshold"]
+    metrics = [
+        training_db.run_metrics(store, [r.id]).drop(columns="run_id") for r in (first, again)
+    ]
+    pd.testing.assert_frame_equal(*metrics)
 
 
 def test_single_class_train_fails(store):
@@ -129,7 +154,8 @@ def test_fit_error_is_recorded(store):
     # without imputation a NaN-free frame is fine, but max_iter=10 plus a string category
     # and no encoder cannot happen; force sklearn to raise with numeric NaN instead
     datasets_db.insert_dataset(
-        store, pid,
+        store,
+        pid,
         "nan",
         pd.DataFrame({"x": [1.0, None] * 50, "y": [0, 1] * 50}),
         source="t",
@@ -183,7 +209,8 @@ def test_regression_run(store):
     rng = np.random.default_rng(0)
     x = rng.normal(size=300)
     datasets_db.insert_dataset(
-        store, pid,
+        store,
+        pid,
         "reg",
         pd.DataFrame({"x": x, "t": 3 * x + rng.normal(0, 0.1, 300)}),
         source="t",
@@ -210,18 +237,7 @@ def test_regression_run(store):
 
 def test_learning_curve_improves_with_data(store):
     pid, sid = make_split(store, n=3000)
-    parent = training.learning_curve(
-        store,
-        pid,
-        sid,
-        target="y",
-        features=["x1", "x2", "cat"],
-        model_kind="logistic_regression",
-        params={},
-        preprocessing={},
-        seed=0,
-        actor="tester",
-    )
+    parent = training.learning_curve(store, pid, spec(sid), actor="tester")
     assert training.get_run(store, parent).status == "done"
     pts = training.learning_curve_frame(store, parent, "log_loss")
     dev = pts[pts["part"] == "dev"].sort_values("share")
@@ -236,15 +252,7 @@ def test_search_creates_child_runs_and_picks_the_best(store):
     pid, sid = make_split(store)
     space = training.parse_space("logistic_regression", {"C": "0.001, 0.1, 10"})
     parent = training.hyperparameter_search(
-        store,
-        pid,
-        sid,
-        target="y",
-        features=["x1", "x2", "cat"],
-        model_kind="logistic_regression",
-        space=space,
-        actor="t",
-        metric="roc_auc",
+        store, pid, spec(sid), space, actor="t", metric="roc_auc"
     )
     children = training.list_runs(store, pid, parent_id=parent)
     assert len(children) == 3 and all(c.status == "done" for c in children)

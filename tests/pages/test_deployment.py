@@ -58,3 +58,22 @@ def test_empty_project_shows_what_is_missing(app):
     assert not _errors(app)
     assert any("Nothing to rehearse yet" in i.value for i in app.info)
     st.cache_data.clear()
+
+
+def test_a_rehearsal_without_labels_is_shown_not_judged(app):
+    app.switch_page(PAGE).run()
+    label = next(s for s in app.selectbox if str(s.key).endswith(".label_column"))
+    label.set_value("(none)")
+    app.get("form_submit_button")[0].click()
+    app.run()
+    assert not _errors(app)
+    assert "not judged" in str(app.selectbox(key="deploy.sim").value) or any(
+        "not judged" in o for o in app.selectbox(key="deploy.sim").options
+    )
+    infos = " ".join(i.value for i in app.info)
+    assert "NOT JUDGED" in infos and "GO —" not in infos
+    assert not any(s.value.startswith("**GO**") for s in app.success)
+    text = " ".join(m.value for m in app.markdown)
+    assert "Set the label column under 'Stream columns'" in text
+    exposed = next(m for m in app.metric if m.label == "Errors exposed")
+    assert exposed.value == "not known"

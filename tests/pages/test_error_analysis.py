@@ -3,7 +3,6 @@ from __future__ import annotations
 import streamlit as st
 
 from core import analysis as S
-from core.db import analysis as analysis_db
 from core.db import projects as projects_db
 from core.db.database import Database
 
@@ -68,6 +67,7 @@ def test_discover_and_record_an_action(app, app_env):
         pid = projects_db.list_projects(store)[0].id
         (action,) = S.open_actions(store, pid)
         assert action.note == "collect 300 more dear claims" and action.action == "collect"
-        assert analysis_db.latest_slice_discovery(store, action.run_id, "dev") is not None
+        assert action.run_id is not None
+        assert S.latest_discovery(store, action.run_id, "dev") is not None
     finally:
         store.close()

@@ -60,3 +60,35 @@ def test_add_bundled_dataset(app):
 
 def at_exception(at) -> list:
     return [e.value for e in at.exception]
+
+
+def test_column_roles_are_shown_and_saved(app, app_env):
+    from core import projects
+    from core.db.database import Database
+
+    # the demo stored its roles; the editor shows them
+    assert app.selectbox(key="home.role.time").value == "submitted_at"
+    assert app.selectbox(key="home.role.incumbent").value == "adjuster_decision"
+    app.selectbox(key="home.role.latency").set_value("(none)")
+    next(b for b in app.get("form_submit_button") if "column roles" in b.label).click()
+    app.run()
+    assert not at_exception(app)
+    assert any("Column roles saved" in s.value for s in app.success)
+    import streamlit as st
+
+    st.cache_resource.clear()  # close the app's connection before opening the file here
+    db = Database(app_env)
+    try:
+        pid = projects.list_projects(db)[0].id
+        roles = projects.column_roles(db, pid)
+        assert roles.latency is None and roles.time == "submitted_at"
+    finally:
+        db.close()
+
+
+def test_one_column_cannot_play_two_roles(app):
+    app.selectbox(key="home.role.id").set_value("submitted_at")
+    next(b for b in app.get("form_submit_button") if "column roles" in b.label).click()
+    app.run()
+    assert not at_exception(app)
+    assert any("two roles" in e.value for e in app.error)

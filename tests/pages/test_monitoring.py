@@ -49,3 +49,17 @@ def test_new_run_from_the_form(app):
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert len(at.selectbox(key="monitoring.run").options) == runs_before + 1
+
+
+def test_a_new_run_is_shown_once_stored(app):
+    # Before the fix the picker stayed on the run picked before, so the page showed the old
+    # run ("no alert") while the new run had raised a high-severity alert.
+    at = _open(app)
+    before = at.selectbox(key="monitoring.run").value
+    at.selectbox(key="monitoring.window").set_value("month")
+    at.get("form_submit_button")[0].click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    picker = at.selectbox(key="monitoring.run")
+    assert picker.value != before and picker.value > before
+    assert picker.index == 0 and " · month · " in picker.options[0]  # the newest run

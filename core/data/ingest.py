@@ -1,0 +1,171 @@
+"""Loading a CSV or Parquet file (a path or an upload) as a new dataset, all or nothing.
+
+DESIGN
+------
+* Rows never pass through pandas on ingest: DuckDB's ``read_csv``/``read_parquet`` fill the
+  dataset table in one ``CREATE TABLE AS`` inside the catalog transaction (see
+  ``core.db.ingest.ingest_file``), so a file larger than memory loads and a failed load
+  leaves nothing.
+* The file is sniffed first (``core.data.sniff``); a value past DuckDB's type-guessing
+  sample that breaks the guess triggers one retry that sniffs the whole file.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from core.data.sniff import CsvOptions, FileSniff, discard, sniff_file
+from core.db import datasets as datasets_db
+from core.db import ingest as ingest_db
+from core.db.database import Database
+from core.db.datasets import DATASET_ROLES
+from core.errors import IngestError, StoreError
+
+Progress = Callable[[float, str], object]  # (fraction done 0..1, what is happening)
+
+
+def no_progress(fraction: float, message: str) -> None:
+    """The progress callback that shows nothing."""
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What a load stored (the new dataset and its shape) and how the file was read."""
+
+    dataset_id: int
+    name: str
+    n_rows: int
+    n_cols: int
+    content_hash: str
+    reader: str
+    encoding: str | None
+    delimiter: str | None
+    messages: tuple[str, ...]
+    seconds: float
+
+
+def ingest_path(
+    store: Database,
+    project_id: int,
+    path: str | Path,
+    *,
+    name: str,
+    actor: str,
+    role: str = "training",
+    options: CsvOptions | None = None,
+    note: str = "",
+    source: str | None = None,
+    progress: Progress = no_progress,
+) -> IngestResult:
+    """Load a CSV or Parquet file as a new dataset, all or nothing.
+
+    Raises IngestError (a StoreError) with a message saying what to do; nothing is stored
+    then. On a type-guess failure past DuckDB's sample, retries once sniffing the whole file.
+    """
+    if role not in DATASET_ROLES:
+        raise StoreError(f"Unknown role {role!r}; use one of {', '.join(DATASET_ROLES)}.")
+    t0 = time.perf_counter()
+    progress(0.0, "Detecting format, encoding and delimiter")
+    sniff = sniff_file(store, path, options)
+    messages = list(sniff.messages)
+
+    def load(opts: dict[str, Any]) -> int:
+        return ingest_db.ingest_file(
+            store,
+            project_id,
+            name,
+            sniff.repaired_path or str(path),
+            reader=sniff.reader,
+            options=opts,
+            columns=_renamed_columns(sniff),
+            source=source or f"file {Path(path).name}",
+            role=role,
+            actor=actor,
+            note=note,
+            progress=lambda f: progress(0.05 + 0.9 * f, f"Loading rows ({f:.0%})"),
+        )
+
+    try:
+        did, retried = _load_with_retry(sniff, load, progress)
+    finally:
+        discard(sniff.repaired_path)
+    if retried:
+        messages.append(
+            "Column types were guessed from the whole file (a value past "
+            "the first rows did not fit the first guess)."
+        )
+    ds = datasets_db.require_dataset(store, did)
+    progress(1.0, f"Loaded {ds.n_rows:,} rows and {ds.n_cols} columns")
+    return IngestResult(
+        did,
+        ds.name,
+        ds.n_rows,
+        ds.n_cols,
+        ds.content_hash,
+        sniff.reader,
+        sniff.encoding,
+        sniff.delimiter,
+        tuple(messages),
+        time.perf_counter() - t0,
+    )
+
+
+def _load_with_retry(
+    sniff: FileSniff, load: Callable[[dict[str, Any]], int], progress: Progress
+) -> tuple[int, bool]:
+    """The new dataset's id, and whether a late value that broke DuckDB's type guess made
+    the load sniff the whole CSV file a second time."""
+    try:
+        return load(sniff.options), False
+    except IngestError as exc:
+        if exc.kind != "types" or sniff.reader != "csv":
+            raise
+    progress(0.05, "A late value broke the type guess; sniffing the whole file")
+    return load({**sniff.options, "sample_size": -1}), True
+
+
+def _renamed_columns(sniff: FileSniff) -> list[tuple[str, str]] | None:
+    """(file name, dataset name) of a Parquet file's columns when cleaning renamed any
+    (a CSV file is read with its clean names directly)."""
+    if sniff.reader == "parquet" and sniff.names != sniff.raw_names:
+        return list(zip(sniff.raw_names, sniff.names, strict=True))
+    return None
+
+
+def ingest_upload(
+    store: Database,
+    project_id: int,
+    filename: str,
+    data: BinaryIO | bytes,
+    **kwargs: Any,
+) -> IngestResult:
+    """Ingest an uploaded file: copied to a temporary file first, which is removed after."""
+    suffix = "".join(Path(filename).suffixes[-2:]) or ".csv"
+    with tempfile.TemporaryDirectory(prefix="workbench_upload_") as tmp:
+        path = Path(tmp) / f"upload{suffix}"
+        with open(path, "wb") as fh:
+            if isinstance(data, bytes | bytearray | memoryview):
+                fh.write(data)
+            else:
+                data.seek(0)
+                shutil.copyfileobj(data, fh, length=1 << 20)
+        kwargs.setdefault("source", f"upload {filename}")
+        return ingest_path(store, project_id, path, **kwargs)
+
+
+def default_name(filename: str) -> str:
+    """A dataset name from a file name: its stem without suffixes.
+
+    >>> default_name("claims 2025.csv.gz")
+    'claims 2025'
+    """
+    name = Path(filename).name
+    for suffix in reversed(Path(filename).suffixes):
+        name = name.removesuffix(suffix)
+    return name.strip() or "dataset"

@@ -1,0 +1,381 @@
+"""Sniffing a file before it is loaded: format, encoding, delimiter, header, column names.
+
+DESIGN
+------
+* DuckDB's sniffer guesses delimiter, quote, header and types; the workbench adds what it
+  does not check: the encoding (BOM, UTF-8 validity, lines that mix encodings), a second
+  opinion on a one-column result (a wrong delimiter), and column names that would break
+  later stages (empty, duplicate ignoring case, ``rowid``) are renamed with a message.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import os
+import tempfile
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.db import ingest as ingest_db
+from core.db.database import Database
+from core.db.datasets import ROW_ID
+from core.db.ingest import CsvDialect
+from core.errors import IngestError
+
+ENCODINGS = ("auto", "utf-8", "latin-1", "utf-16", "mixed")
+DELIMITERS = {
+    "auto": None,
+    "comma ,": ",",
+    "semicolon ;": ";",
+    "tab": "\t",
+    "pipe |": "|",
+}
+PARQUET_SUFFIXES = (".parquet", ".pq")
+# names a dataset column must not take: DuckDB's rowid would shadow the row identity, and
+# split frames add these columns
+RESERVED_NAMES = ("rowid", ROW_ID, "__part", "__ladder")
+
+
+@dataclass(frozen=True)
+class CsvOptions:
+    """The user's overrides of the sniffer; None (or "auto") means detect."""
+
+    delimiter: str | None = None
+    encoding: str | None = None
+    header: bool | None = None
+
+
+@dataclass(frozen=True)
+class FileSniff:
+    """What the workbench would do with a file, before loading it."""
+
+    reader: str
+    encoding: str | None
+    delimiter: str | None
+    header: bool | None
+    raw_names: tuple[str, ...]
+    names: tuple[str, ...]
+    messages: tuple[str, ...]
+    options: dict[str, Any] = field(default_factory=dict)
+    repaired_path: str | None = None
+
+
+# ------------------------------------------------------------------ column names
+def clean_column_names(raw: Sequence[str | None]) -> tuple[list[str], list[str]]:
+    """Names every later stage can use, and one message per rename.
+
+    Quotes, spaces, SQL keywords and non-ASCII letters are kept (names are always quoted);
+    empty names, names equal ignoring case (DuckDB's names are case-insensitive), control
+    characters and reserved names are renamed.
+
+    Examples
+    --------
+    >>> clean_column_names(["a", "A", "", " b ", "select", "rowid", 'x "q"'])[0]
+    ['a', 'A_2', 'column_3', 'b', 'select', 'rowid_', 'x "q"']
+    """
+    names: list[str] = []
+    messages: list[str] = []
+    seen: set[str] = set()
+    for i, r in enumerate(raw, start=1):
+        orig = "" if r is None else str(r)
+        name = unicodedata.normalize("NFC", orig)
+        name = "".join(ch if ch.isprintable() else " " for ch in name).strip()
+        why = ""
+        if not name:
+            name, why = f"column_{i}", "had no name"
+        elif name.lower() in RESERVED_NAMES:
+            name, why = f"{name}_", "has a name the workbench reserves for row identity"
+        elif name != orig:
+            why = "had surrounding spaces or control characters"
+        base, k = name, 2
+        while name.lower() in seen:
+            name, k = f"{base}_{k}", k + 1
+            why = f"repeats the name {base!r} (names are compared ignoring case)"
+        seen.add(name.lower())
+        names.append(name)
+        if why:
+            messages.append(f"Column {i} {why}: it is called {name!r}.")
+    return names, messages
+
+
+# ------------------------------------------------------------------ encodings
+def detect_encoding(path: str | Path, sample_bytes: int = 1 << 20) -> tuple[str, str]:
+    """The encoding of a text file's first ``sample_bytes`` and why.
+
+    ``mixed`` means some lines are valid UTF-8 with non-ASCII letters and others are not
+    (typically UTF-8 and Windows-1252 concatenated).
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "f.csv")
+    >>> _ = open(p, "wb").write("a\\nMünchen\\n".encode("latin-1"))
+    >>> detect_encoding(p)[0]
+    'latin-1'
+    """
+    with open(path, "rb") as fh:
+        raw = fh.read(sample_bytes)
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16", "the file starts with a UTF-16 byte-order mark"
+    if raw.startswith(codecs.BOM_UTF8):
+        return "utf-8", "the file starts with a UTF-8 byte-order mark"
+    if len(raw) == sample_bytes:  # do not judge a character cut at the sample's end
+        raw = raw[: raw.rfind(b"\n") + 1] or raw
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        return "utf-8", "the first lines are valid UTF-8"
+    good = bad = 0
+    for line in raw.splitlines():
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+            good += 1
+        except UnicodeDecodeError:
+            bad += 1
+    if good and bad:
+        return (
+            "mixed",
+            f"{good} line(s) are UTF-8 and {bad} are not: the file mixes encodings",
+        )
+    return "latin-1", "the first lines are not valid UTF-8; read as Latin-1"
+
+
+def repair_mixed_encoding(src: str | Path, dst: str | Path) -> int:
+    """Copy ``src`` to ``dst`` as UTF-8, decoding each line that is not UTF-8 as
+    Windows-1252; returns how many lines were converted (a streaming pass, any size)."""
+    fixed = 0
+    with open(src, "rb") as fin, open(dst, "wb") as fout:
+        for line in fin:
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                line = line.decode("cp1252", errors="replace").encode("utf-8")
+                fixed += 1
+            fout.write(line)
+    return fixed
+
+
+# ------------------------------------------------------------------ format and dialect
+def file_reader(path: str | Path) -> str:
+    """``csv`` or ``parquet`` from the file's first bytes and suffix; clear errors otherwise."""
+    p = Path(path)
+    if not p.is_file():
+        raise IngestError(f"The file {p} cannot be found. Check the path.", "missing")
+    size = p.stat().st_size
+    if size == 0:
+        raise IngestError(f"{p.name} is empty (0 bytes): there is nothing to load.", "empty")
+    with open(p, "rb") as fh:
+        head = fh.read(8)
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    if head.startswith(b"PK\x03\x04"):
+        raise IngestError(
+            f"{p.name} is a zip or Excel file. Save it as CSV or Parquet first.",
+            "format",
+        )
+    if p.suffix.lower() in PARQUET_SUFFIXES:
+        raise IngestError(f"{p.name} is named .parquet but is not a Parquet file.", "parquet")
+    with open(p, "rb") as fh:
+        if not fh.read(1 << 16).strip() and size <= 1 << 16:
+            raise IngestError(
+                f"{p.name} holds only blank lines: there is nothing to load.", "empty"
+            )
+    return "csv"
+
+
+def _first_lines(path: str | Path, encoding: str, n: int = 20) -> list[str]:
+    codec = {"utf-8": "utf-8-sig", "utf-16": "utf-16"}.get(encoding, "latin-1")
+    with open(path, "rb") as fh:
+        text = fh.read(1 << 18 if n <= 100 else 1 << 22).decode(codec, errors="replace")
+    return text.splitlines()[:n]
+
+
+def _raw_header(lines: list[str], delimiter: str, quote: str | None) -> list[str]:
+    if not lines:
+        return []
+    q = quote if quote and len(quote) == 1 else '"'
+    reader = csv.reader(io.StringIO(lines[0]), delimiter=delimiter, quotechar=q)
+    return next(reader, [])
+
+
+def _ragged_line(lines: list[str], delimiter: str) -> tuple[int, int, int] | None:
+    """(line number, fields, header fields) of the first line that disagrees with the header.
+
+    >>> _ragged_line(["a,b", "1,2", "3,4,5"], ",")
+    (3, 3, 2)
+    """
+    rows = csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter)
+    expected = None
+    for i, row in enumerate(rows, start=1):
+        if not row:
+            continue
+        if expected is None:
+            expected = len(row)
+        elif len(row) != expected:
+            return i, len(row), expected
+    return None
+
+
+def _likely_delimiter(lines: list[str], exclude: str | None) -> tuple[str, bool] | None:
+    """A delimiter found in most sampled lines, and whether every line has as many of it."""
+    lines = [ln for ln in lines if ln.strip()]
+    for cand in (";", "\t", "|", ","):
+        if cand == exclude or not lines:
+            continue
+        counts = [ln.count(cand) for ln in lines]
+        if sum(c >= 1 for c in counts) >= 0.8 * len(lines):
+            return cand, len(set(counts)) == 1
+    return None
+
+
+def sniff_file(store: Database, path: str | Path, options: CsvOptions | None = None) -> FileSniff:
+    """Detect format, encoding, delimiter, header and the (cleaned) column names.
+
+    Raises IngestError with what to do for an empty file, a wrong delimiter, an unreadable
+    encoding or a file that is not CSV/Parquet; a repaired copy of the file is removed then.
+    """
+    options = options or CsvOptions()
+    if file_reader(path) == "parquet":
+        return _sniff_parquet(store, path)
+    encoding, read_path, messages = _choose_encoding(path, options)
+    repaired = read_path if read_path != str(path) else None
+    try:
+        dialect = _sniff_dialect(store, path, read_path, encoding, options)
+        delim = options.delimiter or dialect.delimiter
+        header = dialect.header if options.header is None else options.header
+        lines = _first_lines(read_path, encoding)
+        if len(dialect.columns) == 1:
+            messages.append(_one_column_message(lines, delim, options))
+    except IngestError:
+        discard(repaired)
+        raise
+    raw, names, renames = _column_names(lines, dialect, delim, header)
+    load_opts = {"delim": delim, "encoding": encoding, "header": header, "names": names}
+    return FileSniff(
+        "csv",
+        encoding,
+        delim,
+        header,
+        tuple(raw),
+        tuple(names),
+        tuple(messages + renames),
+        load_opts,
+        repaired,
+    )
+
+
+def discard(path: str | None) -> None:
+    """Remove a temporary repaired copy, if any."""
+    if path:
+        Path(path).unlink(missing_ok=True)
+
+
+def _sniff_parquet(store: Database, path: str | Path) -> FileSniff:
+    raw = [c for c, _ in ingest_db.file_schema(store, path, "parquet")]
+    names, messages = clean_column_names(raw)
+    return FileSniff("parquet", None, None, None, tuple(raw), tuple(names), tuple(messages))
+
+
+def _choose_encoding(path: str | Path, options: CsvOptions) -> tuple[str, str, list[str]]:
+    """The encoding to read with, the path to read (a UTF-8 copy of a file that mixes
+    encodings) and what to tell the user about it."""
+    messages: list[str] = []
+    encoding = options.encoding if options.encoding not in (None, "auto") else None
+    if encoding is None:
+        encoding, why = detect_encoding(path)
+        if encoding != "utf-8":
+            messages.append(f"Encoding {encoding}: {why}.")
+    if encoding != "mixed":
+        return encoding, str(path), messages
+    fd, repaired = tempfile.mkstemp(prefix="workbench_", suffix=".csv")
+    os.close(fd)
+    n_fixed = repair_mixed_encoding(path, repaired)
+    messages.append(f"{n_fixed} line(s) that were not UTF-8 were read as Windows-1252.")
+    return "utf-8", repaired, messages
+
+
+def _sniff_dialect(
+    store: Database, path: str | Path, read_path: str, encoding: str, options: CsvOptions
+) -> CsvDialect:
+    """DuckDB's sniffer with the user's choices; a ragged line under the user's delimiter
+    is named in the error."""
+    sniff_opts: dict[str, Any] = {"encoding": encoding}
+    if options.delimiter:
+        sniff_opts["delim"] = options.delimiter
+    if options.header is not None:
+        sniff_opts["header"] = options.header
+    try:
+        return ingest_db.sniff_csv(store, read_path, sniff_opts)
+    except IngestError as exc:
+        if exc.kind == "dialect" and options.delimiter:
+            bad = _ragged_line(_first_lines(path, encoding, 20_000), options.delimiter)
+            if bad is not None:
+                line, n, expected = bad
+                raise IngestError(
+                    f"Line {line} of {Path(path).name} has {n} fields where the header has "
+                    f"{expected} (delimiter {options.delimiter!r}). Fix that line (a missing "
+                    "or extra delimiter, or a broken quote) or choose another delimiter.",
+                    "columns",
+                ) from exc
+        raise
+
+
+def _one_column_message(lines: list[str], delim: str, options: CsvOptions) -> str:
+    """The note on a one-column file; IngestError when another delimiter splits its lines."""
+    found = _likely_delimiter(lines[:20], delim)
+    if found is None:
+        return (
+            "The file has a single column: a model needs inputs and a target, so "
+            "check that this is the file you meant."
+        )
+    other, regular = found
+    shown = {"\t": "tab"}.get(other, repr(other))
+    ragged = (
+        ""
+        if regular
+        else (
+            " Some lines hold a different number of them: with that delimiter the message "
+            "will name the broken line."
+        )
+    )
+    used = (
+        f"With the delimiter {delim!r}"
+        if options.delimiter
+        else "No delimiter splits the lines evenly, so"
+    )
+    raise IngestError(
+        f"{used} every line is a single field, but the lines contain {shown}: the "
+        f"delimiter is probably {shown}. Choose it and load again.{ragged}",
+        "delimiter",
+    )
+
+
+def _column_names(
+    lines: list[str], dialect: CsvDialect, delim: str, header: bool
+) -> tuple[list[str], list[str], list[str]]:
+    """The header's raw names, the names to load with and the messages about them."""
+    n_cols = len(dialect.columns)
+    raw: list[str] = _raw_header(lines, delim, dialect.quote) if header else []
+    if len(raw) != n_cols:
+        raw = [c for c, _ in dialect.columns] if header else [""] * n_cols
+    if not header:
+        names = [f"column_{i}" for i in range(1, n_cols + 1)]
+        return (
+            raw,
+            names,
+            [
+                "No header row was found, so columns are numbered; choose 'first row "
+                "is the header' if that is wrong."
+            ],
+        )
+    names, renames = clean_column_names(raw)
+    return raw, names, renames
