@@ -13,10 +13,11 @@ from typing import Any
 import streamlit as st
 
 from core import data
-from core.data.ingest import IngestResult, Progress
+from core.data.ingest import IngestResult
 from core.db.database import Database
 from core.db.projects import ProjectRow
 from core.errors import StoreError
+from core.progress import Progress
 from core.projects import add_sample_dataset
 from ui import state
 

@@ -11,6 +11,7 @@ import pandas as pd
 
 from core.analysis.columns import slice_label
 from core.analysis.source import SliceError, get_run
+from core.data.datasets import free_name
 from core.db import analysis as analysis_db
 from core.db import datasets as datasets_db
 from core.db import splits as splits_db
@@ -228,11 +229,7 @@ def _appended(original: pd.DataFrame, synth: pd.DataFrame, columns: list[str]) -
 
 def _free_name(store: Database, project_id: int, name: str) -> str:
     """``name``, or ``name #2``, ``#3``, … when a dataset of the project already has it."""
-    taken = {d.name for d in datasets_db.list_datasets(store, project_id)}
-    base_name, i = name, 2
-    while name in taken:
-        name, i = f"{base_name} #{i}", i + 1
-    return name
+    return free_name(name, {d.name for d in datasets_db.list_datasets(store, project_id)})
 
 
 def _insert_split(

@@ -31,6 +31,20 @@ def example_rows(store: Database, dataset_id: int, row_ids: list[int]) -> pd.Dat
     return datasets_db.rows_by_id(store, dataset_id, row_ids)
 
 
+def free_name(base: str, taken: set[str], pattern: str = "{base} #{n}") -> str:
+    """``base``, or the first of ``pattern`` with n = 2, 3, … that is not ``taken``.
+
+    >>> free_name("d", {"d", "d #2"})
+    'd #3'
+    >>> free_name("s", {"s"}, "{base}_{n}")
+    's_2'
+    """
+    name, n = base, 2
+    while name in taken:
+        name, n = pattern.format(base=base, n=n), n + 1
+    return name
+
+
 def data_step(store: Database, project_id: int) -> tuple[str, str, str]:
     """The lifecycle's Data step: (status, evidence, next action) from what is stored.
 

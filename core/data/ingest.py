@@ -26,12 +26,7 @@ from core.db import ingest as ingest_db
 from core.db.database import Database
 from core.db.datasets import DATASET_ROLES
 from core.errors import IngestError, StoreError
-
-Progress = Callable[[float, str], object]  # (fraction done 0..1, what is happening)
-
-
-def no_progress(fraction: float, message: str) -> None:
-    """The progress callback that shows nothing."""
+from core.progress import Progress, no_progress
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,6 @@ from typing import Any
 import pandas as pd
 
 from core.data.columns import ColumnType, column_types
-from core.data.ingest import Progress, no_progress
 from core.data.quality_checks import Issue, find_issues
 from core.data.spelling import SpellingGroup, find_spelling_groups
 from core.db import data as data_db
@@ -32,6 +31,7 @@ from core.db import scans as scans_db
 from core.db import splits as splits_db
 from core.db.database import Database
 from core.db.datasets import DatasetRow
+from core.progress import Progress, no_progress
 
 REPORT_VERSION = 1
 TOP_VALUES = 20  # kept per column for the charts

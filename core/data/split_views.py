@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from core.data.columns import target_column
+from core.data.datasets import free_name
 from core.data.detect import TARGET_NAMES
 from core.data.split_request import (
     DEFAULT_SHARES,
@@ -208,11 +209,8 @@ def suggest_time_cutoffs(
 
 def unique_split_name(store: Database, project_id: int, base: str) -> str:
     """``base``, or ``base_2``, ``base_3``… when the project has that name already."""
-    taken = {s.name for s in splits_db.list_splits(store, project_id)}
-    name, k = base, 2
-    while name in taken:
-        name, k = f"{base}_{k}", k + 1
-    return name
+    return free_name(base, {s.name for s in splits_db.list_splits(store, project_id)},
+                     "{base}_{n}")
 
 
 def _column_distribution(

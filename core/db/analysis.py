@@ -16,7 +16,7 @@ import pandas as pd
 from core.db import datasets as datasets_db
 from core.db import splits as splits_db
 from core.db.clock import utcnow
-from core.db.database import Database, qident
+from core.db.database import Database, qident, registered
 from core.db.datasets import ROW_ID
 from core.errors import StoreError
 
@@ -92,9 +92,9 @@ def slice_cursor(
         if c.startswith("__"):
             raise StoreError(f"Column {c!r}: names starting with '__' are reserved.")
     cols = "".join(f", d.{qident(c)}" for c in columns)
-    with db.cursor() as cur:
+    frames = {} if source.frame is None else {"_sl_frame": source.frame}
+    with db.cursor() as cur, registered(cur, **frames):
         if source.frame is not None:
-            cur.register("_sl_frame", source.frame)
             frm = (
                 "SELECT d.row_id::BIGINT AS __rid, d.y_true::VARCHAR AS __y,"
                 f" d.y_pred::VARCHAR AS __yhat, d.score::DOUBLE AS __score{cols} FROM _sl_frame d"
@@ -120,9 +120,6 @@ def slice_cursor(
             yield cur, sql, [source.positive_class, source.positive_class, *params]
         except duckdb.Error as exc:
             raise StoreError(f"The slice query failed: {str(exc).splitlines()[0]}") from exc
-        finally:
-            if source.frame is not None:
-                cur.unregister("_sl_frame")
 
 
 def _run_table(db: Database, source: SliceBase) -> str:
@@ -319,8 +316,8 @@ def slice_aggregates(
     brier and log-loss sums, abs/squared error sums, and ROC AUC when asked;
     ``row_values`` (row_id, v) adds v_sum and v_n per slice (e.g. annotator accuracy)."""
     with slice_cursor(db, source, [s[0] for s in specs]) as (cur, base, params):
+        frames = {} if row_values is None else {"_sl_rv": row_values}
         if row_values is not None:
-            cur.register("_sl_rv", row_values)
             base = (
                 f"SELECT b.*, rv.v::DOUBLE AS __v FROM ({base}) b"
                 " LEFT JOIN _sl_rv rv ON rv.row_id = b.__rid"
@@ -331,11 +328,8 @@ def slice_aggregates(
         sql = f"WITH base AS ({base}), {long}, {_AGGREGATES}" + (
             _WITH_AUC if with_auc else " SELECT agg.*, NULL::DOUBLE AS auc FROM agg"
         )
-        try:
+        with registered(cur, **frames):
             return cur.execute(sql + " ORDER BY col, code, tag", [*params, *lparams]).df()
-        finally:
-            if row_values is not None:
-                cur.unregister("_sl_rv")
 
 
 def _long_sql(specs: list[tuple[str, str, list]], source: SliceBase) -> tuple[str, list]:
@@ -598,16 +592,13 @@ def insert_slice_discovery(
                 ["rank", "label", "level", "slice", "size", "errors", "error_rate", "score"]
             ]
             frame = frame.assign(slice=[json.dumps(p, default=str) for p in frame["slice"]])
-            cur.register("_found", frame)
-            try:
+            with registered(cur, _found=frame):
                 cur.execute(
                     "INSERT INTO discovered_slices SELECT ?, ?, rank::INTEGER, label::VARCHAR,"
                     " level::INTEGER, slice::VARCHAR, size::BIGINT, errors::DOUBLE,"
                     " error_rate::DOUBLE, score::DOUBLE FROM _found",
                     [did, project_id],
                 )
-            finally:
-                cur.unregister("_found")
         audit["entity_id"] = did
     return int(did)
 

@@ -60,6 +60,19 @@ def _open_message(path: Path, exc: Exception) -> str:
     )
 
 
+@contextmanager
+def registered(cur: duckdb.DuckDBPyConnection, **frames: Any) -> Iterator[None]:
+    """DataFrames or Arrow tables readable by SQL under their keyword names for the block
+    (registered on the cursor, so on this operation only)."""
+    for name, frame in frames.items():
+        cur.register(name, frame)
+    try:
+        yield
+    finally:
+        for name in frames:
+            cur.unregister(name)
+
+
 class Database:
     """A workbench database file: its connection, cursors, audited writes and schema."""
 

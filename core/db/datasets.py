@@ -14,7 +14,7 @@ import duckdb
 import pandas as pd
 
 from core.db.clock import utcnow
-from core.db.database import Database, qident
+from core.db.database import Database, qident, registered
 from core.errors import StoreError
 
 ROW_ID = "__row_id"  # a dataset row's identity: DuckDB's rowid of its immutable table
@@ -127,11 +127,8 @@ def insert_dataset(db: Database, project_id: int,
         data = pa.Table.from_pandas(data, preserve_index=False)
 
     def create(cur: duckdb.DuckDBPyConnection, table: str) -> None:
-        cur.register("_incoming", data)
-        try:
+        with registered(cur, _incoming=data):
             cur.execute(f"CREATE TABLE {qident(table)} AS SELECT * FROM _incoming")
-        finally:
-            cur.unregister("_incoming")
 
     return _create_dataset(db,
         project_id, name, create, source=source, role=role, actor=actor,

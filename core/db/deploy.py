@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from core.db.clock import utcnow
-from core.db.database import Database, qident
+from core.db.database import Database, qident, registered
 
 _DEPLOY_COLS = (
     "id, project_id, name, pattern, dataset_id, dataset_hash, incumbent, candidate,"
@@ -83,16 +83,13 @@ def insert_deploy_simulation(
             frame = frames[table]
             if frame is None or frame.empty:
                 continue
-            cur.register("_deploy_part", frame[names].reset_index(drop=True))
-            try:
+            with registered(cur, _deploy_part=frame[names].reset_index(drop=True)):
                 cur.execute(
                     f"INSERT INTO {qident(table)} (simulation_id, project_id,"
                     f" {', '.join(qident(c) for c in names)})"
                     f" SELECT ?, ?, {', '.join(qident(c) for c in names)} FROM _deploy_part",
                     [sid, project_id],
                 )
-            finally:
-                cur.unregister("_deploy_part")
         audit["entity_id"] = sid
     return int(sid)
 

@@ -15,7 +15,7 @@ import pandas as pd
 
 from core.db import datasets as datasets_db
 from core.db.clock import utcnow
-from core.db.database import Database, qident
+from core.db.database import Database, qident, registered
 from core.errors import StoreError
 
 
@@ -59,11 +59,9 @@ def _registered(cur: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) 
     """``frame`` readable by SQL as ``name`` inside the block."""
     import pyarrow as pa  # DuckDB's pandas scan mis-reads strided arrays; Arrow does not
 
-    cur.register(name, pa.Table.from_pandas(frame.reset_index(drop=True), preserve_index=False))
-    try:
+    table = pa.Table.from_pandas(frame.reset_index(drop=True), preserve_index=False)
+    with registered(cur, **{name: table}):
         yield
-    finally:
-        cur.unregister(name)
 
 
 def _insert_label_version(

@@ -12,7 +12,7 @@ import duckdb
 import pandas as pd
 
 from core.db.clock import utcnow
-from core.db.database import Database
+from core.db.database import Database, registered
 from core.errors import StoreError
 
 
@@ -71,8 +71,7 @@ def insert_profile(db: Database, project_id: int,
             [pid, project_id, dataset_id, content_hash, reference_profile_id, time_column,
              window, n_rows, json.dumps(spec), utcnow(), actor],
         )
-        cur.register("_profile_cols", columns)
-        try:
+        with registered(cur, _profile_cols=columns):
             cur.execute(
                 "INSERT INTO profile_columns SELECT ?, ?, window_label, window_start::TIMESTAMP,"
                 " column_name, kind, data_type, n, nulls, sum, sumsq, min, max, below,"
@@ -81,8 +80,6 @@ def insert_profile(db: Database, project_id: int,
                 " FROM _profile_cols",
                 [pid, project_id],
             )
-        finally:
-            cur.unregister("_profile_cols")
         audit["entity_id"] = pid
     return int(pid)
 
@@ -164,9 +161,7 @@ def insert_monitor_run(db: Database, project_id: int,
              time_column, window, json.dumps(settings, default=str),
              json.dumps(summary, default=str), source, utcnow(), actor],
         )
-        cur.register("_res", res)
-        cur.register("_al", al)
-        try:
+        with registered(cur, _res=res, _al=al):
             cur.execute(
                 "INSERT INTO monitor_results SELECT ?, ?, kind, window_start::TIMESTAMP,"
                 " column_name::VARCHAR, metric, value::DOUBLE, threshold::DOUBLE,"
@@ -180,9 +175,6 @@ def insert_monitor_run(db: Database, project_id: int,
                 " value::DOUBLE, threshold::DOUBLE, severity, policy, message, ? FROM _al",
                 [project_id, rid, utcnow()],
             )
-        finally:
-            cur.unregister("_res")
-            cur.unregister("_al")
         audit["entity_id"] = rid
     return int(rid)
 

@@ -13,7 +13,7 @@ import pandas as pd
 
 from core.db import datasets as datasets_db
 from core.db.clock import utcnow
-from core.db.database import Database, qident
+from core.db.database import Database, qident, registered
 from core.db.datasets import ROW_ID
 from core.errors import StoreError
 
@@ -77,15 +77,12 @@ def insert_split(db: Database, project_id: int,
         detail={"name": name, "dataset": ds.name, "method": method},
     ) as (cur, audit):
         (sid,) = cur.execute("SELECT nextval('id_seq')").fetchall()[0]
-        cur.register("_assign", frame)
-        try:
+        with registered(cur, _assign=frame):
             cur.execute(
                 "INSERT INTO split_assignments SELECT ?, ?, row_id::BIGINT, part::VARCHAR,"
                 " ladder::DOUBLE FROM _assign",
                 [sid, project_id],
             )
-        finally:
-            cur.unregister("_assign")
         counts = dict(
             cur.execute(
                 "SELECT part, count(*) FROM split_assignments WHERE split_id = ? GROUP BY part",

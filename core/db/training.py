@@ -12,7 +12,7 @@ import duckdb
 import pandas as pd
 
 from core.db.clock import utcnow
-from core.db.database import Database, qident
+from core.db.database import Database, qident, registered
 from core.errors import StoreError
 
 
@@ -183,11 +183,8 @@ def _insert_frame(
     cur: duckdb.DuckDBPyConnection, frame: pd.DataFrame, sql: str, params: list[Any]
 ) -> None:
     """Run an INSERT … SELECT reading ``frame`` as ``_frame`` (registered for that one call)."""
-    cur.register("_frame", frame)
-    try:
+    with registered(cur, _frame=frame):
         cur.execute(sql, params)
-    finally:
-        cur.unregister("_frame")
 
 
 def fail_run(db: Database, run_id: int, actor: str, error: str, updates: dict[str, Any]) -> None:

@@ -3,8 +3,6 @@ rehearsals and a monitoring run, so every page has something to show."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pandas as pd
 
 from core import config
@@ -14,14 +12,8 @@ from core.db import projects as projects_db
 from core.db.database import Database
 from core.demo import brief, labels, monitoring, rollouts, runs, split
 from core.demo.generator import COLUMN_ROLES, TARGET, generate_demo
+from core.progress import Progress, no_progress
 from core.projects import save_column_roles
-
-Progress = Callable[[float, str], None]
-
-
-def _no_progress(fraction: float, message: str) -> None:
-    pass
-
 
 DEMO_PROJECT = "Claims triage (demo)"
 DEMO_DESCRIPTION = (
@@ -30,7 +22,7 @@ DEMO_DESCRIPTION = (
 )
 
 
-def seed_demo(store: Database, actor: str = "workbench", progress: Progress = _no_progress) -> int | None:
+def seed_demo(store: Database, actor: str = "workbench", progress: Progress = no_progress) -> int | None:
     """Create the demo project in a database never written to; returns its id, or None.
 
     A user who deletes the demo project keeps it deleted: only a pristine database seeds.

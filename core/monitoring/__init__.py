@@ -73,7 +73,7 @@ from core.monitoring.results import (
 )
 from core.monitoring.retrain import RetrainResult, retrain_challenger
 from core.monitoring.run import MonitorResult, monitored_columns, run_monitoring
-from core.monitoring.settings import WINDOWS, MonitorError, MonitorSettings, Progress
+from core.monitoring.settings import WINDOWS, MonitorError, MonitorSettings
 
 __all__ = [
     "DECAY_POLICIES",
@@ -84,7 +84,6 @@ __all__ = [
     "MonitorRunRow",
     "MonitorSettings",
     "Policy",
-    "Progress",
     "RetrainResult",
     "RunChoices",
     "acknowledge_alert",

@@ -15,7 +15,8 @@ from core.db.monitoring import MonitorRunRow
 from core.db.training import RunRow
 from core.monitoring.policies import DECAY_POLICIES
 from core.monitoring.results import get_run
-from core.monitoring.settings import MonitorError, Progress, no_progress
+from core.monitoring.settings import MonitorError
+from core.progress import Progress, no_progress
 
 RETRAIN_PREFIX = "retrain_"  # the name of a dataset made for retraining starts so
 MIN_RETRAIN_ROWS = 200

@@ -21,13 +21,12 @@ from core.monitoring.settings import (
     WINDOWS,
     MonitorError,
     MonitorSettings,
-    Progress,
     contract_defaults,
     drop_missing_log_columns,
-    no_progress,
     window_starts,
     with_column_roles,
 )
+from core.progress import Progress, no_progress
 from core.projects import column_roles
 
 

@@ -3,7 +3,6 @@ roles), the time windows, and the error a user can act on."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -13,16 +12,12 @@ from core.db.database import Database
 from core.errors import StoreError
 from core.projects import ColumnRoles
 
-Progress = Callable[[float, str], object]
 WINDOWS = {"day": "1 day", "week": "1 week", "month": "1 month"}
 
 
 class MonitorError(StoreError):
     """A monitoring run cannot start; the message says what to change."""
 
-
-def no_progress(fraction: float, message: str) -> None:
-    """A progress callback that reports nowhere."""
 
 
 @dataclass(frozen=True)

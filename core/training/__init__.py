@@ -74,7 +74,7 @@ from core.training.search import (
     search_frame,
     search_trials,
 )
-from core.training.spec import THRESHOLD_PARAM, Progress, TrainingError, TrainSpec
+from core.training.spec import THRESHOLD_PARAM, TrainingError, TrainSpec
 
 __all__ = [
     "DEFAULT_PREPROCESSING",
@@ -84,7 +84,6 @@ __all__ = [
     "THRESHOLD_PARAM",
     "ModelSpec",
     "ParamSpec",
-    "Progress",
     "Run",
     "RunComparison",
     "TrainSpec",

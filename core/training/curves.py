@@ -13,8 +13,9 @@ import pandas as pd
 from core.db import splits as splits_db
 from core.db import training as training_db
 from core.db.database import Database
+from core.progress import Progress, no_progress
 from core.training.runs import close_container, get_run, list_runs, open_container, train_run
-from core.training.spec import Progress, TrainSpec, no_progress
+from core.training.spec import TrainSpec
 
 
 def split_ladder(store: Database, split_id: int) -> list[float]:

@@ -21,10 +21,11 @@ from core.db import splits as splits_db
 from core.db.database import Database
 from core.db.datasets import ROW_ID
 from core.db.splits import SplitRow
+from core.progress import Progress
 from core.training import metrics as M
 from core.training.inputs import as_labels, default_positive_class, feature_types
 from core.training.models import ModelSpec, build_pipeline
-from core.training.spec import Progress, TrainingError, TrainSpec
+from core.training.spec import TrainingError, TrainSpec
 
 if TYPE_CHECKING:
     from core.scoping import Contract

@@ -29,10 +29,11 @@ from core.db import training as training_db
 from core.db.database import Database
 from core.db.training import RunRow
 from core.errors import StoreError
+from core.progress import Progress, no_progress
 from core.training import registry
 from core.training.fit import Fitted, fit_and_score
 from core.training.models import MODELS, check_preprocessing
-from core.training.spec import THRESHOLD_PARAM, Progress, TrainingError, TrainSpec, no_progress
+from core.training.spec import THRESHOLD_PARAM, TrainingError, TrainSpec
 
 if TYPE_CHECKING:
     from core.scoping import Contract

@@ -16,6 +16,7 @@ import pandas as pd
 
 from core import scoping
 from core.db.database import Database
+from core.progress import Progress, no_progress
 from core.training import metrics as M
 from core.training.models import MODELS
 from core.training.reports import default_metric
@@ -27,7 +28,7 @@ from core.training.runs import (
     overall_metrics,
     train_run,
 )
-from core.training.spec import Progress, TrainingError, TrainSpec, no_progress
+from core.training.spec import TrainingError, TrainSpec
 
 MAX_TRIALS = 30
 

@@ -15,7 +15,6 @@ DESIGN
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +23,6 @@ from core.errors import StoreError
 if TYPE_CHECKING:
     from core.db.training import RunRow
 
-Progress = Callable[[float, str], None]
 # Not a model hyperparameter: binary runs may set it as a number in (0, 1) or a rule of
 # core.training.metrics.choose_threshold ("0.5", "cost", "max_f1", "target"); the resolved
 # value is stored in the run's params (with "threshold_rule") and used for ``y_pred``.
@@ -34,9 +32,6 @@ THRESHOLD_PARAM = "decision_threshold"
 class TrainingError(StoreError):
     """Bad training input; the message says what is wrong and what to do."""
 
-
-def no_progress(fraction: float, message: str) -> None:
-    """A progress callback that reports nothing."""
 
 
 @dataclass(frozen=True)
