@@ -9,7 +9,9 @@ DESIGN
   ``schema_migrations``; applying them is idempotent, so opening a database twice changes
   nothing.
 * Every write goes through :meth:`Database.write`: one transaction that also appends a row
-  to ``audit_log`` (who, when, what). A failed write rolls back both.
+  to ``audit_log`` (who, when, what). A failed write rolls back both, and its own error is
+  the one raised. Writes of one process take turns (the database's lock), so a version
+  number or a "create if absent" decided inside the block is never lost to another session.
 * Values go in as ``?`` parameters; names (tables, columns) only through :func:`qident`.
 * What is stored lives in one repository module per stage (``core.db.datasets``,
   ``core.db.training`` …): functions that take the database first.
@@ -144,7 +146,9 @@ class Database:
             "project_id": project_id,
             "detail": dict(detail or {}),
         }
-        with self.cursor() as cur:
+        # one writer at a time in this process: a version number or a name checked inside
+        # the block cannot be taken by another session before this transaction commits
+        with self.lock, self.cursor() as cur:
             cur.begin()
             try:
                 yield cur, audit
@@ -163,7 +167,10 @@ class Database:
                 )
                 cur.commit()
             except BaseException:
-                cur.rollback()
+                try:
+                    cur.rollback()
+                except duckdb.Error:
+                    pass  # a failed commit ended the transaction: keep the original error
                 raise
 
     def rows(self, sql: str, params: list[Any] | None = None) -> list[tuple]:

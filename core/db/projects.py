@@ -29,9 +29,9 @@ def create_project(db: Database, name: str, actor: str, description: str = "", i
     name = name.strip()
     if not name:
         raise StoreError("A project needs a name.")
-    if db.rows("SELECT 1 FROM projects WHERE name = ?", [name]):
-        raise StoreError(f"A project named {name!r} exists already; choose another name.")
     with db.write(actor, "create", "project", detail={"name": name}) as (cur, audit):
+        if cur.execute("SELECT 1 FROM projects WHERE name = ?", [name]).fetchall():
+            raise StoreError(f"A project named {name!r} exists already; choose another name.")
         (pid,) = cur.execute(
             "INSERT INTO projects (name, description, is_demo, created_at, created_by)"
             " VALUES (?, ?, ?, ?, ?) RETURNING id",

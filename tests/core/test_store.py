@@ -170,3 +170,38 @@ def test_runs_left_running_by_a_stopped_process_are_marked_failed(tmp_path):
     assert run.status == "failed" and "Interrupted" in run.error
     assert "interrupt" in projects_db.list_audit(s, pid)["action"].tolist()
     s.close()
+
+
+def test_concurrent_writes_are_never_lost(store):
+    """16 sessions (threads on one database) save at once: every brief version and every
+    project is stored once; a same-name project is refused with a message, never a trace."""
+    import threading
+
+    from core.db import projects as projects_db
+    from core.db import scoping as scoping_db
+    from core.errors import StoreError
+
+    pid = projects_db.create_project(store, "Shared", "t")
+    versions, errors, refused = [], [], []
+
+    def save(i: int) -> None:
+        try:
+            versions.append(scoping_db.insert_brief_version(store, pid, "{}", f"n{i}", f"u{i}"))
+            projects_db.create_project(store, f"P{i}", f"u{i}")
+            projects_db.create_project(store, "Same name", f"u{i}")
+        except StoreError as exc:
+            refused.append(str(exc))
+        except Exception as exc:  # a raw error is a failure of the test
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=save, args=(i,)) for i in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(versions) == list(range(1, 17))
+    names = [p.name for p in projects_db.list_projects(store)]
+    assert sorted(n for n in names if n.startswith("P")) == sorted(f"P{i}" for i in range(16))
+    assert names.count("Same name") == 1
+    assert len(refused) == 15 and all("exists already" in r for r in refused)
