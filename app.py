@@ -53,9 +53,9 @@ if alerts.empty:
     st.caption("No open alert. Monitoring runs raise alerts when drift, decay or service checks fail.")
 else:
     st.dataframe(
-        alerts[["window_start", "severity", "policy", "message"]],
+        alerts[["window_label", "severity", "policy", "message"]],
         hide_index=True,
-        column_config={"window_start": st.column_config.DateColumn("window"),
+        column_config={"window_label": st.column_config.TextColumn("window"),
                        "message": st.column_config.TextColumn("what happened", width="large")},
     )
     st.page_link("pages/7_Monitoring.py", label="Review them on the Monitoring page",

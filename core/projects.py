@@ -10,7 +10,7 @@ knows a column's name.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
@@ -167,6 +167,7 @@ class ColumnRoles:
     incumbent: str | None = None
     latency: str | None = None
     status: str | None = None
+    rules: dict[str, str] = field(default_factory=dict, compare=False)  # role -> why
 
     def as_dict(self) -> dict[str, str | None]:
         return {role: getattr(self, role) for role in ROLES}
@@ -175,13 +176,15 @@ class ColumnRoles:
 def column_roles(store: Database, project_id: int) -> ColumnRoles:
     """The project's stored roles; the target falls back to the brief's y (f(x) = y)."""
     stored = projects_db.get_column_roles(store, project_id)
+    why = {r: "saved for this project" for r in ROLES if stored.get(r)}
     if not stored.get("target"):
         from core.scoping import get_contract
 
         contract = get_contract(store, project_id)
         if contract is not None and contract.target_column:
             stored["target"] = contract.target_column
-    return ColumnRoles(**{r: stored.get(r) for r in ROLES})
+            why["target"] = "the brief's target (f(x) = y)"
+    return ColumnRoles(**{r: stored.get(r) for r in ROLES}, rules=why)
 
 
 def save_column_roles(
@@ -216,13 +219,23 @@ def suggest_column_roles(store: Database, dataset_id: int) -> ColumnRoles:
 
     times = by_type.get("datetime", [])
     ids = by_type.get("identifier", [])
-    return ColumnRoles(
+    roles = ColumnRoles(
         time=times[0] if len(times) == 1 else named("time", "date", "_at", kinds=("datetime",)),
         id=ids[0] if len(ids) == 1 else named("request", "id", kinds=("identifier",)),
         target=(by_type.get("target") or [None])[0],
         latency=named("latency", "duration", "elapsed", "_ms"),
         status=named("status", "http", kinds=("numeric", "categorical")),
     )
+    rules = {
+        "time": "the only date/time column" if len(times) == 1
+        else "a date/time column named like time, date or _at",
+        "id": "the only identifier column" if len(ids) == 1
+        else "an identifier column named like request or id",
+        "target": "the column typed as target (Data page, Columns)",
+        "latency": "a numeric column named like latency, duration, elapsed or _ms",
+        "status": "a numeric or categorical column named like status or http",
+    }
+    return replace(roles, rules={r: w for r, w in rules.items() if getattr(roles, r)})
 
 
 def project_columns(store: Database, project_id: int) -> list[str]:
@@ -242,4 +255,5 @@ def proposed_column_roles(store: Database, project_id: int) -> ColumnRoles:
     if source is None:
         return stored
     guess = suggest_column_roles(store, source.id)
-    return ColumnRoles(**{r: getattr(stored, r) or getattr(guess, r) for r in ROLES})
+    return ColumnRoles(**{r: getattr(stored, r) or getattr(guess, r) for r in ROLES},
+                       rules={**guess.rules, **stored.rules})

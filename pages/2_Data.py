@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core import data
-from ui import data_ingest, data_quality, data_splits, session
+from ui import data_ingest, data_quality, data_splits, overview, session
 from ui.data_ingest import DATASET, FLASH
 
 ctx = session.page(
@@ -64,6 +64,8 @@ cols_tab, quality_tab, balance_tab, splits_tab = st.tabs(
 )
 with cols_tab:
     data_quality.render_columns(store, ds, report, user)
+    overview.column_roles_editor(store, project.id, user, key="data")
+    data_quality.render_distribution(store, ds, report)
 with quality_tab:
     data_quality.render_quality(store, ds, report, user)
 with balance_tab:

@@ -1,4 +1,5 @@
-"""Labeling: annotator agreement, the relabel queue, suspected label errors and HLP."""
+"""Labeling: labels imported or given in the app, annotator agreement, the relabel queue,
+suspected label errors and HLP."""
 
 import streamlit as st
 
@@ -16,10 +17,15 @@ store, project, user = ctx.store, ctx.project, ctx.user
 sets = {s.id: s for s in L.list_label_sets(store, project.id)}
 with st.expander("Import labels", icon=":material/upload:", expanded=not sets):
     labeling.render_import(store, project, user)
+with st.expander("Label in the app: new queue", icon=":material/playlist_add_check:"):
+    labeling.render_new_queue(store, project, user)
 
-sets = {s.id: s for s in L.list_label_sets(store, project.id)}  # an import may have added one
+sets = {s.id: s for s in L.list_label_sets(store, project.id)}  # one may have been added
 if not sets:
-    st.info("This project has no labels yet: import a CSV of annotators' labels above.")
+    st.info(
+        "This project has no labels yet: import a CSV of annotators' labels, or create a "
+        "queue and label rows here."
+    )
     st.stop()
 
 c1, c2 = st.columns([2, 1])
@@ -56,16 +62,13 @@ m[2].metric(
 m[3].metric("Reviewer decisions", len(decisions))
 m[4].metric("In the relabel queue", len(queue))
 
-tabs = st.tabs(
-    [
-        "Agreement",
-        "Relabel queue",
-        "Label errors",
-        "Human-level performance",
-        "Instructions",
-        "Versions",
-    ]
-)
+label_queue = L.get_label_queue(store, ls.id)
+names = ["Agreement", "Relabel queue", "Label errors", "Human-level performance"]
+tabs = st.tabs((["Label items"] if label_queue else []) + [*names, "Instructions", "Versions"])
+if label_queue is not None:
+    with tabs[0]:
+        labeling.render_label_items(store, project, label_queue, user)
+    tabs = tabs[1:]
 with tabs[0]:
     labeling.render_agreement(agreement, long, decisions)
 with tabs[1]:

@@ -174,37 +174,7 @@ with tabs[3]:
         st.dataframe(trials, hide_index=True)
 
 with tabs[4]:
-    params_frame = training.runs_param_frame(store, project.id, "dev")
-    all_runs = training.list_runs(store, project.id, status="done")
-    picked = st.multiselect(
-        "Runs to compare",
-        [r.id for r in all_runs],
-        default=[r.id for r in all_runs[:2]],
-        format_func=lambda i: next(r.label for r in all_runs if r.id == i),
-        key="training.compare",
-    )
-    if len(picked) >= 2:
-        diff = training.compare_runs(store, picked, "dev")
-        only = st.toggle("Only differences", value=True, key="training.only_diff")
-        st.dataframe(
-            diff.settings[diff.settings["differs"]] if only else diff.settings, hide_index=True
-        )
-        st.dataframe(diff.metrics, hide_index=True)
-    if not params_frame.empty:
-        c1, c2 = st.columns(2)
-        numeric = [
-            c
-            for c in params_frame.columns
-            if c not in ("run", "name", "model") and params_frame[c].dtype.kind in "if"
-        ]
-        param = c1.selectbox("Parameter", numeric, key="training.scatter_param")
-        metric = c2.selectbox(
-            "Metric (dev)",
-            [m for m in numeric if m in M.LABELS] or numeric,
-            format_func=M.label,
-            key="training.scatter_metric",
-        )
-        st.plotly_chart(charts.metric_vs_param_figure(params_frame, param, metric))
+    ui.compare_panel(store, project.id, contract)
 
 with tabs[5]:
     ui.registry_panel(store, project.id, user)

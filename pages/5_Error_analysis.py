@@ -12,7 +12,8 @@ ctx = session.page(
     "Error analysis",
     ":material/troubleshoot:",
     "Which slices of the data does the model get wrong, and which are worth working on? "
-    "Priority = gap to human-level performance × share of the data (Andrew Ng's table).",
+    "Priority = gap to human-level performance × share of the data (Andrew Ng's table), "
+    "all on one metric; slices too small to judge are listed but not ranked.",
 )
 store, project, user = ctx.store, ctx.project, ctx.user
 
@@ -43,9 +44,12 @@ except S.SliceError as exc:
     st.stop()
 
 brief = S.scoping_context(store, project.id)
+metric, min_size = view.judging(store, src, brief, f"{run_id}.{part}")
 available, default = S.column_choices(store, src, list(brief.sensitive))
 with st.expander("Columns and bins", icon=":material/tune:"):
-    columns = st.multiselect("Slice by", available, default=default, key="errors.columns")
+    columns = st.multiselect(
+        "Slice by", available, default=default, key=f"errors.columns.{src.dataset_id}"
+    )
     bins = st.number_input("Quantile bins per numeric column", 2, 20, 4, key="errors.bins")
     try:
         plan = S.plan_columns(store, src, columns, bins=int(bins))
@@ -66,9 +70,10 @@ table = S.compute_slice_metrics(
     store,
     src,
     plan.specs,
-    metric=brief.primary,
+    metric=metric,
     hlp=brief.hlp,
     hlp_metric=brief.hlp_metric,
+    min_size=min_size,
 )
 found = S.latest_discovery(store, run_id, part)
 choices = view.slice_choices(table, found)
@@ -81,7 +86,7 @@ with t_slices:
     view.slice_table(table, plan, brief)
 
 with t_find:
-    view.discover(store, src, plan, found, user)
+    view.discover(store, src, plan, found, user, table.min_size)
 
 pick = st.sidebar.selectbox(
     "Slice to work on",

@@ -25,7 +25,8 @@ names, default_cand = deploy.candidates(store, project.id)
 if default_cand is None or not streams:
     st.info(
         "Nothing to rehearse yet: a rollout needs a registered model version (Training page) "
-        "and a stored stream with request times (Data page)."
+        "and a stored stream of requests (Data page); without a time column it is replayed "
+        "in file order."
     )
     st.page_link("app.py", label="Go to the Overview", icon=":material/home:")
     st.stop()
@@ -36,16 +37,7 @@ if prefill in names:
     st.success(f"A challenger retrained after a monitoring alert ({names[prefill]}) is "
                "pre-selected as candidate: open **New rehearsal** and run its canary.")
 
-if project.is_demo:
-    st.info(
-        "**The demo's story.** The champion shadowed the adjusters from September to November "
-        "and held its guardrails. On 1 December two rollouts were rehearsed on the same "
-        "traffic: a naive blue-green switch and a canary (5% → 10% → 25% → 50% → 100%). On "
-        "15 January 2026 a fraud ring starts filing quickly reported claims and the model "
-        "decays: the canary, still at 50%, rolls back on its own; the blue-green switch had "
-        "served every claim since December. Compare them under **Compare patterns**.",
-        icon=":material/auto_stories:",
-    )
+deploy_ui.demo_story(store, project.id)  # the seeded demo project only
 
 deploy_ui.rehearsal_form(store, project.id, streams, names, default_cand, user)
 
@@ -56,10 +48,15 @@ if sim_id is None:
 sim = deploy.load_simulation(store, sim_id)
 
 deploy_ui.verdict(sim)
-deploy_ui.summary_metrics(sim.summary)
+deploy_ui.summary_metrics(sim)
 
 st.plotly_chart(
-    charts_deploy.timeline_figure(sim.timeline, sim.checks, sim.events, f"#{sim.id} {sim.name}"),
+    charts_deploy.timeline_figure(
+        sim.timeline, sim.checks, sim.events, f"#{sim.id} {sim.name}",
+        candidate=str(sim.candidate.get("name") or ""),
+        incumbent=str(sim.incumbent.get("name") or ""),
+        file_order=sim.settings.file_order,
+    ),
     key="deploy.timeline",
 )
 
@@ -67,14 +64,14 @@ tab_events, tab_steps, tab_windows, tab_compare = st.tabs(
     ["Events", "Guardrails by step", "Per-window timeline", "Compare patterns"]
 )
 with tab_events:
-    st.dataframe(sim.events, hide_index=True, key="deploy.events")
+    st.dataframe(deploy.events_frame(sim), hide_index=True, key="deploy.events")
 with tab_steps:
     st.caption(
         "Where each guardrail was checked: windows judged, passed and breached at each traffic share."
     )
     st.dataframe(deploy.guardrail_steps(sim.checks), hide_index=True, key="deploy.steps")
 with tab_windows:
-    st.dataframe(sim.timeline, hide_index=True, key="deploy.windows")
+    st.dataframe(deploy.timeline_frame(sim), hide_index=True, key="deploy.windows")
 with tab_compare:
     comp = deploy.comparison_frame(store, project.id, sim.dataset_id)
     st.caption("Every rehearsal stored on the same stream, side by side.")

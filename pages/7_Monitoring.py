@@ -4,6 +4,7 @@ import streamlit as st
 
 from core import monitoring as monitor
 from ui import monitoring as tabs
+from ui import monitoring_policies as policies
 from ui import session
 
 ctx = session.page(
@@ -33,13 +34,16 @@ summary = run.summary
 
 share = summary.get("share_drifted") or [{}]
 m1, m2, m3, m4 = st.columns(4)
-m1.metric("Windows checked", summary.get("windows"))
+m1.metric("Windows checked", summary.get("windows"), help=tabs.windows_help(run))
 m2.metric("Features drifted, last window", f"{(share[-1].get('share_drifted') or 0):.0%}")
 m3.metric("Open alerts", int((alerts["status"] == "open").sum()),
           help="Alerts of this run not yet acknowledged.")
-est = results[results["metric"] == f"estimated_{summary.get('primary_metric')}"]
-m4.metric(f"Estimated {summary.get('primary_metric', 'metric')}, last window",
-          f"{est.sort_values('window_start')['value'].iloc[-1]:.3f}" if len(est) else "—")
+metric = summary.get("primary_metric", "metric")
+est = results[results["metric"] == f"estimated_{metric}"]
+m4.metric(f"Estimated {metric}, last window",
+          summary.get("estimate") or (f"{est.sort_values('window_index')['value'].iloc[-1]:.3f}"
+                                      if len(est) else "—"),
+          help="Estimated from the model's probabilities, without labels (classifiers only).")
 
 for note in summary.get("notes", []):
     st.info(note, icon=":material/info:")
@@ -57,4 +61,4 @@ with t_inputs:
 with t_service:
     tabs.render_service(run, results)
 with t_policies:
-    tabs.render_policies(run)
+    policies.render_policies(store, project.id, run, user)

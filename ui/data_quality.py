@@ -1,6 +1,7 @@
 """Data page widgets: the quality report (built on first view), the Columns tab (types and
-stated ranges, editable; a column's distribution) and the Quality tab (findings, missing
-values, duplicates, inconsistent spellings)."""
+stated ranges, editable; a column's distribution; the page puts the project's column
+roles between them) and the Quality tab (findings, missing values, duplicates,
+inconsistent spellings)."""
 
 from __future__ import annotations
 
@@ -44,7 +45,7 @@ def report_or_stop(store: Database, ds: DatasetRow, user: str) -> QualityReport:
 
 # ------------------------------------------------------------------------------ columns
 def render_columns(store: Database, ds: DatasetRow, report: QualityReport, user: str) -> None:
-    """Each column's type and stated range (editable), then one column's distribution."""
+    """Each column's type and stated range (editable)."""
     types = data.column_types(store, ds.id, user)
     unstructured = [t.column for t in types if not t.structured]
     st.caption(
@@ -84,8 +85,19 @@ def render_columns(store: Database, ds: DatasetRow, report: QualityReport, user:
         else:
             st.session_state[FLASH] = (f"{changed} column(s) changed.", [])
             st.rerun()
+
+
+def render_distribution(store: Database, ds: DatasetRow, report: QualityReport) -> None:
+    """One column's distribution; opens on the target or the first numeric/categorical one."""
     names = [c["column"] for c in report.columns]
-    column = st.selectbox("Distribution of", names, key=f"data.dist_column.{ds.id}")
+    first = data.default_distribution_column(store, ds.id)
+    column = st.selectbox(
+        "Distribution of",
+        names,
+        index=names.index(first) if first in names else 0,
+        key=f"data.dist_column.{ds.id}",
+        help="Opens on the target, else the first numeric or categorical column.",
+    )
     if column is not None:
         st.plotly_chart(charts_data.distribution_figure(report, column), key="data.dist_chart")
 

@@ -55,9 +55,12 @@ def render_balance(store: Database, project: ProjectRow, dataset: DatasetRow) ->
     default = "label" if is_labels else data.default_target(store, dataset.id)
     left, right = st.columns(2)
     with left:
-        target = _target_picker(
-            columns, f"data.balance_target.{dataset.id}", "Target (class label)", default
-        )
+        target = _target_picker(columns, f"data.balance_target.{dataset.id}", "Target", default)
+    if target is None:
+        return
+    if data.target_kind(store, dataset.id, target) == "numeric":
+        _numeric_target(store, dataset, target)
+        return
     rare_share = right.slider(
         "Rare below this share",
         0.001,
@@ -69,12 +72,10 @@ def render_balance(store: Database, project: ProjectRow, dataset: DatasetRow) ->
         help="Classes with a smaller share of the rows are flagged as rare "
         "(default from WORKBENCH_RARE_CLASS_SHARE).",
     )
-    if target is None:
-        return
     try:
         result = data.class_balance(store, dataset.id, target, rare_share=rare_share)
-    except StoreError as exc:
-        st.error(str(exc))
+    except StoreError as exc:  # e.g. an identifier picked as the target: advice, not a crash
+        st.warning(str(exc), icon=":material/info:")
         return
     if result.n_classes == 0:
         st.warning(f"{target!r} has no value in any row: there is nothing to balance.")
@@ -85,6 +86,26 @@ def render_balance(store: Database, project: ProjectRow, dataset: DatasetRow) ->
     st.dataframe(result.to_frame(), hide_index=True, column_config={"share": _PCT})
     if is_labels:
         _annotator_distribution(store, dataset)
+
+
+def _numeric_target(store: Database, dataset: DatasetRow, target: str) -> None:
+    """A number to predict (regression): its distribution and quantiles, not classes."""
+    dist = data.target_distribution(store, dataset.id, target)
+    st.caption(
+        f"{target!r} is a number with many distinct values: a regression target. Training "
+        "predicts it (MAE, RMSE); a stratified split keeps its quintiles equal in every part."
+    )
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("Rows with a value", f"{dist.n:,}")
+    c2.metric("Median", f"{dist.quantile(0.5):,.4g}")
+    c3.metric(
+        "Middle half",
+        f"{dist.quantile(0.25):,.4g} – {dist.quantile(0.75):,.4g}",
+        help="From the 25% to the 75% quantile.",
+    )
+    c4.metric("Rows without a value", f"{dist.n_missing:,}", help="Empty, NaN or infinite.")
+    st.plotly_chart(charts.target_distribution_figure(dist), key=f"data.target_chart.{dataset.id}")
+    st.dataframe(dist.to_frame(), hide_index=True)
 
 
 def _balance_metrics(result: BalanceResult, rare_share: float) -> None:
@@ -190,7 +211,12 @@ def _split_builder(
     method = _method_picker(dataset)
     time_cols = [c for c, k in kinds.items() if k == "datetime"]
     if method == "time" and not time_cols:
-        st.info("This dataset has no date or time column, so it cannot be split by time.")
+        st.info(
+            "This dataset has no date or time column, so it cannot be split by time. "
+            "**File order** keeps the rows' order instead: the first rows train, the next "
+            "dev, the last test (use it when the file is sorted by time).",
+            icon=":material/schedule:",
+        )
         return
     target_default = data.default_target(store, dataset.id)
     n_stored = len(data.list_splits(store, project.id))
@@ -226,9 +252,10 @@ def _method_picker(dataset: DatasetRow) -> str:
             format_func=lambda m: data.METHODS[m],
             default="stratified",
             key=f"data.split_method.{dataset.id}",
-            help="Random keeps the data's order out of it; stratified keeps class shares equal in "
-            "every part; time-based trains on the past and tests on the future; group-based keeps "
-            "all rows of a customer, patient… in one part.",
+            help="Random keeps the data's order out of it; stratified keeps class shares (or a "
+            "numeric target's quintiles) equal in every part; time-based trains on the past and "
+            "tests on the future; file order does the same by row order when there is no date "
+            "column; group-based keeps all rows of a customer, patient… in one part.",
         )
         or "stratified"
     )

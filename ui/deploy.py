@@ -15,9 +15,12 @@ from core.errors import StoreError
 from core.projects import column_roles
 
 NONE = "(none)"
+FILE_ORDER = "(file order)"
 # the stream's columns the replay reads: (settings field, label, project role, help)
 STREAM_COLUMNS = (
-    ("time_column", "Time", "time", "Requests are replayed in this order (required)."),
+    ("time_column", "Time", "time",
+     "Requests are replayed in this order. '(file order)': the stream has no time column; "
+     "its rows are replayed as stored, in windows of N requests."),
     ("key_column", "Request id", "id", "Canary routing hashes it; none: the row position."),
     ("label_column", "Label (arrives later)", "target",
      "Outcome the guardrails on accuracy, recall, precision… are judged against."),
@@ -33,6 +36,15 @@ class Choices:
     incumbent: Any
     candidate: int
     patterns: list[str]
+
+
+def demo_story(store: Database, project_id: int) -> None:
+    """The demo's story box; shown only for the seeded demo project (see ``deploy_story``)."""
+    from core.demo.rollouts import deploy_story
+
+    story = deploy_story(store, project_id)
+    if story:
+        st.info(story, icon=":material/auto_stories:")
 
 
 def rehearsal_form(
@@ -53,9 +65,9 @@ def rehearsal_form(
         if stream is None:
             return
         with st.form("deploy.form"):
-            choices = _deciders(names, default_cand)
+            choices = _deciders(store, project_id, stream.id, names, default_cand)
             columns = _stream_columns(store, project_id, stream.id)
-            base = _settings()
+            base = _settings(stream)
             edited = _guardrails_editor(rails, notes)
             run = st.form_submit_button(
                 "Run the rehearsal", type="primary", icon=":material/play_arrow:"
@@ -64,11 +76,18 @@ def rehearsal_form(
         _run(store, project_id, stream, choices, replace(base, **columns), edited, rails, user)
 
 
-def _deciders(names: dict[int, str], default_cand: int) -> Choices:
+def _deciders(
+    store: Database, project_id: int, dataset_id: int, names: dict[int, str], default_cand: int
+) -> Choices:
+    """Incumbent (default: the human process when the stream records its decisions, else
+    the champion), candidate and patterns."""
+    inc = deploy.incumbent_choices(store, project_id, dataset_id)
     c1, c2 = st.columns(2)
+    options = list(inc.options)
     incumbent = c1.selectbox(
-        "Incumbent (serves today)", ["human", *names], key="deploy.incumbent",
-        format_func=lambda x: "Human process (recorded decision)" if x == "human" else names[x],
+        "Incumbent (serves today)", options, index=options.index(inc.default),
+        key=f"deploy.incumbent.{dataset_id}", format_func=lambda x: inc.options[x],
+        help="Shadow and canary compare the candidate with it. " + inc.note,
     )
     candidate = c2.selectbox(
         "Candidate", list(names), format_func=lambda i: names[i], key="deploy.candidate",
@@ -85,29 +104,41 @@ def _stream_columns(store: Database, project_id: int, dataset_id: int) -> dict[s
     """One picker per column the replay reads, defaulting to the project's column roles;
     "(none)" is "" (no such column), so the project's role does not fill it back in."""
     st.markdown("**Stream columns** (defaults: the project's column roles)")
-    options = [NONE, *deploy.stream_columns(store, dataset_id)]
+    columns = deploy.stream_columns(store, dataset_id)
     roles = column_roles(store, project_id).as_dict()
     picked: dict[str, str] = {}
     for col, (field, label, role, help_text) in zip(
         st.columns(3) * 2, STREAM_COLUMNS, strict=True
     ):
+        options = [FILE_ORDER if field == "time_column" else NONE, *columns]
         default = roles.get(role)
         index = options.index(default) if default in options else 0
         value = col.selectbox(label, options, index=index, help=help_text,
                               key=f"deploy.col.{dataset_id}.{field}")
-        picked[field] = "" if value == NONE else value
+        picked[field] = "" if value in (NONE, FILE_ORDER) else value
+    picked["order"] = "file" if not picked["time_column"] else "time"
+    if picked["order"] == "file":
+        st.caption("No time column: the stream is replayed in **file order** (its rows as "
+                   "stored), in windows of the number of requests set below.")
     return picked
 
 
-def _settings() -> deploy.RolloutSettings:
-    c1, c2, c3, c4 = st.columns(4)
+def _settings(stream: Any) -> deploy.RolloutSettings:
+    c1, c2, c3, c4, c5 = st.columns(5)
     window = c1.text_input("Window", "7D", key="deploy.window",
-                           help="How often guardrails are judged: a duration such as 1D, 12h or 7D.")
-    start = c2.date_input("Start of the replay", None, key="deploy.start",
-                          help="Empty: from the first request of the stream.")
-    switch = c3.date_input("Blue-green switch", None, key="deploy.switch",
+                           help="How often guardrails are judged: a duration such as 1D, 12h or "
+                           "7D (time order).")
+    per_window = c2.number_input(
+        "Window in file order (requests)", 1, 10**7, max(50, int(stream.n_rows) // 20),
+        key=f"deploy.window_requests.{stream.id}",
+        help="Used when the stream has no time column and is replayed in file order: the "
+        "guardrails are judged every this many requests.",
+    )
+    start = c3.date_input("Start of the replay", None, key="deploy.start",
+                          help="Empty: from the first request of the stream (time order only).")
+    switch = c4.date_input("Blue-green switch", None, key="deploy.switch",
                            help="Empty: at the start.")
-    seed = c4.number_input("Seed", 0, 10**6, 0, key="deploy.seed",
+    seed = c5.number_input("Seed", 0, 10**6, 0, key="deploy.seed",
                            help="Routing salt and latency jitter.")
     c1, c2, c3, c4 = st.columns(4)
     schedule = c1.text_input("Canary schedule (%)", "5, 25, 50, 100", key="deploy.schedule")
@@ -129,7 +160,8 @@ def _settings() -> deploy.RolloutSettings:
         st.error(str(exc))
         steps = ()
     return deploy.RolloutSettings(
-        window=window.strip(), start=_midnight(start), switch_at=_midnight(switch),
+        window=window.strip(), window_requests=int(per_window), start=_midnight(start),
+        switch_at=_midnight(switch),
         schedule=steps, healthy_windows=int(healthy), threshold=threshold,
         min_confidence=min_conf, overhead_ms=overhead, jitter_ms=jitter, timeout_ms=timeout,
         label_delay_days=delay, seed=int(seed),
@@ -228,35 +260,16 @@ def verdict(sim: deploy.StoredSimulation) -> None:
         st.warning(w)
 
 
-def _count(value: Any) -> str:
-    """A count, or "not known" when no label could tell (None)."""
-    return "not known" if value is None else f"{value:,}"
-
-
-def summary_metrics(summ: dict[str, Any]) -> None:
-    """Exposure and timing of a rehearsal; wrong answers read "not known" without labels."""
-    cols = st.columns(6)
-    cols[0].metric("Served by candidate", f"{summ.get('served_by_candidate', 0):,}",
-                   help="Requests whose answer came from the candidate side.")
-    cols[1].metric("Errors exposed", _count(summ.get("errors_exposed")),
-                   help="Wrong decisions (by the labels) plus failed requests served by the "
-                   "candidate; not known when none of the requests it served has a label.")
-    cols[2].metric("Extra wrong vs incumbent", _count(summ.get("excess_wrong")),
-                   help="Wrong decisions the candidate served beyond those the incumbent would "
-                   "have made on the same requests.")
-    cols[3].metric("Rollbacks", summ.get("rollbacks", 0))
-    full = summ.get("time_to_full_rollout_days")
-    cols[4].metric("Days to full rollout", "—" if full is None else f"{full:g}")
-    ttd = summ.get("time_to_detect_hours")
-    cols[5].metric("Hours to detect", "—" if ttd is None else f"{ttd:g}",
-                   help="From the onset of the degradation (first window of the unbroken bad "
-                   "run) to the rollback decision.")
-    if summ.get("bad_side_requests") is not None:
-        wrong = summ.get("bad_side_wrong")
-        st.caption(
-            f"Between the onset ({summ['onset']}) and the rollback ({summ['rolled_back_at']}, "
-            f"{summ['time_to_rollback_hours'] * 3600:g} s after detection) the bad side served "
-            f"{summ['bad_side_requests']:,} requests, "
-            + ("how many of them wrong is not known (no label)." if wrong is None
-               else f"{wrong:,} of them wrong.")
-        )
+def summary_metrics(sim: deploy.StoredSimulation) -> None:
+    """The headline numbers, each with what it measures and from when to when; one that
+    does not apply reads "—" (or "not known") and says why, under the numbers."""
+    metrics = deploy.summary_metrics(sim.summary, sim.settings)
+    for col, m in zip(st.columns(len(metrics)), metrics, strict=True):
+        col.metric(m.label, m.value, help=m.full_help)
+    why = [f"{m.label} reads {m.value}: {m.reason}" for m in metrics
+           if m.reason and m.value in ("—", "not known")]
+    if why:
+        st.caption(" · ".join(why))
+    story = deploy.rollback_story(sim.summary, sim.settings)
+    if story:
+        st.caption(story)

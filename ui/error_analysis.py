@@ -11,16 +11,96 @@ from core.errors import StoreError
 from core.training import metrics as M
 
 
+def mlabel(metric: str) -> str:
+    """A metric's display name (error_rate included)."""
+    return "Error rate" if metric == "error_rate" else M.label(metric)
+
+
+def judging(
+    store: Database, src: S.SliceSource, brief: S.ScopingContext, suffix: str
+) -> tuple[str, int]:
+    """The metric every slice is judged on (the brief's primary by default) and the
+    minimum slice size to rank (the confidence-interval rule by default)."""
+    task = "regression" if src.regression else "classification"
+    options = list(S.SLICE_METRICS[task])
+    default, note = S.choose_metric(task, brief.primary)
+    c1, c2 = st.columns(2)
+    metric = c1.selectbox(
+        "Metric",
+        options,
+        index=options.index(default),
+        format_func=mlabel,
+        key=f"errors.metric.{task}",
+        help="The brief's primary metric by default. Slices, the overall value and "
+        "human-level performance are all judged on this one metric.",
+    )
+    if note:
+        c1.caption(note)
+    try:
+        rule = S.default_min_size(store, src)
+    except S.SliceError as exc:
+        st.error(str(exc))
+        st.stop()
+    size = c2.number_input(
+        "Minimum slice size to rank (rows)",
+        min_value=1,
+        value=rule.rows,
+        step=1,
+        key=f"errors.min_size.{suffix}",
+        help=f"Smaller slices are listed but not ranked. Default: {rule.rule}",
+    )
+    return str(metric or default), int(size)
+
+
+def _table_config(table: S.SliceTable) -> dict:
+    label = mlabel(table.metric)
+    config: dict = {
+        name: st.column_config.NumberColumn(mlabel(name), format="%.3f")
+        for name in (
+            "accuracy",
+            "error_rate",
+            "precision",
+            "recall",
+            "f1",
+            "roc_auc",
+            "brier",
+            "log_loss",
+            "mae",
+            "rmse",
+        )
+        if name in table.frame
+    }
+    return config | {
+        "share": st.column_config.ProgressColumn(
+            "share", format="percent", min_value=0, max_value=1
+        ),
+        "hlp": st.column_config.NumberColumn(f"HLP ({label})", format="%.3f"),
+        "gap_to_hlp": st.column_config.NumberColumn(f"gap to HLP ({label})", format="%.3f"),
+        "gap_to_overall": st.column_config.NumberColumn(f"gap to overall ({label})", format="%.3f"),
+        "priority": st.column_config.NumberColumn(
+            "priority",
+            format="%.4f",
+            help="max(gap to HLP, 0) × share; the gap to overall where no HLP is known",
+        ),
+        "priority_basis": st.column_config.TextColumn("ranked by"),
+    }
+
+
 def slice_table(table: S.SliceTable, plan: S.ColumnPlan, brief: S.ScopingContext) -> None:
     """Headline numbers, notes, fairness gaps, the per-slice table and its charts."""
+    label = mlabel(table.metric)
     m = st.columns(4)
-    m[0].metric(f"Overall {M.label(table.metric)}", f"{table.overall:.3f}")
+    m[0].metric(f"Overall {label}", f"{table.overall:.3f}")
     m[1].metric("Rows", f"{table.n:,}")
     m[2].metric(
-        f"HLP ({M.label(table.hlp_metric or table.metric)})",
+        f"HLP ({label})",
         "—" if table.hlp_value is None else f"{table.hlp_value:.3f}",
     )
     m[3].metric("HLP source", table.hlp_source)
+    rule = table.size_rule
+    if not rule.startswith(f"{table.min_size:,} rows"):
+        rule = f"{table.min_size:,} rows, set here (the default rule gives {rule})"
+    st.caption(f":material/straighten: Minimum slice size to rank: {rule}")
     for note in [*plan.notes, *table.notes]:
         st.caption(f":material/info: {note}")
     if brief.sensitive:
@@ -29,16 +109,18 @@ def slice_table(table: S.SliceTable, plan: S.ColumnPlan, brief: S.ScopingContext
             S.fairness_gaps(table, list(brief.sensitive)),
             hide_index=True,
             column_config={
+                "worst_metric": st.column_config.NumberColumn(f"worst ({label})", format="%.3f"),
+                "best_metric": st.column_config.NumberColumn(f"best ({label})", format="%.3f"),
                 "ratio": st.column_config.NumberColumn(
                     "worst/best",
                     format="%.3f",
                     help="1 = parity; below 0.8 deserves a look",
-                )
+                ),
             },
         )
     st.subheader("Slices by priority")
     shown = table.frame.drop(columns=["predicate"])
-    top = set(shown.index[:5])
+    top = set(shown.index[: min(5, len(table.ranked))])
     st.dataframe(
         shown.style.apply(
             lambda r: ["background-color: #fff3cd" if r.name in top else ""] * len(r),
@@ -46,17 +128,7 @@ def slice_table(table: S.SliceTable, plan: S.ColumnPlan, brief: S.ScopingContext
         ),
         hide_index=True,
         key="errors.table",
-        column_config={
-            "share": st.column_config.ProgressColumn(
-                "share", format="percent", min_value=0, max_value=1
-            ),
-            "metric": st.column_config.NumberColumn(M.label(table.metric), format="%.3f"),
-            "gap_to_hlp": st.column_config.NumberColumn("gap to HLP", format="%.3f"),
-            "gap_to_overall": st.column_config.NumberColumn("gap to overall", format="%.3f"),
-            "priority": st.column_config.NumberColumn(
-                "priority", format="%.4f", help="max(gap to HLP, 0) × share"
-            ),
-        },
+        column_config=_table_config(table),
     )
     st.plotly_chart(C.priority_chart(table), key="errors.priority_chart")
     by = st.selectbox(
@@ -78,7 +150,12 @@ def slice_choices(table: S.SliceTable, found: S.Discovery | None) -> dict[str, l
 
 
 def discover(
-    store: Database, src: S.SliceSource, plan: S.ColumnPlan, found: S.Discovery | None, user: str
+    store: Database,
+    src: S.SliceSource,
+    plan: S.ColumnPlan,
+    found: S.Discovery | None,
+    user: str,
+    min_size: int,
 ) -> None:
     """The SliceLine search form and the last stored search's slices."""
     with st.form("errors.discover_form"):
@@ -93,7 +170,12 @@ def discover(
             help="Weight of error over size in the SliceLine score.",
         )
         support = f[1].number_input(
-            "Min support (% of rows)", 0.1, 50.0, 2.0, 0.5, key="errors.support"
+            "Min support (rows)",
+            min_value=1,
+            value=int(min_size),
+            step=1,
+            key=f"errors.support.{min_size}",
+            help="The smallest slice reported; by default the table's minimum slice size.",
         )
         top_k = f[2].number_input("Top-k", 1, 50, 10, key="errors.top_k")
         level = f[3].number_input("Max predicates", 1, 3, 3, key="errors.level")
@@ -105,7 +187,7 @@ def discover(
                         src,
                         plan.specs,
                         alpha=alpha,
-                        min_support=support / 100,
+                        min_support=int(support),
                         top_k=int(top_k),
                         max_level=int(level),
                     )
@@ -167,6 +249,23 @@ def errors_and_tags(
         try:
             st.success(
                 f"{S.send_to_relabel(store, src, rows, user)} item(s) queued on the Labeling page."
+            )
+        except StoreError as exc:
+            st.error(str(exc))
+    if not src.regression and st.button(
+        "Label these rows in the app",
+        key="errors.label_queue",
+        disabled=rows.empty,
+        help="Adds the rows shown to the labeling queue on this data (or creates one) on "
+        "the Labeling page, where reviewers label them one at a time.",
+    ):
+        try:
+            _, name, added, created = S.send_to_label_queue(
+                store, src, rows, user, S.slice_label(preds)
+            )
+            st.success(
+                f"{added} row(s) {'queued in the new' if created else 'added to the'} labeling "
+                f"queue {name!r}: label them on the Labeling page."
             )
         except StoreError as exc:
             st.error(str(exc))
@@ -268,12 +367,20 @@ def compare(
     table: S.SliceTable,
 ) -> None:
     """Run B against run A slice by slice."""
-    others = [r.id for r in runs if r.id != run_id]
+    task = next(r.task_type for r in runs if r.id == run_id)
+    others = [r.id for r in runs if r.id != run_id and r.task_type == task]
     if not others:
-        st.info("Train a second run to compare slice by slice.")
+        st.info("Train a second run of the same task to compare slice by slice.")
         return
+    default = S.default_comparison_run(store, run_id, others)
     b = st.selectbox(
-        "Compare with run B", others, format_func=names.__getitem__, key="errors.compare_run"
+        "Compare with run B",
+        others,
+        index=others.index(default) if default is not None else 0,
+        format_func=names.__getitem__,
+        key=f"errors.compare_run.{run_id}",
+        help="By default another top-level run on the same split and target: the "
+        "challenger, the champion or the newest one.",
     )
     try:
         cmp = S.compare_runs(
@@ -285,7 +392,7 @@ def compare(
     better, worse = (cmp["verdict"] == "better").sum(), (cmp["verdict"] == "worse").sum()
     st.caption(
         f"Run B is better on {better} slice(s) and worse on {worse} "
-        f"({M.label(table.metric)}, A = {names[run_id]})."
+        f"({mlabel(table.metric)}, A = {names[run_id]})."
     )
     st.plotly_chart(C.compare_chart(cmp, table.metric), key="errors.compare_chart")
     st.dataframe(cmp, hide_index=True, key="errors.compare")

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from core import labeling as L
+from core import projects
 from core.charts import labeling as charts
 from core.db.database import Database
 from core.db.projects import ProjectRow
@@ -407,3 +408,164 @@ def render_versions(store: Database, ls: L.LabelSet, decisions: pd.DataFrame) ->
     st.dataframe(L.list_label_versions(store, ls.id), hide_index=True)
     st.markdown("**Reviewer decisions in this version**")
     st.dataframe(decisions, hide_index=True)
+
+
+# ------------------------------------------------------------------ labeling in the app
+def _queue_columns(store: Database, project: ProjectRow, ds, c1, c2) -> tuple:
+    """Id column, hidden ground-truth column, label choices and shown columns of a new queue."""
+    roles = projects.column_roles(store, project.id)
+    cols = L.dataset_columns(store, ds.id)
+    ids = L.id_columns(store, ds.id)
+    id_col = c1.selectbox(
+        "Item id column",
+        ids,
+        index=ids.index(roles.id) if roles.id in ids else 0,
+        format_func=lambda c: "(row number)" if c == L.ROW_NUMBER else c,
+        key=f"labeling.q_id.{ds.id}",
+        help="Columns with one value per row; the row number when the data has none.",
+    )
+    truth = c2.selectbox(
+        "Ground-truth column (hidden from reviewers)",
+        [None, *cols],
+        index=1 + cols.index(roles.target) if roles.target in cols else 0,
+        format_func=lambda c: "none" if c is None else c,
+        key=f"labeling.q_truth.{ds.id}",
+        help="Human-level performance compares the reviewers' labels with it.",
+    )
+    choices = c1.text_input(
+        "Label choices (comma separated)",
+        ", ".join(L.class_choices(store, ds.id, truth)),
+        key=f"labeling.q_choices.{ds.id}.{truth}",
+    )
+    shown = c2.multiselect(
+        "Columns shown to reviewers",
+        [c for c in cols if c != truth],
+        default=[c for c in cols if c not in (truth, id_col)],
+        key=f"labeling.q_columns.{ds.id}.{truth}",
+    )
+    return id_col, truth, choices, shown
+
+
+def render_new_queue(store: Database, project: ProjectRow, user: str) -> None:
+    """Create a labeling queue: dataset, id column, choices, columns shown and a sample."""
+    st.caption(
+        "Reviewers label the queued rows here, one at a time; each reviewer gives one label per "
+        "item. Rows can also be sent from Error analysis (a slice's errors)."
+    )
+    datasets = L.item_datasets(store, project.id)
+    if not datasets:
+        st.info("Load a dataset on the Data page first.")
+        return
+    c1, c2 = st.columns(2)
+    ds = c1.selectbox(
+        "Dataset to label", datasets, format_func=lambda d: d.name, key="labeling.q_dataset"
+    )
+    name = c2.text_input("Name of the labels set", key="labeling.q_name")
+    id_col, truth, choices, shown = _queue_columns(store, project, ds, c1, c2)
+    s1, s2 = st.columns(2)
+    n = s1.number_input("Random sample: rows", 1, 100_000, 50, key="labeling.q_n")
+    seed = s2.number_input("Seed", 0, 1_000_000, 0, key="labeling.q_seed")
+    if not st.button("Create labeling queue", key="labeling.q_create", type="primary"):
+        return
+    try:
+        items = L.sample_items(store, ds.id, id_col, int(n), int(seed))
+        sid = L.create_label_queue(
+            store,
+            project.id,
+            name or f"{ds.name}: labels in the app",
+            dataset_id=ds.id,
+            id_column=id_col,
+            choices=choices,
+            columns=shown,
+            item_ids=items,
+            source=f"random sample of {len(items)} rows, seed {int(seed)}",
+            actor=user,
+            ground_truth_column=truth,
+        )
+    except StoreError as exc:
+        st.error(str(exc))
+    else:
+        st.success(f"Queue of {len(items)} item(s) created: label them in the Label items tab.")
+        st.session_state["labeling.set"] = sid
+
+
+def _queue_progress(store: Database, queue: L.LabelQueue, user: str) -> L.QueueProgress:
+    progress = L.queue_progress(store, queue.id, user)
+    k = st.columns(4)
+    k[0].metric("Items in the queue", f"{progress.items:,}")
+    k[1].metric("Labelled by you", f"{progress.yours:,}")
+    k[2].metric("Labels by everyone", f"{progress.labels:,}")
+    k[3].metric("Reviewers", progress.reviewers)
+    st.progress(
+        progress.yours / max(progress.items, 1),
+        text=f"You ({user}): {progress.yours:,} of {progress.items:,} items",
+    )
+    return progress
+
+
+def _label_buttons(store: Database, queue: L.LabelQueue, item: L.QueueItem, user: str) -> None:
+    """One button per label, with the keys 1-9 as shortcuts (and Tab + Enter), and Skip (S)."""
+    per_row = min(len(queue.choices), 6)
+    cols = st.columns(per_row + 1)
+    for i, choice in enumerate(queue.choices):
+        mine = choice == item.your_label
+        if cols[i % per_row].button(
+            f"{choice} ✓" if mine else choice,
+            key=f"labeling.task_label.{i}",
+            type="primary" if mine else "secondary",
+            width="stretch",
+            shortcut=str(i + 1) if i < 9 else None,
+        ):
+            try:
+                before = L.submit_label(store, queue.id, item.item_id, choice, user)
+            except StoreError as exc:
+                st.error(str(exc))
+                return
+            st.session_state.pop("labeling.task_pick", None)
+            st.toast(f"{item.item_id}: {choice}" + (f" (was {before})" if before else ""))
+            st.rerun()
+    if cols[-1].button("Skip", key="labeling.task_skip", width="stretch", shortcut="S"):
+        st.session_state.setdefault(f"labeling.skipped.{queue.id}", []).append(item.item_id)
+        st.session_state.pop("labeling.task_pick", None)
+        st.rerun()
+
+
+def render_label_items(
+    store: Database, project: ProjectRow, queue: L.LabelQueue, user: str
+) -> None:
+    """The reviewer's queue: progress, one item with its columns, the instructions beside,
+    the label buttons and Skip; any item can be reopened to change your label."""
+    _queue_progress(store, queue, user)
+    skipped = st.session_state.get(f"labeling.skipped.{queue.id}", [])
+    pick = st.selectbox(
+        "Item",
+        [None, *L.reviewer_items(store, queue.id, user)],
+        format_func=lambda i: "next item to label" if i is None else f"{i} (labelled by you)",
+        key="labeling.task_pick",
+        help="Reopen an item you labelled to change your label (it replaces your earlier one).",
+    )
+    item = (
+        L.queue_item(store, queue, pick, user)
+        if pick is not None
+        else L.next_queue_item(store, queue, user, skipped)
+    )
+    if item is None:
+        st.success("You have labelled every item of this queue.", icon=":material/task_alt:")
+        if skipped and st.button(
+            f"Show the {len(skipped)} skipped item(s) again", key="labeling.unskip"
+        ):
+            st.session_state.pop(f"labeling.skipped.{queue.id}", None)
+            st.rerun()
+        return
+    left, right = st.columns([3, 2])
+    left.markdown(
+        f"**Item {item.item_id}**"
+        + (f" · your label: **{item.your_label}**" if item.your_label else "")
+    )
+    left.dataframe(item.features, hide_index=True, key="labeling.task_features")
+    right.markdown("**Labeling instructions**")
+    right.markdown(
+        L.current_instructions(store, project.id)
+        or "_None yet: write them in the Instructions tab._"
+    )
+    _label_buttons(store, queue, item, user)

@@ -12,6 +12,7 @@ from core.db.database import Database
 from core.errors import StoreError
 from core.monitoring import MonitorRunRow, RunChoices
 from core.monitoring import drift as drift_methods
+from core.monitoring.windows import ordered_labels
 from ui import state
 
 KEY = "monitoring"
@@ -26,6 +27,16 @@ def _progress(bar):
 
 
 # --------------------------------------------------------------------- a new run
+WINDOW_CHOICES = {
+    "week": "weeks of the time column",
+    "day": "days of the time column",
+    "month": "months of the time column",
+    "all": "the whole dataset as one window",
+    "rows": "every N rows, in file order",
+    "column": "one window per batch value",
+}
+
+
 def render_new_run(store: Database, project_id: int, choices: RunChoices, user: str,
                    expanded: bool) -> None:
     """The form of a new monitoring run; a stored run becomes the picked one."""
@@ -35,27 +46,43 @@ def render_new_run(store: Database, project_id: int, choices: RunChoices, user: 
             c1, c2, c3 = st.columns(3)
             ref_id = c1.selectbox("Reference (training data)", choices.references,
                                   key=f"{KEY}.ref", format_func=lambda i: by_id[i].name)
-            cur_id = c2.selectbox("Current (production stream)", choices.productions,
+            cur_id = c2.selectbox("Current (production stream or batch)", choices.productions,
                                   key=f"{KEY}.cur", format_func=lambda i: by_id[i].name)
             model_id = _model_picker(c3, choices)
-            c4, c5, c6, c7 = st.columns(4)
             time_cols = monitor.time_columns(store, cur_id) if cur_id is not None else []
-            time_col = c4.selectbox(
-                "Time column", time_cols or ["(none)"], key=f"{KEY}.time",
+            c4, c5, c6, c7 = st.columns(4)
+            kind = c4.selectbox(
+                "Windows", list(WINDOW_CHOICES), key=f"{KEY}.window",
+                index=0 if time_cols else list(WINDOW_CHOICES).index("all"),
+                format_func=WINDOW_CHOICES.__getitem__,
+                help="Time windows need a date or time column. Without one, check the whole "
+                     "dataset as one window (a reference-vs-current report), blocks of N rows "
+                     "in file order, or one window per value of a batch column (a batch id, "
+                     "a date stored as text).")
+            time_col = c5.selectbox(
+                "Time column", time_cols or ["(none in this dataset)"], key=f"{KEY}.time",
                 index=time_cols.index(choices.time_role) if choices.time_role in time_cols else 0,
-                help="The timestamp the windows follow (default: the project's time column).")
-            window = c5.selectbox("Window", ["week", "day", "month"], key=f"{KEY}.window")
-            persistence = c6.number_input("Windows a combined policy needs", 1, 6, 2,
-                                          key=f"{KEY}.persistence")
-            fallback = c7.slider("Human fallback below confidence", 0.5, 0.95, 0.7, 0.05,
+                help="For day, week or month windows (default: the project's time column).")
+            rows = c6.number_input("Rows per window", 1, None, 1000, step=100, key=f"{KEY}.rows",
+                                   help="For windows of N rows.")
+            batch_cols = monitor.batch_columns(store, cur_id) if cur_id is not None else []
+            batch = c7.selectbox("Batch column", batch_cols or ["(none)"], key=f"{KEY}.batch",
+                                 help="For one window per batch value.")
+            fallback = st.slider("Human fallback below confidence", 0.5, 0.95, 0.7, 0.05,
                                  key=f"{KEY}.fallback",
                                  help="Predictions with max(p, 1 − p) below this go to a person.")
+            st.caption("Alert policies (which are on, thresholds, windows in a row) are the "
+                       "project's: edit them in the Policies tab.")
             submitted = st.form_submit_button("Run monitoring", type="primary")
         if submitted and ref_id is not None and cur_id is not None:
-            settings = monitor.MonitorSettings(time_column=time_col if time_cols else None,
-                                               window=window,
-                                               persistence=int(persistence),
-                                               fallback_confidence=float(fallback))
+            if kind == "column" and not batch_cols:
+                st.error(f"{by_id[cur_id].name!r} has no text, integer or date column to name "
+                         "a batch: window it by rows or check it as one window.")
+                return
+            spec = {"rows": f"rows:{int(rows)}", "column": f"column:{batch}"}.get(kind, kind)
+            settings = monitor.MonitorSettings(
+                time_column=time_col if time_cols and kind in monitor.WINDOWS else None,
+                window=spec, fallback_confidence=float(fallback))
             _run(store, project_id, ref_id, cur_id, model_id, settings, user)
 
 
@@ -71,6 +98,7 @@ def _model_picker(col, choices: RunChoices) -> int | None:
 
 def _run(store: Database, project_id: int, ref_id: int, cur_id: int, model_id: int | None,
          settings: monitor.MonitorSettings, user: str) -> None:
+    error = ""
     with st.status("Monitoring…", expanded=True) as status:
         try:
             result = monitor.run_monitoring(
@@ -78,12 +106,15 @@ def _run(store: Database, project_id: int, ref_id: int, cur_id: int, model_id: i
                 model_version_id=model_id, settings=settings, actor=user,
                 progress=_progress(st.progress(0.0)))
         except (StoreError, ValueError) as exc:
-            status.update(label="Monitoring did not run", state="error")
-            st.error(str(exc))
+            status.update(label="Monitoring did not run", state="error", expanded=False)
+            error = str(exc)
         else:
             status.update(label="Monitoring run stored", state="complete", expanded=False)
             # show the run just stored, not the one picked before
             st.session_state[RUN_KEY] = result.run_id
+            return
+    # outside the status box, which collapses: the reason must be seen
+    st.error(f"Monitoring did not run: {error}", icon=":material/error:")
 
 
 def pick_run(store: Database, runs: pd.DataFrame) -> MonitorRunRow:
@@ -100,64 +131,101 @@ def pick_run(store: Database, runs: pd.DataFrame) -> MonitorRunRow:
     return monitor.get_run(store, int(run_id))
 
 
+def windows_help(run: MonitorRunRow) -> str:
+    """The run's windows in words (time periods, the whole dataset, rows, batches)."""
+    try:
+        w = monitor.parse_windows(run.time_window)
+    except StoreError:
+        return run.time_window
+    return "Windows: " + w.describe(run.time_column or None) + "."
+
+
 # ------------------------------------------------------------------------- tabs
 def render_alerts(store: Database, project_id: int, run: MonitorRunRow,
                   alerts: pd.DataFrame) -> None:
     if alerts.empty:
         st.success("This run raised no alert.")
-        return
-    show = alerts[["id", "window_start", "severity", "policy", "message", "status",
-                   "acknowledged_by"]]
-    st.dataframe(show, hide_index=True, column_config={
-        "id": st.column_config.NumberColumn("alert", format="%d"),
-        "window_start": st.column_config.DateColumn("window"),
-        "message": st.column_config.TextColumn("what happened", width="large"),
-    })
-    open_ids = alerts.loc[alerts["status"] == "open", "id"].tolist()
+    else:
+        show = alerts[["id", "window_label", "severity", "policy", "message", "status",
+                       "acknowledged_by"]]
+        st.dataframe(show, hide_index=True, column_config={
+            "id": st.column_config.NumberColumn("alert", format="%d"),
+            "window_label": st.column_config.TextColumn("window"),
+            "message": st.column_config.TextColumn("what happened", width="large"),
+        })
     left, right = st.columns(2)
-    with left.container(border=True):
-        st.markdown("**Acknowledge an alert**")
-        if open_ids:
-            pick = st.selectbox("Alert", open_ids, key=f"{KEY}.ack_pick",
-                                format_func=lambda i: _alert_label(alerts, i))
-            if st.button("Acknowledge", key=f"{KEY}.ack"):
-                try:
-                    monitor.acknowledge_alert(store, int(pick), state.current_user())
-                except StoreError as exc:
-                    st.error(str(exc))
-                else:
-                    st.rerun()
-        else:
-            st.caption("Every alert of this run is acknowledged.")
+    if len(alerts):
+        with left.container(border=True):
+            _acknowledge(store, alerts)
     with right.container(border=True):
-        st.markdown("**Continuous training**")
-        st.caption("Retrain the champion's recipe on the labelled production rows since the "
-                   "first alert, register it as challenger, and rehearse a canary.")
-        if st.button("Retrain a challenger", key=f"{KEY}.retrain", type="primary"):
-            _retrain(store, project_id, run)
+        _retrain_box(store, project_id, run, alerts)
+
+
+def _acknowledge(store: Database, alerts: pd.DataFrame) -> None:
+    st.markdown("**Acknowledge an alert**")
+    open_ids = alerts.loc[alerts["status"] == "open", "id"].tolist()
+    if not open_ids:
+        st.caption("Every alert of this run is acknowledged.")
+        return
+    pick = st.selectbox("Alert", open_ids, key=f"{KEY}.ack_pick",
+                        format_func=lambda i: _alert_label(alerts, i))
+    if st.button("Acknowledge", key=f"{KEY}.ack"):
+        try:
+            monitor.acknowledge_alert(store, int(pick), state.current_user())
+        except StoreError as exc:
+            st.error(str(exc))
+        else:
+            st.rerun()
 
 
 def _alert_label(alerts: pd.DataFrame, alert_id: int) -> str:
     a = alerts[alerts["id"] == alert_id].iloc[0]
-    return f"#{alert_id} {pd.Timestamp(a['window_start']):%Y-%m-%d} {a['policy']}"
+    return f"#{alert_id} {a['window_label']} {a['policy']}"
 
 
-def _retrain(store: Database, project_id: int, run: MonitorRunRow) -> None:
+FIRST_ALERT, EVERY_ROW = "__first_alert__", "__every_row__"
+
+
+def _retrain_box(store: Database, project_id: int, run: MonitorRunRow,
+                 alerts: pd.DataFrame) -> None:
+    """Retrain from a window of the run on, from before the first alert, or on every
+    labelled row: with or without an alert."""
+    st.markdown("**Continuous training**")
+    st.caption("Retrain the champion's recipe on labelled rows of this run's current "
+               "dataset, register it as challenger, and rehearse a canary. No alert is "
+               "needed: fresh labels are reason enough.")
+    labels = monitor.run_windows(store, run.id)["window_label"].tolist()
+    options = ([FIRST_ALERT] if len(alerts) else []) + [EVERY_ROW] + labels
+    names = {FIRST_ALERT: "one window before the first alert",
+             EVERY_ROW: "every labelled row of the current dataset"}
+    start = st.selectbox("Rows from", options, key=f"{KEY}.retrain_from",
+                         format_func=lambda o: names.get(o, f"window {o} on"))
+    if st.button("Retrain a challenger", key=f"{KEY}.retrain", type="primary"):
+        _retrain(store, project_id, run, None if start in (FIRST_ALERT, EVERY_ROW) else start,
+                 all_rows=start == EVERY_ROW)
+
+
+def _retrain(store: Database, project_id: int, run: MonitorRunRow, from_window: str | None,
+             all_rows: bool = False) -> None:
     with st.status("Retraining a challenger…", expanded=True) as status:
         try:
             res = monitor.retrain_challenger(
-                store, project_id, run.id, actor=state.current_user(),
-                progress=_progress(st.progress(0.0)),
+                store, project_id, run.id, from_window=from_window, all_rows=all_rows,
+                actor=state.current_user(), progress=_progress(st.progress(0.0)),
             )
         except StoreError as exc:
-            status.update(label="Retraining did not run", state="error")
-            st.error(str(exc))
-            return
-        status.update(label="Challenger registered", state="complete")
+            status.update(label="Retraining did not run", state="error", expanded=False)
+            error = str(exc)
+        else:
+            status.update(label="Challenger registered", state="complete")
+            error = ""
+    if error:
+        st.error(f"Retraining did not run: {error}", icon=":material/error:")
+        return
     st.session_state["deploy.prefill_candidate"] = res.version_id
-    st.success(f"Trained run #{res.run_id} on {res.rows:,} labelled rows since "
-               f"{pd.Timestamp(res.since):%Y-%m-%d}; registered as challenger "
-               f"(version id {res.version_id}). Rehearse its canary next.")
+    st.success(f"Trained run #{res.run_id} on {res.rows:,} labelled rows ({res.scope}); "
+               f"registered as challenger (version id {res.version_id}). Rehearse its "
+               "canary next.")
     st.page_link("pages/6_Deployment.py", label="Open the Deployment page",
                  icon=":material/rocket_launch:")
 
@@ -169,13 +237,12 @@ def render_drift(store: Database, run: MonitorRunRow, results: pd.DataFrame) -> 
         st.markdown("\n".join(f"- **{m}**: {text}" for m, text in drift_methods.METHOD_HELP.items()))
     drift = results[results["kind"] == "drift"]
     cols = sorted(drift["column_name"].dropna().unique())
-    windows = sorted(drift["window_start"].dropna().unique())
+    windows = ordered_labels(drift)
     if not cols or not windows:
         return
     left, right = st.columns(2)
     col = str(left.selectbox("Feature", cols, key=f"{KEY}.dist_col"))
-    win = right.selectbox("Window", windows, index=len(windows) - 1, key=f"{KEY}.dist_win",
-                          format_func=lambda w: f"{pd.Timestamp(w):%Y-%m-%d}")
+    win = right.selectbox("Window", windows, index=len(windows) - 1, key=f"{KEY}.dist_win")
     try:
         ref, cur, kind = monitor.column_distribution(store, run.summary, col, win)
     except StoreError as exc:
@@ -192,18 +259,23 @@ def render_performance(run: MonitorRunRow, results: pd.DataFrame) -> None:
         st.info("This run had no model: pick a model version to see performance and outputs.")
         return
     metric = summary.get("primary_metric") or "accuracy"
-    det = pd.DataFrame([{"detector": d, "when": w} for d, ws in
-                        summary.get("detections", {}).items() for w in ws])
-    det = det if len(det) else pd.DataFrame(columns=["detector", "when"])
+    found = summary.get("detection_windows", {})
+    det = pd.DataFrame([{"detector": d, "when": w, "window": (found.get(d) or [None] * len(ws))[i]}
+                        for d, ws in summary.get("detections", {}).items()
+                        for i, w in enumerate(ws)])
+    det = det if len(det) else pd.DataFrame(columns=["detector", "when", "window"])
     st.plotly_chart(charts.performance_figure(results, metric, summary.get("primary_floor"), det),
                     key=f"{KEY}.perf")
     label = summary.get("label_column")
-    st.caption(f"Realized: where labels{f' ({label})' if label else ''} have arrived. "
-               "Estimated: from the model's probabilities without labels (confidence-based "
-               "estimation, as NannyML's CBPE); the band is where the realized value should "
-               "fall if the probabilities are right. The estimate cannot see concept drift, so "
-               "a gap between the two lines is itself a signal.")
-    _calibration_caption(summary.get("calibration"))
+    if summary.get("task") == "regression":
+        _regression_caption(results, label)
+    else:
+        st.caption(f"Realized: where labels{f' ({label})' if label else ''} have arrived. "
+                   "Estimated: from the model's probabilities without labels (confidence-based "
+                   "estimation, as NannyML's CBPE); the band is where the realized value "
+                   "should fall if the probabilities are right. The estimate cannot see "
+                   "concept drift, so a gap between the two lines is itself a signal.")
+        _calibration_caption(summary.get("calibration"))
     if len(det):
         st.dataframe(det.groupby("detector")["when"].agg(["count", "first"]).rename(
             columns={"count": "detections", "first": "first detection"}))
@@ -211,6 +283,22 @@ def render_performance(run: MonitorRunRow, results: pd.DataFrame) -> None:
     top = summary.get("top_features") or []
     if top:
         st.caption("Top features by influence on the score: " + ", ".join(top))
+
+
+def _regression_caption(results: pd.DataFrame, label: str | None) -> None:
+    """What applies to a regression model, said plainly, and its realized errors."""
+    st.info("Regression model: realized MAE, RMSE and R² are shown where labels"
+            f"{f' ({label})' if label else ''} arrived (at least the run's minimum per "
+            "window). The estimate without labels is **not available for regression**: it "
+            "estimates a classifier's confusion matrix from its probabilities. The "
+            "error-stream detectors need right / wrong outcomes and do not apply either; the "
+            "drift of the predictions (output drift) needs no labels.",
+            icon=":material/info:")
+    real = results[results["metric"].isin(["realized_mae", "realized_rmse", "realized_r2",
+                                           "labelled_rows"])]
+    if len(real):
+        st.dataframe(real.pivot_table(index="window_label", columns="metric", values="value",
+                                      sort=False), column_config={"window_label": "window"})
 
 
 def _positive_label(summary: dict) -> str | None:
@@ -237,13 +325,14 @@ def render_inputs(results: pd.DataFrame) -> None:
     if flagged.empty:
         st.success("No input check failed: nulls, ranges, categories and schema match the reference.")
         return
-    summary = (flagged.groupby(["column_name", "metric"])
-               .agg(windows=("value", "size"), first=("window_start", "min"),
+    summary = (flagged.sort_values("window_index", na_position="first")
+               .groupby(["column_name", "metric"])
+               .agg(windows=("value", "size"), first=("window_label", "first"),
                     worst=("value", "max"), threshold=("threshold", "first"))
                .reset_index())
     st.dataframe(summary, hide_index=True, column_config={
         "column_name": "column", "metric": "check", "windows": "windows flagged",
-        "first": st.column_config.DateColumn("first flagged"),
+        "first": st.column_config.TextColumn("first flagged"),
         "worst": st.column_config.NumberColumn("worst value", format="%.4f"),
     })
 
@@ -260,12 +349,3 @@ def render_service(run: MonitorRunRow, results: pd.DataFrame) -> None:
     s = run.summary
     st.caption(f"This monitoring run took {s.get('seconds')} s wall, {s.get('cpu_seconds')} s CPU, "
                f"{s.get('memory_mb')} MB resident memory in the workbench process.")
-
-
-def render_policies(run: MonitorRunRow) -> None:
-    counts = run.summary.get("policy_counts", {})
-    if counts:
-        st.plotly_chart(charts.policy_figure(counts), key=f"{KEY}.policies")
-    st.dataframe(pd.DataFrame([{"policy": p.name, "severity": p.severity, "alerted": p.enabled,
-                                "rule": p.description, "alerts on this stream": counts.get(p.name)}
-                               for p in monitor.POLICIES]), hide_index=True)

@@ -154,7 +154,7 @@ def run_summary(store: Database, run_id: int) -> None:
         wide = training.overall_metrics(store, [run.id], "dev")
         shown = ", ".join(
             f"{M.label(m)} {wide.at[run.id, m]:.3f}"
-            for m in ("roc_auc", "f1", "rmse", "r2")
+            for m in ("roc_auc", "f1", "mae", "rmse", "r2", "mape")
             if m in wide.columns
         )
         st.success(
@@ -191,9 +191,20 @@ def run_detail(store: Database, run_id: int, contract: Contract | None, user: st
             table.drop(columns="metric").style.map(_verdict_style, subset=["verdict"]),
             hide_index=True,
             column_config={"this run": st.column_config.NumberColumn(format="%.4f")},
+            key="training.report_card",
         )
     if run.task_type == "classification":
         _classification_charts(store, run, part)
+    elif run.task_type == "regression":
+        st.caption(
+            "Dummy baseline: the newest dummy run on this split, else the mean of the train "
+            "targets predicted for every row. MAPE is a share (0.1 = 10 %) over the rows whose "
+            "target is not zero; lower is better for MAE, RMSE and MAPE, higher for R²."
+        )
+        residuals = training.run_residuals(store, run.id, part)
+        c1, c2 = st.columns(2)
+        c1.plotly_chart(charts.predicted_actual_figure(residuals, part), key="training.pred_actual")
+        c2.plotly_chart(charts.residual_figure(residuals, part), key="training.residuals")
     with st.expander("Params, preprocessing, features and library versions"):
         st.json(
             {
@@ -285,3 +296,61 @@ def filter_runs(table: pd.DataFrame) -> pd.DataFrame:
     if text:
         out = out[out["name"].str.contains(text, case=False, regex=False)]
     return out
+
+
+def compare_panel(store: Database, project_id: int, contract: Contract | None) -> None:
+    """The Compare tab: a side-by-side diff of picked runs and a metric-vs-parameter chart
+    over finished top-level runs (learning-curve rungs and search trials on request)."""
+    trials = st.toggle(
+        "Include search and learning-curve trials",
+        key="training.compare_trials",
+        help="Off: only runs trained on their own (the trials are listed under their search "
+        "or learning curve).",
+    )
+    runs = training.comparable_runs(store, project_id, include_trials=trials)
+    if len(runs) < 2:
+        st.info("Compare needs two finished runs: train another one in the Train tab.")
+        return
+    labels = {r.id: r.label for r in runs}
+    picked = st.multiselect(
+        "Runs to compare",
+        list(labels),
+        default=list(labels)[:2],
+        format_func=labels.__getitem__,
+        key="training.compare_all" if trials else "training.compare",
+    )
+    if len(picked) >= 2:
+        diff = training.compare_runs(store, picked, "dev")
+        only = st.toggle("Only differences", value=True, key="training.only_diff")
+        st.dataframe(
+            diff.settings[diff.settings["differs"]] if only else diff.settings, hide_index=True
+        )
+        st.dataframe(diff.metrics, hide_index=True)
+    else:
+        st.caption("Pick at least two runs for the side-by-side diff.")
+    _metric_vs_param(training.runs_param_frame(store, project_id, "dev", trials), contract)
+
+
+def _metric_vs_param(frame: pd.DataFrame, contract: Contract | None) -> None:
+    """A dev metric against a parameter that varies across the runs of ``frame``."""
+    params = training.varying_params(frame)
+    if not params:
+        st.info("No parameter takes two values across these runs: nothing to plot yet.")
+        return
+    metrics = [m for m in (*M.CLASSIFICATION_HEADLINE, *M.REGRESSION_HEADLINE) if m in frame]
+    if not metrics:
+        return
+    tasks = {"regression" if m in M.REGRESSION_HEADLINE else "classification" for m in metrics}
+    preferred = training.default_metric(
+        "regression" if tasks == {"regression"} else "classification", contract=contract
+    )
+    c1, c2 = st.columns(2)
+    param = c1.selectbox("Parameter", params, key="training.scatter_param")
+    metric = c2.selectbox(
+        "Metric (dev)",
+        metrics,
+        index=metrics.index(preferred) if preferred in metrics else 0,
+        format_func=M.label,
+        key="training.scatter_metric",
+    )
+    st.plotly_chart(charts.metric_vs_param_figure(frame, param, metric))

@@ -5,10 +5,11 @@ Modules
 -------
 * ``source``     the slice base (a run's part or a frame), ``SliceError``, analysable runs
 * ``columns``    ``ColumnSpec`` (codes, labels, stored predicates), bin edges, ``plan_columns``
-* ``hlp``        the scoping brief's context and annotators' accuracy per row (per-slice HLP)
-* ``table``      the per-slice table (metrics, gaps, priority) and fairness gaps
+* ``hlp``        the scoping brief's context and annotators' labels per row (per-slice HLP)
+* ``sizes``      the minimum slice size for ranking and discovery (a confidence-interval rule)
+* ``table``      the per-slice table (one metric: values, gaps, priority) and fairness gaps
 * ``discovery``  SliceLine discovery (the lattice is ``core/db/sliceline.py``), stored results
-* ``drill``      a slice's rows, the relabel queue link, manual tags
+* ``drill``      a slice's rows, the relabel queue link, labeling in the app, manual tags
 * ``actions``    per-slice actions (collect, augment, relabel, ignore)
 * ``oversample`` a slice's training rows oversampled into a new dataset version and split
 * ``compare``    two runs compared slice by slice
@@ -22,8 +23,12 @@ DESIGN
   tags are slices too.
 * The per-slice table follows Andrew Ng's prioritisation: for each slice its share of the
   data, its metric, the gap to the overall metric and to human-level performance (HLP),
-  and priority = gap to HLP x share. Per-slice HLP comes from annotators' labels when a
-  labels set covers the run's rows, else the scoping brief's global HLP.
+  and priority = gap to HLP x share. One metric throughout (the brief's primary, or the
+  one picked): per-slice HLP is the annotators' metric where they labelled enough of the
+  slice's rows, else the brief's HLP when it is in that metric; where no HLP is known in
+  it, the gap to the overall metric ranks the slice. Slices under a minimum size (a
+  confidence-interval rule, ``sizes``) are listed but not ranked, and discovery uses the
+  same size as its minimum support. A regression is judged by MAE / RMSE.
 * Discovery is SliceLine (Sagadeeva & Boehm, SIGMOD 2021): score
   ``alpha * (slice error rate / mean error rate - 1) - (1 - alpha) * (n / size - 1)``
   over conjunctions of up to three predicates, level by level with minimum support and
@@ -55,11 +60,19 @@ from core.analysis.columns import (
     quantile_edges,
     slice_label,
 )
-from core.analysis.compare import compare_runs
+from core.analysis.compare import compare_runs, default_comparison_run
 from core.analysis.discovery import Discovery, discover_slices, latest_discovery, save_discovery
-from core.analysis.drill import list_tags, relabel_link, send_to_relabel, slice_errors, tag_rows
-from core.analysis.hlp import ScopingContext, human_accuracy_by_row, scoping_context
+from core.analysis.drill import (
+    list_tags,
+    relabel_link,
+    send_to_label_queue,
+    send_to_relabel,
+    slice_errors,
+    tag_rows,
+)
+from core.analysis.hlp import ScopingContext, human_labels_by_row, scoping_context
 from core.analysis.oversample import Oversampled, oversample_frame, oversample_slice
+from core.analysis.sizes import MinSize, min_slice_size, wilson_half_width, wilson_min_rows
 from core.analysis.source import (
     SliceError,
     SliceSource,
@@ -70,25 +83,32 @@ from core.analysis.source import (
     source_for_run,
 )
 from core.analysis.table import (
+    HUMAN_METRICS,
     LOWER_IS_BETTER,
     SLICE_METRICS,
+    TOO_SMALL,
     SliceTable,
     choose_metric,
     compute_slice_metrics,
+    default_min_size,
     fairness_gaps,
+    human_metric,
     metric_values,
     shortfall,
 )
 
 __all__ = [
     "ACTIONS",
+    "HUMAN_METRICS",
     "LOWER_IS_BETTER",
     "MISSING",
     "OTHER",
     "SLICE_METRICS",
+    "TOO_SMALL",
     "ColumnPlan",
     "ColumnSpec",
     "Discovery",
+    "MinSize",
     "Oversampled",
     "ScopingContext",
     "SliceAction",
@@ -102,14 +122,18 @@ __all__ = [
     "column_choices",
     "compare_runs",
     "compute_slice_metrics",
+    "default_comparison_run",
+    "default_min_size",
     "discover_slices",
     "fairness_gaps",
     "frame_source",
-    "human_accuracy_by_row",
+    "human_labels_by_row",
+    "human_metric",
     "latest_discovery",
     "list_actions",
     "list_tags",
     "metric_values",
+    "min_slice_size",
     "open_actions",
     "oversample_frame",
     "oversample_slice",
@@ -121,6 +145,7 @@ __all__ = [
     "relabel_link",
     "save_discovery",
     "scoping_context",
+    "send_to_label_queue",
     "send_to_relabel",
     "shortfall",
     "slice_columns",
@@ -128,4 +153,6 @@ __all__ = [
     "slice_label",
     "source_for_run",
     "tag_rows",
+    "wilson_half_width",
+    "wilson_min_rows",
 ]

@@ -13,18 +13,25 @@ import pandas as pd
 
 from core.analysis.columns import ColumnSpec, slice_label
 from core.analysis.source import SliceError, SliceSource, count_rows
+from core.analysis.table import default_min_size
 from core.db import analysis as analysis_db
 from core.db import sliceline as sliceline_db
 from core.db.database import Database
 
 _COLUMNS = ["rank", "label", "level", "slice", "size", "errors", "error_rate", "score", "lift"]
+_REGRESSION_COLUMNS = ["rank", "label", "level", "slice", "size", "rmse", "score", "lift"]
 
 
 @dataclass(frozen=True)
 class Discovery:
-    """Top-k problem slices found by the SliceLine search."""
+    """Top-k problem slices found by the SliceLine search.
 
-    # rank, label, level, slice (predicates), size, errors, error_rate, score, lift
+    ``slices``: rank, label, level, slice (predicates), size, then errors and error_rate
+    for a classifier or rmse for a regressor (whose SliceLine error is the squared error),
+    score and lift (the slice's mean error over the searched rows' mean error; mean
+    squared error for a regressor).
+    """
+
     slices: pd.DataFrame
     params: dict[str, Any]
     stats: dict[str, Any]
@@ -33,8 +40,13 @@ class Discovery:
         return self.slices
 
     @property
+    def regression(self) -> bool:
+        return self.params.get("task") == "regression"
+
+    @property
     def mean_error(self) -> float:
-        """The mean error of the rows searched (what a slice's lift is relative to)."""
+        """The mean error of the rows searched (what a slice's lift is relative to): the
+        error rate, or the mean squared error of a regressor."""
         return self.stats["errors"] / self.stats["n"]
 
 
@@ -44,16 +56,20 @@ def discover_slices(
     specs: list[ColumnSpec],
     *,
     alpha: float = 0.95,
-    min_support: float = 0.01,
+    min_support: float | None = None,
     top_k: int = 10,
     max_level: int = 3,
 ) -> Discovery:
     """Find the slices (conjunctions of up to ``max_level`` predicates) with the highest
-    SliceLine score. ``min_support`` is a row count, or a share of the rows when < 1.
+    SliceLine score. ``min_support`` is a row count, or a share of the rows when < 1;
+    None takes the minimum slice size of the per-slice table (``sizes`` rule).
     """
     _check_search(specs, alpha=alpha, top_k=top_k, max_level=max_level)
     t0 = time.perf_counter()
-    sigma = _support_rows(min_support, count_rows(store, source))
+    if min_support is None:
+        sigma = default_min_size(store, source).rows
+    else:
+        sigma = _support_rows(min_support, count_rows(store, source))
     found, totals = sliceline_db.slice_lattice(
         store,
         source,
@@ -69,11 +85,22 @@ def discover_slices(
         "top_k": top_k,
         "max_level": max_level,
         "columns": [s.column for s in specs],
+        "task": "regression" if source.regression else "classification",
     }
     stats = {**totals, "seconds": time.perf_counter() - t0}
     if found.empty:
-        return Discovery(pd.DataFrame(columns=_COLUMNS), params, stats)
-    return Discovery(_decode(found, specs, totals["errors"] / totals["n"]), params, stats)
+        cols = _REGRESSION_COLUMNS if source.regression else _COLUMNS
+        return Discovery(pd.DataFrame(columns=cols), params, stats)
+    frame = _decode(found, specs, totals["errors"] / totals["n"])
+    return Discovery(_for_task(frame, source.regression), params, stats)
+
+
+def _for_task(frame: pd.DataFrame, regression: bool) -> pd.DataFrame:
+    """A regressor's slices show their RMSE, not the squared-error sums SliceLine ranks by."""
+    if not regression:
+        return frame
+    out = frame.assign(rmse=np.sqrt(frame["error_rate"].astype(float)))
+    return out[_REGRESSION_COLUMNS]
 
 
 def _check_search(specs: list[ColumnSpec], *, alpha: float, top_k: int, max_level: int) -> None:
@@ -129,13 +156,17 @@ def _decode(found: pd.DataFrame, specs: list[ColumnSpec], mean_error: float) -> 
 
 def save_discovery(store: Database, source: SliceSource, found: Discovery, actor: str) -> int:
     """Store a discovery (its inputs and top-k) for the run and part."""
+    slices = found.slices
+    if found.regression:  # stored as SliceLine's sums: errors = size x MSE
+        mse = slices["rmse"].astype(float) ** 2
+        slices = slices.assign(error_rate=mse, errors=mse * slices["size"])
     return analysis_db.insert_slice_discovery(
         store,
         int(source.project_id or 0),
         source.run_id,
         source.part,
         found.params,
-        found.slices,
+        slices,
         found.stats,
         actor,
     )
@@ -151,4 +182,4 @@ def latest_discovery(store: Database, run_id: int, part: str) -> Discovery | Non
         lift=got.slices["error_rate"] / (errors / n) if n and errors else np.nan
     )
     stats = {**got.stats, "created_at": got.created_at, "created_by": got.created_by}
-    return Discovery(frame, got.params, stats)
+    return Discovery(_for_task(frame, got.params.get("task") == "regression"), got.params, stats)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from core import labeling
+from core import labeling, projects
 from core.analysis.source import SliceError, SliceSource
 from core.db import analysis as analysis_db
 from core.db import datasets as datasets_db
@@ -31,8 +31,9 @@ def slice_errors(
         columns if columns is not None else [c for c, _ in analysis_db.slice_columns(store, source)]
     )
     link = relabel_link(store, source)
-    if link is not None and link[1] not in cols:
-        # the item id: shown, and needed to queue rows for relabelling
+    if link is not None and link[1] not in cols and link[1] != labeling.ROW_NUMBER:
+        # the item id: shown, and needed to queue rows for relabelling (a row-number id
+        # is the row_id column already)
         cols = [link[1], *cols]
     try:
         return analysis_db.slice_rows(
@@ -90,13 +91,14 @@ def send_to_relabel(store: Database, source: SliceSource, rows: pd.DataFrame, ac
             "No labels set covers this data: import annotators' labels on the Labeling page first."
         )
     set_id, item_col = link
-    if item_col not in rows:
+    if item_col == labeling.ROW_NUMBER:
+        ids = rows["row_id"].astype("int64").astype(str)
+    elif item_col in rows:
+        ids = rows[item_col].astype(str)
+    else:
         raise SliceError(f"The rows lack the item column {item_col!r}; show it in the table.")
     items = pd.DataFrame(
-        {
-            "item_id": rows[item_col].astype(str),
-            "score": pd.to_numeric(rows.get("score"), errors="coerce"),
-        }
+        {"item_id": ids, "score": pd.to_numeric(rows.get("score"), errors="coerce")}
     )
     return labeling.send_to_queue(
         store,
@@ -121,3 +123,62 @@ def list_tags(store: Database, source: SliceSource) -> pd.DataFrame:
     if source.project_id is None:
         return pd.DataFrame(columns=_TAG_COLUMNS)
     return analysis_db.list_slice_tags(store, source.project_id, list(source.tag_datasets))
+
+
+def send_to_label_queue(
+    store: Database, source: SliceSource, rows: pd.DataFrame, actor: str, label: str = ""
+) -> tuple[int, str, int, bool]:
+    """Queue a slice's rows for labeling in the app: added to the newest labeling queue on
+    the run's data (or an ancestor version), else to a new queue whose choices are the
+    target's classes, showing the run's features and hiding its target (the ground truth
+    that HLP is measured against). Returns (labels set id, its name, rows added, whether
+    the queue was created).
+    """
+    if source.regression:
+        raise SliceError("Labeling in the app needs a class target; this run is a regression.")
+    if source.project_id is None or source.dataset_id is None or rows.empty:
+        raise SliceError("Pick a slice with rows of a stored run to send to labeling.")
+    row_ids = [int(r) for r in rows["row_id"]]
+    what = f"error analysis: {label or 'rows'} (run #{source.run_id}, {source.part})"
+    queues = labeling.list_label_queues(store, source.project_id, source.tag_datasets)
+    if queues:
+        q = queues[-1]
+        ds, col = q.label_set.item_dataset_id, q.label_set.item_id_column
+        ids = labeling.item_ids_of_rows(store, int(ds or 0), str(col), row_ids)
+        added = labeling.add_to_queue(store, q.id, ids, what, actor)
+        return q.id, str(q.label_set.name), added, False
+    target = source.target
+    choices = labeling.class_choices(store, source.dataset_id, target)
+    if len(choices) < 2:
+        raise SliceError(
+            f"The target {target!r} has no small set of classes to offer as labels; create "
+            "the queue on the Labeling page with your own label choices."
+        )
+    id_role = projects.column_roles(store, source.project_id).id
+    id_col = id_role if id_role in labeling.id_columns(store, source.dataset_id) else None
+    id_col = id_col or labeling.ROW_NUMBER
+    ids = labeling.item_ids_of_rows(store, source.dataset_id, id_col, row_ids)
+    shown = [c for c in source.features if c not in (target, id_col)]
+    taken = {s.name for s in labeling.list_label_sets(store, source.project_id)}
+    name = next(
+        n
+        for n in (
+            f"Review of run #{source.run_id} errors{f' ({k})' if k else ''}" for k in range(1000)
+        )
+        if n not in taken
+    )
+    sid = labeling.create_label_queue(
+        store,
+        source.project_id,
+        name,
+        dataset_id=source.dataset_id,
+        id_column=id_col,
+        choices=choices,
+        columns=shown
+        or [c for c in labeling.dataset_columns(store, source.dataset_id) if c != target],
+        item_ids=ids,
+        source=what,
+        actor=actor,
+        ground_truth_column=target,
+    )
+    return sid, name, len(ids), True

@@ -41,15 +41,21 @@ def scoping_context(store: Database, project_id: int) -> ScopingContext:
     )
 
 
-def human_accuracy_by_row(store: Database, source: SliceSource) -> tuple[pd.DataFrame | None, str]:
-    """Per row of the run's part: the annotators' mean accuracy against the row's true label.
+def human_labels_by_row(store: Database, source: SliceSource) -> tuple[pd.DataFrame | None, str]:
+    """Per row of the run's part that annotators labelled: ``v``, the share of its labels
+    equal to the row's true label, and ``vp``, the share equal to the positive class.
 
-    Uses a labels set (Labeling page) whose items are rows of the run's dataset or of an
-    ancestor version. Returns a frame (row_id, v) or None, and the labels set's name.
+    From these the annotators' accuracy, precision, recall and F1 of any slice follow
+    (``core.analysis.table.human_metric``), each label weighted 1 / (labels on its row).
+    Of the labels sets (Labeling page, imported or labelled in the app) whose items are
+    rows of the run's dataset or of an ancestor version, uses the one that labelled the
+    most rows of the part. Returns a frame (row_id, v, vp) or None, and the set's name.
     """
     if source.dataset_id is None or source.project_id is None or source.run_id is None:
         return None, ""
     lineage = set(source.tag_datasets)
+    preds = None
+    best: tuple[pd.DataFrame | None, str] = (None, "")
     for ls in labeling.list_label_sets(store, source.project_id):
         item_col = ls.item_id_column
         if ls.item_dataset_id not in lineage or not item_col:
@@ -57,22 +63,36 @@ def human_accuracy_by_row(store: Database, source: SliceSource) -> tuple[pd.Data
         long = labeling_db.label_frame(store, ls.id)
         if long.empty:
             continue
-        ids = datasets_db.dataset_frame(store, source.dataset_id, [item_col], with_row_id=True)
-        ids = pd.DataFrame({"row_id": ids["__row_id"], "item_id": ids[item_col].astype(str)})
-        preds = training_db.run_predictions(store, source.run_id, [source.part or "dev"])
+        if preds is None:
+            preds = training_db.run_predictions(store, source.run_id, [source.part or "dev"])
+        ids = _item_ids(store, source, item_col, preds["row_id"])
         rows = preds[["row_id", "y_true"]].merge(ids, on="row_id")
         lab = pd.DataFrame(
-            {
-                "item_id": long["item_id"].astype(str),
-                "label": _norm_label(long["label"]),
-            }
+            {"item_id": long["item_id"].astype(str), "label": _norm_label(long["label"])}
         )
         joined = lab.merge(rows, on="item_id")
         if joined.empty:
             continue
         joined["v"] = (joined["label"] == _norm_label(joined["y_true"])).astype(float)
-        return joined.groupby("row_id", as_index=False)["v"].mean(), str(ls.name or "")
-    return None, ""
+        positive = _norm_label(pd.Series([source.positive_class]))[0]
+        joined["vp"] = (joined["label"] == positive).astype(float)
+        per_row = joined.groupby("row_id", as_index=False)[["v", "vp"]].mean()
+        if best[0] is None or len(per_row) > len(best[0]):
+            best = (per_row, str(ls.name or ""))
+    return best
+
+
+def _item_ids(
+    store: Database, source: SliceSource, item_col: str, row_ids: pd.Series
+) -> pd.DataFrame:
+    """(row_id, item_id as text) of the run's rows; the row number itself when the labels
+    set identifies items by it (``labeling.ROW_NUMBER``)."""
+    if item_col == labeling.ROW_NUMBER:
+        return pd.DataFrame({"row_id": row_ids, "item_id": row_ids.astype("int64").astype(str)})
+    ids = datasets_db.dataset_frame(
+        store, int(source.dataset_id or 0), [item_col], with_row_id=True
+    )
+    return pd.DataFrame({"row_id": ids["__row_id"], "item_id": ids[item_col].astype(str)})
 
 
 def _norm_label(values: pd.Series) -> pd.Series:

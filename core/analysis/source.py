@@ -41,8 +41,9 @@ class SliceSource:
 
 
 def analysable_runs(store: Database, project_id: int) -> list[RunRow]:
-    """Finished runs of a project that have a dataset (so their rows can be sliced)."""
-    runs = training_db.list_runs(store, project_id, status="done")
+    """Finished training runs of a project that have a dataset (so their rows can be
+    sliced), newest first; learning-curve and search parents hold no predictions."""
+    runs = training_db.list_runs(store, project_id, status="done", run_type="train")
     return [r for r in runs if r.dataset_id is not None]
 
 

@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 
 from core.analysis.columns import ColumnSpec
-from core.analysis.hlp import human_accuracy_by_row
+from core.analysis.hlp import human_labels_by_row
+from core.analysis.sizes import MinSize, min_slice_size
 from core.analysis.source import SliceError, SliceSource, to_arrow
 from core.db import analysis as analysis_db
 from core.db.database import Database
@@ -33,21 +34,42 @@ SLICE_METRICS = {
 LOWER_IS_BETTER = {"error_rate", "brier", "log_loss", "mae", "rmse"}
 
 
+HUMAN_METRICS = ("accuracy", "error_rate", "precision", "recall", "f1")  # from hard labels
+TOO_SMALL = "too small to rank"
+
+
 @dataclass(frozen=True)
 class SliceTable:
-    """The per-slice table of a run's part and how it was judged."""
+    """The per-slice table of a run's part and how it was judged.
+
+    Everything is in one metric, ``metric``: the slices' values (the frame's column named
+    after it), the overall value and human-level performance (``hlp_value`` is in
+    ``metric`` or None; ``hlp_metric`` is ``metric`` when an HLP is known, else None).
+    """
 
     frame: pd.DataFrame  # one row per slice (see compute_slice_metrics)
     metric: str
     overall: float
     hlp_metric: str | None
     hlp_value: float | None
-    hlp_source: str  # "brief", "annotators", "brief + annotators" or "none"
+    hlp_source: str  # "brief", "annotators per slice", "annotators per slice + brief", ... "none"
     n: int
     notes: list[str]
+    min_size: int = 1  # slices under this many rows are listed but not ranked
+    size_rule: str = ""  # how the default minimum size was found, in words
 
     def to_frame(self) -> pd.DataFrame:
         return self.frame
+
+    @property
+    def ranked(self) -> pd.DataFrame:
+        """The slices that were ranked (big enough, metric defined), by priority."""
+        return self.frame[self.frame["priority"].notna()]
+
+
+def _label(metric: str) -> str:
+    """A metric's display name (the training stage's, and error rate)."""
+    return "Error rate" if metric == "error_rate" else M.label(metric)
 
 
 def metric_values(agg: pd.DataFrame, metric: str) -> pd.Series:
@@ -106,8 +128,8 @@ def choose_metric(task: str, wanted: str | None) -> tuple[str, str | None]:
     if wanted in allowed:
         return wanted, None
     return default, (
-        f"The primary metric {M.label(wanted)} cannot be computed per slice; "
-        f"slices are compared on {M.label(default)}."
+        f"The primary metric {_label(wanted)} cannot be computed per slice; "
+        f"slices are compared on {_label(default)}."
     )
 
 
@@ -121,76 +143,122 @@ def compute_slice_metrics(
     hlp_metric: str | None = None,
     per_slice_hlp: bool = True,
     min_hlp_items: int = 20,
+    min_size: int | None = None,
 ) -> SliceTable:
-    """The per-slice table: size, share, metric, accuracy, error rate, gaps and priority.
+    """The per-slice table: size, share, the metric, gaps and priority, all in one metric.
 
-    ``metric`` is the scoping primary metric (accuracy / MAE when it is not computable per
-    slice). ``hlp`` is the global human-level performance, in ``hlp_metric`` (default: the
-    slice metric). Where annotators labelled at least ``min_hlp_items`` rows of a slice,
-    their accuracy there is that slice's HLP (when the HLP metric is accuracy or error rate).
-    Priority = max(gap to HLP, 0) x share; with no HLP at all it uses the gap to overall.
-    Rows: column, value, size, share, errors, metric, accuracy (MAE), error_rate,
-    gap_to_overall, hlp, hlp_source, gap_to_hlp, priority, predicate; sorted by priority.
+    ``metric`` is the brief's primary metric or the one picked on the page (accuracy /
+    MAE when it is not computable per slice); the overall value and human-level
+    performance (HLP) are in the same metric. A slice's HLP is the annotators' metric on
+    its rows where they labelled at least ``min_hlp_items`` of them (the rows that count
+    for the metric: positive rows for recall), else ``hlp`` when given in ``metric``
+    (``hlp_metric`` None means it is), else the annotators' metric on every labelled row
+    of the part; an ``hlp`` in another metric is not used (a note says so).
+    Priority = max(gap to HLP, 0) x share, or max(gap to overall, 0) x share where no HLP
+    is known (``priority_basis`` says which). Slices under ``min_size`` rows (default:
+    :func:`default_min_size`'s rule) are listed last, not ranked (priority empty).
+    Columns: column, value, size, share, errors (classification), the metric's column,
+    error_rate (classification) or the other of mae / rmse (regression), gap_to_overall,
+    hlp, hlp_source, gap_to_hlp, priority, priority_basis, predicate.
     """
-    metric, hmetric, hlp, notes = _judged_metrics(source.regression, metric, hlp, hlp_metric)
+    metric, brief_hlp, notes = _judged_metrics(source.regression, metric, hlp, hlp_metric)
     hum, set_name = (None, "")
-    if per_slice_hlp and not source.regression and hmetric in ("accuracy", "error_rate"):
-        hum, set_name = human_accuracy_by_row(store, source)
+    if per_slice_hlp and not source.regression and metric in HUMAN_METRICS:
+        hum, set_name = human_labels_by_row(store, source)
     agg = analysis_db.slice_aggregates(
         store,
         source,
         [s.to_store() for s in specs],
-        with_auc="roc_auc" in (metric, hmetric),
+        with_auc=metric == "roc_auc",
         row_values=None if hum is None else to_arrow(hum),
     )
     whole = agg["col"].to_numpy() == -1  # the whole part: the reference, not a slice
     if not whole.any() or int(agg["n"][whole].iloc[0]) == 0:
         raise SliceError("This run's part holds no predictions to slice.")
     n = int(agg["n"][whole].iloc[0])
+    rule = size_rule(agg[whole].iloc[0], source.regression)
+    min_rows = rule.rows if min_size is None else max(int(min_size), 1)
     described = _describe(agg, specs)
     frame = _metric_frame(agg, described, metric, source.regression, n)
-    overall = float(frame["metric"][whole].iloc[0])
-    frame["gap_to_overall"] = shortfall(metric, frame["metric"], overall)
-    slice_hlp, source_of, hlp_source = _slice_hlp(agg, hmetric, hlp, hum, set_name, min_hlp_items)
+    overall = float(frame[metric][whole].iloc[0])
+    frame["gap_to_overall"] = shortfall(metric, frame[metric], overall)
+    slice_hlp, source_of, headline = _slice_hlp(agg, metric, brief_hlp, hum, min_hlp_items)
     frame["hlp"] = slice_hlp
     frame["hlp_source"] = source_of
-    frame["gap_to_hlp"] = shortfall(hmetric, metric_values(agg, hmetric).to_numpy(), slice_hlp)
-    notes += _add_priority(frame)
+    frame["gap_to_hlp"] = shortfall(metric, frame[metric].to_numpy(), slice_hlp)
+    notes += _add_priority(frame, metric, min_rows, ~whole)
+    notes += _hlp_notes(set_name, source_of, min_hlp_items)
     frame["predicate"] = [p for _, _, p in described]
     notes += [
         f"{s.column}: too few distinct values for quantile bins (one bin)."
         for s in specs
         if s.kind == "num" and not s.edges
     ]
-    frame = frame[~whole].sort_values(["priority", "size"], ascending=[False, False], kind="stable")
+    used = [text for x, text in _HLP_SOURCES.items() if (source_of[~whole] == x).any()]
     return SliceTable(
-        frame.reset_index(drop=True),
+        _sorted(frame[~whole]),
         metric,
         overall,
-        hmetric if hlp_source != "none" else None,
-        hlp,
-        hlp_source,
+        metric if headline is not None else None,
+        headline,
+        " + ".join(used) or "none",
         n,
         notes,
+        min_rows,
+        rule.rule,
     )
+
+
+# where slices' HLP came from (the frame's hlp_source) -> how the table's source says it
+_HLP_SOURCES = {
+    "annotators": "annotators per slice",
+    "brief": "brief",
+    "annotators, all rows": "annotators on all rows",
+}
+
+
+def _hlp_notes(set_name: str, source_of: np.ndarray, min_items: int) -> list[str]:
+    if not set_name or not (source_of == "annotators").any():
+        return []
+    return [
+        f"HLP per slice from the labels set {set_name!r} where annotators labelled at least "
+        f"{min_items} of its rows; every label counts, weighted 1 / (labels on its row)."
+    ]
+
+
+def size_rule(whole: pd.Series, regression: bool) -> MinSize:
+    """The default minimum slice size from the whole part's counts (``sizes`` rule)."""
+    n = int(whole["n"])
+    if not regression:
+        return min_slice_size(n, error_rate=float(whole["err"]) / n)
+    mae = float(whole["abs_err_sum"]) / n
+    var = max(float(whole["err"]) / n - mae * mae, 0.0)  # E|e|^2 - (E|e|)^2, population
+    return min_slice_size(n, mae=mae, sd_abs=float(np.sqrt(var)))
+
+
+def default_min_size(store: Database, source: SliceSource) -> MinSize:
+    """The default minimum slice size of a source (one pass over its rows)."""
+    agg = analysis_db.slice_aggregates(store, source, [])
+    if agg.empty or int(agg["n"].iloc[0]) == 0:
+        raise SliceError("This run's part holds no predictions to slice.")
+    return size_rule(agg.iloc[0], source.regression)
 
 
 def _judged_metrics(
     regression: bool, metric: str | None, hlp: float | None, hlp_metric: str | None
-) -> tuple[str, str, float | None, list[str]]:
-    """The slice metric, the HLP's metric, the HLP (None when its metric cannot be computed
-    per slice) and notes on what was changed."""
+) -> tuple[str, float | None, list[str]]:
+    """The slice metric, the brief's HLP when it is in that metric (else None), and notes."""
     task = "regression" if regression else "classification"
     metric, note = choose_metric(task, metric)
     notes = [note] if note else []
-    hmetric = hlp_metric or metric
-    if hlp is not None and hmetric not in SLICE_METRICS[task]:
+    if hlp is not None and hlp_metric is not None and hlp_metric != metric:
         notes.append(
-            f"The HLP is given in {M.label(hmetric)}, which cannot be computed per "
-            "slice; the gap to HLP is left empty."
+            f"The brief's human-level performance is given in {_label(hlp_metric)} "
+            f"({hlp:.3g}), not in {_label(metric)}, so it is not used to judge "
+            f"{_label(metric)}."
         )
         hlp = None
-    return metric, hmetric, hlp, notes
+    return metric, hlp, notes
 
 
 def _describe(agg: pd.DataFrame, specs: list[ColumnSpec]) -> list[tuple[str, str, list]]:
@@ -215,100 +283,172 @@ def _metric_frame(
     regression: bool,
     n: int,
 ) -> pd.DataFrame:
-    """column, value, size, share, errors, metric, then mae and rmse (regression) or
-    accuracy and error_rate, one row per aggregate row."""
+    """column, value, size, share, then errors, the metric and error_rate (classification)
+    or the metric and the other of mae / rmse (regression): one column per metric."""
     frame = pd.DataFrame(
         {
             "column": [c for c, _, _ in described],
             "value": [v for _, v, _ in described],
             "size": agg["n"].astype(int).to_numpy(),
             "share": (agg["n"] / n).to_numpy(),
-            "errors": (agg["err"] if regression else agg["err"].round().astype(int)).to_numpy(),
-            "metric": metric_values(agg, metric).to_numpy(),
         }
     )
-    for name in ("mae", "rmse") if regression else ("accuracy", "error_rate"):
+    if not regression:
+        frame["errors"] = agg["err"].round().astype(int).to_numpy()
+    extra = ("mae", "rmse") if regression else ("error_rate",)
+    for name in dict.fromkeys((metric, *extra)):
         frame[name] = metric_values(agg, name).to_numpy()
     return frame
 
 
+def human_metric(agg: pd.DataFrame, metric: str) -> tuple[np.ndarray, np.ndarray]:
+    """Annotators' ``metric`` per slice and the labelled rows it rests on, from the
+    per-row sums of :func:`human_labels_by_row` (v: agreement with the truth, vp: share of
+    positive labels), each label weighted 1 / (labels on its row).
+
+    Examples
+    --------
+    >>> agg = pd.DataFrame({"v_sum": [7.5], "v_n": [10], "vp_sum": [4.0], "vtp_sum": [3.0],
+    ...                     "vpos_n": [5]})
+    >>> [float(human_metric(agg, m)[0][0]) for m in ("accuracy", "recall", "precision", "f1")]
+    [0.75, 0.6, 0.75, 0.6666666666666666]
+    """
+    f = {
+        k: agg[k].astype(float).fillna(0).to_numpy()
+        for k in ("v_sum", "v_n", "vp_sum", "vtp_sum", "vpos_n")
+    }
+    with np.errstate(divide="ignore", invalid="ignore"):
+        acc = np.where(f["v_n"] > 0, f["v_sum"] / f["v_n"], np.nan)
+        if metric == "accuracy":
+            return acc, f["v_n"]
+        if metric == "error_rate":
+            return 1 - acc, f["v_n"]
+        if metric == "recall":
+            return np.where(f["vpos_n"] > 0, f["vtp_sum"] / f["vpos_n"], np.nan), f["vpos_n"]
+        if metric == "precision":
+            return np.where(f["vp_sum"] > 0, f["vtp_sum"] / f["vp_sum"], np.nan), f["v_n"]
+        if metric == "f1":
+            den = f["vpos_n"] + f["vp_sum"]
+            return np.where(den > 0, 2 * f["vtp_sum"] / den, np.nan), f["v_n"]
+    raise SliceError(f"Annotators' {_label(metric)} cannot be computed from their labels.")
+
+
 def _slice_hlp(
     agg: pd.DataFrame,
-    hmetric: str,
+    metric: str,
     hlp: float | None,
     hum: pd.DataFrame | None,
-    set_name: str,
     min_items: int,
-) -> tuple[np.ndarray, np.ndarray, str]:
-    """Each slice's HLP and where it comes from, and the table's HLP source: the brief's
-    global ``hlp``, replaced by the annotators' accuracy (``v_sum / v_n``) on slices where
-    they labelled at least ``min_items`` rows."""
-    slice_hlp = np.full(len(agg), np.nan if hlp is None else float(hlp))
-    source_of = np.array(["brief" if hlp is not None else ""] * len(agg), dtype=object)
-    hlp_source = "brief" if hlp is not None else "none"
+) -> tuple[np.ndarray, np.ndarray, float | None]:
+    """Each slice's HLP and where it comes from ("annotators", "brief", "annotators, all
+    rows" or ""), and the part's headline HLP (the brief's, else the annotators' on all
+    labelled rows, else None); all in ``metric``."""
+    slice_hlp = np.full(len(agg), np.nan)
+    source_of = np.full(len(agg), "", dtype=object)
+    headline = hlp
     if hum is not None:
-        enough = agg["v_n"].fillna(0).to_numpy() >= min_items
-        h = (agg["v_sum"] / agg["v_n"]).to_numpy()
-        h = h if hmetric == "accuracy" else 1 - h
-        slice_hlp = np.where(enough, h, slice_hlp)
-        source_of = np.where(enough, f"annotators ({set_name})", source_of)
-        if enough.any():
-            hlp_source = "annotators" if hlp is None else "brief + annotators"
-    return slice_hlp, source_of, hlp_source
+        h, rows = human_metric(agg, metric)
+        enough = (rows >= min_items) & np.isfinite(h)
+        slice_hlp = np.where(enough, h, np.nan)
+        source_of = np.where(enough, "annotators", source_of)
+        whole = agg["col"].to_numpy() == -1
+        if hlp is None and enough[whole].any():
+            headline = float(h[whole][0])
+    if hlp is not None:
+        fill = np.isnan(slice_hlp)
+        slice_hlp = np.where(fill, float(hlp), slice_hlp)
+        source_of = np.where(fill, "brief", source_of)
+    elif headline is not None:
+        fill = np.isnan(slice_hlp)
+        slice_hlp = np.where(fill, headline, slice_hlp)
+        source_of = np.where(fill, "annotators, all rows", source_of)
+    return slice_hlp, source_of, headline
 
 
-def _add_priority(frame: pd.DataFrame) -> list[str]:
-    """priority = max(gap to HLP, 0) x share, or the gap to overall when no HLP is known
-    (then returns a note saying so)."""
-    if np.isnan(frame["gap_to_hlp"].to_numpy(dtype=float)).all():
-        basis, notes = (
-            frame["gap_to_overall"],
-            [
-                "No human-level performance is known (scoping brief or annotators), so "
-                "priority uses the gap to the overall metric."
-            ],
+def _add_priority(frame: pd.DataFrame, metric: str, min_size: int, slices: np.ndarray) -> list[str]:
+    """priority = max(gap to HLP, 0) x share where the slice has an HLP, else max(gap to
+    overall, 0) x share; empty for slices under ``min_size`` rows or where the metric is
+    undefined. Sets ``priority`` and ``priority_basis``; returns notes on what was done."""
+    value = frame[metric].to_numpy(dtype=float)
+    has_hlp = np.isfinite(frame["hlp"].to_numpy(dtype=float))
+    small = frame["size"].to_numpy() < min_size
+    undefined = ~np.isfinite(value)
+    gap = np.where(has_hlp, frame["gap_to_hlp"], frame["gap_to_overall"]).astype(float)
+    judged = ~small & ~undefined
+    frame["priority"] = np.where(judged, np.clip(gap, 0, None) * frame["share"], np.nan)
+    frame["priority_basis"] = np.select(
+        [small, undefined, has_hlp],
+        [TOO_SMALL, f"not judged: {_label(metric)} undefined", "gap to HLP"],
+        "gap to overall",
+    )
+    label = _label(metric)
+    notes = []
+    if not (has_hlp & slices).any():
+        notes.append(
+            f"No human-level performance in {label} is known (scoping brief or annotators), "
+            f"so priority uses the gap to the overall {label}."
         )
-    else:
-        basis, notes = frame["gap_to_hlp"], []
-    frame["priority"] = basis.clip(lower=0).fillna(0) * frame["share"]
+    elif (~has_hlp & judged & slices).any():
+        notes.append(
+            f"Slices without a human-level {label} are ranked by their gap to the overall "
+            f"{label} (see priority_basis)."
+        )
+    n_small = int((small & slices).sum())
+    if n_small:
+        notes.append(
+            f"{n_small} slice(s) under {min_size:,} rows are listed last and not ranked "
+            "(too small to rank)."
+        )
     return notes
 
 
-def fairness_gaps(table: SliceTable, columns: list[str], min_size: int = 30) -> pd.DataFrame:
-    """Per sensitive column: worst and best slice on the metric and worst/best ratio.
+def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
+    """Ranked slices by priority (then size), then the unranked ones by size."""
+    key = frame.assign(
+        _ranked=frame["priority"].notna(), _p=frame["priority"].fillna(-np.inf)
+    ).sort_values(["_ranked", "_p", "size"], ascending=False, kind="stable")
+    return key.drop(columns=["_ranked", "_p"]).reset_index(drop=True)
+
+
+def fairness_gaps(
+    table: SliceTable, columns: list[str], min_size: int | None = None
+) -> pd.DataFrame:
+    """Per sensitive column: worst and best slice on the table's metric and worst/best ratio.
 
     The ratio is min/max of the metric over the column's slices with at least ``min_size``
-    rows (1 = parity; below 0.8 is the "four-fifths" warning level).
+    rows (default: the table's minimum slice size; 1 = parity; below 0.8 is the
+    "four-fifths" warning level).
 
     Examples
     --------
     >>> f = pd.DataFrame({"column": ["g", "g", "g"], "value": ["a", "b", "c"],
-    ...                   "size": [50, 50, 5], "metric": [0.9, 0.6, 0.1]})
-    >>> t = SliceTable(f, "accuracy", 0.75, None, None, "none", 105, [])
+    ...                   "size": [50, 50, 5], "accuracy": [0.9, 0.6, 0.1]})
+    >>> t = SliceTable(f, "accuracy", 0.75, None, None, "none", 105, [], min_size=30)
     >>> fairness_gaps(t, ["g"])[["worst", "best", "ratio"]].to_dict("records")
     [{'worst': 'b', 'best': 'a', 'ratio': 0.6666666666666666}]
     """
     cols = ["column", "slices", "worst", "worst_metric", "best", "best_metric", "ratio"]
     rows = []
     lower = table.metric in LOWER_IS_BETTER
+    least = table.min_size if min_size is None else min_size
+    m = table.metric
     for c in columns:
-        f = table.frame[(table.frame["column"] == c) & (table.frame["size"] >= min_size)]
-        f = f[f["metric"].notna()]
+        f = table.frame[(table.frame["column"] == c) & (table.frame["size"] >= least)]
+        f = f[f[m].notna()]
         if len(f) < 2:
             rows.append(dict.fromkeys(cols) | {"column": c, "slices": len(f)})
             continue
-        f = f.sort_values("metric", ascending=lower, kind="stable")
+        f = f.sort_values(m, ascending=lower, kind="stable")
         best, worst = f.iloc[0], f.iloc[-1]
-        hi = max(best["metric"], worst["metric"])
-        lo = min(best["metric"], worst["metric"])
+        hi, lo = max(best[m], worst[m]), min(best[m], worst[m])
         rows.append(
             {
                 "column": c,
                 "slices": len(f),
                 "worst": worst["value"],
-                "worst_metric": worst["metric"],
+                "worst_metric": worst[m],
                 "best": best["value"],
-                "best_metric": best["metric"],
+                "best_metric": best[m],
                 "ratio": lo / hi if hi > 0 else None,
             }
         )

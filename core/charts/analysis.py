@@ -17,17 +17,27 @@ def _mlabel(metric: str) -> str:
 
 
 def priority_chart(table: SliceTable, top: int = 15) -> go.Figure:
-    """Bars of the slices where work pays most: priority = gap to HLP x share of data."""
-    f = table.frame.head(top).iloc[::-1]
+    """Bars of the ranked slices where work pays most: priority = gap to HLP x share of
+    data (gap to the overall metric where no HLP is known); small slices are left out."""
+    f = table.ranked.head(top).iloc[::-1]
     names = f["column"] + " = " + f["value"]
-    basis = "gap to HLP" if table.hlp_metric else "gap to the overall metric"
+    label = _mlabel(table.metric)
+    bases = set(f["priority_basis"])
+    basis = (
+        f"gap to HLP ({label})"
+        if bases == {"gap to HLP"}
+        else f"gap to overall {label}"
+        if bases <= {"gap to overall"}
+        else f"gap to HLP or to overall ({label})"
+    )
     fig = go.Figure(
         go.Bar(
             x=f["priority"],
             y=names,
             orientation="h",
             marker_color=_BLUE,
-            customdata=list(zip(f["size"], f["share"], f["metric"], strict=True)),
+            name="priority",
+            customdata=list(zip(f["size"], f["share"], f[table.metric], strict=True)),
             hovertemplate=(
                 "%{y}<br>priority %{x:.4f}<br>rows %{customdata[0]:,}"
                 " (%{customdata[1]:.1%})<br>"
@@ -37,7 +47,8 @@ def priority_chart(table: SliceTable, top: int = 15) -> go.Figure:
         )
     )
     fig.update_layout(
-        title=f"Where work pays most: {basis} × share of data",
+        title=f"Where work pays most: {basis} × share of data"
+        f" (slices of at least {table.min_size:,} rows)",
         xaxis_title=f"Priority ({basis} × share of rows)",
         yaxis_title="Slice",
         height=max(300, 28 * len(f) + 120),
@@ -51,17 +62,22 @@ def column_chart(table: SliceTable, column: str) -> go.Figure:
     f = table.frame[table.frame["column"] == column]
     if column != "tag":
         f = f.sort_values("value", key=lambda s: s.map(str))
-    fig = go.Figure(
-        go.Bar(
-            x=f["value"],
-            y=f["metric"],
-            marker_color=_BLUE,
-            text=[f"{n:,}" for n in f["size"]],
-            textposition="outside",
-            hovertemplate="%{x}: %{y:.3f} (%{text} rows)<extra></extra>",
-            name=_mlabel(table.metric),
-        )
-    )
+    small = f["size"] < table.min_size
+    fig = go.Figure()
+    for mask, name, colour in (
+        (~small, _mlabel(table.metric), _BLUE),
+        (small, f"{_mlabel(table.metric)}, under {table.min_size:,} rows (not ranked)", _GREY),
+    ):
+        if mask.any():
+            fig.add_bar(
+                x=f["value"][mask],
+                y=f[table.metric][mask],
+                marker_color=colour,
+                text=[f"{n:,}" for n in f["size"][mask]],
+                textposition="outside",
+                hovertemplate="%{x}: %{y:.3f} (%{text} rows)<extra></extra>",
+                name=name,
+            )
     fig.add_hline(
         y=table.overall,
         line_dash="dash",
@@ -80,17 +96,24 @@ def column_chart(table: SliceTable, column: str) -> go.Figure:
         xaxis_title=column,
         yaxis_title=_mlabel(table.metric),
         margin=_MARGIN,
+        showlegend=True,
+        legend={"orientation": "h", "y": -0.2},
     )
     return fig
 
 
 def discovery_chart(found: Discovery, mean_error: float | None = None) -> go.Figure:
-    """Each discovered slice: its size against its error rate; bubble area = score."""
+    """Each discovered slice: its size against its error rate (RMSE for a regressor);
+    bubble area = score."""
     f = found.slices
+    error, what = ("rmse", "RMSE") if found.regression else ("error_rate", "error rate")
+    if found.regression and mean_error is not None:
+        mean_error = float(mean_error) ** 0.5  # the searched rows' RMSE
     fig = go.Figure(
         go.Scatter(
             x=f["size"],
-            y=f["error_rate"],
+            y=f[error],
+            name="discovered slice",
             mode="markers+text",
             text=[f"#{r}" for r in f["rank"]],
             textposition="top center",
@@ -100,7 +123,7 @@ def discovery_chart(found: Discovery, mean_error: float | None = None) -> go.Fig
                 "opacity": 0.6,
             },
             customdata=f["label"],
-            hovertemplate="%{customdata}<br>rows %{x:,}<br>error rate %{y:.3f}<extra></extra>",
+            hovertemplate="%{customdata}<br>rows %{x:,}<br>" + what + " %{y:.3f}<extra></extra>",
         )
     )
     if mean_error is not None:
@@ -108,12 +131,12 @@ def discovery_chart(found: Discovery, mean_error: float | None = None) -> go.Fig
             y=mean_error,
             line_dash="dash",
             line_color=_GREY,
-            annotation_text=f"average error rate {mean_error:.3f}",
+            annotation_text=f"all rows searched: {what} {mean_error:.3f}",
         )
     fig.update_layout(
-        title="Problem slices found: size against error rate (bubble = score)",
+        title=f"Problem slices found: size against {what} (bubble = score)",
         xaxis_title="Rows in the slice",
-        yaxis_title="Error rate in the slice",
+        yaxis_title=f"{what[0].upper()}{what[1:]} in the slice",
         margin=_MARGIN,
     )
     return fig

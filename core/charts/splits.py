@@ -5,10 +5,17 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from core.data import PARTS, BalanceResult
+from core.data import PARTS, BalanceResult, TargetDistribution
 
 PART_COLORS = {"train": "#4C78A8", "dev": "#F58518", "test": "#54A24B"}
 COMMON = {"color": "#4C78A8", "rare": "#E45756"}
+QUANTILE_STYLE = {  # probability -> (legend name, dash, colour)
+    0.5: ("median", "solid", "#E45756"),
+    0.25: ("quartiles (25%, 75%)", "dash", "#F58518"),
+    0.75: ("quartiles (25%, 75%)", "dash", "#F58518"),
+    0.05: ("5% and 95% quantiles", "dot", "#72B7B2"),
+    0.95: ("5% and 95% quantiles", "dot", "#72B7B2"),
+}
 
 
 def class_balance_figure(result: BalanceResult) -> go.Figure:
@@ -43,6 +50,55 @@ def class_balance_figure(result: BalanceResult) -> go.Figure:
         yaxis_title="rows",
         xaxis_type="category",
         showlegend=False,
+        margin={"t": 60},
+    )
+    return fig
+
+
+def target_distribution_figure(dist: TargetDistribution) -> go.Figure:
+    """Histogram of a numeric target (rows per equal-width bin) with its quantiles as
+    vertical lines (median, quartiles, 5% and 95%)."""
+    fig = go.Figure()
+    edges, counts = list(dist.edges), list(dist.counts)
+    if counts:
+        fig.add_trace(
+            go.Bar(
+                x=[(a + b) / 2 for a, b in zip(edges[:-1], edges[1:], strict=True)],
+                y=counts,
+                width=[b - a for a, b in zip(edges[:-1], edges[1:], strict=True)],
+                customdata=list(zip(edges[:-1], edges[1:], strict=True)),
+                hovertemplate="%{customdata[0]:.4g} to %{customdata[1]:.4g}<br>%{y:,} rows"
+                "<extra></extra>",
+                marker_color=COMMON["color"],
+                name="rows",
+            )
+        )
+    top = max(counts, default=1) or 1
+    shown: set[str] = set()
+    for p, q in dist.quantiles:
+        name, dash, color = QUANTILE_STYLE.get(p, (f"{p:.0%} quantile", "dot", "#888"))
+        if q != q:  # NaN: no value to mark
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=[q, q],
+                y=[0, top * 1.05],
+                mode="lines",
+                line={"dash": dash, "color": color, "width": 2},
+                name=name,
+                legendgroup=name,
+                showlegend=name not in shown,
+                hovertemplate=f"{p:.0%} quantile: {q:,.4g}<extra></extra>",
+            )
+        )
+        shown.add(name)
+    missing = f", {dist.n_missing:,} without a value" if dist.n_missing else ""
+    fig.update_layout(
+        title=f"Distribution of {dist.target} (numeric target: {dist.n:,} rows{missing})",
+        xaxis_title=dist.target,
+        yaxis_title="rows",
+        bargap=0.02,
+        legend_title="",
         margin={"t": 60},
     )
     return fig

@@ -242,6 +242,8 @@ def metric_vs_param_figure(runs: pd.DataFrame, param: str | None, metric: str | 
     ok = runs.dropna(subset=[param, metric])
     if ok.empty:
         return _empty(title, "No run has both this parameter and this metric.")
+    if not pd.api.types.is_numeric_dtype(ok[param]):  # a choice such as max_features
+        ok = ok.assign(**{param: ok[param].astype(str)})
     fig = px.scatter(
         ok,
         x=param,
@@ -252,4 +254,93 @@ def metric_vs_param_figure(runs: pd.DataFrame, param: str | None, metric: str | 
         labels={metric: M.label(metric)},
     )
     fig.update_traces(marker={"size": 11})
+    return fig
+
+
+def _sample(frame: pd.DataFrame, max_points: int) -> tuple[pd.DataFrame, str]:
+    """At most ``max_points`` rows (a seeded sample) and a title suffix saying so."""
+    if len(frame) <= max_points:
+        return frame, ""
+    shown = frame.sample(n=max_points, random_state=0)
+    return shown, f" (a sample of {max_points:,} of {len(frame):,} rows)"
+
+
+def residual_figure(
+    residuals: pd.DataFrame, part: str = "dev", max_points: int = 5000
+) -> go.Figure:
+    """Residual (actual − predicted) against the prediction per row, with the zero line.
+
+    A good regressor's points scatter evenly around zero at every predicted value; a
+    funnel or a curve shows errors that grow with, or depend on, the prediction.
+    """
+    title = f"Residuals vs predicted ({part})"
+    if residuals.empty:
+        return _empty(title, "No regression predictions stored for this part.")
+    shown, note = _sample(residuals, max_points)
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scattergl(
+            x=shown["predicted"],
+            y=shown["residual"],
+            mode="markers",
+            name="rows",
+            marker={"size": 5, "opacity": 0.5},
+            hovertemplate="predicted %{x:.4g}, residual %{y:.4g}<extra></extra>",
+        )
+    )
+    lo, hi = float(shown["predicted"].min()), float(shown["predicted"].max())
+    fig.add_trace(
+        go.Scatter(
+            x=[lo, hi],
+            y=[0, 0],
+            mode="lines",
+            name="no error (residual 0)",
+            line={"dash": "dash", "color": "gray"},
+        )
+    )
+    fig.update_layout(
+        title=title + note,
+        xaxis_title="Predicted value",
+        yaxis_title="Residual (actual − predicted)",
+        showlegend=True,
+    )
+    return fig
+
+
+def predicted_actual_figure(
+    residuals: pd.DataFrame, part: str = "dev", max_points: int = 5000
+) -> go.Figure:
+    """Predicted against actual value per row, with the line y = x of perfect predictions."""
+    title = f"Predicted vs actual ({part})"
+    if residuals.empty:
+        return _empty(title, "No regression predictions stored for this part.")
+    shown, note = _sample(residuals, max_points)
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scattergl(
+            x=shown["actual"],
+            y=shown["predicted"],
+            mode="markers",
+            name="rows",
+            marker={"size": 5, "opacity": 0.5},
+            hovertemplate="actual %{x:.4g}, predicted %{y:.4g}<extra></extra>",
+        )
+    )
+    both = pd.concat([shown["actual"], shown["predicted"]])
+    lo, hi = float(both.min()), float(both.max())
+    fig.add_trace(
+        go.Scatter(
+            x=[lo, hi],
+            y=[lo, hi],
+            mode="lines",
+            name="perfect prediction (y = x)",
+            line={"dash": "dash", "color": "gray"},
+        )
+    )
+    fig.update_layout(
+        title=title + note,
+        xaxis_title="Actual value",
+        yaxis_title="Predicted value",
+        showlegend=True,
+    )
     return fig

@@ -14,9 +14,11 @@ quality         the stored quality report: build it (in named steps), read it ba
 quality_checks  the quality findings, one small check per finding
 spelling        inconsistent spellings of a category, and the standardized version
 balance         class balance of a target; label distribution per annotator
+targets         a target's kind (class label or number), a numeric target's distribution
 split_request   split methods, parts, shares, ladder; the request's checks; SplitError
 allocation      the split arithmetic in numpy: controlled rounding, parts, ladder, groups
-split_methods   one strategy per split method (random, stratified, by column, time, group)
+split_methods   one strategy per split method (random, stratified, by column, time, file
+                order, group)
 splits          plan a split (validate, strategy, ladder) and store it
 split_views     a split's parts side by side, missing classes, the builder's suggestions
 samples         scikit-learn's bundled data sets as workbench datasets
@@ -35,12 +37,14 @@ from core.data.columns import (
     ColumnType,
     column_types,
     column_types_frame,
+    default_distribution_column,
+    first_shown_column,
     save_column_settings,
     target_column,
 )
 from core.data.datasets import column_names, data_step, example_rows, get_dataset, list_datasets
 from core.data.detect import TARGET_NAMES, detect_column_types, detect_type
-from core.data.ingest import IngestResult, default_name, ingest_path, ingest_upload
+from core.data.ingest import IngestResult, default_name, ingest_path, ingest_upload, upload_name
 from core.data.quality import (
     QualityReport,
     build_report,
@@ -79,6 +83,13 @@ from core.data.split_views import (
     unique_split_name,
 )
 from core.data.splits import SplitPlan, create_split, get_split, list_splits, plan_split
+from core.data.targets import (
+    TargetDistribution,
+    is_numeric_target,
+    quantile_bins,
+    target_distribution,
+    target_kind,
+)
 from core.db.datasets import DATASET_ROLES, DatasetRow
 from core.db.splits import SplitRow
 
@@ -105,6 +116,7 @@ __all__ = [
     "SplitError",
     "SplitPlan",
     "SplitRow",
+    "TargetDistribution",
     "allocate",
     "annotator_label_distribution",
     "assign_parts",
@@ -120,6 +132,7 @@ __all__ = [
     "create_split",
     "data_step",
     "default_name",
+    "default_distribution_column",
     "default_target",
     "describe_split",
     "detect_column_types",
@@ -128,6 +141,7 @@ __all__ = [
     "example_rows",
     "find_issues",
     "find_spelling_groups",
+    "first_shown_column",
     "get_dataset",
     "get_report",
     "get_split",
@@ -135,6 +149,7 @@ __all__ = [
     "ingest_path",
     "ingest_upload",
     "is_labels_dataset",
+    "is_numeric_target",
     "ladder_levels",
     "list_datasets",
     "list_splits",
@@ -144,6 +159,7 @@ __all__ = [
     "missing_classes",
     "normalize_key",
     "plan_split",
+    "quantile_bins",
     "save_column_settings",
     "sniff_file",
     "split_summary",
@@ -152,5 +168,8 @@ __all__ = [
     "suggest_target",
     "suggest_time_cutoffs",
     "target_column",
+    "target_distribution",
+    "target_kind",
     "unique_split_name",
+    "upload_name",
 ]

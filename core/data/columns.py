@@ -12,6 +12,7 @@ import pandas as pd
 from core.data.detect import detect_column_types
 from core.db import data as data_db
 from core.db import datasets as datasets_db
+from core.db import projects as projects_db
 from core.db import scans as scans_db
 from core.db.data import ColumnSetting
 from core.db.database import Database
@@ -149,3 +150,37 @@ def save_column_settings(store: Database, dataset_id: int, edited: pd.DataFrame,
 def target_column(store: Database, dataset_id: int) -> str | None:
     """The dataset's target column as stored (override or detected), if any."""
     return next((t.column for t in column_types(store, dataset_id) if t.type == "target"), None)
+
+
+FIRST_SHOWN = ("target", "numeric", "categorical", "boolean")  # worth a first look, in order
+
+
+def first_shown_column(types: list[ColumnType], target_role: str | None = None) -> str | None:
+    """The column whose distribution the Data page opens on: the target (typed as target,
+    else the project's target role), else the first numeric, categorical or boolean
+    column, else the first that is not an identifier or free text; never an identifier
+    when anything else exists.
+
+    >>> ts = [ColumnType("row_key", "VARCHAR", "identifier", ""),
+    ...       ColumnType("notes", "VARCHAR", "text", ""),
+    ...       ColumnType("kwh", "DOUBLE", "numeric", "")]
+    >>> first_shown_column(ts), first_shown_column(ts, target_role="notes")
+    ('kwh', 'notes')
+    """
+    names = [t.column for t in types]
+    typed = next((t.column for t in types if t.type == "target"), None)
+    if typed or target_role in names:
+        return typed or target_role
+    for kind in FIRST_SHOWN:
+        found = next((t.column for t in types if t.type == kind), None)
+        if found:
+            return found
+    rest = [t.column for t in types if t.type not in ("identifier", "text")]
+    return (rest or names or [None])[0]
+
+
+def default_distribution_column(store: Database, dataset_id: int) -> str | None:
+    """:func:`first_shown_column` of a stored dataset, with its project's target role."""
+    ds = datasets_db.require_dataset(store, dataset_id)
+    role = projects_db.get_column_roles(store, ds.project_id).get("target")
+    return first_shown_column(column_types(store, dataset_id), role)

@@ -48,7 +48,10 @@ def free_name(base: str, taken: set[str], pattern: str = "{base} #{n}") -> str:
 def data_step(store: Database, project_id: int) -> tuple[str, str, str]:
     """The lifecycle's Data step: (status, evidence, next action) from what is stored.
 
-    Done once a training dataset has a stored split; quality reports are counted as evidence.
+    Done once a training dataset has a stored split. The evidence names what is stored
+    (datasets, quality reports or "no quality report", splits) and the next action is
+    always the Data page's own: load, mark for training, run the quality report, split,
+    or check new data when it arrives — never a later stage's.
     """
     roles = datasets_db.count_datasets(store, project_id)
     n_data = sum(roles.values())
@@ -56,26 +59,28 @@ def data_step(store: Database, project_id: int) -> tuple[str, str, str]:
         return (
             "not started",
             "No dataset yet.",
-            "Load a CSV, Parquet or sample dataset.",
-        )
-    if not roles.get("training"):
-        return (
-            "in progress",
-            f"{n_data} dataset(s), none for training.",
-            "Load or mark a training dataset.",
+            "Load a CSV, Parquet or sample dataset on the Data page.",
         )
     checked = data_db.count_quality_reports(store, project_id)
     n_splits = len(splits_db.list_splits(store, project_id))
-    quality = f"quality checked for {checked}" if checked else "no quality report yet"
+    n_train = roles.get("training", 0)
     evidence = (
-        f"{n_data} dataset(s), {roles['training']} for training; {quality}; {n_splits} split(s)."
-    )
-    if n_splits:
-        return "done", evidence, "Train a model on the split."
-    if not checked:
-        return (
-            "in progress",
-            evidence,
-            "Check the training data's quality, then design a split.",
+        "; ".join(
+            [
+                f"{n_data} dataset(s), {n_train or 'none'} for training",
+                f"quality report for {checked} of {n_data}" if checked else "no quality report",
+                f"{n_splits} split(s)" if n_splits else "no split",
+            ]
         )
-    return "in progress", evidence, "Design a train/dev/test split."
+        + "."
+    )
+    status = "done" if n_train and n_splits else "in progress"
+    if not n_train:
+        action = "Load the data to train on with the role 'training' on the Data page."
+    elif not checked:
+        action = "Run the quality report on the Data page (open the dataset there)."
+    elif not n_splits:
+        action = "Design a train/dev/test split on the Data page."
+    else:
+        action = "Nothing left here; load and check new data on the Data page when it arrives."
+    return status, evidence, action

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from core.data.sniff import CsvOptions, FileSniff, discard, sniff_file
+from core.data.sniff import CsvOptions, FileSniff, discard, renamed_error, sniff_file
 from core.db import datasets as datasets_db
 from core.db import ingest as ingest_db
 from core.db.database import Database
@@ -88,6 +88,8 @@ def ingest_path(
 
     try:
         did, retried = _load_with_retry(sniff, load, progress)
+    except IngestError as exc:  # name the user's file, not the repaired copy
+        raise renamed_error(exc, sniff.repaired_path, Path(path).name) from exc
     finally:
         discard(sniff.repaired_path)
     if retried:
@@ -140,10 +142,14 @@ def ingest_upload(
     data: BinaryIO | bytes,
     **kwargs: Any,
 ) -> IngestResult:
-    """Ingest an uploaded file: copied to a temporary file first, which is removed after."""
-    suffix = "".join(Path(filename).suffixes[-2:]) or ".csv"
+    """Ingest an uploaded file: copied to a temporary file first, which is removed after.
+
+    The copy keeps the upload's file name (so its suffix, e.g. ``.csv.gz``, too) in a
+    private folder, and every message names the uploaded file, never the copy.
+    """
+    shown = upload_name(filename)
     with tempfile.TemporaryDirectory(prefix="workbench_upload_") as tmp:
-        path = Path(tmp) / f"upload{suffix}"
+        path = Path(tmp) / shown
         with open(path, "wb") as fh:
             if isinstance(data, bytes | bytearray | memoryview):
                 fh.write(data)
@@ -151,7 +157,21 @@ def ingest_upload(
                 data.seek(0)
                 shutil.copyfileobj(data, fh, length=1 << 20)
         kwargs.setdefault("source", f"upload {filename}")
-        return ingest_path(store, project_id, path, **kwargs)
+        try:
+            return ingest_path(store, project_id, path, **kwargs)
+        except IngestError as exc:
+            raise renamed_error(exc, path, shown) from exc
+
+
+def upload_name(filename: str) -> str:
+    """The uploaded file's own name, safe to use as a file name in a private folder.
+
+    >>> upload_name("reports/sales 2025.csv.gz"), upload_name("../x.csv"), upload_name("")
+    ('sales 2025.csv.gz', 'x.csv', 'upload.csv')
+    """
+    name = Path(str(filename).replace("\\", "/")).name.strip()
+    name = "".join(ch if ch.isprintable() else "_" for ch in name)
+    return name if name not in ("", ".", "..") else "upload.csv"
 
 
 def default_name(filename: str) -> str:

@@ -6,20 +6,25 @@ DESIGN
   does not check: the encoding (BOM, UTF-8 validity, lines that mix encodings), a second
   opinion on a one-column result (a wrong delimiter), and column names that would break
   later stages (empty, duplicate ignoring case, ``rowid``) are renamed with a message.
+* A gzip-compressed CSV is recognised by its first bytes (not its name): the workbench's
+  own checks read it decompressed and DuckDB is told ``compression = 'gzip'``. A file
+  named ``.gz`` that is not gzip inside is refused with what to do.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import gzip
 import io
 import os
 import tempfile
 import unicodedata
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 from core.db import ingest as ingest_db
 from core.db.database import Database
@@ -36,6 +41,7 @@ DELIMITERS = {
     "pipe |": "|",
 }
 PARQUET_SUFFIXES = (".parquet", ".pq")
+GZIP_MAGIC = b"\x1f\x8b"
 # names a dataset column must not take: DuckDB's rowid would shadow the row identity, and
 # split frames add these columns
 RESERVED_NAMES = ("rowid", ROW_ID, "__part", "__ladder")
@@ -118,7 +124,7 @@ def detect_encoding(path: str | Path, sample_bytes: int = 1 << 20) -> tuple[str,
     >>> detect_encoding(p)[0]
     'latin-1'
     """
-    with open(path, "rb") as fh:
+    with open_bytes(path) as fh:
         raw = fh.read(sample_bytes)
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16", "the file starts with a UTF-16 byte-order mark"
@@ -153,7 +159,7 @@ def repair_mixed_encoding(src: str | Path, dst: str | Path) -> int:
     """Copy ``src`` to ``dst`` as UTF-8, decoding each line that is not UTF-8 as
     Windows-1252; returns how many lines were converted (a streaming pass, any size)."""
     fixed = 0
-    with open(src, "rb") as fin, open(dst, "wb") as fout:
+    with open_bytes(src) as fin, open(dst, "wb") as fout:
         for line in fin:
             try:
                 line.decode("utf-8")
@@ -165,8 +171,24 @@ def repair_mixed_encoding(src: str | Path, dst: str | Path) -> int:
 
 
 # ------------------------------------------------------------------ format and dialect
+def is_gzip(path: str | Path) -> bool:
+    """Whether a file starts with gzip's magic bytes (whatever its name)."""
+    with open(path, "rb") as fh:
+        return fh.read(2) == GZIP_MAGIC
+
+
+def open_bytes(path: str | Path) -> BinaryIO:
+    """The file's bytes, decompressed when it is gzip (a streaming reader, any size)."""
+    if is_gzip(path):
+        return cast(BinaryIO, gzip.open(path, "rb"))
+    return open(path, "rb")
+
+
 def file_reader(path: str | Path) -> str:
-    """``csv`` or ``parquet`` from the file's first bytes and suffix; clear errors otherwise."""
+    """``csv`` or ``parquet`` from the file's first bytes and suffix; clear errors otherwise.
+
+    A gzip-compressed file is judged by its decompressed first bytes.
+    """
     p = Path(path)
     if not p.is_file():
         raise IngestError(f"The file {p} cannot be found. Check the path.", "missing")
@@ -175,7 +197,24 @@ def file_reader(path: str | Path) -> str:
         raise IngestError(f"{p.name} is empty (0 bytes): there is nothing to load.", "empty")
     with open(p, "rb") as fh:
         head = fh.read(8)
+    gz = head.startswith(GZIP_MAGIC)
+    if p.suffix.lower() == ".gz" and not gz:
+        raise IngestError(
+            f"{p.name} is named .gz but is not gzip-compressed. Rename it to "
+            f"{p.name[:-3]} if it is a plain CSV file, or compress it with gzip, and load "
+            "it again.",
+            "compression",
+        )
+    sample = _gzip_sample(p) if gz else None
+    if sample is not None:
+        head = sample[:8]
     if head.startswith(b"PAR1"):
+        if gz:
+            raise IngestError(
+                f"{p.name} is a gzip-compressed Parquet file. Decompress it (Parquet "
+                "compresses its own columns) and load the .parquet file.",
+                "format",
+            )
         return "parquet"
     if head.startswith(b"PK\x03\x04"):
         raise IngestError(
@@ -184,17 +223,37 @@ def file_reader(path: str | Path) -> str:
         )
     if p.suffix.lower() in PARQUET_SUFFIXES:
         raise IngestError(f"{p.name} is named .parquet but is not a Parquet file.", "parquet")
-    with open(p, "rb") as fh:
-        if not fh.read(1 << 16).strip() and size <= 1 << 16:
-            raise IngestError(
-                f"{p.name} holds only blank lines: there is nothing to load.", "empty"
-            )
+    if sample is None:
+        with open(p, "rb") as fh:
+            sample = fh.read(1 << 16)
+    whole = len(sample) < 1 << 16 if gz else size <= 1 << 16  # the sample is the file
+    if whole and not sample.strip():
+        what = "holds no data once decompressed" if gz else "holds only blank lines"
+        raise IngestError(f"{p.name} {what}: there is nothing to load.", "empty")
     return "csv"
+
+
+def _gzip_sample(path: Path) -> bytes:
+    """The first 64 KiB of a gzip file, decompressed; IngestError when it cannot be read."""
+    try:
+        with gzip.open(path, "rb") as fh:
+            return fh.read(1 << 16)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise _broken_gzip(path, exc) from exc
+
+
+def _broken_gzip(path: Path, exc: BaseException) -> IngestError:
+    return IngestError(
+        f"{path.name} starts like a gzip file but cannot be decompressed ({exc}): it is "
+        "truncated or damaged. Compress the CSV file again with gzip, or load it "
+        "uncompressed.",
+        "compression",
+    )
 
 
 def _first_lines(path: str | Path, encoding: str, n: int = 20) -> list[str]:
     codec = {"utf-8": "utf-8-sig", "utf-16": "utf-16"}.get(encoding, "latin-1")
-    with open(path, "rb") as fh:
+    with open_bytes(path) as fh:
         text = fh.read(1 << 18 if n <= 100 else 1 << 22).decode(codec, errors="replace")
     return text.splitlines()[:n]
 
@@ -246,20 +305,33 @@ def sniff_file(store: Database, path: str | Path, options: CsvOptions | None = N
     options = options or CsvOptions()
     if file_reader(path) == "parquet":
         return _sniff_parquet(store, path)
-    encoding, read_path, messages = _choose_encoding(path, options)
-    repaired = read_path if read_path != str(path) else None
     try:
-        dialect = _sniff_dialect(store, path, read_path, encoding, options)
+        encoding, read_path, messages = _choose_encoding(path, options)
+    except (OSError, EOFError, zlib.error) as exc:  # a gzip stream broken after its start
+        raise _broken_gzip(Path(path), exc) from exc
+    repaired = read_path if read_path != str(path) else None
+    compression = {"compression": "gzip"} if is_gzip(read_path) else {}
+    try:
+        dialect = _sniff_dialect(store, path, read_path, encoding, options, compression)
         delim = options.delimiter or dialect.delimiter
         header = dialect.header if options.header is None else options.header
         lines = _first_lines(read_path, encoding)
         if len(dialect.columns) == 1:
             messages.append(_one_column_message(lines, delim, options))
-    except IngestError:
+    except IngestError as exc:
         discard(repaired)
-        raise
+        raise renamed_error(exc, repaired, Path(path).name) from exc
+    except (OSError, EOFError, zlib.error) as exc:
+        discard(repaired)
+        raise _broken_gzip(Path(path), exc) from exc
     raw, names, renames = _column_names(lines, dialect, delim, header)
-    load_opts = {"delim": delim, "encoding": encoding, "header": header, "names": names}
+    load_opts = {
+        "delim": delim,
+        "encoding": encoding,
+        "header": header,
+        "names": names,
+        **compression,
+    }
     return FileSniff(
         "csv",
         encoding,
@@ -271,6 +343,15 @@ def sniff_file(store: Database, path: str | Path, options: CsvOptions | None = N
         load_opts,
         repaired,
     )
+
+
+def renamed_error(exc: IngestError, path: str | Path | None, name: str) -> IngestError:
+    """``exc`` with every mention of ``path`` (a temporary copy) replaced by the user's file
+    ``name``: a message names the file the user chose, never a temporary one."""
+    if not path or str(path) == name:
+        return exc
+    text = str(exc).replace(str(path), name).replace(Path(path).name, name)
+    return IngestError(text, exc.kind)
 
 
 def discard(path: str | None) -> None:
@@ -304,11 +385,16 @@ def _choose_encoding(path: str | Path, options: CsvOptions) -> tuple[str, str, l
 
 
 def _sniff_dialect(
-    store: Database, path: str | Path, read_path: str, encoding: str, options: CsvOptions
+    store: Database,
+    path: str | Path,
+    read_path: str,
+    encoding: str,
+    options: CsvOptions,
+    compression: dict[str, str],
 ) -> CsvDialect:
     """DuckDB's sniffer with the user's choices; a ragged line under the user's delimiter
     is named in the error."""
-    sniff_opts: dict[str, Any] = {"encoding": encoding}
+    sniff_opts: dict[str, Any] = {"encoding": encoding, **compression}
     if options.delimiter:
         sniff_opts["delim"] = options.delimiter
     if options.header is not None:

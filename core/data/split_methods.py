@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.data.allocation import assign_parts, group_parts
+from core.data.allocation import allocate, assign_parts, group_parts
 from core.data.split_request import PARTS, SplitError, SplitRequest
 
 
@@ -63,6 +63,15 @@ def _time(x: SplitInput) -> tuple[np.ndarray, dict[str, Any]]:
     return part_idx, {"time_column": column, "time_cutoffs": [c.isoformat() for c in cut]}
 
 
+def _order(x: SplitInput) -> tuple[np.ndarray, dict[str, Any]]:
+    """The first rows (by row id, the file's order) train, the next dev, the last test: a
+    time split for data without a date column. Sizes are the largest-remainder rounding
+    of the shares."""
+    sizes = allocate([len(x.frame)], x.request.shares)[0]
+    part_idx = np.repeat(np.arange(3, dtype=np.int8), sizes)
+    return part_idx, {"shares": list(x.request.shares), "order": "row id"}
+
+
 def _group(x: SplitInput) -> tuple[np.ndarray, dict[str, Any]]:
     r, column = x.request, str(x.request.group_column)
     gcodes, n_null = value_codes(x.frame[column], null_singletons=True)
@@ -98,6 +107,7 @@ STRATEGIES: dict[str, Strategy] = {
     "stratified": _stratified,
     "stratified_by_column": _stratified_by_column,
     "time": _time,
+    "order": _order,
     "group": _group,
 }
 

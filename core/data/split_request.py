@@ -22,6 +22,7 @@ METHODS = {
     "stratified": "Stratified by target",
     "stratified_by_column": "Stratified by target and a column",
     "time": "Time-based",
+    "order": "File order",
     "group": "Group-based",
 }
 STRATIFIED = ("stratified", "stratified_by_column")

@@ -26,6 +26,7 @@ from core.data.split_request import (
     require_columns,
 )
 from core.data.splits import get_split
+from core.data.targets import target_kind
 from core.db import datasets as datasets_db
 from core.db import projects as projects_db
 from core.db import splits as splits_db
@@ -61,9 +62,12 @@ def missing_classes(store: Database, split_id: int, target: str) -> dict[str, li
     """Per non-empty part, the classes of ``target`` present in the split but absent there.
 
     Only parts that miss a class appear, so an empty dict means every part has every class.
+    A number to predict (a regression target, ``core.data.targets``) has no classes: {}.
     """
     split = get_split(store, split_id)
     require_columns(store, split.dataset_id, [target])
+    if target_kind(store, split.dataset_id, target) == "numeric":
+        return {}
     counts = splits_db.split_value_counts(store, split_id, target)
     counts = counts[counts["value"].map(lambda v: not is_missing(v))]
     classes = sorted(set(counts["value"]), key=str)
@@ -117,12 +121,18 @@ def describe_split(split: SplitRow) -> str:
     if split.method == "time":
         c1, c2 = (str(c)[:16].replace("T", " ").removesuffix(" 00:00") for c in p["time_cutoffs"])
         how = f"by {p['time_column']}: train before {c1}, dev before {c2}, test from {c2} on"
+    elif split.method == "order":
+        tr, dv, te = (f"{s:.0%}" for s in p.get("shares", DEFAULT_SHARES))
+        how = f"by row order: the first {tr} of rows train, the next {dv} dev, the last {te} test"
     else:
         how = " / ".join(f"{s:.0%}" for s in p.get("shares", [])) + " train / dev / test"
+        target = split.target
+        if "target_bins" in p:
+            target = f"{target} (a number: {len(p['target_bins']) + 1} quantile bins)"
         if split.method == "stratified":
-            how += f", stratified by {split.target}"
+            how += f", stratified by {target}"
         elif split.method == "stratified_by_column":
-            how += f", stratified by {split.target} and {p.get('stratify_column')}"
+            how += f", stratified by {target} and {p.get('stratify_column')}"
         elif split.method == "group":
             how += f", no {p.get('group_column')} in two parts"
     ladder = ", ".join(f"{r:.0%}" for r in p.get("ladder", []))

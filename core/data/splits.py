@@ -43,6 +43,7 @@ from core.data.split_request import (
     checked_request,
     require_columns,
 )
+from core.data.targets import STRATIFY_BINS, is_numeric_values, quantile_bins
 from core.db import datasets as datasets_db
 from core.db import splits as splits_db
 from core.db.database import Database
@@ -97,7 +98,9 @@ def plan_split(
     ``method`` is ``random``, ``stratified`` (by ``target``), ``stratified_by_column``
     (target and ``stratify_column``), ``time`` (train before ``time_cutoffs[0]``, dev before
     ``time_cutoffs[1]``, test from then on; a naive cutoff is UTC for a time-zone-aware
-    column) or ``group`` (no ``group_column`` value in two parts). ``ladder`` lists the
+    column), ``order`` (the first rows by row id train, the next dev, the last test) or
+    ``group`` (no ``group_column`` value in two parts). A numeric target (a number to
+    predict) is stratified on its quantile bins, stored as ``params["target_bins"]``. ``ladder`` lists the
     nested shares of train kept for learning curves (1.0 is added when missing). A rare
     class missing from a part is a warning; anything else wrong raises :class:`SplitError`.
     """
@@ -107,11 +110,11 @@ def plan_split(
     )  # fmt: skip
     frame = _input_frame(store, dataset_id, request)
     warnings: list[str] = []
-    target_codes = _target_codes(frame, request, warnings)
+    target_codes, target_params = _target_codes(frame, request, warnings)
     part_idx, method_params = STRATEGIES[method](SplitInput(request, frame, target_codes, warnings))
     ladder_vals = _ladder(part_idx, target_codes, request)
-    if request.target and target_codes is not None:
-        warnings += _missing_class_warnings(frame[request.target], part_idx)
+    if target_codes is not None and not target_params:  # a class label, not a number
+        warnings += _missing_class_warnings(frame[str(request.target)], part_idx)
     assignments = pd.DataFrame(
         {
             "row_id": frame[ROW_ID].to_numpy(dtype=np.int64),
@@ -120,6 +123,8 @@ def plan_split(
         }
     )
     params = {"seed": request.seed, "ladder": list(request.ladder), **method_params}
+    if target_params and method in STRATIFIED:
+        params["target_bins"] = target_params["target_bins"]
     params["warnings"] = list(warnings)
     return SplitPlan(method, request.target, assignments, params, tuple(warnings))
 
@@ -138,32 +143,44 @@ def _input_frame(store: Database, dataset_id: int, request: SplitRequest) -> pd.
 
 def _target_codes(
     frame: pd.DataFrame, request: SplitRequest, warnings: list[str]
-) -> np.ndarray | None:
-    """Class codes of the target when it is a class label (at most ``MAX_CLASSES``)."""
+) -> tuple[np.ndarray | None, dict[str, Any]]:
+    """Codes of the target's strata, and how a numeric target was binned.
+
+    A class label (at most ``MAX_CLASSES`` values) gives its class codes and no params; a
+    number to predict (``core.data.targets``) gives its quantile bins and
+    ``{"target_bins": inner edges}``; no target, or any other target, gives no codes.
+    """
     target = request.target
     if not target:
-        return None
-    codes, n_null = value_codes(frame[target])
-    n_classes = int(np.unique(codes[frame[target].notna().to_numpy()]).size)
+        return None, {}
+    values = frame[target]
+    codes, n_null = value_codes(values)
+    n_classes = int(np.unique(codes[values.notna().to_numpy()]).size)
     if n_classes < 2:
         raise SplitError(
             f"The target {target!r} has {n_classes} distinct value(s); a model needs at "
             "least two. Pick another target or another dataset."
         )
-    is_label = n_classes <= MAX_CLASSES
-    if not is_label and request.method in STRATIFIED:
-        raise SplitError(
-            f"The target {target!r} has {n_classes:,} distinct values (a numeric target?): "
-            "too many to stratify by. Use a random, time or group split."
-        )
+    numeric = is_numeric_values(values)
     if n_null:
         warnings.append(
-            f"{n_null} row(s) have no {target!r} value; they are split like a class of "
+            f"{n_null} row(s) have no {target!r} value (training drops them)."
+            if numeric or n_classes > MAX_CLASSES
+            else f"{n_null} row(s) have no {target!r} value; they are split like a class of "
             "their own (training drops them)."
-            if is_label
-            else f"{n_null} row(s) have no {target!r} value (training drops them)."
         )
-    return codes if is_label else None
+    if numeric:
+        bins, edges = quantile_bins(values, STRATIFY_BINS)
+        return bins, {"target_bins": edges}
+    if n_classes > MAX_CLASSES:
+        if request.method in STRATIFIED:
+            raise SplitError(
+                f"The target {target!r} has {n_classes:,} distinct values that are not "
+                "numbers: too many classes to stratify by. Use a random, file-order, time "
+                "or group split, or pick a class label as the target."
+            )
+        return None, {}
+    return codes, {}
 
 
 def _ladder(

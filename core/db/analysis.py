@@ -284,7 +284,9 @@ _AGGREGATES = (
     " -sum(CASE WHEN __pos THEN ln(greatest(__score, 1e-15))"
     " ELSE ln(greatest(1 - __score, 1e-15)) END) AS logloss_sum,"
     " sum(sqrt(__err)) AS abs_err_sum, count(__score) AS n_score,"
-    " sum(__v) AS v_sum, count(__v) AS v_n"
+    " sum(__v) AS v_sum, count(__v) AS v_n, sum(__vp) AS vp_sum,"
+    " sum(CASE WHEN __pos THEN __vp END) AS vtp_sum,"
+    " count(CASE WHEN __pos THEN __v END) AS vpos_n"
     " FROM long GROUP BY ALL)"
 )
 # ROC AUC per slice by the rank-sum (Mann-Whitney U) formula, ties at their mean rank
@@ -300,7 +302,7 @@ _WITH_AUC = (
     " FROM agg LEFT JOIN auc ON agg.col = auc.col AND agg.code = auc.code"
     " AND agg.tag IS NOT DISTINCT FROM auc.tag"
 )
-_KEEP = "__rid, __y, __yhat, __score, __err, __pos, __pred_pos, __v"
+_KEEP = "__rid, __y, __yhat, __score, __err, __pos, __pred_pos, __v, __vp"
 
 
 def slice_aggregates(
@@ -313,17 +315,19 @@ def slice_aggregates(
 ) -> pd.DataFrame:
     """Counts per slice: ``col`` -1 is the whole part, 0..m-1 a spec's column (``code``),
     m the manual tags (``tag``). n, err (sum of errors), pos, pred_pos, tp, sum_score,
-    brier and log-loss sums, abs/squared error sums, and ROC AUC when asked;
-    ``row_values`` (row_id, v) adds v_sum and v_n per slice (e.g. annotator accuracy)."""
+    brier and log-loss sums, abs/squared error sums, and ROC AUC when asked.
+    ``row_values`` (row_id, v, vp) adds, over the rows that have them, v_sum and v_n,
+    vp_sum, vtp_sum (vp on positive rows) and vpos_n (positive rows); the annotators'
+    agreement with the truth (v) and their share of positive labels (vp) per row."""
     with slice_cursor(db, source, [s[0] for s in specs]) as (cur, base, params):
         frames = {} if row_values is None else {"_sl_rv": row_values}
         if row_values is not None:
             base = (
-                f"SELECT b.*, rv.v::DOUBLE AS __v FROM ({base}) b"
+                f"SELECT b.*, rv.v::DOUBLE AS __v, rv.vp::DOUBLE AS __vp FROM ({base}) b"
                 " LEFT JOIN _sl_rv rv ON rv.row_id = b.__rid"
             )
         else:
-            base = f"SELECT *, NULL::DOUBLE AS __v FROM ({base})"
+            base = f"SELECT *, NULL::DOUBLE AS __v, NULL::DOUBLE AS __vp FROM ({base})"
         long, lparams = _long_sql(specs, source)
         sql = f"WITH base AS ({base}), {long}, {_AGGREGATES}" + (
             _WITH_AUC if with_auc else " SELECT agg.*, NULL::DOUBLE AS auc FROM agg"
@@ -372,9 +376,10 @@ def slice_rows(
     limit: int = 500,
     annotations: tuple[int, str, str] | None = None,
 ) -> tuple[int, pd.DataFrame]:
-    """Rows of a slice (count and the first ``limit``): row id, y, ŷ, score, error,
-    manual tags, annotator labels (``annotations`` = (labels dataset id, its item column,
-    the matching column of the data)) and the columns."""
+    """Rows of a slice (count and the first ``limit``): row id, y, ŷ, score, error (0/1;
+    a regressor's absolute error as abs_error), manual tags, annotator labels
+    (``annotations`` = (labels dataset id, its item column, the matching column of the
+    data)) and the columns."""
     need = list(dict.fromkeys([*columns, *[p["column"] for p in preds if p.get("op") != "tag"]]))
     if annotations is not None and annotations[2] not in need:
         need.append(annotations[2])
@@ -403,9 +408,11 @@ def slice_rows(
             f"SELECT count(*) FROM ({base}) s WHERE {where}", [*params, *wparams]
         ).fetchall()[0]
         cols = "".join(f", s.{qident(c)}" for c in columns)
+        # a regressor's rows show their absolute error (the base holds the squared one)
+        err = "sqrt(s.__err) AS abs_error" if source.regression else "s.__err AS error"
         frame = cur.execute(
             f"SELECT s.__rid AS row_id, s.__y AS y_true, s.__yhat AS y_pred, s.__score AS score,"
-            f" s.__err AS error, {tags} AS tags, {labels} AS annotator_labels{cols}"
+            f" {err}, {tags} AS tags, {labels} AS annotator_labels{cols}"
             f" FROM ({base}) s WHERE {where} ORDER BY s.__err DESC, s.__rid LIMIT ?",
             [*tparams, *params, *wparams, int(limit)],
         ).df()

@@ -27,6 +27,8 @@ def _ingest_kind(exc: Exception) -> str:
         return "columns"
     if "Error when sniffing file" in text:
         return "dialect"
+    if "gzip" in text.lower():
+        return "compression"
     if "No files found" in text or "No such file" in text or "Cannot open file" in text:
         return "missing"
     if "Parquet" in text or "parquet" in text:
@@ -66,6 +68,9 @@ def _ingest_message(exc: Exception, path: str | Path, encoding: str | None = Non
     if kind == "dialect":
         return (f"{name} cannot be read as CSV with these settings: its lines have different "
                 "numbers of fields or broken quotes. Check the delimiter and the encoding.")
+    if kind == "compression":
+        return (f"{name} cannot be decompressed as gzip ({text.splitlines()[0]}). Compress "
+                "the CSV file again with gzip, or load it uncompressed.")
     if kind == "parquet":
         return (f"{name} is not a readable Parquet file ({text.splitlines()[0]}). Check that it "
                 "is Parquet, or load it as CSV.")
@@ -73,7 +78,7 @@ def _ingest_message(exc: Exception, path: str | Path, encoding: str | None = Non
 
 
 _CSV_OPTIONS = ("delim", "quote", "escape", "encoding", "header", "names", "sample_size",
-                    "all_varchar", "null_padding", "strict_mode")
+                    "all_varchar", "null_padding", "strict_mode", "compression")
 
 
 def _reader_sql(path: str | Path, reader: str, options: dict[str, Any] | None

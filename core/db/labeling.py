@@ -16,6 +16,7 @@ import pandas as pd
 from core.db import datasets as datasets_db
 from core.db.clock import utcnow
 from core.db.database import Database, qident, registered
+from core.db.datasets import ROW_ID
 from core.errors import StoreError
 
 
@@ -108,11 +109,7 @@ def insert_label_set(
 
     ``labels`` has ``item_id``, ``annotator``, ``label`` and ``labeled_at`` (may be null).
     """
-    name = name.strip()
-    if not name:
-        raise StoreError("A labels set needs a name.")
-    if db.rows("SELECT 1 FROM label_sets WHERE project_id = ? AND name = ?", [project_id, name]):
-        raise StoreError(f"This project has a labels set named {name!r} already.")
+    name = _free_name(db, project_id, name)
     frame = labels[["item_id", "annotator", "label", "labeled_at"]]
     with (
         db.lock,
@@ -124,11 +121,9 @@ def insert_label_set(
             detail={"name": name, "source": source, "labels": len(frame)},
         ) as (cur, audit),
     ):
-        (sid,) = cur.execute("SELECT nextval('id_seq')").fetchall()[0]
-        cur.execute(
-            f"INSERT INTO label_sets ({_LABEL_SET_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        sid = _insert_label_set_row(
+            cur,
             [
-                sid,
                 project_id,
                 name,
                 item_dataset_id,
@@ -149,6 +144,26 @@ def insert_label_set(
             )
         _insert_label_version(cur, sid, project_id, 1, None, f"imported from {source}", actor)
         audit["entity_id"] = sid
+    return int(sid)
+
+
+def _free_name(db: Database, project_id: int, name: str) -> str:
+    """The stripped name, refused when blank or already a labels set of the project."""
+    name = name.strip()
+    if not name:
+        raise StoreError("A labels set needs a name.")
+    if db.rows("SELECT 1 FROM label_sets WHERE project_id = ? AND name = ?", [project_id, name]):
+        raise StoreError(f"This project has a labels set named {name!r} already.")
+    return name
+
+
+def _insert_label_set_row(cur: duckdb.DuckDBPyConnection, values: list[Any]) -> int:
+    """Insert a ``label_sets`` row (every column but ``id``, in order); returns its id."""
+    (sid,) = cur.execute("SELECT nextval('id_seq')").fetchall()[0]
+    cur.execute(
+        f"INSERT INTO label_sets ({_LABEL_SET_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [sid, *values],
+    )
     return int(sid)
 
 
@@ -284,11 +299,19 @@ def list_relabel_items(db: Database, label_set_id: int) -> pd.DataFrame:
     )
 
 
+def _id_sql(id_column: str, alias: str = "") -> str:
+    """SQL of an item's id as text: the column, or the row number for ``ROW_ID``."""
+    col = "rowid" if id_column == ROW_ID else qident(id_column)
+    return f"CAST({alias}{col} AS VARCHAR)"
+
+
 def item_rows(db: Database, dataset_id: int, id_column: str, item_ids: list[str]) -> pd.DataFrame:
-    """The item dataset's rows whose id (compared as text) is among ``item_ids``."""
+    """The item dataset's rows whose id (compared as text; ``ROW_ID``: the row number, then
+    the first column) is among ``item_ids``."""
     table = datasets_db._dataset_table(db, dataset_id)
+    cols = f"rowid AS {ROW_ID}, *" if id_column == ROW_ID else "*"
     return db.df(
-        f"SELECT * FROM {qident(table)} WHERE CAST({qident(id_column)} AS VARCHAR)"
+        f"SELECT {cols} FROM {qident(table)} WHERE {_id_sql(id_column)}"
         " IN (SELECT unnest(?::VARCHAR[]))",
         [[str(i) for i in item_ids]],
     )
@@ -299,7 +322,7 @@ def unknown_items(db: Database, dataset_id: int, id_column: str, item_ids: list[
     table = datasets_db._dataset_table(db, dataset_id)
     rows = db.rows(
         f"SELECT i FROM (SELECT DISTINCT unnest(?::VARCHAR[]) AS i) q WHERE NOT EXISTS"
-        f" (SELECT 1 FROM {qident(table)} d WHERE CAST(d.{qident(id_column)} AS VARCHAR) = q.i)"
+        f" (SELECT 1 FROM {qident(table)} d WHERE {_id_sql(id_column, 'd.')} = q.i)"
         " ORDER BY i",
         [[str(i) for i in item_ids]],
     )
@@ -414,3 +437,57 @@ def label_error_scores(db: Database, run_id: int) -> pd.DataFrame:
         " rank FROM label_error_scores WHERE run_id = ? ORDER BY rank",
         [run_id],
     )
+
+
+def item_ids_of_rows(
+    db: Database, dataset_id: int, id_column: str, row_ids: list[int]
+) -> list[str]:
+    """The item ids (as text) of a dataset's rows, in the order of ``row_ids`` (rows the
+    dataset does not hold and null ids are left out)."""
+    table = datasets_db._dataset_table(db, dataset_id)
+    rows = db.rows(
+        f"SELECT {_id_sql(id_column, 'd.')} FROM unnest(?::BIGINT[]) WITH ORDINALITY AS q(r, o)"
+        f" JOIN {qident(table)} d ON d.rowid = q.r WHERE {_id_sql(id_column, 'd.')} IS NOT NULL"
+        " ORDER BY q.o",
+        [[int(r) for r in row_ids]],
+    )
+    return [str(r[0]) for r in rows]
+
+
+def id_column_counts(db: Database, dataset_id: int, id_column: str) -> tuple[int, int, int]:
+    """(rows, distinct ids, null ids) of a candidate item id column."""
+    table = datasets_db._dataset_table(db, dataset_id)
+    col = _id_sql(id_column)
+    (row,) = db.rows(
+        f"SELECT count(*), count(DISTINCT {col}), count(*) - count({col}) FROM {qident(table)}"
+    )
+    return int(row[0]), int(row[1]), int(row[2])
+
+
+def unique_columns(db: Database, dataset_id: int) -> list[str]:
+    """Columns of a dataset with one value per row and no null (text or integer columns;
+    one pass), in the dataset's order."""
+    table = datasets_db._dataset_table(db, dataset_id)
+    cols = [
+        c
+        for c, t in datasets_db.dataset_schema(db, dataset_id)
+        if t.upper() in ("VARCHAR", "BIGINT", "INTEGER", "HUGEINT", "UBIGINT", "UINTEGER")
+    ]
+    if not cols:
+        return []
+    exprs = ", ".join(
+        f"count(DISTINCT {qident(c)}) = count(*) AND count({qident(c)}) = count(*)" for c in cols
+    )
+    (row,) = db.rows(f"SELECT count(*) > 0, {exprs} FROM {qident(table)}")
+    return [c for c, ok in zip(cols, row[1:], strict=True) if row[0] and ok]
+
+
+def distinct_values(db: Database, dataset_id: int, column: str, limit: int) -> list[str]:
+    """Up to ``limit`` distinct non-null values of a column as text, most frequent first."""
+    table = datasets_db._dataset_table(db, dataset_id)
+    rows = db.rows(
+        f"SELECT CAST({qident(column)} AS VARCHAR) AS v FROM {qident(table)}"
+        f" WHERE {qident(column)} IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC, v LIMIT ?",
+        [int(limit)],
+    )
+    return [str(r[0]) for r in rows]

@@ -141,13 +141,13 @@ def insert_monitor_run(db: Database, project_id: int,
     """Store a monitoring run with its long results table and its alerts, all or nothing.
 
     ``results`` columns: kind, window_start, column_name, metric, value, threshold,
-    flagged, note. ``alerts`` columns: window_start, check_name, column_name, value,
-    threshold, severity, policy, message.
+    flagged, note, window_label, window_index. ``alerts`` columns: window_start,
+    check_name, column_name, value, threshold, severity, policy, message, window_label.
     """
     res_cols = ["kind", "window_start", "column_name", "metric", "value", "threshold",
-                "flagged", "note"]
+                "flagged", "note", "window_label", "window_index"]
     al_cols = ["window_start", "check_name", "column_name", "value", "threshold",
-               "severity", "policy", "message"]
+               "severity", "policy", "message", "window_label"]
     res = results.reindex(columns=res_cols)
     al = alerts.reindex(columns=al_cols)
     with db.write(actor, "create", "monitor_run", project_id=project_id,
@@ -163,16 +163,20 @@ def insert_monitor_run(db: Database, project_id: int,
         )
         with registered(cur, _res=res, _al=al):
             cur.execute(
-                "INSERT INTO monitor_results SELECT ?, ?, kind, window_start::TIMESTAMP,"
+                "INSERT INTO monitor_results (run_id, project_id, kind, window_start,"
+                " column_name, metric, value, threshold, flagged, note, window_label,"
+                " window_index) SELECT ?, ?, kind, window_start::TIMESTAMP,"
                 " column_name::VARCHAR, metric, value::DOUBLE, threshold::DOUBLE,"
-                " flagged::BOOLEAN, note::VARCHAR FROM _res",
+                " flagged::BOOLEAN, note::VARCHAR, window_label::VARCHAR,"
+                " window_index::INTEGER FROM _res",
                 [rid, project_id],
             )
             cur.execute(
                 "INSERT INTO alerts (project_id, run_id, window_start, check_name, column_name,"
-                " value, threshold, severity, policy, message, created_at)"
+                " value, threshold, severity, policy, message, window_label, created_at)"
                 " SELECT ?, ?, window_start::TIMESTAMP, check_name, column_name::VARCHAR,"
-                " value::DOUBLE, threshold::DOUBLE, severity, policy, message, ? FROM _al",
+                " value::DOUBLE, threshold::DOUBLE, severity, policy, message,"
+                " window_label::VARCHAR, ? FROM _al",
                 [project_id, rid, utcnow()],
             )
         audit["entity_id"] = rid
@@ -236,8 +240,8 @@ def list_monitor_runs(db: Database, project_id: int) -> pd.DataFrame:
 
 def monitor_results(db: Database, run_id: int, kind: str | None = None) -> pd.DataFrame:
     sql = (
-        "SELECT kind, window_start, column_name, metric, value, threshold, flagged, note"
-        " FROM monitor_results WHERE run_id = ?"
+        "SELECT kind, window_start, column_name, metric, value, threshold, flagged, note,"
+        " window_label, window_index FROM monitor_results WHERE run_id = ?"
     )
     params: list[Any] = [run_id]
     if kind:
@@ -251,8 +255,9 @@ def list_alerts(db: Database, project_id: int, status: str | None = None,
     """The project's alerts (of one run, or with one status) in window order."""
     sql = (
         "SELECT id, run_id, window_start, check_name, column_name, value, threshold, severity,"
-        " policy, message, status, acknowledged_by, acknowledged_at, created_at FROM alerts"
-        " WHERE project_id = ?"
+        " policy, message, status, acknowledged_by, acknowledged_at, created_at,"
+        " coalesce(window_label, strftime(window_start, '%Y-%m-%d')) AS window_label"
+        " FROM alerts WHERE project_id = ?"
     )
     params: list[Any] = [project_id]
     if status:
@@ -277,3 +282,30 @@ def acknowledge_alert(db: Database, alert_id: int, actor: str) -> None:
             " acknowledged_at = ? WHERE id = ?",
             [actor, utcnow(), alert_id],
         )
+
+
+# ------------------------------------------------------------------ alert policies
+def list_alert_policies(db: Database, project_id: int) -> pd.DataFrame:
+    """The project's stored alert policies: policy, enabled, threshold, persistence, and
+    who changed them last, when."""
+    return db.df(
+        "SELECT policy, enabled, threshold, persistence, updated_at, updated_by"
+        " FROM alert_policies WHERE project_id = ? ORDER BY policy",
+        [project_id],
+    )
+
+
+def save_alert_policies(db: Database, project_id: int, rows: list[tuple[str, bool, float | None, int]],
+                        actor: str) -> None:
+    """Replace the project's alert policies with ``rows`` of (policy, enabled, threshold,
+    persistence), in one audited transaction."""
+    with db.write(actor, "update", "alert_policies", project_id=project_id,
+                  detail={"policies": [list(r) for r in rows]}) as (cur, _):
+        cur.execute("DELETE FROM alert_policies WHERE project_id = ?", [project_id])
+        now = utcnow()
+        for name, enabled, threshold, persistence in rows:
+            cur.execute(
+                "INSERT INTO alert_policies (project_id, policy, enabled, threshold,"
+                " persistence, updated_at, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [project_id, name, bool(enabled), threshold, int(persistence), now, actor],
+            )

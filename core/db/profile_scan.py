@@ -25,8 +25,19 @@ _NO_WINDOW = "NULL::TIMESTAMP"
 
 
 def window_key(w: Any) -> Any:
-    """A window start as a dict key (NULL, NaT and NaN all mean "no window")."""
-    return None if w is None or pd.isna(w) else pd.Timestamp(w)
+    """A window as a dict key: a period's start (Timestamp), a block of rows (int) or a
+    batch value (str); NULL, NaT and NaN all mean "no window".
+
+    >>> window_key(None), window_key(3), window_key("2025-03-03"), window_key(np.datetime64(0, "s"))
+    (None, 3, '2025-03-03', Timestamp('1970-01-01 00:00:00'))
+    """
+    if w is None or (not isinstance(w, str) and pd.isna(w)):
+        return None
+    if isinstance(w, str):
+        return w
+    if isinstance(w, (int, np.integer)) or (isinstance(w, float) and w.is_integer()):
+        return int(w)
+    return pd.Timestamp(w)
 
 
 @dataclass(frozen=True)
@@ -46,11 +57,26 @@ class ProfileScan:
     categories: pd.DataFrame
 
 
-def _profile_window_sql(time_column: str | None, window: str | None) -> str:
+def _profile_window_sql(time_column: str | None, window: str | None,
+                        row_window: int | None = None, batch_column: str | None = None
+                        ) -> tuple[str, list[Any]]:
+    """The window of a row as SQL and its parameters: the ``window`` period of
+    ``time_column``, the block of ``row_window`` rows in file order (``rowid``), the value
+    of ``batch_column`` as text, or NULL (the whole table).
+
+    >>> _profile_window_sql(None, None, row_window=500)
+    ('(rowid // 500)', [])
+    >>> _profile_window_sql(None, None, batch_column="lot")
+    ('"lot"::VARCHAR', [])
+    """
+    if row_window:
+        return f"(rowid // {int(row_window)})", []
+    if batch_column:
+        return f"{qident(batch_column)}::VARCHAR", []
     if not time_column or not window:
-        return _NO_WINDOW
+        return _NO_WINDOW, []
     ts = f"TRY_CAST({qident(time_column)} AS TIMESTAMP)"
-    return f"time_bucket(?::INTERVAL, {ts})"
+    return f"time_bucket(?::INTERVAL, {ts})", [window]
 
 
 def _profile_value_sql(column: str, safe: bool) -> str:
@@ -104,6 +130,8 @@ def profile_scan(db: Database, dataset_id: int,
     *,
     time_column: str | None = None,
     window: str | None = None,
+    row_window: int | None = None,
+    batch_column: str | None = None,
     safe: bool = False,
     own_grid: bool = False,
 ) -> ProfileScan:
@@ -111,6 +139,8 @@ def profile_scan(db: Database, dataset_id: int,
 
     ``numeric`` items hold ``column``, ``a``, ``w``, ``kmin``, ``kmax``, ``center``,
     ``ref_min``, ``ref_max`` (the reference's grid); the frames are :class:`ProfileScan`'s.
+    Windows: ``window`` periods of ``time_column``, blocks of ``row_window`` rows in file
+    order, or the values of ``batch_column`` (see :func:`_profile_window_sql`).
 
     ``own_grid`` says the grid was derived from this very table, so no value lies
     outside the reference range (no tail scan) and, unwindowed, min and max are the
@@ -126,9 +156,8 @@ def profile_scan(db: Database, dataset_id: int,
     aggregates of one query are far slower (500 ms); avoid them.
     """
     table = qident(datasets_db._dataset_table(db, dataset_id))
-    wsql = _profile_window_sql(time_column, window)
-    wpar = [window] if wsql != _NO_WINDOW else []
-    windowed = bool(wpar)
+    wsql, wpar = _profile_window_sql(time_column, window, row_window, batch_column)
+    windowed = wsql != _NO_WINDOW
     extremes: dict[int, tuple[float, float]] = {}
     if not (windowed or own_grid or safe) and numeric:
         with db.cursor() as cur:
@@ -321,31 +350,89 @@ def scan_floor(db: Database, dataset_id: int) -> int:
 
 
 def window_software_metrics(db: Database, dataset_id: int,
-    time_column: str,
+    time_column: str | None,
     window: str,
     latency_column: str | None,
     status_column: str | None,
+    *,
+    row_window: int | None = None,
+    batch_column: str | None = None,
 ) -> pd.DataFrame:
-    """Per time window: requests, throughput, latency p50/p95/p99, error rate, availability.
+    """Per window: requests, throughput, latency p50/p95/p99, error rate, availability.
 
-    A request fails when its status is 5xx; rows without a timestamp are counted apart
-    (window_start NULL) rather than dropped.
+    ``window`` is ``day``, ``week`` or ``month`` of ``time_column``; with ``row_window`` or
+    ``batch_column`` the windows are blocks of rows in file order or batch values instead,
+    and with neither and no time column the whole table is one window (``window_start``
+    NULL). A request fails when its status is 5xx; rows without a timestamp are counted
+    apart (window_start NULL) rather than dropped. Throughput needs the time column.
     """
-    if window not in _WINDOWS:
+    table = qident(datasets_db._dataset_table(db, dataset_id))
+    t = qident(time_column) if time_column else None
+    if row_window or batch_column or not t:
+        key, _ = _profile_window_sql(None, None, row_window, batch_column)
+    elif window in _WINDOWS:
+        key = f"date_trunc('{_WINDOWS[window]}', {t})"
+    else:
         raise StoreError(f"Unknown window {window!r}; use day, week or month.")
-    table = datasets_db._dataset_table(db, dataset_id)
-    t = qident(time_column)
+    rate = f"count(*) / greatest(epoch(max({t}) - min({t})), 1)" if t else "NULL::DOUBLE"
     lat = qident(latency_column) if latency_column else "NULL::DOUBLE"
     failed = f"({qident(status_column)} >= 500)" if status_column else "FALSE"
     sql = f"""
-        SELECT date_trunc('{_WINDOWS[window]}', {t}) AS window_start,
+        SELECT {key} AS window_start,
                count(*) AS requests,
-               count(*) / greatest(epoch(max({t}) - min({t})), 1) AS throughput_rps,
+               {rate} AS throughput_rps,
                quantile_cont({lat}, 0.5) AS latency_p50_ms,
                quantile_cont({lat}, 0.95) AS latency_p95_ms,
                quantile_cont({lat}, 0.99) AS latency_p99_ms,
                avg(CASE WHEN {failed} THEN 1.0 ELSE 0.0 END) AS error_rate,
                1 - avg(CASE WHEN {failed} THEN 1.0 ELSE 0.0 END) AS availability
-        FROM {qident(table)} GROUP BY 1 ORDER BY 1 NULLS LAST
+        FROM {table} GROUP BY 1 ORDER BY 1 NULLS LAST
     """
     return db.df(sql)
+
+
+def window_frame(db: Database, dataset_id: int, columns: list[str], *,
+                 row_window: int | None = None, batch_column: str | None = None
+                 ) -> pd.DataFrame:
+    """The columns in file order with ``__row`` (the row's position, from 0) and
+    ``__window`` (its window, as :func:`profile_scan` keys it: the block number or the
+    batch value as text; NULL for the whole table)."""
+    table = qident(datasets_db._dataset_table(db, dataset_id))
+    key, _ = _profile_window_sql(None, None, row_window, batch_column)
+    cols = "".join(f", {qident(c)}" for c in dict.fromkeys(columns))
+    return db.df(f"SELECT rowid AS __row, {key} AS __window{cols} FROM {table} ORDER BY rowid")
+
+
+def batch_order(db: Database, dataset_id: int, batch_column: str) -> list[str]:
+    """The batch column's values (as text) in the order each first appears in the file."""
+    table = qident(datasets_db._dataset_table(db, dataset_id))
+    c = qident(batch_column)
+    rows = db.rows(f"SELECT {c}::VARCHAR, min(rowid) AS first FROM {table} WHERE {c} IS NOT NULL"
+                   " GROUP BY 1 ORDER BY first")
+    return [str(r[0]) for r in rows]
+
+
+def row_range_subset(db: Database, dataset_id: int, columns: list[str], *, not_null: str,
+                     first_row: int = 0, batch_column: str | None = None,
+                     batches: list[str] | None = None, time_column: str | None = None,
+                     since: Any = None) -> Any:
+    """Rows of a dataset as an Arrow table: those with ``not_null`` set, from row
+    ``first_row`` on, with ``batch_column`` those whose batch value is in ``batches``, with
+    ``time_column`` and ``since`` those from that time on (then in time order, else in file
+    order). Retraining reads the labelled rows of a window range with it."""
+    table = qident(datasets_db._dataset_table(db, dataset_id))
+    where = [f"{qident(not_null)} IS NOT NULL", "rowid >= ?"]
+    params: list[Any] = [int(first_row)]
+    if batch_column is not None:
+        where.append(f"{qident(batch_column)}::VARCHAR IN (SELECT unnest(?::VARCHAR[]))")
+        params.append(list(batches or []))
+    order = "rowid"
+    if time_column is not None:
+        order = f"{qident(time_column)}, rowid"
+        if since is not None:
+            where.append(f"{qident(time_column)} >= ?")
+            params.append(since)
+    sql = (f"SELECT {', '.join(qident(c) for c in dict.fromkeys(columns))} FROM {table}"
+           f" WHERE {' AND '.join(where)} ORDER BY {order}")
+    with db.cursor() as cur:
+        return cur.sql(sql, params=params).to_arrow_table()

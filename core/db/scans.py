@@ -239,3 +239,37 @@ def duplicate_summary(db: Database, dataset_id: int,
     )
 
 
+
+
+@dataclass(frozen=True)
+class NumericSummary:
+    """One numeric column's finite values in one scan: count, distinct values, values with
+    a fractional part, mean, sample std (ddof = 1), extremes and quantiles (``quantile_cont``:
+    linear interpolation, numpy's default)."""
+
+    n_rows: int
+    n_finite: int
+    n_distinct: int
+    n_fractional: int
+    mean: float | None
+    std: float | None
+    minimum: float | None
+    maximum: float | None
+    quantiles: list[float]
+
+
+def numeric_summary(db: Database, dataset_id: int, column: str, probs: list[float]
+) -> NumericSummary:
+    """:class:`NumericSummary` of a numeric column (NULL, NaN and ±inf are left out)."""
+    table = datasets_db._dataset_table(db, dataset_id)
+    x = f"{qident(column)}::DOUBLE"
+    fx = f"CASE WHEN isfinite({x}) THEN {x} END"
+    (row,) = db.rows(
+        f"SELECT count(*), count({fx}), count(DISTINCT {fx}), count_if({fx} <> floor({fx})),"
+        f" avg({fx}), stddev_samp({fx}), min({fx}), max({fx}),"
+        f" quantile_cont({fx}, ?::DOUBLE[]) FROM {qident(table)}",
+        [list(probs)],
+    )
+    n, nf, nd, nfrac, mean, std, lo, hi, qs = row
+    return NumericSummary(int(n), int(nf), int(nd), int(nfrac or 0), mean, std, lo, hi,
+                          [float(q) for q in (qs or [])])

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
+from core.db import projects as projects_db
 from core.db.database import Database
 from core.deploy import (
     Guardrail,
@@ -13,11 +14,34 @@ from core.deploy import (
     default_guardrails,
     list_streams,
     run_simulation,
+    simulations_frame,
 )
 
 DEMO_SHADOW_START = datetime(2025, 9, 1)
 DEMO_ROLLOUT_START = datetime(2025, 12, 1)
 DEMO_STREAM = "claims_production_stream"
+DEMO_REHEARSAL = "Demo rehearsal"
+DEPLOY_STORY = (
+    "**The demo's story.** The champion shadowed the adjusters from September to November "
+    "and held its guardrails. On 1 December two rollouts were rehearsed on the same "
+    "traffic: a naive blue-green switch and a canary (5% → 10% → 25% → 50% → 100%). On "
+    "15 January 2026 a fraud ring starts filing quickly reported claims and the model "
+    "decays: the canary, still at 50%, rolls back on its own; the blue-green switch had "
+    "served every claim since December. Compare them under **Compare patterns**."
+)
+
+
+def deploy_story(store: Database, project_id: int) -> str | None:
+    """The demo's rollout story for the Deployment page, or None: only the project seeded as
+    the demo (its ``is_demo`` flag, which only ``seed_demo`` sets; a project a user creates,
+    whatever its name, never has it) that still holds the seeded rehearsal gets it."""
+    project = projects_db.get_project(store, project_id)
+    if project is None or not project.is_demo:
+        return None
+    sims = simulations_frame(store, project_id)
+    if sims.empty or not sims["name"].str.startswith(DEMO_REHEARSAL).any():
+        return None
+    return DEPLOY_STORY
 
 
 def demo_settings(guardrails: Sequence[Guardrail]) -> list[RolloutSettings]:
@@ -64,5 +88,5 @@ def seed_demo_deploy(store: Database, project_id: int, actor: str) -> list[int]:
         candidate=model.id,
         settings=demo_settings(rails),
         actor=actor,
-        name="Demo rehearsal",
+        name=DEMO_REHEARSAL,
     )

@@ -14,7 +14,10 @@ The package owns the Deploy stage's rules; it reads and writes through ``core.db
 * ``strategies``: one strategy per pattern (shadow, canary, blue-green) and the event log.
 * ``rollout``: ``simulate_rollout``, the window loop that asks the strategy.
 * ``summary``: exposure, the rollback story, the verdict (go / no-go / not judged), tables.
-* ``simulations``: run and store rehearsals, read them back, the lifecycle's Deploy step.
+* ``readout``: each headline number with what it measures, from when to when, and "—"
+  with its reason when it does not apply; the rollback story as a sentence.
+* ``simulations``: run and store rehearsals, read them back, the lifecycle's Deploy step,
+  the incumbent to offer by default, a stored rehearsal's tables as the user reads them.
 
 DESIGN
 ------
@@ -22,6 +25,11 @@ DESIGN
   registered model) are ``Decider`` objects: ``name``, ``features`` and
   ``predict_proba(frame) -> P(positive)``. ``HumanDecider`` reads the recorded decision
   column; ``ModelDecider`` loads a verified registry version.
+* Order. A stream is replayed by its time column, or, when it has none, in file order: the
+  rows as stored, in windows of N requests, on a clock of one second per request
+  (``FILE_ORIGIN``), so every rule below runs unchanged and durations read in requests.
+* Incumbent. The human process (the project's incumbent-decision column) when the stream
+  has that column, otherwise the current champion: shadow vs incumbent, or vs champion.
 * Two stages. ``prepare_stream`` sorts the stream by time, cuts it into windows (a setting)
   and runs both deciders window by window, as batches, timing every batch: the models are
   scored once. ``simulate_rollout`` then replays one pattern over the scored stream. The
@@ -48,11 +56,14 @@ DESIGN
 from core.deploy.bounds import auc_with_se, p95_bound, wilson_bound
 from core.deploy.deciders import Decider, HumanDecider, ModelDecider, make_decider
 from core.deploy.guardrails import MIN_AUC_CLASS, MIN_LATENCY_SAMPLE, judge
+from core.deploy.readout import SummaryMetric, rollback_story, summary_metrics
 from core.deploy.rollout import RolloutResult, simulate_rollout
 from core.deploy.routing import N_BUCKETS, route_buckets
 from core.deploy.settings import (
     DEFAULT_GUARDRAILS,
+    FILE_ORIGIN,
     GUARDRAIL_METRICS,
+    ORDERS,
     PATTERNS,
     DeployError,
     Guardrail,
@@ -62,6 +73,7 @@ from core.deploy.settings import (
     guardrails_from_frame,
     looser_than_contract,
     parse_schedule,
+    request_number,
     validate_settings,
     with_column_roles,
 )
@@ -70,18 +82,22 @@ from core.deploy.simulations import (
     candidates,
     comparison_frame,
     deploy_step,
+    events_frame,
+    incumbent_choices,
     list_streams,
     load_simulation,
     run_simulation,
     save_simulation,
     simulations_frame,
     stream_columns,
+    timeline_frame,
 )
 from core.deploy.stream import ScoredStream, check_stream, prepare_stream
 from core.deploy.summary import GO, NO_GO, NOT_JUDGED, compare_patterns, guardrail_steps
 
 __all__ = [
     "DEFAULT_GUARDRAILS",
+    "FILE_ORIGIN",
     "GO",
     "GUARDRAIL_METRICS",
     "MIN_AUC_CLASS",
@@ -89,6 +105,7 @@ __all__ = [
     "NOT_JUDGED",
     "NO_GO",
     "N_BUCKETS",
+    "ORDERS",
     "PATTERNS",
     "Decider",
     "DeployError",
@@ -99,6 +116,7 @@ __all__ = [
     "RolloutSettings",
     "ScoredStream",
     "StoredSimulation",
+    "SummaryMetric",
     "auc_with_se",
     "candidates",
     "check_stream",
@@ -106,9 +124,11 @@ __all__ = [
     "comparison_frame",
     "default_guardrails",
     "deploy_step",
+    "events_frame",
     "guardrail_steps",
     "guardrails_frame",
     "guardrails_from_frame",
+    "incumbent_choices",
     "judge",
     "list_streams",
     "load_simulation",
@@ -117,12 +137,16 @@ __all__ = [
     "p95_bound",
     "parse_schedule",
     "prepare_stream",
+    "request_number",
+    "rollback_story",
     "route_buckets",
     "run_simulation",
     "save_simulation",
     "simulate_rollout",
     "simulations_frame",
     "stream_columns",
+    "summary_metrics",
+    "timeline_frame",
     "validate_settings",
     "wilson_bound",
     "with_column_roles",

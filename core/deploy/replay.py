@@ -90,11 +90,11 @@ def build_replay(scored: ScoredStream, s: RolloutSettings) -> Replay:
     if not sel.any():
         raise DeployError("No request of the stream falls between the start and end chosen.")
     f = scored.frame.loc[sel].reset_index(drop=True)
-    windows = _windows(f["t"], start, end, s.window)
+    windows = _windows(f["t"], start, end, s.window_width)
     y = f["y"].to_numpy()
     cand_thr = s.threshold if s.threshold is not None else (scored.candidate_threshold or 0.5)
     candidate, incumbent = _arms(scored, sel, f, s, cand_thr)
-    width = pd.Timedelta(s.window)
+    width = s.window_width
     return Replay(
         settings=s,
         windows=windows,
@@ -112,10 +112,11 @@ def build_replay(scored: ScoredStream, s: RolloutSettings) -> Replay:
     )
 
 
-def _windows(times: pd.Series, start: pd.Timestamp, end: pd.Timestamp, window: str) -> Windows:
-    edges = window_edges(start, end, window)
+def _windows(
+    times: pd.Series, start: pd.Timestamp, end: pd.Timestamp, width: pd.Timedelta
+) -> Windows:
+    edges = window_edges(start, end, width)
     n_windows = len(edges) - 1
-    width = pd.Timedelta(window)
     win = np.minimum(((times - start) // width).to_numpy().astype(np.int64), n_windows - 1)
     return Windows(edges, np.searchsorted(win, np.arange(n_windows + 1), side="left"))
 

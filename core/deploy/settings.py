@@ -22,6 +22,15 @@ PATTERNS: dict[str, str] = {
     "canary": "Canary: route a growing share by a stable hash; roll back on a breach",
     "blue_green": "Blue-green: switch all traffic at once, keep blue warm, roll back at once",
 }
+# How requests are put in order: by the stream's time column, or as the rows are stored.
+ORDERS: dict[str, str] = {
+    "time": "Time order: by the stream's time column, in windows of a duration",
+    "file": "File order: the rows as stored, in windows of N requests (no time column)",
+}
+# File order replays request k (0-based) at FILE_ORIGIN + k seconds: one request is one
+# second on the replay's clock, so windows, schedules and rollbacks run unchanged, and a
+# stored time converts back to a request number (``request_number``).
+FILE_ORIGIN = pd.Timestamp("2000-01-01")
 
 
 class DeployError(StoreError):
@@ -94,7 +103,9 @@ class Guardrail:
 class RolloutSettings:
     """Everything a simulation depends on; stored with its results.
 
-    ``window`` is a pandas duration ("1D", "12h", "7D"). ``threshold`` None uses the
+    ``window`` is a pandas duration ("1D", "12h", "7D"); with ``order="file"`` (a stream
+    without a time column, replayed as its rows are stored) the windows are
+    ``window_requests`` requests each instead. ``threshold`` None uses the
     candidate's own decision threshold (from its training run), else 0.5. ``schedule`` are
     canary shares in percent. ``min_confidence``: a candidate decision whose max(p, 1-p) is below it goes to a
     human (0 disables fallbacks). ``label_delay_days``: label guardrails at a window are
@@ -103,6 +114,8 @@ class RolloutSettings:
 
     pattern: str = "canary"
     window: str = "7D"
+    order: str = "time"
+    window_requests: int = 1000
     start: datetime | None = None
     end: datetime | None = None
     schedule: tuple[float, ...] = (5.0, 25.0, 50.0, 100.0)
@@ -145,6 +158,31 @@ class RolloutSettings:
         known = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in d.items() if k in known})
 
+    @property
+    def file_order(self) -> bool:
+        """Replayed in the stored row order (no time column)."""
+        return self.order == "file"
+
+    @property
+    def window_width(self) -> pd.Timedelta:
+        """A window's width on the replay's clock (file order: one second per request).
+
+        >>> RolloutSettings(order="file", window_requests=250).window_width
+        Timedelta('0 days 00:04:10')
+        """
+        if self.file_order:
+            return pd.Timedelta(seconds=int(self.window_requests))
+        return pd.Timedelta(self.window)
+
+
+def request_number(at: Any) -> int:
+    """The 1-based request number of a time on a file-order replay's clock.
+
+    >>> request_number(FILE_ORIGIN + pd.Timedelta(seconds=41))
+    42
+    """
+    return int((pd.Timestamp(at) - FILE_ORIGIN) / pd.Timedelta(seconds=1)) + 1
+
 
 def with_column_roles(s: RolloutSettings, roles: ColumnRoles) -> RolloutSettings:
     """Settings whose unset stream columns (None) come from the project's column roles; an
@@ -184,7 +222,7 @@ def validate_settings(s: RolloutSettings) -> list[str]:
     errors: list[str] = []
     if s.pattern not in PATTERNS:
         errors.append(f"Unknown pattern {s.pattern!r}; use one of {', '.join(PATTERNS)}.")
-    errors += _window_errors(s.window)
+    errors += _order_errors(s) if s.order != "time" else _window_errors(s.window)
     if s.pattern == "canary":
         errors += _schedule_errors(s)
     if (
@@ -196,6 +234,27 @@ def validate_settings(s: RolloutSettings) -> list[str]:
         errors.append("The blue-green switch is before the start of the replay; move it later.")
     errors += _number_errors(s)
     errors += _guardrail_errors(s.guardrails)
+    return errors
+
+
+def _order_errors(s: RolloutSettings) -> list[str]:
+    """File order has no dates: every row is replayed, in windows of N requests."""
+    if s.order not in ORDERS:
+        return [f"Unknown order {s.order!r}; use one of {', '.join(ORDERS)}."]
+    errors = []
+    if not isinstance(s.window_requests, int) or s.window_requests < 1:
+        errors.append("In file order a window is a number of requests: give 1 or more.")
+    if s.start is not None or s.end is not None or s.switch_at is not None:
+        errors.append(
+            "In file order the stream has no dates: leave the start, the end and the "
+            "blue-green switch empty (every row is replayed; blue-green switches at the "
+            "first request)."
+        )
+    if s.label_delay_days:
+        errors.append(
+            "A label delay in days needs a time column: in file order set it to 0, or pick "
+            "the stream's time column."
+        )
     return errors
 
 

@@ -16,12 +16,13 @@ import pandas as pd
 from core.db import datasets as datasets_db
 from core.db import deploy as deploy_db
 from core.db.database import Database
-from core.db.datasets import DatasetRow
+from core.db.datasets import ROW_ID, DatasetRow
 from core.deploy.deciders import Decider, make_decider
 from core.deploy.rollout import RolloutResult, simulate_rollout
 from core.deploy.settings import (
     DeployError,
     RolloutSettings,
+    request_number,
     validate_settings,
     with_column_roles,
 )
@@ -54,6 +55,48 @@ def candidates(store: Database, project_id: int) -> tuple[dict[int, str], int | 
     if default is None and versions:
         default = versions[0].id
     return names, default
+
+
+HUMAN = "human"
+
+
+@dataclass(frozen=True)
+class IncumbentChoices:
+    """Who may serve today in a rehearsal on one stream: the options ({spec: label}), the
+    default and a sentence saying why it is the default."""
+
+    options: dict[str | int, str]
+    default: str | int
+    note: str
+
+
+def incumbent_choices(store: Database, project_id: int, dataset_id: int) -> IncumbentChoices:
+    """The human process (the project's incumbent-decision column) is the default when the
+    stream has that column; otherwise the current champion (else another active version)."""
+    from core.training import registry
+
+    names, default_cand = candidates(store, project_id)
+    column = column_roles(store, project_id).incumbent
+    has_column = bool(column) and column in stream_columns(store, dataset_id)
+    human = "Human process (recorded decision" + (f" in {column!r})" if has_column else ")")
+    options: dict[str | int, str] = {HUMAN: human, **names}
+    if has_column:
+        return IncumbentChoices(options, HUMAN, f"The stream holds the current process's "
+                                f"decisions ({column!r}): the model is compared with them.")
+    why = (f"The stream has no column {column!r} (the project's incumbent decision)"
+           if column else "The project has no incumbent-decision column")
+    champion = registry.get_champion(store, project_id)
+    if champion is not None and champion.id in names:
+        return IncumbentChoices(options, champion.id,
+                                f"{why}: the current champion ({names[champion.id]}) is the "
+                                "incumbent.")
+    other = next((v for v in names if v != default_cand), None)
+    if other is not None:
+        return IncumbentChoices(options, other, f"{why} and no champion is set: "
+                                f"{names[other]} is the incumbent.")
+    return IncumbentChoices(options, HUMAN, f"{why} and no other model version: pick the "
+                            "column of the current decisions under 'Stream columns', or "
+                            "register a champion on the Training page.")
 
 
 # ---------------------------------------------------------------- run and store
@@ -141,7 +184,12 @@ def _load_stream(
         s0.status_column,
     )
     wanted = {c for c in roles if c} | {*inc.features, *cand.features}
-    return datasets_db.dataset_frame(store, dataset_id, columns=[c for c in columns if c in wanted])
+    picked = [c for c in columns if c in wanted]
+    if not s0.file_order:
+        return datasets_db.dataset_frame(store, dataset_id, columns=picked)
+    # file order is the stored row order: read it by row id, never trust a scan's order
+    frame = datasets_db.dataset_frame(store, dataset_id, columns=picked, with_row_id=True)
+    return frame.sort_values(ROW_ID, kind="stable").drop(columns=ROW_ID).reset_index(drop=True)
 
 
 def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
@@ -220,6 +268,27 @@ def load_simulation(store: Database, simulation_id: int) -> StoredSimulation:
         checks=deploy_db.deploy_checks(store, simulation_id),
         events=deploy_db.deploy_events(store, simulation_id),
     )
+
+
+def timeline_frame(sim: StoredSimulation) -> pd.DataFrame:
+    """The per-window timeline as the user reads it: in file order, request numbers
+    (first and last request of each window) instead of the replay clock's times."""
+    if not sim.settings.file_order or sim.timeline.empty:
+        return sim.timeline
+    out = sim.timeline.drop(columns=["window_start", "window_end"])
+    out.insert(1, "first request", sim.timeline["window_start"].map(request_number))
+    out.insert(2, "last request", sim.timeline["window_end"].map(request_number) - 1)
+    return out
+
+
+def events_frame(sim: StoredSimulation) -> pd.DataFrame:
+    """The events as the user reads them: in file order, the request from which each one
+    takes effect instead of the replay clock's time."""
+    if not sim.settings.file_order or sim.events.empty:
+        return sim.events
+    out = sim.events.drop(columns=["at"])
+    out.insert(0, "at request", sim.events["at"].map(request_number))
+    return out
 
 
 def simulations_frame(store: Database, project_id: int) -> pd.DataFrame:

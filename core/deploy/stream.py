@@ -1,6 +1,7 @@
-"""The stream, scored once: ``prepare_stream`` sorts a stored production stream by time, cuts
-it into windows and runs both deciders window by window, as batches, timing every batch, so
-the models are scored once however many patterns are replayed over it.
+"""The stream, scored once: ``prepare_stream`` sorts a stored production stream by time (or
+keeps its row order, for a stream without a time column), cuts it into windows and runs
+both deciders window by window, as batches, timing every batch, so the models are scored
+once however many patterns are replayed over it.
 
 Latency of a model's request = its measured single-call time + the window batch's measured
 time per row (+ a serving overhead and jitter added by the replay). Pass ``inference_ms`` to
@@ -18,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from core.deploy.deciders import Decider, as_label
-from core.deploy.settings import DeployError, RolloutSettings, validate_settings
+from core.deploy.settings import FILE_ORIGIN, DeployError, RolloutSettings, validate_settings
 
 MAX_WINDOWS = 5000
 
@@ -49,15 +50,19 @@ def check_stream(
     """Why this stream cannot be replayed with these deciders (empty = it can)."""
     cols = set(columns)
     errors = []
-    if not s.time_column:
+    if s.file_order:
+        pass  # the stored row order is the replay order
+    elif not s.time_column:
         errors.append(
             "No time column is set for the stream: a rollout is replayed in time order. Pick "
-            "it under 'Stream columns' (or set the project's time column on the Overview page)."
+            "it under 'Stream columns', or choose '(file order)' there to replay the rows as "
+            "they are stored, in windows of N requests."
         )
     elif s.time_column not in cols:
         errors.append(
             f"The stream has no column {s.time_column!r} to order requests by time: pick its "
-            "time column under 'Stream columns'."
+            "time column under 'Stream columns', or '(file order)' to replay the rows as "
+            "they are stored."
         )
     for d in deciders:
         missing = [c for c in d.features if c not in cols]
@@ -74,7 +79,9 @@ def default_period(times: pd.Series) -> tuple[pd.Timestamp, pd.Timestamp]:
     return times.min().floor("D"), times.max() + pd.Timedelta(seconds=1)
 
 
-def window_edges(start: pd.Timestamp, end: pd.Timestamp, window: str) -> pd.DatetimeIndex:
+def window_edges(
+    start: pd.Timestamp, end: pd.Timestamp, window: str | pd.Timedelta
+) -> pd.DatetimeIndex:
     """The edges of the windows of ``window`` from ``start`` covering up to ``end``.
 
     >>> window_edges(pd.Timestamp("2026-01-01"), pd.Timestamp("2026-01-02 01:00"), "12h").size
@@ -83,7 +90,10 @@ def window_edges(start: pd.Timestamp, end: pd.Timestamp, window: str) -> pd.Date
     width = pd.Timedelta(window)
     n_windows = math.ceil((end - start) / width)
     if n_windows > MAX_WINDOWS:
-        raise DeployError(f"{n_windows} windows is too many; choose a longer window.")
+        raise DeployError(
+            f"{n_windows} windows is too many (at most {MAX_WINDOWS}); choose a longer window "
+            "(or more requests per window in file order)."
+        )
     return pd.DatetimeIndex([start + k * width for k in range(n_windows + 1)])
 
 
@@ -99,10 +109,13 @@ def prepare_stream(
     many = [settings] if isinstance(settings, RolloutSettings) else list(settings)
     first = many[0]
     _refuse_bad_input(stream.columns, incumbent, candidate, many)
-    frame, warnings = _timestamped(stream, first.time_column)
+    if first.file_order:
+        frame, warnings = _in_file_order(stream)
+    else:
+        frame, warnings = _timestamped(stream, first.time_column)
     start, end = _period(frame["__t"], many)
     frame = _in_period(frame, start, end)
-    bounds = _batch_bounds(frame["__t"], window_edges(start, end, first.window))
+    bounds = _batch_bounds(frame["__t"], window_edges(start, end, first.window_width))
     if progress:
         progress(0.1, f"Scoring {len(frame):,} requests with {incumbent.name}")
     inc_p, inc_ms = _timed_scores(incumbent, frame, bounds, first.inference_ms)
@@ -132,6 +145,9 @@ def _refuse_bad_input(
     errors = check_stream(columns, [incumbent, candidate], many[0])
     for one in many:
         errors += [e for e in validate_settings(one) if e not in errors]
+    if len({(one.order, one.window_requests if one.file_order else one.time_column)
+            for one in many}) > 1:
+        errors.append("Patterns compared on one stream must share its order (time or file).")
     if errors:
         raise DeployError(" ".join(errors))
 
@@ -145,6 +161,12 @@ def _timestamped(stream: pd.DataFrame, time_column: str | None) -> tuple[pd.Data
     if ts.isna().any():
         warnings.append(f"{int(ts.isna().sum())} requests without a timestamp were left out.")
     return stream.assign(__t=ts.to_numpy()).loc[ts.notna().to_numpy()], warnings
+
+
+def _in_file_order(stream: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """The stream in its row order, request k at ``FILE_ORIGIN`` + k seconds (``__t``)."""
+    clock = FILE_ORIGIN + pd.to_timedelta(np.arange(len(stream)), unit="s")
+    return stream.assign(__t=clock.to_numpy()), []
 
 
 def _period(times: pd.Series, many: list[RolloutSettings]) -> tuple[pd.Timestamp, pd.Timestamp]:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from core.deploy.settings import GUARDRAIL_METRICS, Guardrail, RolloutSettings
+from core.deploy.settings import GUARDRAIL_METRICS, Guardrail, RolloutSettings, request_number
 
 if TYPE_CHECKING:
     from core.deploy.replay import Replay
@@ -49,8 +49,11 @@ def summarise(
     """
     s, edges = replay.settings, replay.windows.edges
     rollback = events[events["kind"] == "rollback"]
+    timed = not s.file_order  # file order has no clock: durations are counted in requests
     out: dict[str, Any] = {
         "pattern": s.pattern,
+        "order": s.order,
+        "window": f"{s.window_requests} requests" if s.file_order else s.window,
         "candidate_threshold": replay.candidate_threshold,
         "requests": len(replay.y),
         "windows": len(timeline),
@@ -60,8 +63,13 @@ def summarise(
         "rollbacks": len(rollback),
         "final_share": float(timeline["share_target"].iloc[-1]) if len(timeline) else 0.0,
         "agreement": _agreement(replay),
-        "time_to_full_rollout_days": _days(edges[0], full_at),
+        "full_rollout_at": None if full_at is None else str(full_at),
+        "time_to_full_rollout_days": _days(edges[0], full_at) if timed else None,
+        "requests_to_full_rollout": (
+            None if full_at is None else int((replay.times < pd.Timestamp(full_at)).sum())
+        ),
         "time_to_detect_hours": None,
+        "requests_to_detect": None,
         "time_to_rollback_hours": None,
         "bad_side_requests": None,
         "bad_side_wrong": None,
@@ -74,6 +82,8 @@ def summarise(
         decision, reasons = shadow_verdict(pooled, checks, s, replay.label_state)
     else:
         decision, reasons = live_verdict(s, out, checks, replay.label_state)
+    if s.file_order:
+        reasons.append(file_order_note(len(replay.y), s.window_requests))
     out["decision"] = decision
     out["reasons"] = reasons
     out["warnings"] = list(warnings)
@@ -81,6 +91,19 @@ def summarise(
     if pooled:
         out["pooled"] = pooled
     return out
+
+
+def file_order_note(requests: int, per_window: int) -> str:
+    """What a result replayed in file order says about its order.
+
+    >>> file_order_note(3000, 250).split(":")[0]
+    'Replayed in file order'
+    """
+    return (
+        f"Replayed in file order: the stream has no time column, so its {requests:,} "
+        f"requests were replayed as they are stored, in windows of {per_window:,} requests; "
+        "durations are counted in requests."
+    )
 
 
 def _hours(a: Any, b: Any) -> float | None:
@@ -158,7 +181,8 @@ def _rollback_story(
     if s.pattern == "blue_green" and s.switch_at is not None:
         onset = max(pd.Timestamp(onset), pd.Timestamp(s.switch_at))  # nothing served before
     detected = pd.Timestamp(rb["at"])
-    back = detected + pd.Timedelta(seconds=s.rollback_seconds)
+    # file order has no clock: the rollback takes effect from the next request
+    back = detected + pd.Timedelta(seconds=0 if s.file_order else s.rollback_seconds)
     t = replay.times
     meanwhile = routed & (t >= onset).to_numpy() & (t < back).to_numpy()
     lab = np.isfinite(replay.y)
@@ -168,8 +192,9 @@ def _rollback_story(
         "onset": str(onset),
         "detected_at": str(detected),
         "rolled_back_at": str(back),
-        "time_to_detect_hours": _hours(onset, detected),
-        "time_to_rollback_hours": round(s.rollback_seconds / 3600, 4),
+        "time_to_detect_hours": None if s.file_order else _hours(onset, detected),
+        "requests_to_detect": int(((t >= onset) & (t < detected)).sum()),
+        "time_to_rollback_hours": None if s.file_order else round(s.rollback_seconds / 3600, 4),
         "bad_side_requests": int(meanwhile.sum()),
         "bad_side_wrong": int((meanwhile & served_wrong).sum()) if known else None,
         "rollback_share": float(rb["share_from"]),
@@ -262,7 +287,7 @@ def live_verdict(
         bad_wrong = out["bad_side_wrong"]
         return NO_GO, [
             f"{out.get('rollback_reason', 'Rolled back')} at {out['rollback_share']:g}% "
-            f"of traffic (window ending {out['detected_at']}).",
+            f"of traffic (window ending {when(s, out['detected_at'])}).",
             *reasons,
             f"{out['bad_side_requests']} requests were served by the bad side between "
             f"the onset and the rollback; "
@@ -276,7 +301,7 @@ def live_verdict(
     if unjudged is not None:
         headline, advice = not_judged_advice(unjudged, label_state, s.label_column)
         return NOT_JUDGED, [headline, *reasons, advice]
-    if out["time_to_full_rollout_days"] is None:
+    if out["full_rollout_at"] is None:
         return NO_GO, [
             "The rollout did not reach its last step in the replay (it ended at "
             f"{out['final_share']:g}%).",
@@ -286,11 +311,26 @@ def live_verdict(
         reasons.append(
             f"The schedule stops at {s.schedule[-1]:g}%: the rest stays with the incumbent."
         )
+    after = (
+        f"{out['requests_to_full_rollout']:,} requests"
+        if s.file_order
+        else f"{out['time_to_full_rollout_days']:g} days"
+    )
     return GO, [
-        f"Full rollout after {out['time_to_full_rollout_days']:g} days with every "
-        "guardrail holding; no rollback.",
+        f"Full rollout after {after} with every guardrail holding; no rollback.",
         *reasons,
     ]
+
+
+def when(s: RolloutSettings, at: Any) -> str:
+    """A moment of the replay as the user reads it: a time, or a request number in file
+    order (whose clock is one second per request).
+
+    >>> from core.deploy.settings import FILE_ORIGIN
+    >>> when(RolloutSettings(order="file"), FILE_ORIGIN + pd.Timedelta(seconds=9))
+    'request #10'
+    """
+    return f"request #{request_number(at):,}" if s.file_order else str(at)
 
 
 # ------------------------------------------------------------------- tables
@@ -308,7 +348,9 @@ def compare_patterns(results: Sequence[RolloutResult | dict[str, Any]]) -> pd.Da
                 "extra wrong vs incumbent": summ.get("excess_wrong"),
                 "rollbacks": summ.get("rollbacks"),
                 "days to full rollout": summ.get("time_to_full_rollout_days"),
+                "requests to full rollout": summ.get("requests_to_full_rollout"),
                 "hours to detect": summ.get("time_to_detect_hours"),
+                "requests to detect": summ.get("requests_to_detect"),
                 "bad-side requests": summ.get("bad_side_requests"),
             }
         )

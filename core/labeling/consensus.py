@@ -59,8 +59,19 @@ def consensus(long: pd.DataFrame, decisions: pd.DataFrame | None = None) -> pd.D
         "consensus",
         "source",
     ]
-    if not cm.items:
-        return pd.DataFrame(columns=cols)
+    if not cm.items:  # typed, so boolean masks on it stay masks
+        dtypes = (
+            "object",
+            "int64",
+            "object",
+            "string",
+            "bool",
+            "float64",
+            "bool",
+            "string",
+            "object",
+        )
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(cols, dtypes, strict=True)})
     counts = cm.counts
     top = counts.max(axis=1)
     tie = (counts == top[:, None]).sum(axis=1) > 1

@@ -27,7 +27,7 @@ from core.db import labeling as labeling_db
 from core.db import types
 from core.db.database import Database
 from core.labeling.consensus import consensus
-from core.labeling.sets import LabelError, LabelSet, normalize_labels
+from core.labeling.sets import ROW_NUMBER, LabelError, LabelSet, normalize_labels
 
 MODELS = {
     "logistic": "Logistic regression (one-hot)",
@@ -250,8 +250,11 @@ def _labelled_items(
         rows = rows.assign(_id=rows[id_column].astype(str)).drop_duplicates("_id")
         frame = rows.merge(c[["item_id", "consensus"]], left_on="_id", right_on="item_id")
         return frame, frame["consensus"].astype(str)
-    frame = datasets_db.dataset_frame(
-        store, dataset_id, columns=[id_column, label_source, *features]
+    frame = datasets_db.dataset_frame(  # a row-number id comes with the row id
+        store,
+        dataset_id,
+        columns=[c for c in (id_column, label_source, *features) if c != ROW_NUMBER],
+        with_row_id=id_column == ROW_NUMBER,
     )
     frame = frame.assign(item_id=frame[id_column].astype(str)).dropna(subset=[label_source])
     return frame, normalize_labels(frame[label_source]).astype(str)

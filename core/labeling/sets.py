@@ -49,6 +49,11 @@ _SYNONYMS = {
 }
 
 
+# A labels set whose items are rows of a dataset without an id column names this as its
+# item id column: an item's id is then its row number (the dataset's stable ``__row_id``).
+ROW_NUMBER = datasets_db.ROW_ID
+
+
 class LabelError(StoreError):
     """Bad labels input or an impossible request; the message says what to do."""
 

@@ -14,6 +14,7 @@ from core.db import profile_scan as profile_scan_db
 from core.db.database import Database
 from core.monitoring.drift import DriftReport
 from core.monitoring.settings import MonitorSettings, window_starts
+from core.monitoring.windows import Windowing, domain_groups
 
 DRIFT_STATS = ("psi", "jensenshannon", "wasserstein", "ks", "chisquare", "mean_shift",
                "std_shift")
@@ -28,17 +29,23 @@ def result_row(kind: str, start: Any, column: str | None, metric: str, value: fl
             "threshold": threshold, "flagged": flagged, "note": note}
 
 
+def _key(start: Any, window: str) -> Any:
+    """A drift cell's window key: its period's start, else its window's label."""
+    return window if start is None or (not isinstance(start, str) and pd.isna(start)) else start
+
+
 def drift_rows(report: DriftReport) -> tuple[list[dict], pd.DataFrame]:
     """Per column and window: the method's verdict, then every statistic computed."""
     rows: list[dict] = []
     for c in report.columns:
-        rows.append(result_row("drift", c.window_start, c.column, "drift", c.statistic,
+        key = _key(c.window_start, c.window)
+        rows.append(result_row("drift", key, c.column, "drift", c.statistic,
                                c.threshold, c.drifted,
                                f"{c.method}; {c.reason}" if c.reason else c.method))
         for metric in DRIFT_STATS:
             value = getattr(c, metric)
             if value == value:  # not NaN
-                rows.append(result_row("drift_stat", c.window_start, c.column, metric, value))
+                rows.append(result_row("drift_stat", key, c.column, metric, value))
     return rows, report.to_frame()
 
 
@@ -46,7 +53,7 @@ def input_rows(frame: pd.DataFrame, s: MonitorSettings) -> list[dict]:
     """Null rate above the reference's, values out of its range, unseen categories."""
     rows: list[dict] = []
     for _, c in frame.iterrows():  # one row per column and window: a few hundred at most
-        start, col = c["window_start"], c["column"]
+        start, col = _key(c["window_start"], c["window"]), c["column"]
         inc = c["null_rate_current"] - c["null_rate_reference"]
         if inc == inc:
             rows.append(result_row("input", start, col, "null_rate_increase", inc,
@@ -81,19 +88,31 @@ def schema_rows(reference: list[tuple[str, str]], current: list[tuple[str, str]]
 
 
 def domain_rows(store: Database, ref_id: int, cur_id: int, shared: list[str], s: MonitorSettings,
-                report: DriftReport) -> list[dict]:
-    """Domain-classifier AUC per window on small seeded samples (multivariate drift)."""
+                report: DriftReport, windowing: Windowing, n_rows: int) -> list[dict]:
+    """Domain-classifier AUC per period on small seeded samples (multivariate drift):
+    months of the time column, else the run's windows (consecutive ones grouped when there
+    are many, :func:`core.monitoring.windows.domain_groups`)."""
     from core.monitoring.domain import domain_classifier_drift
 
     numeric_or_cat = [c for c in shared if c in {d.column for d in report.columns}]
-    if not numeric_or_cat or s.domain_sample <= 0 or s.time_column is None:
+    if not numeric_or_cat or s.domain_sample <= 0:
         return []
     ref = datasets_db.sample_rows(store, ref_id, s.domain_sample, numeric_or_cat, seed=s.seed)
-    cur = datasets_db.dataset_frame(store, cur_id, [*numeric_or_cat, s.time_column])
-    cur = cur[cur[s.time_column].notna()]
-    windows = window_starts(cur[s.time_column], s.domain_window)
+    if windowing.is_time:
+        if s.time_column is None:
+            return []
+        cur = datasets_db.dataset_frame(store, cur_id, [*numeric_or_cat, s.time_column])
+        cur = cur[cur[s.time_column].notna()]
+        periods = window_starts(cur[s.time_column], s.domain_window).to_numpy()
+    else:
+        cur = profile_scan_db.window_frame(store, cur_id, numeric_or_cat,
+                                           row_window=windowing.rows,
+                                           batch_column=windowing.column)
+        keys = cur["__window"].map(lambda k: windowing.key(k, n_rows))
+        groups = domain_groups([str(k) for k in dict.fromkeys(keys)])
+        periods = keys.map(lambda k: groups.get(str(k), str(k))).to_numpy(dtype=object)
     rows = []
-    for start, part in cur.groupby(windows.to_numpy()):
+    for start, part in cur.groupby(periods, sort=windowing.is_time):
         if len(part) < 50:
             rows.append(result_row("multivariate", start, None, "domain_auc", np.nan, None, None,
                                    f"not computed: {len(part)} rows in the window"))
@@ -105,20 +124,27 @@ def domain_rows(store: Database, ref_id: int, cur_id: int, shared: list[str], s:
     return rows
 
 
-def software_rows(store: Database, dataset_id: int, s: MonitorSettings) -> list[dict]:
+def software_rows(store: Database, dataset_id: int, s: MonitorSettings, windowing: Windowing,
+                  n_rows: int) -> list[dict]:
     """Requests, throughput, error rate and availability per window; latency percentiles
-    when the log has a latency column. Availability and p95 latency are flagged."""
-    if s.time_column is None:
+    when the log has a latency column. Availability and p95 latency are flagged.
+    Throughput needs time windows."""
+    if windowing.is_time and s.time_column is None:
         return []
     frame = profile_scan_db.window_software_metrics(
-        store, dataset_id, s.time_column, s.window, s.latency_column, s.status_column
+        store, dataset_id, s.time_column if windowing.is_time else None, str(s.window),
+        s.latency_column, s.status_column, row_window=windowing.rows,
+        batch_column=windowing.column,
     )
     rows: list[dict] = []
     for _, w in frame.iterrows():
-        start = w["window_start"]
+        start = (w["window_start"] if windowing.is_time
+                 else windowing.key(w["window_start"], n_rows))
+        rows.append(result_row("software", start, None, "requests", w["requests"]))
+        if windowing.is_time:
+            rows.append(result_row("software", start, None, "throughput_rps",
+                                   w["throughput_rps"]))
         rows += [
-            result_row("software", start, None, "requests", w["requests"]),
-            result_row("software", start, None, "throughput_rps", w["throughput_rps"]),
             result_row("software", start, None, "error_rate", w["error_rate"]),
             result_row("software", start, None, "availability", w["availability"],
                        s.min_availability, _below(w["availability"], s.min_availability)),

@@ -1,5 +1,6 @@
 """The monitoring command line, for schedulers: ``python -m core.monitor --project P
---current FILE_OR_DATASET`` runs the same code as the Monitoring page, without a browser."""
+--current FILE_OR_DATASET [--windows day|week|month|all|rows:N|column:NAME]`` runs the same
+code as the Monitoring page, without a browser, with or without a time column."""
 
 from __future__ import annotations
 
@@ -22,7 +23,12 @@ def main(argv: list[str] | None = None) -> int:
     """Profile and check a batch file against a project's reference, without a browser."""
     from core import config
 
-    ap = argparse.ArgumentParser(prog="python -m core.monitor", description=main.__doc__)
+    ap = argparse.ArgumentParser(
+        prog="python -m core.monitor", description=main.__doc__,
+        epilog="Without a time column: --windows all checks the whole file as one window "
+               "(as a reference-vs-current report), --windows rows:1000 checks blocks of 1,000 "
+               "rows in file order, --windows column:batch_id one window per value of a "
+               "batch column; the error-stream detectors then read the rows in file order.")
     ap.add_argument("--db", default=str(config.resolve_path("WORKBENCH_DB")),
                     help="workbench database (default: WORKBENCH_DB)")
     ap.add_argument("--project", required=True, help="project name")
@@ -30,8 +36,15 @@ def main(argv: list[str] | None = None) -> int:
                     help="a CSV or Parquet file to ingest, or the name of a stored dataset")
     ap.add_argument("--reference", help="reference dataset name (default: the training dataset)")
     ap.add_argument("--model", default="champion", help="'champion', 'challenger', 'none' or a version id")
-    ap.add_argument("--time-column", help="the timestamp column (default: the project's)")
-    ap.add_argument("--window", default="week", choices=sorted(WINDOWS))
+    ap.add_argument("--time-column", help="the timestamp column for day / week / month "
+                    "windows (default: the project's time column, when the file has it)")
+    ap.add_argument("--windows", "--window", dest="window", default=None,
+                    metavar="day|week|month|all|rows:N|column:NAME",
+                    help=f"how the current data is cut into windows: {', '.join(WINDOWS)} of "
+                    "the time column; all (the whole file as one window); rows:N (blocks of N "
+                    "rows in file order); column:NAME (one window per value of a batch "
+                    "column, e.g. a batch id or a date stored as text). Default: week with a "
+                    "time column, else all")
     ap.add_argument("--user", default="scheduler")
     args = ap.parse_args(argv)
     try:
@@ -60,8 +73,10 @@ def _cli(store: Database, args: argparse.Namespace) -> int:
         progress=lambda f, m: print(f"[{f:4.0%}] {m}", file=sys.stderr),
     )
     s = result.summary
-    print(f"monitoring run {result.run_id}: {s['windows']} windows, {s['alerts']} alerts, "
-          f"{s['seconds']} s")
+    print(f"monitoring run {result.run_id}: {s['windows']} windows ({s['windowing']}), "
+          f"{s['alerts']} alerts, {s['seconds']} s")
+    for note in s.get("notes", []):
+        print(f"  note: {note}")
     for policy, count in s["policy_counts"].items():
         print(f"  {policy}: {count}")
     return 0

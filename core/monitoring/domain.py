@@ -68,7 +68,10 @@ def domain_classifier_drift(
         if not pd.api.types.is_numeric_dtype(both[c]) or pd.api.types.is_bool_dtype(
             both[c]
         ):
-            both[c] = both[c].astype("string").astype("category")
+            # missing values as NaN, not pandas' NA: scikit-learn's encoders sort the
+            # categories and cannot compare NA with text
+            text = both[c].astype("string").astype(object)
+            both[c] = text.where(text.notna(), np.nan).astype("category")
             if len(both[c].cat.categories) > 250:  # HGB's limit: keep the frequent ones
                 top = both[c].value_counts().index[:250]
                 both[c] = (

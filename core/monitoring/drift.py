@@ -63,6 +63,7 @@ from core.db.types import is_integer
 from core.monitoring.grid import numeric_edges
 from core.monitoring.profiles import (
     ALL,
+    NO_BATCH,
     NO_TIMESTAMP,
     ColumnProfile,
     Profile,
@@ -557,6 +558,8 @@ def _why_not(
         )
     if window == NO_TIMESTAMP:
         return "these rows have no timestamp, so they belong to no window"
+    if window == NO_BATCH:
+        return "these rows have no batch value, so they belong to no window"
     if method in _NUMERIC_ONLY and kind != "numeric":
         return f"{method} needs a numeric column"
     if method in _CATEGORICAL_ONLY and kind != "categorical":

@@ -75,6 +75,8 @@ def hist_psi(reference: np.ndarray, current: np.ndarray, bins: int = 10) -> floa
     from core.monitoring.drift import psi
 
     edges = np.unique(np.quantile(reference, np.linspace(0, 1, bins + 1)))
+    if edges.size < 2:  # a constant reference: below, at or above its one value
+        edges = np.array([edges[0], edges[0], edges[0]])
     edges[0], edges[-1] = -np.inf, np.inf
     return psi(np.histogram(reference, edges)[0], np.histogram(current, edges)[0])
 
@@ -97,25 +99,40 @@ def reference_calibration(store: Database, run: Any) -> tuple[Any, str | None]:
 
 @dataclass(frozen=True)
 class ScoredStream:
-    """The current rows scored by the model, in time order, with what the checks need."""
+    """The current rows scored by the model, in stream order, with what the checks need."""
 
     scores: np.ndarray  # positive-class probability per row
     labels: np.ndarray  # 1.0 / 0.0 / NaN (not arrived)
-    windows: np.ndarray  # the window start of each row
-    times: np.ndarray  # the timestamp of each row
+    windows: np.ndarray  # the window key of each row (its period's start, or its label)
+    times: np.ndarray | None  # the timestamp of each row (None: windows without time)
     reference_scores: np.ndarray  # the model's scores on a reference sample
     cut: float  # the decision threshold
+    rows: np.ndarray | None = None  # each row's number in file order (1-based), without time
+
+    def when(self, i: int) -> str:
+        """Where row ``i`` of the stream sits: its timestamp, else its row number."""
+        if self.times is not None:
+            return str(pd.Timestamp(self.times[i]))
+        return f"row {int(self.rows[i]) if self.rows is not None else i + 1:,}"
 
 
 def model_rows(
     store: Database, s: MonitorSettings, current: pd.DataFrame, ref_sample: pd.DataFrame,
-    model: Any, run: Any, windows: pd.Series,
+    model: Any, run: Any, windows: pd.Series, *, times: np.ndarray | None = None,
+    rows: np.ndarray | None = None,
 ) -> tuple[list[dict], dict[str, Any]]:
     """Output checks, estimated and realized performance per window, then the detectors on
     the error stream; and the run summary's model part (top features, detections, ...).
 
-    ``current`` must be sorted by time: the detectors read the errors in that order.
+    ``current`` must be in stream order (by time, else file order): the detectors read the
+    errors in that order. ``times`` (or, without a time column, ``rows``: each row's number
+    in the file) say where each detection happened. A regression model gets
+    :func:`core.monitoring.regression_checks.regression_rows` instead.
     """
+    if getattr(run, "task_type", None) == "regression":
+        from core.monitoring.regression_checks import regression_rows
+
+        return regression_rows(s, current, ref_sample, model, run, windows)
     features = list(run.features)
     ref_scores = positive_scores(model, ref_sample[features], run.positive_class)
     label_col = s.label_column
@@ -123,28 +140,41 @@ def model_rows(
         scores=positive_scores(model, current[features], run.positive_class),
         labels=(binary_labels(current[label_col], run.positive_class)
                 if label_col and label_col in current.columns else np.full(len(current), np.nan)),
-        windows=windows.to_numpy(),
-        times=current[s.time_column].to_numpy(),
+        windows=windows.to_numpy(dtype=object),
+        times=times,
         reference_scores=ref_scores,
         # the run's decision threshold (tuned on dev, e.g. to meet the recall target), else 0.5
         cut=float((run.params or {}).get("decision_threshold") or 0.5),
+        rows=rows,
     )
     importance = feature_importance(ref_sample, ref_scores, features)
     calibration, cal_part = reference_calibration(store, run)
-    rows: list[dict] = []
-    for start, idx in pd.Series(np.arange(len(current))).groupby(stream.windows):
-        at = idx.to_numpy()
+    out: list[dict] = []
+    for start, at in window_positions(stream.windows):
         p, y = stream.scores[at], stream.labels[at]
-        rows += output_rows(start, p, stream, s)
-        rows += estimated_rows(start, p, calibration.apply(p), stream.cut, s)
-        rows += realized_rows(start, p, y, stream.cut, s)
-    det_rows, detections = detector_rows(stream)
+        out += output_rows(start, p, stream, s)
+        out += estimated_rows(start, p, calibration.apply(p), stream.cut, s)
+        out += realized_rows(start, p, y, stream.cut, s)
+    det_rows, detections, det_windows = detector_rows(stream)
     extra = {"top_features": importance.head(s.top_k).index.tolist(),
              "importance": importance.round(4).to_dict(), "detections": detections,
+             "detection_windows": det_windows,
              "label_column": label_col, "positive_class": run.positive_class,
              "decision_threshold": stream.cut,
              "calibration": {**calibration.to_dict(), "part": cal_part}}
-    return rows + det_rows, extra
+    return out + det_rows, extra
+
+
+def window_positions(windows: np.ndarray) -> list[tuple[Any, np.ndarray]]:
+    """Each window key with the positions of its rows, in the order the windows appear
+    (stream order: time, else file order).
+
+    >>> [(k, p.tolist()) for k, p in window_positions(np.array(["b", "a", "b"], dtype=object))]
+    [('b', [0, 2]), ('a', [1])]
+    """
+    keys = pd.Series(windows, dtype=object)
+    return [(k, idx.to_numpy()) for k, idx in
+            pd.Series(np.arange(len(keys))).groupby(keys.to_numpy(), sort=False)]
 
 
 def output_rows(start: Any, p: np.ndarray, stream: ScoredStream, s: MonitorSettings
@@ -199,22 +229,33 @@ def realized_rows(start: Any, p: np.ndarray, y: np.ndarray, cut: float, s: Monit
     return rows
 
 
-def detector_rows(stream: ScoredStream) -> tuple[list[dict], dict[str, list[str]]]:
-    """Page-Hinkley, DDM and ADWIN on the 0/1 errors of the labelled rows, in time order:
-    a row per detection, and each detector's detection times."""
+def detector_rows(stream: ScoredStream
+                  ) -> tuple[list[dict], dict[str, list[str]], dict[str, list[str | None]]]:
+    """Page-Hinkley, DDM and ADWIN on the 0/1 errors of the labelled rows, in stream order
+    (time, else file order): a row per detection, each detector's detection times (or row
+    numbers) and the windows they fall in."""
     from core.monitoring.detectors import ADWIN, DDM, PageHinkley, detection_points
+    from core.monitoring.windows import label_of
 
-    known = ~np.isnan(stream.labels)
+    known = np.flatnonzero(~np.isnan(stream.labels))
     errors = ((stream.scores[known] >= stream.cut).astype(float)
               != stream.labels[known]).astype(float)
-    times, windows = stream.times[known], stream.windows[known]
     rows: list[dict] = []
     detections: dict[str, list[str]] = {}
+    det_windows: dict[str, list[str | None]] = {}
     for det in (PageHinkley(), DDM(), ADWIN()):
         name = type(det).__name__
-        hits = detection_points(det, errors)
-        detections[name] = [str(pd.Timestamp(times[i])) for i in hits]
-        rows += [result_row("detector", windows[i], None, name, float(i), None, True,
-                            f"detected at {pd.Timestamp(times[i]):%Y-%m-%d %H:%M}")
-                 for i in hits]
-    return rows, detections
+        points = [int(j) for j in detection_points(det, errors)]  # in the error stream
+        hits = [int(known[j]) for j in points]  # in the current rows
+        detections[name] = [stream.when(i) for i in hits]
+        det_windows[name] = [label_of(stream.windows[i]) for i in hits]
+        rows += [result_row("detector", stream.windows[i], None, name, float(j), None, True,
+                            f"detected at {_at(stream, i)}")
+                 for j, i in zip(points, hits, strict=True)]
+    return rows, detections, det_windows
+
+
+def _at(stream: ScoredStream, i: int) -> str:
+    if stream.times is not None:
+        return f"{pd.Timestamp(stream.times[i]):%Y-%m-%d %H:%M}"
+    return stream.when(i)

@@ -21,7 +21,7 @@ kernel instead was tried: the Arrow export alone costs as much as the scan floor
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -44,6 +44,7 @@ from core.monitoring.grid import (
 )
 from core.monitoring.profiles import (
     ALL,
+    NO_BATCH,
     NO_TIMESTAMP,
     ColumnProfile,
     Profile,
@@ -73,6 +74,8 @@ def profile_dataset(
     reference_profile_id: int | None = None,
     time_column: str | None = None,
     window: str | None = None,
+    row_window: int | None = None,
+    batch_column: str | None = None,
     actor: str = "workbench",
 ) -> int:
     """Profile a dataset in one set-based pass and store it; returns the profile id.
@@ -82,13 +85,20 @@ def profile_dataset(
     profiles can be compared (:func:`core.monitoring.drift.compute_drift`) and merged. With
     ``time_column`` and ``window`` (a DuckDB interval such as ``'1 month'``) every column is
     profiled per window; rows without a parseable timestamp form the window
-    ``"no timestamp"``. The same data version profiled the same way returns the stored id.
+    ``"no timestamp"``. Without a time column, ``row_window`` profiles blocks of that many
+    rows in file order and ``batch_column`` one window per value of that column (rows
+    without one form the window ``"no batch value"``); the windows' labels are
+    :mod:`core.monitoring.windows`'. The same data version profiled the same way returns
+    the stored id.
     """
     ds = datasets_db.get_dataset(store, dataset_id)
     if ds is None:
         raise ProfileError("That dataset does not exist (any more).")
     schema = datasets_db.dataset_schema(store, dataset_id)
-    time_column, skip = _windowing(store, ds, schema, time_column, window)
+    if row_window or batch_column:
+        time_column, window, skip = _other_windowing(ds, schema, row_window, batch_column)
+    else:
+        time_column, skip = _windowing(store, ds, schema, time_column, window)
     found = monitoring_db.find_profile(
         store, dataset_id, ds.content_hash, reference_profile_id, time_column, window
     )
@@ -100,11 +110,13 @@ def profile_dataset(
     else:
         spec = monitoring_db.get_profile(store, reference_profile_id).spec
         plan = _plan(spec, schema, _notes_against(spec, schema, skip))
-    scan = _scan(store, dataset_id, plan, time_column=time_column, window=window,
-                 own_grid=own_grid)
+    scan = _scan(store, dataset_id, plan, time_column=None if batch_column else time_column,
+                 window=None if row_window or batch_column else window, row_window=row_window,
+                 batch_column=batch_column, own_grid=own_grid)
     if own_grid:
         _count_categories(plan, scan.categories)
-    columns = _columns_from_scan(plan, scan, bool(time_column))
+    columns = _columns_from_scan(plan, scan, _labeller(time_column, row_window, batch_column,
+                                                       ds.n_rows))
     return monitoring_db.insert_profile(
         store, ds.project_id, dataset_id, content_hash=ds.content_hash,
         reference_profile_id=reference_profile_id, time_column=time_column, window=window,
@@ -126,6 +138,35 @@ def _windowing(store: Database, ds: DatasetRow, schema: list[tuple[str, str]],
     if window:
         monitoring_db.check_interval(store, window)
     return (time_column if window else None), skip
+
+
+def _other_windowing(ds: DatasetRow, schema: list[tuple[str, str]], row_window: int | None,
+                     batch_column: str | None) -> tuple[str | None, str, set[str]]:
+    """Row or batch windows: the profile's recorded column (the batch column, left out of
+    the profile as a time column is), its window spec, and the columns left out."""
+    if row_window and batch_column:
+        raise ProfileError("Window by rows or by a batch column, not both.")
+    if row_window:
+        if int(row_window) < 1:
+            raise ProfileError("A row window needs at least 1 row.")
+        return None, f"rows:{int(row_window)}", set()
+    if batch_column not in [c for c, _ in schema]:
+        raise ProfileError(f"The batch column {batch_column!r} is not in {ds.name!r}.")
+    return batch_column, f"column:{batch_column}", {str(batch_column)}
+
+
+def _labeller(time_column: str | None, row_window: int | None, batch_column: str | None,
+              n_rows: int) -> Callable[[Any], tuple[str, datetime | None]]:
+    """A scan's window value -> (the window's label, its start): periods for a time
+    column, labelled blocks of rows, batch values; the whole table without any."""
+    from core.monitoring.windows import row_label
+
+    if row_window:
+        return lambda w: ((ALL, None) if window_key(w) is None  # an empty table
+                          else (row_label(int(w), int(row_window), n_rows), None))
+    if batch_column:
+        return lambda w: ((NO_BATCH, None) if window_key(w) is None else (str(w), None))
+    return lambda w: _window_label(w, bool(time_column))
 
 
 def _spec_for(
@@ -233,7 +274,9 @@ def _by_window(frame: pd.DataFrame) -> dict[Any, pd.DataFrame]:
     return {window_key(w): g for w, g in frame.groupby("w", dropna=False)}
 
 
-def _columns_from_scan(plan: _Plan, scan: ProfileScan, windowed: bool) -> list[ColumnProfile]:
+def _columns_from_scan(plan: _Plan, scan: ProfileScan,
+                      label: Callable[[Any], tuple[str, datetime | None]]
+                      ) -> list[ColumnProfile]:
     """One ColumnProfile per window and column: binned, counted, then noted columns."""
     mom = scan.moments
     if mom.empty:  # an empty table: one empty window
@@ -241,8 +284,8 @@ def _columns_from_scan(plan: _Plan, scan: ProfileScan, windowed: bool) -> list[C
     bins_by_w, cats_by_w = _by_window(scan.bins), _by_window(scan.categories)
     out: list[ColumnProfile] = []
     for row in mom.to_dict("records"):
-        label, start = _window_label(row["w"], windowed)
-        at = {"window": label, "window_start": start, "n": int(row["n_rows"])}
+        name, start = label(row["w"])
+        at = {"window": name, "window_start": start, "n": int(row["n_rows"])}
         key = window_key(row["w"])
         out += _numeric_columns(plan, row, bins_by_w.get(key, scan.bins.iloc[:0]), at)
         out += _counted_columns(plan, row, cats_by_w.get(key, scan.categories.iloc[:0]), at)

@@ -28,6 +28,7 @@ Profiling a table in one set-based pass and storing the result is
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -40,6 +41,7 @@ from core.monitoring.grid import MAX_CATEGORIES
 
 ALL = "all"
 NO_TIMESTAMP = "no timestamp"
+NO_BATCH = "no batch value"  # rows without a value of the batch column a run windows by
 
 
 class ProfileError(StoreError):
@@ -148,7 +150,15 @@ class Profile:
 
 
 def _window_order(c: ColumnProfile) -> tuple:
-    return (c.window_start is None, c.window_start or datetime.min, c.window, c.column)
+    """Periods by start; blocks of rows ("rows 1,001–1,500") by their first row; the rest
+    by label."""
+    first = _ROWS.match(c.window)
+    rows = int(first.group(1).replace(",", "")) if first else 0
+    return (c.window_start is None, c.window_start or datetime.min, first is None, rows,
+            c.window, c.column)
+
+
+_ROWS = re.compile(r"^rows ([\d,]+)–")
 
 
 def moments(c: ColumnProfile, spec: dict[str, Any]) -> tuple[float, float]:

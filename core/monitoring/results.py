@@ -41,8 +41,21 @@ def list_runs(store: Database, project_id: int) -> pd.DataFrame:
 
 
 def run_results(store: Database, run_id: int) -> pd.DataFrame:
-    """A run's long results table (kind, window, column, metric, value, threshold, flag)."""
-    return monitoring_db.monitor_results(store, run_id)
+    """A run's long results table (kind, window start, column, metric, value, threshold,
+    flag, note, window label and index)."""
+    from core.monitoring.windows import with_window_columns
+
+    return with_window_columns(monitoring_db.monitor_results(store, run_id))
+
+
+def run_windows(store: Database, run_id: int) -> pd.DataFrame:
+    """A run's windows in order: window_index, window_label, window_start (NaT for windows
+    that are not periods), indexed 0, 1, ..."""
+    r = run_results(store, run_id)
+    r = r[r["window_index"].notna() & (r["kind"] != "multivariate")]
+    w = (r.sort_values("window_index").drop_duplicates("window_index")
+         [["window_index", "window_label", "window_start"]])
+    return w.reset_index(drop=True)
 
 
 def run_alerts(store: Database, project_id: int, run_id: int) -> pd.DataFrame:
@@ -96,10 +109,21 @@ def time_columns(store: Database, dataset_id: int) -> list[str]:
     return [c for c, t in datasets_db.dataset_schema(store, dataset_id) if is_datetime(t)]
 
 
+def batch_columns(store: Database, dataset_id: int) -> list[str]:
+    """Columns that can name a batch (text, integers, dates, booleans; not measurements
+    with decimals), for windows by a batch column."""
+    from core.db.types import column_kind
+
+    return [c for c, t in datasets_db.dataset_schema(store, dataset_id)
+            if column_kind(t) in ("string", "integer", "datetime", "boolean")]
+
+
 # ------------------------------------------------------------------- distributions
-def column_distribution(store: Database, summary: dict[str, Any], column: str, window_start: Any,
+def column_distribution(store: Database, summary: dict[str, Any], column: str, window: Any,
                         n_bins: int = 30) -> tuple[pd.DataFrame, pd.DataFrame, str]:
     """Reference vs one window's distribution of a column, read from the stored profiles.
+
+    ``window`` is the window's label (or, for a time window, its start).
 
     Numeric columns: the fine grid regrouped into ``n_bins`` reference-quantile bins plus
     below / above the reference range; categorical: shares per category (unseen included).
@@ -111,8 +135,8 @@ def column_distribution(store: Database, summary: dict[str, Any], column: str, w
     cur_p = get_profile(store, int(summary["current_profile_id"]))
     spec = ref_p.spec.get(column)
     rc = ref_p.column(column, ALL)
-    cc = next((c for c in cur_p.columns if c.column == column and c.window_start is not None
-               and pd.Timestamp(c.window_start) == pd.Timestamp(window_start)), None)
+    cc = next((c for c in cur_p.columns if c.column == column and _same_window(c, window)),
+              None)
     if spec is None or rc is None or cc is None:
         raise MonitorError(f"No stored profile of {column!r} for that window.")
     if spec["kind"] == "numeric":
@@ -131,6 +155,13 @@ def column_distribution(store: Database, summary: dict[str, Any], column: str, w
         return pd.DataFrame({"bin": labels, "share": shares / max(shares.sum(), 1)})
 
     return frame(rv), frame(cv), kind
+
+
+def _same_window(c: Any, window: Any) -> bool:
+    """Whether a profile entry is the window named by a label or a period's start."""
+    if isinstance(window, str):
+        return c.window == window
+    return c.window_start is not None and pd.Timestamp(c.window_start) == pd.Timestamp(window)
 
 
 def _numeric_bins(rc: Any, cc: Any, spec: dict[str, Any], n_bins: int
@@ -180,4 +211,6 @@ def update_step(store: Database, project_id: int) -> tuple[str, str, str]:
     if len(open_alerts(store, project_id)):
         return ("in progress", "Alerts are open and no retraining ran yet.",
                 "Retrain a challenger from the Monitoring page.")
-    return ("not started", "No retraining has been triggered.", "Retrain when an alert fires.")
+    return ("not started", "No retraining has been triggered.",
+            "Retrain a challenger from the Monitoring page when an alert fires or fresh "
+            "labels arrive.")

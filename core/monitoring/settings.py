@@ -1,5 +1,6 @@
 """What a monitoring run checks: its settings, their defaults (scoping contract, column
-roles), the time windows, and the error a user can act on."""
+roles), the time periods, and the error a user can act on (the windows of a run, with or
+without a time column, are :mod:`core.monitoring.windows`')."""
 
 from __future__ import annotations
 
@@ -25,7 +26,9 @@ class MonitorSettings:
     """What a monitoring run checks and its thresholds (None: from the scoping contract)."""
 
     time_column: str | None = None  # None: the project's time column role
-    window: str = "week"
+    # day / week / month (of the time column), all, rows:N or column:NAME
+    # (core.monitoring.windows); None: week with a time column, else all
+    window: str | None = None
     latency_column: str | None = None  # None: the project's latency column role
     status_column: str | None = None  # None: the project's status column role
     label_column: str | None = None  # default: the project's target role, else the run's
@@ -36,7 +39,8 @@ class MonitorSettings:
     unseen_max: float = 0.01
     output_psi_max: float = 0.2
     top_k: int = 5
-    persistence: int = 2  # consecutive windows a combined policy needs
+    persistence: int = 2  # windows in a row a combined policy needs (unless the project's
+    # alert policies say otherwise: core.monitoring.policy_store)
     min_labels: int = 100  # realized metrics need this many labelled rows in a window
     primary_metric: str | None = None
     primary_floor: float | None = None

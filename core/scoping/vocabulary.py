@@ -19,6 +19,7 @@ METRICS: dict[str, bool] = {
     "mae": False,
     "rmse": False,
     "r2": True,
+    "mape": False,
 }
 METRIC_LABELS: dict[str, str] = {name: M_LABELS[name] for name in METRICS}
 # (low, high) a value can take; None = unbounded on that side
@@ -35,8 +36,9 @@ METRIC_RANGE: dict[str, tuple[float | None, float | None]] = {
     "mae": (0.0, None),
     "rmse": (0.0, None),
     "r2": (None, 1.0),
+    "mape": (0.0, None),
 }
-REGRESSION_METRICS = frozenset({"mae", "rmse", "r2"})
+REGRESSION_METRICS = frozenset({"mae", "rmse", "r2", "mape"})
 TASK_TYPES: dict[str, str] = {
     "binary": "Binary classification",
     "multiclass": "Multiclass classification",

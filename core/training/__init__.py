@@ -8,7 +8,8 @@ Modules
 * ``inputs``    labels as text, the positive class, feature types, default task and features
 * ``fit``       fit one model on a split and score each part (threshold, predictions)
 * ``runs``      ``train_run``: record, fit, finish or fail; read runs back; trial parents
-* ``reports``   the run tracker's tables, a run's report card, run diffs, contract targets
+* ``reports``   the run tracker's tables, a run's report card (the mean baseline and the
+  residuals of a regression run), run diffs, the runs to compare, contract targets
 * ``curves``    learning curves over the split's ladder
 * ``search``    grid and random hyperparameter searches
 * ``export``    a run as a zip in MLflow's file-store layout
@@ -47,18 +48,22 @@ from core.training.models import (
 )
 from core.training.reports import (
     RunComparison,
+    comparable_runs,
     compare_runs,
     contract_targets,
     curve_metric,
     default_metric,
     hlp_value,
+    mean_baseline_metrics,
     metric_comparison,
     per_class_metrics,
     run_calibration,
     run_confusion,
+    run_residuals,
     run_roc,
     runs_param_frame,
     runs_table,
+    varying_params,
 )
 from core.training.runs import (
     Run,
@@ -88,6 +93,7 @@ __all__ = [
     "RunComparison",
     "TrainSpec",
     "TrainingError",
+    "comparable_runs",
     "compare_runs",
     "contract_targets",
     "curve_metric",
@@ -101,6 +107,7 @@ __all__ = [
     "learning_curve",
     "learning_curve_frame",
     "list_runs",
+    "mean_baseline_metrics",
     "metric_comparison",
     "metrics",
     "models_for",
@@ -110,10 +117,12 @@ __all__ = [
     "registry",
     "run_calibration",
     "run_confusion",
+    "run_residuals",
     "run_roc",
     "runs_param_frame",
     "runs_table",
     "search_frame",
     "search_trials",
     "train_run",
+    "varying_params",
 ]

@@ -79,7 +79,7 @@ def fit_and_score(
     from threadpoolctl import threadpool_limits
 
     data = prepare(store, split, spec, model.task, progress)
-    X, y, fit_kw = _train_inputs(data, model, pre, spec.seed)
+    X, y, fit_kw = _train_inputs(data, pre, spec.seed)
     pipeline = build_pipeline(model, params, pre, data.numeric, data.categorical, spec.seed)
     progress(0.3, f"Fitting {model.label} on {len(X):,} rows")
     with threadpool_limits(limits=1):
@@ -164,7 +164,7 @@ def _target(
 
 
 def _train_inputs(
-    data: Prepared, model: ModelSpec, pre: dict[str, str], seed: int
+    data: Prepared, pre: dict[str, str], seed: int
 ) -> tuple[pd.DataFrame, pd.Series, dict[str, Any]]:
     """Train features, labels and fit arguments, rebalanced as ``pre['imbalance']`` asks."""
     X, y = data.train[data.features], data.y[data.train.index]
@@ -173,10 +173,10 @@ def _train_inputs(
         return X, y, fit_kw
     if pre["imbalance"] in ("oversample", "undersample"):
         X, y = _resample(X, y, pre["imbalance"], seed)
-    if pre["imbalance"] == "class_weight" and not model.class_weight:
+    if pre["imbalance"] == "class_weight":  # as sample weights: see core.training.models
         from sklearn.utils.class_weight import compute_sample_weight
 
-        fit_kw["model__sample_weight"] = compute_sample_weight("balanced", y)
+        fit_kw["model__sample_weight"] = compute_sample_weight("balanced", y.to_numpy())
     return X, y, fit_kw
 
 
@@ -220,18 +220,16 @@ def resolve_threshold(
             ) from None
     primary = contract.primary if contract is not None else None
     try:
-        return round(
-            M.choose_threshold(
-                rule,
-                data.y[data.parts[part].index].to_numpy(),
-                proba[part][:, classes.index(positive)],
-                positive,
-                target_metric=primary.name if primary is not None else None,
-                target=primary.target if primary is not None else None,
-                cost_fp=contract.cost_fp if contract is not None else None,
-                cost_fn=contract.cost_fn if contract is not None else None,
-            ),
-            6,
+        # not rounded: a rounded cut can pass the scores it was chosen on (0.9999996 -> 1.0)
+        return M.choose_threshold(
+            rule,
+            data.y[data.parts[part].index].to_numpy(),
+            proba[part][:, classes.index(positive)],
+            positive,
+            target_metric=primary.name if primary is not None else None,
+            target=primary.target if primary is not None else None,
+            cost_fp=contract.cost_fp if contract is not None else None,
+            cost_fn=contract.cost_fn if contract is not None else None,
         )
     except (TypeError, ValueError) as exc:
         raise TrainingError(f"Decision threshold {rule!r}: {exc}") from None

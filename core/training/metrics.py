@@ -11,6 +11,14 @@ DESIGN
   business cost can be recomputed when the scoping costs change.
 * A metric that is undefined on a part (ROC AUC with one class present) is left out, not
   stored as a made-up number.
+* MAPE is a share (0.1 = 10 %), the mean of |y - ŷ| / |y| over the rows whose target is not
+  zero (|y| > ``MAPE_EPS``); rows with a zero target are skipped and counted as
+  ``mape_skipped``, and MAPE is left out when every target is zero. (scikit-learn divides by
+  max(|y|, eps) instead, so one zero target makes its MAPE astronomically large; the two
+  agree on data without zeros.)
+* A decision threshold chosen on scores (``choose_threshold``: "target", "max_f1") lies
+  strictly above the next lower score and at or below the chosen one, so ``score >=
+  threshold`` flags exactly the rows the rule picked; it is never rounded past them.
 """
 
 from __future__ import annotations
@@ -22,7 +30,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-LOWER_IS_BETTER = frozenset({"log_loss", "brier", "mae", "rmse", "cost_per_1000"})
+LOWER_IS_BETTER = frozenset({"log_loss", "brier", "mae", "rmse", "mape", "cost_per_1000"})
+MAPE_EPS = float(np.finfo(np.float64).eps)
 
 LABELS = {
     "accuracy": "Accuracy",
@@ -40,6 +49,8 @@ LABELS = {
     "mae": "MAE",
     "rmse": "RMSE",
     "r2": "R²",
+    "mape": "MAPE (share)",
+    "mape_skipped": "Rows left out of MAPE (zero target)",
     "cost_per_1000": "Cost per 1,000 cases",
     "support": "Support",
     "n": "Rows",
@@ -55,7 +66,7 @@ CLASSIFICATION_HEADLINE = (
     "log_loss",
     "brier",
 )
-REGRESSION_HEADLINE = ("mae", "rmse", "r2")
+REGRESSION_HEADLINE = ("mae", "rmse", "r2", "mape")
 
 
 def label(metric: str) -> str:
@@ -186,25 +197,38 @@ def _probability_metrics(
 
 
 def regression_metrics(y_true: ArrayLike, y_pred: ArrayLike) -> pd.DataFrame:
-    """MAE, RMSE and R² of a regressor on one part.
+    """MAE, RMSE, R² and MAPE of a regressor on one part.
+
+    MAPE skips the rows whose target is zero (see the module's DESIGN); ``mape_skipped``
+    counts them.
 
     Examples
     --------
-    >>> m = regression_metrics([1.0, 2.0, 3.0], [1.0, 2.0, 5.0]).set_index("metric")["value"]
-    >>> float(m["mae"]), round(float(m["rmse"]), 4), float(m["r2"])
-    (0.6666666666666666, 1.1547, -1.0)
+    >>> m = regression_metrics([1.0, 2.0, 4.0], [1.0, 2.0, 5.0]).set_index("metric")["value"]
+    >>> float(m["mae"]), round(float(m["rmse"]), 4), round(float(m["r2"]), 4), float(m["mape"])
+    (0.3333333333333333, 0.5774, 0.7857, 0.08333333333333333)
+    >>> m = regression_metrics([0.0, 2.0], [1.0, 3.0]).set_index("metric")["value"]
+    >>> float(m["mape"]), int(m["mape_skipped"])
+    (0.5, 1)
     """
     from sklearn import metrics as skm
 
     truth = np.asarray(y_true, dtype=float)
     pred = np.asarray(y_pred, dtype=float)
-    rows = [
-        _row("n", len(truth)),
+    rows = [_row("n", len(truth))]
+    if not len(truth):
+        return pd.DataFrame(rows, columns=["metric", "class", "value"])
+    rows += [
         _row("mae", skm.mean_absolute_error(truth, pred)),
         _row("rmse", math.sqrt(skm.mean_squared_error(truth, pred))),
     ]
     if len(truth) > 1:
         rows.append(_row("r2", skm.r2_score(truth, pred)))
+    nonzero = np.abs(truth) > MAPE_EPS
+    if nonzero.any():
+        ape = np.abs(truth - pred)[nonzero] / np.abs(truth[nonzero])
+        rows.append(_row("mape", float(np.mean(ape))))
+    rows.append(_row("mape_skipped", int((~nonzero).sum())))
     return pd.DataFrame(rows, columns=["metric", "class", "value"])
 
 
@@ -265,11 +289,17 @@ def choose_threshold(
     lowest whose precision does, so the scoping target is met with the fewest flags).
     Choose it on dev and judge it on test.
 
+    "max_f1" and "target" pick a score s on these rows and return a cut between s and the
+    next lower score (``cut_below``), so ``score >= cut`` flags exactly the rows the rule
+    picked, however close to 1 the scores are.
+
     Examples
     --------
     >>> y, s = ["1", "0", "1", "0", "1"], [0.9, 0.8, 0.6, 0.3, 0.2]
     >>> choose_threshold("target", y, s, "1", target_metric="recall", target=0.6)
-    0.6
+    0.4
+    >>> choose_threshold("max_f1", y, s, "1")
+    0.2
     >>> choose_threshold("cost", y, s, "1", cost_fp=40.0, cost_fn=600.0)
     0.0625
     """
@@ -288,20 +318,59 @@ def choose_threshold(
     s = np.asarray(score, dtype=float)
     if not y.any() or y.all():
         raise ValueError("Choosing a threshold needs both classes in the rows it is chosen on.")
-    pr = pr_points(y_true, score, positive_class).dropna(subset=["threshold"])
+    if rule not in ("max_f1", "target"):
+        raise ValueError(
+            f"Unknown threshold rule {rule!r}; use a number or one of {THRESHOLD_RULES}."
+        )
+    return cut_below(s, _chosen_score(rule, y_true, s, positive_class, target_metric, target))
+
+
+def _chosen_score(
+    rule: str,
+    y_true: ArrayLike,
+    s: np.ndarray,
+    positive_class: str,
+    target_metric: str | None,
+    target: float | None,
+) -> float:
+    """The score whose ``>=`` flags the rows that the "max_f1" or "target" rule picks."""
+    pr = pr_points(y_true, s, positive_class).dropna(subset=["threshold"])
     if rule == "max_f1":
         f1 = (
             2 * pr["precision"] * pr["recall"] / (pr["precision"] + pr["recall"]).replace(0, np.nan)
         )
         return float(pr["threshold"].iloc[int(np.nanargmax(f1.to_numpy()))])
-    if rule == "target":
-        if target_metric == "recall" and target is not None:
-            ok = pr[pr["recall"] >= target]
-            return float(ok["threshold"].max()) if len(ok) else float(s.min())
-        if target_metric == "precision" and target is not None:
-            ok = pr[pr["precision"] >= target]
-            return float(ok["threshold"].min()) if len(ok) else float(s.max())
-        raise ValueError(
-            "The 'target' threshold needs a recall or precision target in the scoping brief."
-        )
-    raise ValueError(f"Unknown threshold rule {rule!r}; use a number or one of {THRESHOLD_RULES}.")
+    if target_metric == "recall" and target is not None:
+        ok = pr[pr["recall"] >= target]
+        return float(ok["threshold"].max()) if len(ok) else float(s.min())
+    if target_metric == "precision" and target is not None:
+        ok = pr[pr["precision"] >= target]
+        return float(ok["threshold"].min()) if len(ok) else float(s.max())
+    raise ValueError(
+        "The 'target' threshold needs a recall or precision target in the scoping brief."
+    )
+
+
+def cut_below(scores: ArrayLike, chosen: float) -> float:
+    """A threshold t with ``scores >= t`` exactly ``scores >= chosen``: a short decimal
+    near the middle of the gap between ``chosen`` and the next lower score (``chosen``
+    itself when no score is lower). It is never rounded past ``chosen``.
+
+    Examples
+    --------
+    >>> cut_below([0.9999999, 0.9999998, 1e-7], 0.9999999)
+    0.99999985
+    >>> cut_below([0.99, 0.02, 0.01], 0.99), cut_below([0.3, 0.5], 0.3)
+    (0.5, 0.3)
+    """
+    s = np.asarray(scores, dtype=float)
+    lower = s[s < chosen]
+    if not len(lower):
+        return float(chosen)
+    lo, hi = float(lower.max()), float(chosen)
+    mid = lo + (hi - lo) / 2
+    for digits in range(1, 17):
+        short = round(mid, digits)
+        if lo < short <= hi and abs(short - mid) <= (hi - lo) / 4:
+            return float(short)
+    return mid if lo < mid <= hi else hi

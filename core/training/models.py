@@ -4,8 +4,13 @@ DESIGN
 ------
 * ``MODELS`` is the catalogue: each ``ModelSpec`` has its task, its hyperparameters as
   ``ParamSpec`` (type, default, range or choices, whether None is allowed) and a builder
-  taking (params, seed, balanced). A hyperparameter is validated by its ``ParamSpec``, so
-  a wrong value fails the run with a message naming the allowed values.
+  taking (params, seed). A hyperparameter is validated by its ``ParamSpec``, so a wrong
+  value fails the run with a message naming the allowed values.
+* Class weighting ("imbalance": "class_weight") is given to every classifier as balanced
+  sample weights at fit time (``fit``), never as the estimator's ``class_weight``:
+  scikit-learn's forest fails on "balanced" when the labels are digit strings ("0", "1",
+  as the workbench stores them): "The classes, [0, 1], are not in class_weight". The
+  weights are the same, n / (n_classes * count of the row's class).
 * The saved model is a whole ``Pipeline`` (imputation, scaling, encoding, model) taking the
   raw feature columns as stored, so later stages call ``model.predict_proba(frame[features])``.
 """
@@ -83,9 +88,8 @@ class ModelSpec:
     label: str
     task: str  # "classification" or "regression"
     params: tuple[ParamSpec, ...]
-    build: Callable[[dict[str, Any], int, bool], Any]  # (params, seed, balanced) -> estimator
+    build: Callable[[dict[str, Any], int], Any]  # (params, seed) -> estimator
     baseline: bool = False
-    class_weight: bool = False  # the estimator takes class_weight="balanced"
 
     def defaults(self) -> dict[str, Any]:
         return {p.name: p.default for p in self.params}
@@ -102,22 +106,16 @@ class ModelSpec:
         return {name: spec.coerce(params.get(name, spec.default)) for name, spec in specs.items()}
 
 
-def _balanced(balanced: bool) -> str | None:
-    return "balanced" if balanced else None
-
-
-def _dummy_clf(p: dict[str, Any], seed: int, balanced: bool) -> Any:
+def _dummy_clf(p: dict[str, Any], seed: int) -> Any:
     from sklearn.dummy import DummyClassifier
 
     return DummyClassifier(strategy=p["strategy"], random_state=seed)
 
 
-def _logreg(p: dict[str, Any], seed: int, balanced: bool) -> Any:
+def _logreg(p: dict[str, Any], seed: int) -> Any:
     from sklearn.linear_model import LogisticRegression
 
-    return LogisticRegression(
-        C=p["C"], max_iter=p["max_iter"], random_state=seed, class_weight=_balanced(balanced)
-    )
+    return LogisticRegression(C=p["C"], max_iter=p["max_iter"], random_state=seed)
 
 
 def _forest(p: dict[str, Any], seed: int) -> dict[str, Any]:
@@ -146,37 +144,37 @@ def _hgb(p: dict[str, Any], seed: int) -> dict[str, Any]:
     }
 
 
-def _forest_clf(p: dict[str, Any], seed: int, balanced: bool) -> Any:
+def _forest_clf(p: dict[str, Any], seed: int) -> Any:
     from sklearn.ensemble import RandomForestClassifier
 
-    return RandomForestClassifier(**_forest(p, seed), class_weight=_balanced(balanced))
+    return RandomForestClassifier(**_forest(p, seed))
 
 
-def _hgb_clf(p: dict[str, Any], seed: int, balanced: bool) -> Any:
+def _hgb_clf(p: dict[str, Any], seed: int) -> Any:
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    return HistGradientBoostingClassifier(**_hgb(p, seed), class_weight=_balanced(balanced))
+    return HistGradientBoostingClassifier(**_hgb(p, seed))
 
 
-def _dummy_reg(p: dict[str, Any], seed: int, balanced: bool) -> Any:
+def _dummy_reg(p: dict[str, Any], seed: int) -> Any:
     from sklearn.dummy import DummyRegressor
 
     return DummyRegressor(strategy=p["strategy"])
 
 
-def _ridge(p: dict[str, Any], seed: int, balanced: bool) -> Any:
+def _ridge(p: dict[str, Any], seed: int) -> Any:
     from sklearn.linear_model import Ridge
 
     return Ridge(alpha=p["alpha"])
 
 
-def _forest_reg(p: dict[str, Any], seed: int, balanced: bool) -> Any:
+def _forest_reg(p: dict[str, Any], seed: int) -> Any:
     from sklearn.ensemble import RandomForestRegressor
 
     return RandomForestRegressor(**_forest(p, seed))
 
 
-def _hgb_reg(p: dict[str, Any], seed: int, balanced: bool) -> Any:
+def _hgb_reg(p: dict[str, Any], seed: int) -> Any:
     from sklearn.ensemble import HistGradientBoostingRegressor
 
     return HistGradientBoostingRegressor(**_hgb(p, seed))
@@ -247,7 +245,6 @@ MODELS: dict[str, ModelSpec] = {
                 ParamSpec("max_iter", int, 1000, 10, 100_000, help="Most solver iterations."),
             ),
             _logreg,
-            class_weight=True,
         ),
         ModelSpec(
             "random_forest",
@@ -255,7 +252,6 @@ MODELS: dict[str, ModelSpec] = {
             "classification",
             _FOREST,
             _forest_clf,
-            class_weight=True,
         ),
         ModelSpec(
             "hist_gradient_boosting",
@@ -263,7 +259,6 @@ MODELS: dict[str, ModelSpec] = {
             "classification",
             _HGB,
             _hgb_clf,
-            class_weight=True,
         ),
         ModelSpec(
             "dummy_regressor",
@@ -374,5 +369,4 @@ def build_pipeline(
             ("categorical", Pipeline([("impute", imputer), ("encode", encoder)]), categorical)
         )
     prep = ColumnTransformer(steps, remainder="drop", verbose_feature_names_out=False)
-    balanced = pre["imbalance"] == "class_weight" and spec.class_weight
-    return Pipeline([("prep", prep), ("model", spec.build(params, seed, balanced))])
+    return Pipeline([("prep", prep), ("model", spec.build(params, seed))])

@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from core.db import splits as splits_db
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from core.scoping import Contract
 
 HEADLINE = (*M.CLASSIFICATION_HEADLINE, *M.REGRESSION_HEADLINE)
-THRESHOLD_FREE = frozenset({"roc_auc", "pr_auc", "log_loss", "brier", "mae", "rmse", "r2"})
+THRESHOLD_FREE = frozenset({"roc_auc", "pr_auc", "log_loss", "brier", "mae", "rmse", "r2", "mape"})
 
 
 # ------------------------------------------------------------------ the contract
@@ -94,7 +95,9 @@ def metric_comparison(
 
     Columns: metric, this run, dummy baseline, champion, one per scoping baseline kind,
     target, verdict ("pass", "fail" or "no target set"), and whether it beats the dummy.
-    The business cost per 1,000 cases is added when the scoping sets the costs.
+    The dummy baseline is the newest dummy run on the same split and target; a regression
+    run without one is compared with the mean baseline (``mean_baseline_metrics``). The
+    business cost per 1,000 cases is added when the scoping sets the costs.
     """
     run = get_run(store, run_id)
     dummy = _reference_run(store, run, tuple(m.kind for m in MODELS.values() if m.baseline))
@@ -102,6 +105,11 @@ def metric_comparison(
     ids = [r.id for r in (run, dummy, champion) if r is not None]
     wide = _with_cost(overall_metrics(store, ids, part), contract)
     targets, baselines = contract_targets(contract), _contract_baselines(contract)
+    mean_baseline = (
+        mean_baseline_metrics(store, run.id, part)
+        if dummy is None and run.task_type == "regression"
+        else {}
+    )
 
     def at(r: Run | None, metric: str) -> float | None:
         if r is None or r.id not in wide.index or metric not in wide.columns:
@@ -113,6 +121,8 @@ def metric_comparison(
     rows = []
     for metric in [*headline, "cost_per_1000"]:
         value, d = at(run, metric), at(dummy, metric)
+        if d is None:
+            d = mean_baseline.get(metric)
         if value is None:
             continue
         target = targets.get(metric)
@@ -131,6 +141,42 @@ def metric_comparison(
             }
         )
     return pd.DataFrame(rows)
+
+
+def mean_baseline_metrics(store: Database, run_id: int, part: str) -> dict[str, float]:
+    """MAE, RMSE, R² and MAPE on ``part`` of the mean baseline of a regression run: the
+    mean of the run's train targets predicted for every row, as scikit-learn's
+    ``DummyRegressor(strategy="mean")`` fitted on the same train rows does. Computed from
+    the run's stored targets; empty when a part has no target."""
+    preds = training_db.run_predictions(store, run_id, ["train", part])
+    y = pd.to_numeric(preds["y_true"], errors="coerce")
+    train = y[(preds["part"] == "train").to_numpy()].dropna().to_numpy(dtype=float)
+    truth = y[(preds["part"] == part).to_numpy()].dropna().to_numpy(dtype=float)
+    if not len(train) or not len(truth):
+        return {}
+    m = M.regression_metrics(truth, np.full(len(truth), np.mean(train)))
+    return {str(k): float(v) for k, v in zip(m["metric"], m["value"], strict=True)}
+
+
+def run_residuals(store: Database, run_id: int, part: str) -> pd.DataFrame:
+    """Actual, predicted and residual (actual − predicted) per row of a regression run's
+    part, from its stored predictions (empty for a classifier)."""
+    run = get_run(store, run_id)
+    columns = ["row_id", "actual", "predicted", "residual"]
+    if run.task_type != "regression":
+        return pd.DataFrame(columns=columns)
+    preds = training_db.run_predictions(store, run_id, [part])
+    actual = pd.to_numeric(preds["y_true"], errors="coerce").astype(float)
+    predicted = pd.to_numeric(preds["score"], errors="coerce").astype(float)
+    out = pd.DataFrame(
+        {
+            "row_id": preds["row_id"],
+            "actual": actual,
+            "predicted": predicted,
+            "residual": actual - predicted,
+        }
+    )
+    return out.dropna(subset=["actual", "predicted"]).reset_index(drop=True)
 
 
 def _reference_run(store: Database, run: Run, kinds: tuple[str, ...]) -> Run | None:
@@ -257,9 +303,20 @@ def runs_table(
     return out.dropna(axis=1, how="all")
 
 
-def runs_param_frame(store: Database, project_id: int, part: str = "dev") -> pd.DataFrame:
-    """Finished training runs with each hyperparameter as a column and overall metrics of ``part``."""
+def comparable_runs(store: Database, project_id: int, include_trials: bool = False) -> list[Run]:
+    """Finished training runs to compare, newest first: top-level runs only, unless
+    ``include_trials`` adds learning-curve rungs and search trials (the parents of those,
+    which hold no metrics, are never listed)."""
     runs = list_runs(store, project_id, status="done", run_type="train")
+    return runs if include_trials else [r for r in runs if r.parent_id is None]
+
+
+def runs_param_frame(
+    store: Database, project_id: int, part: str = "dev", include_trials: bool = False
+) -> pd.DataFrame:
+    """Finished training runs (those of ``comparable_runs``) with each hyperparameter as a
+    column and the overall metrics of ``part``."""
+    runs = comparable_runs(store, project_id, include_trials)
     if not runs:
         return pd.DataFrame()
     wide = overall_metrics(store, [r.id for r in runs], part)
@@ -277,6 +334,26 @@ def runs_param_frame(store: Database, project_id: int, part: str = "dev") -> pd.
             row.update(wide.loc[r.id].dropna().to_dict())
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+_NOT_PARAMS = frozenset({"run", "name", "model", *M.LABELS, "tp", "fp", "fn", "tn"})
+
+
+def varying_params(frame: pd.DataFrame) -> list[str]:
+    """The parameters of ``runs_param_frame`` that take at least two values across its runs,
+    hyperparameters first, then the training rows and the seed (a parameter every run
+    shares, such as one seed, tells nothing on a metric-vs-parameter chart).
+
+    Examples
+    --------
+    >>> varying_params(pd.DataFrame({"run": [1, 2], "seed": [7, 7], "C": [0.1, 1.0],
+    ...                              "train rows": [900, 450], "roc_auc": [0.8, 0.9]}))
+    ['C', 'train rows']
+    """
+    last = ("train rows", "seed")
+    params = [c for c in frame.columns if c not in _NOT_PARAMS and c not in last]
+    params += [c for c in last if c in frame.columns]
+    return [c for c in params if frame[c].dropna().astype(str).nunique() > 1]
 
 
 # ------------------------------------------------------------------ comparison

@@ -33,7 +33,6 @@ class TrainingError(StoreError):
     """Bad training input; the message says what is wrong and what to do."""
 
 
-
 @dataclass(frozen=True)
 class TrainSpec:
     """The recipe of a run: what to fit on which split, and how.

@@ -329,3 +329,32 @@ def test_an_enum_column_is_profiled_as_text(store, pid):
     (p,) = scans_db.column_profile(store, did).to_dict("records")
     assert (p["kind"], p["min"], p["max"], p["distinct"], p["n_blank"]) == ("string", "a", "b", 2, 0)
     assert data.detect_column_types(scans_db.column_profile(store, did))[0][1] == "categorical"
+
+
+# ------------------------------------------------------------------ the lifecycle's Data step
+def test_data_step_names_what_is_stored_and_its_own_next_action(store, pid):
+    from core.db import data as data_db
+
+    assert data.data_step(store, pid) == (
+        "not started", "No dataset yet.", "Load a CSV, Parquet or sample dataset on the Data page."
+    )
+    frame = pd.DataFrame({"pressure": np.arange(30.0), "valve": ["open", "shut", "half"] * 10})
+    other = datasets_db.insert_dataset(store, pid, "ref", frame, source="t", role="reference",
+                                       actor="t")  # fmt: skip
+    status, evidence, action = data.data_step(store, pid)
+    assert status == "in progress" and "none for training" in evidence
+    assert "role 'training'" in action and "Data page" in action
+    did = datasets_db.insert_dataset(store, pid, "gauges", frame, source="t", role="training",
+                                     actor="t")  # fmt: skip
+    # a split without a quality report: the step is done, but says so and asks for the report
+    data.create_split(store, pid, did, "s", method="random", actor="t")
+    status, evidence, action = data.data_step(store, pid)
+    assert status == "done"
+    assert evidence == "2 dataset(s), 1 for training; no quality report; 1 split(s)."
+    assert action.startswith("Run the quality report on the Data page")
+    assert "model" not in action.lower()  # never a later stage's action
+    data.build_report(store, did, "t")
+    status, evidence, action = data.data_step(store, pid)
+    assert evidence == "2 dataset(s), 1 for training; quality report for 1 of 2; 1 split(s)."
+    assert status == "done" and "model" not in action.lower() and "Data page" in action
+    assert data_db.count_quality_reports(store, pid) == 1 and other

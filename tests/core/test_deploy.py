@@ -36,14 +36,14 @@ def make_stream(n_days: int = 20, per_day: int = 1000, seed: int = 0, keys=None)
     human = np.where(rng.uniform(size=n) < 0.9, y, 1 - y)
     return pd.DataFrame(
         {
-            "request_id": keys if keys is not None else [f"R{i:07d}" for i in range(n)],
-            "submitted_at": DAY0
+            "ticket_ref": keys if keys is not None else [f"R{i:07d}" for i in range(n)],
+            "logged_on": DAY0
             + pd.to_timedelta(np.sort(rng.uniform(0, n_days * 86400, n)), unit="s"),
             "x": x,
-            "adjuster_decision": human,
-            "needs_review": y,
-            "latency_ms": rng.gamma(4, 10, n),
-            "http_status": 200,
+            "ops_verdict": human,
+            "outcome_flag": y,
+            "resp_time": rng.gamma(4, 10, n),
+            "rc_code": 200,
         }
     )
 
@@ -51,7 +51,7 @@ def make_stream(n_days: int = 20, per_day: int = 1000, seed: int = 0, keys=None)
 @pytest.fixture(scope="module")
 def model() -> ModelDecider:
     s = make_stream(n_days=1, per_day=2000, seed=1)
-    lr = LogisticRegression().fit(s[["x"]], s["needs_review"])
+    lr = LogisticRegression().fit(s[["x"]], s["outcome_flag"])
     return ModelDecider(lr, ["x"], "1", "lr")
 
 
@@ -62,24 +62,24 @@ class Flipped:
         self.inner, self.after = inner, after
         self.name, self.features, self.is_model, self.threshold = (
             "flipped",
-            ["x", "submitted_at"],
+            ["x", "logged_on"],
             True,
             0.5,
         )
 
     def predict_proba(self, frame):
         p = self.inner.predict_proba(frame)
-        late = (pd.to_datetime(frame["submitted_at"]) >= self.after).to_numpy()
+        late = (pd.to_datetime(frame["logged_on"]) >= self.after).to_numpy()
         return np.where(late, 1 - p, p)
 
 
 BASE = RolloutSettings(
-    time_column="submitted_at",
-    key_column="request_id",
-    label_column="needs_review",
-    human_column="adjuster_decision",
-    latency_column="latency_ms",
-    status_column="http_status",
+    time_column="logged_on",
+    key_column="ticket_ref",
+    label_column="outcome_flag",
+    human_column="ops_verdict",
+    latency_column="resp_time",
+    status_column="rc_code",
     window="1D",
     inference_ms=2.0,
     seed=3,
@@ -88,7 +88,7 @@ BASE = RolloutSettings(
 
 
 def test_canary_routes_the_scheduled_share_and_promotes(model):
-    scored = prepare_stream(make_stream(), HumanDecider("adjuster_decision"), model, BASE)
+    scored = prepare_stream(make_stream(), HumanDecider("ops_verdict"), model, BASE)
     r = simulate_rollout(scored, replace(BASE, schedule=(5, 25, 50, 100), healthy_windows=2))
     tl = r.timeline
     assert list(tl["share_target"][:8]) == [5, 5, 25, 25, 50, 50, 100, 100]
@@ -105,11 +105,11 @@ def test_canary_routes_the_scheduled_share_and_promotes(model):
 def test_routing_is_sticky_by_request_id(model):
     keys = [f"user{i % 300}" for i in range(20_000)]
     stream = make_stream(keys=keys)
-    b = route_buckets(stream["request_id"], salt="3:")
-    assert (pd.Series(b).groupby(stream["request_id"].to_numpy()).nunique() == 1).all()
+    b = route_buckets(stream["ticket_ref"], salt="3:")
+    assert (pd.Series(b).groupby(stream["ticket_ref"].to_numpy()).nunique() == 1).all()
     # a key routed to the candidate at 5% stays there at 25%: buckets are compared to the share
-    at5 = set(stream["request_id"][b < 500])
-    at25 = set(stream["request_id"][b < 2500])
+    at5 = set(stream["ticket_ref"][b < 500])
+    at25 = set(stream["ticket_ref"][b < 2500])
     assert at5 <= at25 and 0 < len(at5) < len(at25) < 300
     assert route_buckets(["R1", "R2"]).tolist() == route_buckets(["R1", "R2"]).tolist()
 
@@ -117,7 +117,7 @@ def test_routing_is_sticky_by_request_id(model):
 def test_planted_degradation_rolls_back_in_the_expected_window(model):
     after = DAY0 + pd.Timedelta(days=9)
     bad = Flipped(model, after)
-    scored = prepare_stream(make_stream(), HumanDecider("adjuster_decision"), bad, BASE)
+    scored = prepare_stream(make_stream(), HumanDecider("ops_verdict"), bad, BASE)
     r = simulate_rollout(scored, replace(BASE, schedule=(5, 25, 50, 100), healthy_windows=2))
     rb = r.events[r.events["kind"] == "rollback"]
     assert len(rb) == 1
@@ -135,7 +135,7 @@ def test_planted_degradation_rolls_back_in_the_expected_window(model):
 
 def test_shadow_never_serves_the_candidate(model):
     bad = Flipped(model, DAY0 + pd.Timedelta(days=5))
-    scored = prepare_stream(make_stream(), HumanDecider("adjuster_decision"), bad, BASE)
+    scored = prepare_stream(make_stream(), HumanDecider("ops_verdict"), bad, BASE)
     r = simulate_rollout(scored, replace(BASE, pattern="shadow"))
     assert (r.timeline["n_routed"] == 0).all() and (r.timeline["wrong_cand"] == 0).all()
     assert r.summary["served_by_candidate"] == 0 and r.summary["errors_exposed"] == 0
@@ -147,7 +147,7 @@ def test_blue_green_rollback_accounting(model):
     stream = make_stream()
     after = DAY0 + pd.Timedelta(days=8)
     switch = DAY0 + pd.Timedelta(days=3, hours=6)
-    scored = prepare_stream(stream, HumanDecider("adjuster_decision"), Flipped(model, after), BASE)
+    scored = prepare_stream(stream, HumanDecider("ops_verdict"), Flipped(model, after), BASE)
     s = replace(
         BASE,
         pattern="blue_green",
@@ -156,7 +156,7 @@ def test_blue_green_rollback_accounting(model):
     )
     r = simulate_rollout(scored, s)
     back = after + pd.Timedelta(days=1, seconds=30)
-    t = stream["submitted_at"]
+    t = stream["logged_on"]
     assert r.summary["rollbacks"] == 1
     assert r.summary["served_by_candidate"] == int(((t >= switch) & (t < back)).sum())
     assert r.summary["bad_side_requests"] == int(((t >= after) & (t < back)).sum())
@@ -167,22 +167,22 @@ def test_blue_green_rollback_accounting(model):
 
 def test_results_are_reproducible_with_a_seed(model):
     stream = make_stream()
-    a = simulate_rollout(prepare_stream(stream, HumanDecider("adjuster_decision"), model, BASE), BASE)
-    b = simulate_rollout(prepare_stream(stream, HumanDecider("adjuster_decision"), model, BASE), BASE)
+    a = simulate_rollout(prepare_stream(stream, HumanDecider("ops_verdict"), model, BASE), BASE)
+    b = simulate_rollout(prepare_stream(stream, HumanDecider("ops_verdict"), model, BASE), BASE)
     pd.testing.assert_frame_equal(a.timeline, b.timeline)
     pd.testing.assert_frame_equal(a.checks, b.checks)
-    c = simulate_rollout(prepare_stream(stream, HumanDecider("adjuster_decision"), model, BASE), replace(BASE, seed=4))
+    c = simulate_rollout(prepare_stream(stream, HumanDecider("ops_verdict"), model, BASE), replace(BASE, seed=4))
     assert not a.timeline["n_routed"].equals(c.timeline["n_routed"])
 
 
 def test_bad_input_is_named(model):
     s = make_stream(n_days=2, per_day=50)
-    with pytest.raises(DeployError, match="no column 'submitted_at' to order requests by time"):
-        prepare_stream(s.drop(columns="submitted_at"), HumanDecider("adjuster_decision"), model, BASE)
+    with pytest.raises(DeployError, match="no column 'logged_on' to order requests by time"):
+        prepare_stream(s.drop(columns="logged_on"), HumanDecider("ops_verdict"), model, BASE)
     with pytest.raises(DeployError, match="No time column is set"):
-        prepare_stream(s, HumanDecider("adjuster_decision"), model, replace(BASE, time_column=None))
+        prepare_stream(s, HumanDecider("ops_verdict"), model, replace(BASE, time_column=None))
     with pytest.raises(DeployError, match="lacks: x"):
-        prepare_stream(s.drop(columns="x"), HumanDecider("adjuster_decision"), model, BASE)
+        prepare_stream(s.drop(columns="x"), HumanDecider("ops_verdict"), model, BASE)
     assert "empty" in deploy.validate_settings(replace(BASE, schedule=()))[0]
     assert "increase" in deploy.validate_settings(replace(BASE, schedule=(5, 50, 25)))[0]
     assert "(0, 100]" in " ".join(deploy.validate_settings(replace(BASE, schedule=(5, 150))))
@@ -192,8 +192,8 @@ def test_bad_input_is_named(model):
 
 def test_no_labels_skips_label_guardrails_and_is_not_judged(model):
     s = make_stream(n_days=6, per_day=400)
-    s["needs_review"] = np.nan
-    r = simulate_rollout(prepare_stream(s, HumanDecider("adjuster_decision"), model, BASE), BASE)
+    s["outcome_flag"] = np.nan
+    r = simulate_rollout(prepare_stream(s, HumanDecider("ops_verdict"), model, BASE), BASE)
     assert any("labels" in w for w in r.warnings)
     acc = r.checks[r.checks["metric"] == "accuracy"]
     assert set(acc["status"]) == {"no labels"}
@@ -210,14 +210,14 @@ def test_no_labels_skips_label_guardrails_and_is_not_judged(model):
 def test_no_label_column_is_never_a_go(model, pattern):
     s = replace(BASE, pattern=pattern, label_column=None)
     r = simulate_rollout(prepare_stream(make_stream(n_days=6, per_day=400),
-                                        HumanDecider("adjuster_decision"), model, s), s)
+                                        HumanDecider("ops_verdict"), model, s), s)
     assert r.summary["decision"] == "not judged"
     assert "Accuracy ≥ 0.8" in r.summary["reasons"][0]
     assert "Set the label column under 'Stream columns'" in r.summary["reasons"][-1]
     if pattern != "shadow":  # the candidate served requests whose errors nobody can count
         assert r.summary["served_by_candidate"] > 0 and r.summary["errors_exposed"] is None
     missing = simulate_rollout(prepare_stream(make_stream(n_days=6, per_day=400),
-                                              HumanDecider("adjuster_decision"), model,
+                                              HumanDecider("ops_verdict"), model,
                                               replace(s, label_column="outcome")),
                                replace(s, label_column="outcome"))
     assert missing.summary["decision"] == "not judged"
@@ -226,16 +226,16 @@ def test_no_label_column_is_never_a_go(model, pattern):
 
 def test_a_partly_labelled_stream_is_judged(model):
     s = make_stream(n_days=10, per_day=400)
-    s.loc[s.index % 2 == 1, "needs_review"] = np.nan  # labels arrive for half the requests
+    s.loc[s.index % 2 == 1, "outcome_flag"] = np.nan  # labels arrive for half the requests
     one = replace(BASE, schedule=(5, 100), healthy_windows=1)
-    r = simulate_rollout(prepare_stream(s, HumanDecider("adjuster_decision"), model, one), one)
+    r = simulate_rollout(prepare_stream(s, HumanDecider("ops_verdict"), model, one), one)
     assert r.summary["decision"] == "go" and r.summary["errors_exposed"] > 0
 
 
 def test_no_guardrail_is_not_judged(model):
     s = replace(BASE, pattern="blue_green", guardrails=())
     r = simulate_rollout(prepare_stream(make_stream(n_days=4, per_day=300),
-                                        HumanDecider("adjuster_decision"), model, s), s)
+                                        HumanDecider("ops_verdict"), model, s), s)
     assert r.summary["decision"] == "not judged"
     assert r.summary["reasons"][0].startswith("Not judged: no guardrail could be judged")
 
@@ -246,7 +246,7 @@ def test_a_not_judged_rehearsal_does_not_finish_the_deploy_step(model, store):
     pid = projects_db.create_project(store, "p", "tester")
     s = replace(BASE, label_column=None)
     r = simulate_rollout(prepare_stream(make_stream(n_days=6, per_day=400),
-                                        HumanDecider("adjuster_decision"), model, s), s)
+                                        HumanDecider("ops_verdict"), model, s), s)
     sid = deploy.save_simulation(store, pid, r, "tester", name="no labels", dataset_id=1,
                                  dataset_hash="h", incumbent="human", candidate=1)
     loaded = deploy.load_simulation(store, sid)
@@ -297,7 +297,7 @@ def test_store_round_trip_and_lifecycle(demo_store):
 def test_timeline_figure_has_labelled_panels_and_events(model):
     after = DAY0 + pd.Timedelta(days=9)
     scored = prepare_stream(
-        make_stream(n_days=12, per_day=500), HumanDecider("adjuster_decision"), Flipped(model, after), BASE
+        make_stream(n_days=12, per_day=500), HumanDecider("ops_verdict"), Flipped(model, after), BASE
     )
     r = simulate_rollout(scored, BASE)
     from core.charts.deploy import comparison_figure, timeline_figure

@@ -97,8 +97,10 @@ def test_threshold_rules(binary):
     s = proba[:, 1]
     t = M.choose_threshold("target", y, s, "1", target_metric="recall", target=0.7)
     assert skm.recall_score(y, np.where(s >= t, "1", "0"), pos_label="1") >= 0.7
-    # the highest such threshold: a hair above it recall drops below the target
-    higher = s[s > t].min()
+    # the highest such threshold: one flag fewer and recall drops below the target
+    lowest_flagged = s[s >= t].min()
+    assert not ((s < lowest_flagged) & (s >= t)).any()
+    higher = s[s > lowest_flagged].min()
     assert skm.recall_score(y, np.where(s >= higher, "1", "0"), pos_label="1") < 0.7
     t = M.choose_threshold("max_f1", y, s, "1")
     best = max(skm.f1_score(y, np.where(s >= c, "1", "0"), pos_label="1") for c in np.unique(s))

@@ -64,7 +64,11 @@ def test_data_only_run_flags_the_planted_drift_and_the_new_category(synthetic):
     assert sorted(((pd.to_datetime(unseen["window_start"]) - pd.Timestamp("2025-03-03"))
                    .dt.days // 7).unique()) == [6, 7]
     alerts = monitoring_db.list_alerts(store, pid)
-    assert list(alerts["policy"]) == ["input checks"]  # one episode, one alert
+    # one episode, one alert each: the new category (an input problem) and, once x and c
+    # have both drifted (2 of 3 features), the dataset-drift policy, both in week 6
+    assert sorted(alerts["policy"]) == ["dataset drift", "input checks"]
+    assert set(alerts["window_label"]) == {"2025-04-14"}
+    assert "2 of 3 monitored features drifted (67%" in " ".join(alerts["message"])
     assert res.summary["policy_counts"]["any drifted column (naive)"] >= 4
 
 

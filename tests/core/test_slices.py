@@ -45,18 +45,19 @@ def test_slice_metrics_match_pandas_groupby(store: Database):
     src = S.frame_source(df, positive_class="1")
     plan = S.plan_columns(store, src, ["region", "amount"], bins=4)
     table = S.compute_slice_metrics(
-        store, src, plan.specs, metric="recall", hlp=0.95, hlp_metric="accuracy"
+        store, src, plan.specs, metric="recall", hlp=0.95, hlp_metric="recall"
     )
     f = table.frame.set_index(["column", "value"])
     df["err"] = df["y_true"] != df["y_pred"]
     for region, g in df.groupby("region"):
         row = f.loc[("region", region)]
+        recall = recall_score(g["y_true"], g["y_pred"], pos_label="1")
         assert row["size"] == len(g)
         assert row["errors"] == g["err"].sum()
         assert row["share"] == pytest.approx(len(g) / len(df))
-        assert row["accuracy"] == pytest.approx(1 - g["err"].mean())
-        assert row["metric"] == pytest.approx(recall_score(g["y_true"], g["y_pred"], pos_label="1"))
-        assert row["gap_to_hlp"] == pytest.approx(0.95 - (1 - g["err"].mean()))
+        assert row["error_rate"] == pytest.approx(g["err"].mean())
+        assert row["recall"] == pytest.approx(recall)
+        assert row["gap_to_hlp"] == pytest.approx(0.95 - recall)
     # numeric bins: the quartiles of the non-missing values, plus a '(missing)' slice
     edges = plan.specs[1].edges
     assert edges == pytest.approx(tuple(np.nanquantile(df["amount"], [0.25, 0.5, 0.75])))
@@ -75,7 +76,9 @@ def test_roc_auc_per_slice_matches_sklearn(store: Database):
     table = S.compute_slice_metrics(store, src, plan.specs, metric="roc_auc")
     f = table.frame.set_index("value")
     for kind, g in df.groupby("kind"):
-        assert f.loc[kind, "metric"] == pytest.approx(roc_auc_score(g["y_true"] == "1", g["score"]))
+        assert f.loc[kind, "roc_auc"] == pytest.approx(
+            roc_auc_score(g["y_true"] == "1", g["score"])
+        )
 
 
 def test_priority_is_gap_to_hlp_times_share_and_sorted(store: Database):
@@ -83,15 +86,18 @@ def test_priority_is_gap_to_hlp_times_share_and_sorted(store: Database):
     plan = S.plan_columns(store, src, ["region", "kind", "age"])
     t = S.compute_slice_metrics(store, src, plan.specs, hlp=0.93, hlp_metric="accuracy")
     f = t.frame
+    assert len(t.ranked) == len(f)  # every slice here is large enough to rank
     assert f["priority"].tolist() == sorted(f["priority"], reverse=True)
     expected = (0.93 - f["accuracy"]).clip(lower=0) * f["share"]
     assert np.allclose(f["priority"], expected)
+    assert set(f["priority_basis"]) == {"gap to HLP"}
     # without any HLP the gap to the overall metric ranks the slices, and a note says so
     t2 = S.compute_slice_metrics(store, src, plan.specs)
     assert np.allclose(
         t2.frame["priority"],
         t2.frame["gap_to_overall"].clip(lower=0) * t2.frame["share"],
     )
+    assert set(t2.frame["priority_basis"]) == {"gap to overall"}
     assert any("No human-level performance" in n for n in t2.notes)
 
 
@@ -242,7 +248,8 @@ def _project_with_run(store: Database, n: int = 600, seed: int = 1) -> dict:
     did = datasets_db.insert_dataset(store, pid, "d", data, source="t", role="training", actor="t")
     part = np.where(np.arange(n) % 3 == 0, "dev", "train")
     sid = splits_db.insert_split(
-        store, pid,
+        store,
+        pid,
         did,
         "s",
         pd.DataFrame(
@@ -273,7 +280,8 @@ def _run(
 ) -> int:
     rng = np.random.default_rng(seed)
     rid = training_db.insert_run(
-        store, pid,
+        store,
+        pid,
         "t",
         name=f"run{seed}",
         model_kind="dummy",
@@ -297,7 +305,8 @@ def _run(
         }
     )
     training_db.finish_run(
-        store, rid,
+        store,
+        rid,
         "t",
         metrics=pd.DataFrame(columns=["part", "metric", "class", "value"]),
         predictions=preds,

@@ -249,7 +249,7 @@ def test_rare_class_missing_from_a_part_is_a_warning(store):
         ({"method": "random", "seed": -1}, "seed"),
         ({"method": "stratified"}, "needs a target"),
         ({"method": "stratified", "target": "nope"}, "no column 'nope'"),
-        ({"method": "stratified", "target": "amount"}, "too many to stratify"),
+        ({"method": "stratified", "target": "tag"}, "too many classes to stratify"),
         ({"method": "stratified", "target": "rare"}, "single row \\(e.g. rare='b'\\)"),
         ({"method": "stratified_by_column", "target": "y", "stratify_column": "y"}, "must differ"),
         ({"method": "stratified_by_column", "target": "y"}, "column to stratify"),
@@ -298,7 +298,9 @@ def test_rare_class_missing_from_a_part_is_a_warning(store):
 )
 def test_bad_inputs_raise_and_store_nothing(store, kwargs, message):
     pid = projects_db.create_project(store, "P", "t")
-    df = _frame(200).assign(const="same", rare=["b"] + ["a"] * 199)
+    df = _frame(200).assign(
+        const="same", rare=["b"] + ["a"] * 199, tag=[f"t{i}" for i in range(200)]
+    )
     did = datasets_db.insert_dataset(store, pid, "d", df, source="t", role="training", actor="t")
     before = _counts(store)
     with pytest.raises(SplitError, match=message):

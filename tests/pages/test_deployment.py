@@ -16,6 +16,10 @@ def test_demo_shows_a_stored_canary_timeline_and_decision(app):
     text = " ".join(m.value for m in app.markdown) + " ".join(w.value for w in app.warning)
     assert "NO-GO" in text and "Rolled back" in text, "the seeded canary caught the drift"
     assert app.get("plotly_chart"), "a timeline is drawn"
+    assert any("demo's story" in i.value for i in app.info), "the seeded demo tells its story"
+    detect = next(m for m in app.metric if m.label == "Hours to detect")
+    assert detect.value == "336" and "onset is the start of the first window" in detect.proto.help
+    assert "(7D here)" in detect.proto.help
 
 
 def test_run_a_canary_on_the_demo(app):

@@ -111,3 +111,78 @@ def test_import_a_wide_csv_with_one_annotator_and_bad_files(app):
     assert any("Imported 3 labels" in s.value for s in app.success)
     assert app.selectbox(key="labeling.set").value != 1
     assert any("undefined with fewer than two annotators" in w.value for w in app.warning)
+
+
+def test_label_three_items_in_the_app_and_see_the_counts(app_env):
+    import numpy as np
+    import pandas as pd
+    from streamlit.testing.v1 import AppTest
+
+    from core.db import datasets as datasets_db
+    from tests.pages.conftest import ROOT
+
+    rng = np.random.default_rng(2)
+    plots = pd.DataFrame(
+        {
+            "plot_code": [f"P{i:03d}" for i in range(40)],
+            "petal_width": rng.normal(1.2, 0.3, 40).round(2),
+            "bloom_colour": rng.choice(["white", "violet"], 40),
+            "species_tag": rng.choice(["setosa", "virginica", "versicolor"], 40),
+        }
+    )
+    s = Database(app_env)
+    try:
+        pid = projects_db.list_projects(s)[0].id
+        datasets_db.insert_dataset(
+            s, pid, "garden_plots", plots, source="t", role="training", actor="t"
+        )
+    finally:
+        s.close()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not _errors(at)
+    dsel = at.selectbox(key="labeling.q_dataset")
+    dsel.select_index(dsel.options.index("garden_plots")).run()
+    truth_key = _key(at.selectbox, "labeling.q_truth.")
+    truth = at.selectbox(key=truth_key)
+    truth.select_index(truth.options.index("species_tag")).run()
+    assert at.selectbox(key=truth_key.replace("q_truth", "q_id")).value == "plot_code"
+    choices = at.text_input(key=_key(at.text_input, "labeling.q_choices."))
+    assert sorted(str(choices.value).split(", ")) == ["setosa", "versicolor", "virginica"]
+    columns = at.multiselect(key=_key(at.multiselect, "labeling.q_columns."))
+    assert columns.value == ["petal_width", "bloom_colour"]  # never the ground truth
+    at.number_input(key="labeling.q_n").set_value(5)
+    at.text_input(key="labeling.q_name").input("garden review")
+    at.button(key="labeling.q_create").click().run()
+    assert not _errors(at)
+    assert any("Queue of 5 item(s)" in x.value for x in at.success), [e.value for e in at.error]
+    assert _metric(at, "Items in the queue") == "5" and _metric(at, "Labelled by you") == "0"
+    seen = []
+    for _ in range(3):
+        features = next(
+            d.value for d in at.dataframe if list(d.value.columns) == ["feature", "value"]
+        )
+        assert set(features["feature"]) == {"petal_width", "bloom_colour"}
+        seen.append(next(m.value for m in at.markdown if m.value.startswith("**Item ")))
+        at.button(key="labeling.task_label.0").click().run()
+        assert not _errors(at)
+    assert len(set(seen)) == 3  # each click moved on to the next item
+    assert _metric(at, "Labelled by you") == "3"
+    assert _metric(at, "Labels by everyone") == "3"
+    assert _metric(at, "Items") == "3" and _metric(at, "Annotators") == "1"
+    at.button(key="labeling.task_skip").click().run()
+    assert not _errors(at)
+    assert _metric(at, "Labelled by you") == "3"
+    # reopen the first item and change its label: still one label per reviewer per item
+    pick = at.selectbox(key="labeling.task_pick")
+    assert len(pick.options) == 4  # "next item to label" and the three labelled items
+    pick.set_value(pick.options[1].split(" ")[0]).run()  # the raw item id
+    at.button(key="labeling.task_label.1").click().run()
+    assert not _errors(at)
+    assert _metric(at, "Labelled by you") == "3" and _metric(at, "Labels by everyone") == "3"
+
+
+def _key(widgets, prefix: str) -> str:
+    """The key of the one widget whose key starts with ``prefix`` (keys carry ids)."""
+    return next(str(w.key) for w in widgets if str(w.key).startswith(prefix))
