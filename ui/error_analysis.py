@@ -56,18 +56,7 @@ def _table_config(table: S.SliceTable) -> dict:
     label = mlabel(table.metric)
     config: dict = {
         name: st.column_config.NumberColumn(mlabel(name), format="%.3f")
-        for name in (
-            "accuracy",
-            "error_rate",
-            "precision",
-            "recall",
-            "f1",
-            "roc_auc",
-            "brier",
-            "log_loss",
-            "mae",
-            "rmse",
-        )
+        for name in (*S.SLICE_METRICS["classification"], *S.SLICE_METRICS["regression"])
         if name in table.frame
     }
     return config | {

@@ -265,6 +265,18 @@ def _sample(frame: pd.DataFrame, max_points: int) -> tuple[pd.DataFrame, str]:
     return shown, f" (a sample of {max_points:,} of {len(frame):,} rows)"
 
 
+def _rows_scatter(x: pd.Series, y: pd.Series, x_name: str, y_name: str) -> go.Figure:
+    """One marker per row (WebGL, translucent), named "rows" in the legend."""
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scattergl(
+            x=x, y=y, mode="markers", name="rows", marker={"size": 5, "opacity": 0.5},
+            hovertemplate=f"{x_name} %{{x:.4g}}, {y_name} %{{y:.4g}}<extra></extra>",
+        )
+    )
+    return fig
+
+
 def residual_figure(
     residuals: pd.DataFrame, part: str = "dev", max_points: int = 5000
 ) -> go.Figure:
@@ -277,17 +289,7 @@ def residual_figure(
     if residuals.empty:
         return _empty(title, "No regression predictions stored for this part.")
     shown, note = _sample(residuals, max_points)
-    fig = go.Figure()
-    fig.add_trace(
-        go.Scattergl(
-            x=shown["predicted"],
-            y=shown["residual"],
-            mode="markers",
-            name="rows",
-            marker={"size": 5, "opacity": 0.5},
-            hovertemplate="predicted %{x:.4g}, residual %{y:.4g}<extra></extra>",
-        )
-    )
+    fig = _rows_scatter(shown["predicted"], shown["residual"], "predicted", "residual")
     lo, hi = float(shown["predicted"].min()), float(shown["predicted"].max())
     fig.add_trace(
         go.Scatter(
@@ -315,17 +317,7 @@ def predicted_actual_figure(
     if residuals.empty:
         return _empty(title, "No regression predictions stored for this part.")
     shown, note = _sample(residuals, max_points)
-    fig = go.Figure()
-    fig.add_trace(
-        go.Scattergl(
-            x=shown["actual"],
-            y=shown["predicted"],
-            mode="markers",
-            name="rows",
-            marker={"size": 5, "opacity": 0.5},
-            hovertemplate="actual %{x:.4g}, predicted %{y:.4g}<extra></extra>",
-        )
-    )
+    fig = _rows_scatter(shown["actual"], shown["predicted"], "actual", "predicted")
     both = pd.concat([shown["actual"], shown["predicted"]])
     lo, hi = float(both.min()), float(both.max())
     fig.add_trace(
