@@ -180,8 +180,7 @@ def _require_columns(store: Database, mrun: MonitorRunRow, columns: list[str], n
 
 def _free_name(store: Database, mrun: MonitorRunRow, base: str) -> str:
     """``base``, or ``base_2``, ``base_3`` … when a dataset of the project has that name."""
-    taken = {d.name for d in datasets_db.list_datasets(store, mrun.project_id)}
-    name, k = base, 2
-    while name in taken:
-        name, k = f"{base}_{k}", k + 1
-    return name
+    from core.data.datasets import free_name
+
+    return free_name(base, {d.name for d in datasets_db.list_datasets(store, mrun.project_id)},
+                     "{base}_{n}")
