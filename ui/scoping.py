@@ -46,11 +46,13 @@ def _milestones_key(marker: tuple) -> str:
 
 # -------------------------------------------------------------------- state
 def load_state(brief: Brief, marker: tuple[int, int]) -> None:
-    """Write a brief into the widgets' state when (project, version) changed."""
-    if st.session_state.get(LOADED) == marker:
+    """Write a brief into the widgets' state when (project, version) changed, or when
+    Streamlit dropped the widgets' state (a run of another page does not draw them: coming
+    back, the form would be empty and "save" would store an empty brief)."""
+    ss = st.session_state
+    if ss.get(LOADED) == marker and K + "task_type" in ss:
         return
     c = brief.contract
-    ss = st.session_state
     for name in sc.TEXT_FIELDS:
         ss[K + name] = getattr(brief, name)
     for name in ("business_metric", "business_unit", "currency", "automation"):
