@@ -2,9 +2,10 @@
 pytest's ``--junitxml`` writes it (``testsuites`` > ``testsuite`` > ``testcase`` with
 ``failure`` or ``skipped``), and JSON.
 
-JUnit rule: a *failed* check is a ``<failure type="failed">``, a *not judged* one a
-``<failure type="not judged">`` (never a pass: CI shows it red), a *not applicable* one
-``<skipped type="not applicable">``; a passed check is a bare ``<testcase>``.
+JUnit rule: a *failed* check is a ``<failure message="failed: …">``, a *not judged* one a
+``<failure message="not judged: …">`` (never a pass: CI shows it red), a *not applicable*
+one ``<skipped type="not applicable">``; a passed check is a bare ``<testcase>``. The
+elements and attributes are those pytest's ``--junitxml`` writes (xunit2).
 """
 
 from __future__ import annotations
@@ -70,8 +71,7 @@ def junit_xml(result: GateResult) -> str:
         value = f"value {_fmt(c.value)}, limit {_fmt(c.threshold)}: " if (
             c.value is not None or c.threshold is not None) else ""
         if c.status in (FAILED, NOT_JUDGED):
-            el = ET.SubElement(case, "failure", message=f"{c.status}: {c.detail}"[:500],
-                               type=c.status)
+            el = ET.SubElement(case, "failure", message=f"{c.status}: {c.detail}"[:500])
             el.text = f"{result.subject}\n{c.group} / {c.name}: {value}{c.detail}"
         elif c.status == NOT_APPLICABLE:
             ET.SubElement(case, "skipped", type=NOT_APPLICABLE, message=c.detail[:500])
