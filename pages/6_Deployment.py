@@ -6,6 +6,7 @@ import streamlit as st
 from core import deploy
 from core.charts import deploy as charts_deploy
 from ui import deploy as deploy_ui
+from ui import gates as gates_ui
 from ui import session
 
 ctx = session.page(
@@ -38,6 +39,7 @@ if prefill in names:
                "pre-selected as candidate: open **New rehearsal** and run its canary.")
 
 deploy_ui.demo_story(store, project.id)  # the seeded demo project only
+gates_ui.gate_runs(store, project.id, project.name, "deploy")
 
 deploy_ui.rehearsal_form(store, project.id, streams, names, default_cand, user)
 
