@@ -32,7 +32,7 @@ def gate_runs(store: Database, project_id: int, project_name: str, gate: str) ->
         st.dataframe(runs, hide_index=True, key=f"{key}.gate_runs")
         labels = {int(r.id): f"#{r.id} {r.verdict} · {r.subject}"
                   for r in runs.itertuples(index=False)}
-        pick = st.selectbox("Checks of gate run", list(labels), format_func=labels.get,
+        pick = st.selectbox("Checks of gate run", list(labels), format_func=lambda i: labels[int(i)],
                             key=f"{key}.gate_run")
         if pick is not None:
             st.dataframe(gates.gate_run_checks(store, int(pick)), hide_index=True,
