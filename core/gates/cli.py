@@ -17,7 +17,8 @@ from core.errors import StoreError
 from core.gates.result import EXIT_CANNOT_RUN, GateResult
 
 
-def _parser() -> argparse.ArgumentParser:
+def parser() -> argparse.ArgumentParser:
+    """The command's arguments (one sub-command per gate)."""
     from core import config
 
     ap = argparse.ArgumentParser(
@@ -57,7 +58,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one gate; print its table; write the reports; return the exit code."""
-    args = _parser().parse_args(argv)
+    args = parser().parse_args(argv)
     try:
         store = Database(args.db)
     except StoreError as exc:

@@ -125,11 +125,9 @@ def _rehearse(store: Database, project: ProjectRow, version_id: int, stream: str
     return sim_id, save_gate_run(store, gate, actor, source="retrain")
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Retrain the champion's recipe on the newest labelled data and gate the challenger."""
+def parser() -> argparse.ArgumentParser:
+    """The command's arguments."""
     from core import config
-    from core.gates.cli import report
-    from core.gates.inputs import find_project
 
     ap = argparse.ArgumentParser(prog="python -m core.retrain", description=main.__doc__,
                                  epilog="Exit 0: challenger registered and gates passed; 1: a "
@@ -151,7 +149,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--junit", metavar="PATH", help="the model gate's checks as JUnit XML")
     ap.add_argument("--json", metavar="PATH", help="the model gate's result as JSON")
     ap.add_argument("--user", default="scheduler")
-    args = ap.parse_args(argv)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Retrain the champion's recipe on the newest labelled data and gate the challenger."""
+    from core.gates.cli import report
+    from core.gates.inputs import find_project
+
+    args = parser().parse_args(argv)
     try:
         store = Database(args.db)
     except StoreError as exc:

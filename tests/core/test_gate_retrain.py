@@ -79,3 +79,31 @@ def test_readme_commands_as_a_scheduler_runs_them(demo_db: Path, tmp_path: Path)
     helped = subprocess.run([sys.executable, "-m", "core.retrain", "--help"], cwd=ROOT,
                             capture_output=True, text=True, check=False)
     assert helped.returncode == 0 and "--rehearse" in helped.stdout
+
+
+def _readme_commands() -> list[list[str]]:
+    """Every ``python -m core.gate`` / ``core.retrain`` line of the README's pipeline section
+    (the YAML job and the cron line included), as argument lists."""
+    import shlex
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Gates and continuous training in a pipeline")[1].split("\n## ")[0]
+    out = []
+    for line in section.splitlines():
+        if "python -m core." not in line or "`python -m" in line:  # prose, not a command
+            continue
+        cmd = line[line.index("python -m core."):].split(">>")[0].split("`")[0]
+        out.append(shlex.split(cmd.replace("$PROJECT", "P")))
+    return out
+
+
+def test_readme_command_lines_parse() -> None:
+    from core.gates import cli, retrain
+
+    commands = _readme_commands()
+    assert len(commands) >= 7  # four examples, two job steps, the cron line
+    for args in commands:
+        module, argv = args[2], args[3:]
+        parsed = (cli.parser() if module == "core.gate" else retrain.parser()).parse_args(argv)
+        assert parsed.project
+    assert any(a[2:4] == ["core.retrain", "--project"] and "--rehearse" in a for a in commands)
