@@ -20,7 +20,7 @@ Checks, each stated with its rule (the thresholds are :class:`DataGateSettings`)
   the project's "dataset drift" policy threshold (default 0.5).
 * **labels** - when the target is in both: no reference class missing, no new class, and the
   Jensen-Shannon distance of the class shares (``core.monitoring.drift.js_distance``) below
-  its drift threshold (0.1).
+  its drift threshold (0.1); a numeric target (a regression) by its drift, as a column's.
 """
 
 from __future__ import annotations
@@ -91,7 +91,8 @@ def run_data_gate(store: Database, project_id: int, project: str, reference: Dat
     cells = {c.column: c for c in report.columns if c.column in monitored}
     checks += _null_and_category_checks(cells, monitored, s)
     checks += _drift_checks(cells, monitored, _dataset_drift_share(store, project_id))
-    checks += _label_checks(store, reference, candidate, roles.target, retyped, s)
+    checks += _label_checks(store, reference, candidate, roles.target, retyped, s,
+                            {c.column: c for c in report.columns})
     notes = [f"{c}: retyped, so its range, nulls, categories and drift are not checked."
              for c in sorted(retyped)]
     return GateResult(
@@ -227,8 +228,10 @@ def _drift_checks(cells: dict[str, Any], columns: list[str], share_max: float) -
 
 
 def _label_checks(store: Database, reference: DatasetRow, candidate: DatasetRow,
-                  target: str | None, retyped: set[str], s: DataGateSettings) -> list[Check]:
+                  target: str | None, retyped: set[str], s: DataGateSettings,
+                  cells: dict[str, Any]) -> list[Check]:
     from core.data import class_balance
+    from core.errors import StoreError
     from core.monitoring.drift import js_distance
 
     name = f"label balance ({target})" if target else "label balance"
@@ -239,8 +242,11 @@ def _label_checks(store: Database, reference: DatasetRow, candidate: DatasetRow,
                f"{target!r} is retyped" if target in retyped else
                f"{target!r} is not in both datasets (an unlabelled batch)")
         return [Check("labels", name, NOT_APPLICABLE, None, None, why)]
-    ref, cand = class_balance(store, reference.id, target), class_balance(store, candidate.id,
-                                                                           target)
+    try:
+        ref, cand = (class_balance(store, reference.id, target),
+                     class_balance(store, candidate.id, target))
+    except StoreError:  # a numeric target (a regression): not class labels
+        return [_target_drift(target, cells.get(target))]
     if not sum(cand.counts):
         return [Check("labels", name, NOT_JUDGED, None, s.label_distance_max,
                       f"no labelled row in {candidate.name!r}")]
@@ -251,9 +257,8 @@ def _label_checks(store: Database, reference: DatasetRow, candidate: DatasetRow,
                   for k in classes], dtype=float)
     new = [k for k, a, b in zip(classes, p, q, strict=True) if a == 0 and b > 0]
     gone = [k for k, a, b in zip(classes, p, q, strict=True) if a > 0 and b == 0]
-    if len(classes) > 50:  # a numeric target (a regression): its drift check covers it
-        return [Check("labels", name, NOT_APPLICABLE, None, None,
-                      f"{len(classes)} distinct values: not classes")]
+    if len(classes) > 50:  # a numeric target with few enough values for class_balance
+        return [_target_drift(target, cells.get(target))]
     d = js_distance(p, q)
     shares = ", ".join(f"{k}: {a / p.sum():.1%} -> {b / q.sum():.1%}"
                        for k, a, b in zip(classes, p, q, strict=True))
@@ -263,3 +268,16 @@ def _label_checks(store: Database, reference: DatasetRow, candidate: DatasetRow,
     return [Check("labels", name, PASSED if ok else FAILED, d, s.label_distance_max,
                   f"Jensen-Shannon distance {d:.4f}; {shares}" + (
                       "; " + "; ".join(why) if why else ""))]
+
+
+def _target_drift(target: str, cell: Any) -> Check:
+    """A numeric target's distribution judged as a column's drift (the project's method)."""
+    name = f"label distribution ({target})"
+    if cell is None or cell.status != "computed":
+        return Check("labels", name, NOT_JUDGED, None, cell.threshold if cell else None,
+                     "not computed: " + (cell.reason if cell else "the target was not profiled"))
+    p_value = cell.method in ("ks", "chisquare")
+    value = cell.p_value if p_value else cell.statistic
+    return Check("labels", name, judged(not cell.drifted), float(value), cell.threshold,
+                 f"{cell.method} {'p-value' if p_value else 'statistic'} {value:.4g} (drift "
+                 f"when {'<' if p_value else '≥'} {cell.threshold:g})")

@@ -146,3 +146,29 @@ def test_no_latency_budget_is_not_applicable(tmp_path: Path) -> None:
                                   "--run", str(run_id))
     assert_consistent(code, root, report)
     assert cases(root)[("gate.model.latency", "p95 latency (ms)")] == "skipped"
+
+
+def test_numeric_target_is_judged_by_its_drift(tmp_path: Path) -> None:
+    """A regression project's data gate judges its target's distribution with the project's
+    drift method (it crashed with exit 2 first: a numeric target is not a class label)."""
+    from tests.core.monitor_data import LEVEL, plant_frame, plant_project
+
+    db = tmp_path / "plant.duckdb"
+    s = Database(db)
+    pid, _ = plant_project(s)
+    save_contract(s, pid, task_type="regression", target_column=LEVEL)
+    s.close()
+    plant_frame(3000, seed=9).to_csv(tmp_path / "fresh.csv", index=False)
+    code, root, report = run_gate(db, tmp_path, "data", "--project", "Plant faults",
+                                  "--candidate", str(tmp_path / "fresh.csv"))
+    assert code == 0, [c for c in report["checks"] if c["status"] != "passed"]
+    label = next(c for c in report["checks"] if c["group"] == "labels")
+    assert label["status"] == "passed" and "wasserstein" in label["detail"]
+    shifted = plant_frame(3000, seed=10)
+    shifted[LEVEL] = shifted[LEVEL] + 5.0
+    shifted.to_csv(tmp_path / "shifted.csv", index=False)
+    code, root, report = run_gate(db, tmp_path, "data", "--project", "Plant faults",
+                                  "--candidate", str(tmp_path / "shifted.csv"))
+    assert code == 1
+    assert cases(root)[("gate.data.labels", f"label distribution ({LEVEL})")].startswith(
+        "failed:")
