@@ -33,6 +33,8 @@ if default_cand is None or not streams:
     st.stop()
 
 prefill = st.session_state.get("deploy.prefill_candidate")  # set by Monitoring's retraining
+retrained = None if prefill in names else gates_ui.retrained_candidate(store, project.id, names)
+default_cand = retrained or default_cand
 if prefill in names:
     default_cand = prefill
     st.success(f"A challenger retrained after a monitoring alert ({names[prefill]}) is "

@@ -37,3 +37,15 @@ def gate_runs(store: Database, project_id: int, project_name: str, gate: str) ->
         if pick is not None:
             st.dataframe(gates.gate_run_checks(store, int(pick)), hide_index=True,
                          key=f"{key}.gate_checks")
+
+
+def retrained_candidate(store: Database, project_id: int, names: dict[int, str]) -> int | None:
+    """The challenger ``python -m core.retrain`` left for a canary, announced; or None."""
+    pending = gates.pending_canary(store, project_id)
+    if pending is None or pending[0] not in names:
+        return None
+    version_id, verdict = pending
+    st.success(f"Continuous training registered {names[version_id]} (its model gate "
+               f"{verdict}): it is pre-selected as candidate; open **New rehearsal** and run "
+               "its canary.")
+    return version_id

@@ -31,7 +31,13 @@ from core.gates.result import (
     GateError,
     GateResult,
 )
-from core.gates.store import gate_run_checks, gate_runs_frame, list_gate_runs, save_gate_run
+from core.gates.store import (
+    gate_run_checks,
+    gate_runs_frame,
+    list_gate_runs,
+    pending_canary,
+    save_gate_run,
+)
 
 __all__ = [
     "EXIT_CANNOT_RUN",
@@ -48,5 +54,6 @@ __all__ = [
     "gate_run_checks",
     "gate_runs_frame",
     "list_gate_runs",
+    "pending_canary",
     "save_gate_run",
 ]

@@ -56,3 +56,23 @@ def gate_run_checks(store: Database, gate_run_id: int) -> pd.DataFrame:
                                  "not applicable": 3})
     return (frame.assign(_o=order).sort_values(["_o", "position"], kind="stable")
             .drop(columns=["_o", "position"]).reset_index(drop=True))
+
+
+def pending_canary(store: Database, project_id: int) -> tuple[int, str] | None:
+    """The challenger ``python -m core.retrain`` registered and gated, while no rehearsal
+    has replayed it yet: (its version id, the model gate's verdict); else None. The
+    Deployment page pre-selects it for a canary."""
+    from core.db import deploy as deploy_db
+    from core.training import registry
+
+    challenger = registry.get_challenger(store, project_id)
+    if challenger is None:
+        return None
+    gated = next((r for r in gates_db.list_gate_runs(store, project_id, "model")
+                  if r.source == "retrain"
+                  and r.subject_ref.get("run_id") == challenger.run_id), None)
+    if gated is None:
+        return None
+    rehearsed = any(int(s.candidate.get("version_id", -1)) == challenger.id
+                    for s in deploy_db.list_deploy_simulations(store, project_id))
+    return None if rehearsed else (challenger.id, gated.verdict)

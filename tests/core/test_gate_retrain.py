@@ -13,6 +13,7 @@ import pytest
 from core.db import projects as projects_db
 from core.db.database import Database
 from core.demo.seed import DEMO_PROJECT
+from core.gates import pending_canary
 from core.training import registry
 from tests.core.gate_helpers import stored
 from tests.core.test_gate_own_data import PROJECT, _project
@@ -62,6 +63,9 @@ def test_retrain_demo_with_a_canary(demo_db: Path, tmp_path: Path) -> None:
     assert all(r.source == "retrain" for r, _ in runs)
     assert runs[0][0].subject_ref["decision"] in ("go", "no-go", "not judged")
     assert (tmp_path / "m.xml").read_text().startswith("<?xml")
+    s = Database(demo_db)
+    assert pending_canary(s, pid) is None  # its canary was replayed: nothing left to pre-fill
+    s.close()
 
 
 def test_readme_commands_as_a_scheduler_runs_them(demo_db: Path, tmp_path: Path) -> None:

@@ -83,3 +83,23 @@ def test_no_gate_run_shows_the_command(app: AppTest) -> None:
     assert not app.exception, [e.value for e in app.exception]
     assert any("No deploy gate has run" in i.value for i in app.info)
     assert any("core.gate deploy" in c.value for c in app.code)
+
+
+def test_retrained_challenger_is_preselected_for_a_canary(app_env: Path) -> None:
+    """``python -m core.retrain`` without --rehearse leaves its challenger for the page."""
+    from core.gates.retrain import main
+
+    assert main(["--db", str(app_env), "--project", DEMO_PROJECT]) in (0, 1)
+    s = Database(app_env)
+    pid = next(p.id for p in projects_db.list_projects(s) if p.name == DEMO_PROJECT)
+    from core.gates import pending_canary
+
+    version_id, _ = pending_canary(s, pid) or (None, None)
+    s.close()
+    assert version_id is not None
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.run()
+    at.switch_page(PAGES["deploy"]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("Continuous training registered" in m.value for m in at.success)
+    assert at.selectbox(key="deploy.candidate").value == version_id
