@@ -172,3 +172,29 @@ def test_numeric_target_is_judged_by_its_drift(tmp_path: Path) -> None:
     assert code == 1
     assert cases(root)[("gate.data.labels", f"label distribution ({LEVEL})")].startswith(
         "failed:")
+
+
+def test_own_data_retyped_column_and_model_below_the_floor(own: tuple[Path, OwnProject],
+                                                          tmp_path: Path) -> None:
+    from core.training import registry
+
+    db, p = own
+    bad = _rows(600, seed=11)
+    bad["tenure_m"] = bad["tenure_m"].map(lambda v: f"{v:.1f} months")
+    bad.to_csv(tmp_path / "retyped.csv", index=False)
+    code, root, _ = run_gate(db, tmp_path, "data", "--project", PROJECT,
+                             "--candidate", str(tmp_path / "retyped.csv"))
+    assert code == 1
+    assert [k for k, v in cases(root).items() if v != "passed"] == [
+        ("gate.data.types", "tenure_m")]
+    s = Database(db)
+    save_contract(s, p.project_id, task_type="binary", target_column=TARGET,
+                  positive_class="1", primary=MetricTarget("recall", 0.99))
+    run_id = registry.get_version(s, p.champion_id).run_id
+    s.close()
+    code, root, report = run_gate(db, tmp_path, "model", "--project", PROJECT,
+                                  "--run", str(run_id))
+    assert code == 1
+    assert_consistent(code, root, report)
+    assert cases(root)[("gate.model.metric", "Recall ≥ 0.99")].startswith("failed:")
+    assert [r.verdict for r, _ in stored(db, p.project_id)] == ["failed", "failed"]
