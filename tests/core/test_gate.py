@@ -29,8 +29,10 @@ def demo(demo_db: Path, tmp_path: Path) -> dict:
         from core.training import registry
 
         sims = simulations_frame(s, pid).set_index("pattern")["id"]
-        out = {"pid": pid, "champion_run": registry.get_champion(s, pid).run_id,
-               "challenger_run": registry.get_challenger(s, pid).run_id,
+        champion, challenger = registry.get_champion(s, pid), registry.get_challenger(s, pid)
+        assert champion is not None and challenger is not None
+        out = {"pid": pid, "champion_run": champion.run_id,
+               "challenger_run": challenger.run_id,
                "shadow": int(sims["shadow"]), "canary": int(sims["canary"]),
                "stream": datasets_db.list_datasets(s, pid, role="production")[0].name}
     finally:

@@ -140,8 +140,10 @@ def test_no_latency_budget_is_not_applicable(tmp_path: Path) -> None:
     s = Database(db)
     from core.training import registry
 
-    run_id = registry.get_challenger(s, p.project_id).run_id
+    challenger = registry.get_challenger(s, p.project_id)
     s.close()
+    assert challenger is not None
+    run_id = challenger.run_id
     code, root, report = run_gate(db, tmp_path, "model", "--project", PROJECT,
                                   "--run", str(run_id))
     assert_consistent(code, root, report)

@@ -75,10 +75,16 @@ def test_junit_rule_per_status() -> None:
     assert (suite.get("tests"), suite.get("failures"), suite.get("skipped"),
             suite.get("errors")) == ("4", "2", "1", "0")
     case = {c.get("name"): c for c in suite.iter("testcase")}
+
+    def message(name: str, tag: str) -> str:
+        el = case[name].find(tag)
+        assert el is not None, (name, tag)
+        return str(el.get("message"))
+
     assert list(case["missing columns"]) == []
-    assert case["gauge_a"].find("failure").get("message").startswith("failed: ")
-    assert case["gauge_b"].find("failure").get("message").startswith("not judged: ")
-    assert case["label balance"].find("skipped").get("message") == "unlabelled batch"
+    assert message("gauge_a", "failure").startswith("failed: ")
+    assert message("gauge_b", "failure").startswith("not judged: ")
+    assert message("label balance", "skipped") == "unlabelled batch"
     assert case["gauge_a"].get("classname") == "gate.data.drift"
 
 
