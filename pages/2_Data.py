@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core import data
-from ui import data_ingest, data_quality, data_splits, overview, session
+from ui import data_ingest, data_quality, data_splits, gates, overview, session
 from ui.data_ingest import DATASET, FLASH
 
 ctx = session.page(
@@ -58,6 +58,7 @@ st.caption(
     + (f" · {ds.note}" if ds.note else "")
 )
 
+gates.gate_runs(store, project.id, project.name, "data")
 report = data_quality.report_or_stop(store, ds, user)
 cols_tab, quality_tab, balance_tab, splits_tab = st.tabs(
     ["Columns", "Quality", "Balance", "Splits"]
