@@ -7,6 +7,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
+# One OpenMP thread per test process: pytest runs one worker per core (pytest.ini), and
+# scikit-learn's histogram boosting crawls when two workers each start a thread per core.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 # Models saved by tests (the demo's champion included) go to a temp folder, never data/.
 os.environ["WORKBENCH_ARTIFACTS"] = tempfile.mkdtemp(prefix="wb-artifacts-")
 
