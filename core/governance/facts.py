@@ -184,6 +184,9 @@ def _rehearsals(store: Database, f: ProjectFacts) -> None:
             "id": sim.id, "name": sim.name, "pattern": sim.pattern, "decision": sim.decision,
             "story": D.rollback_story(sim.summary, sim.settings),
             "metrics": [(m.label, m.value) for m in D.summary_metrics(sim.summary, sim.settings)],
+            "errors exposed": sim.summary.get("errors_exposed"),
+            "extra wrong": sim.summary.get("excess_wrong"),
+            "reasons": list(sim.summary.get("reasons") or []),
             "sim": sim,
         })
 
