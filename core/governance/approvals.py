@@ -259,6 +259,12 @@ def _valid(store: Database, project_id: int, gate: str, match: dict[str, Any]) -
     return False
 
 
+def approvals_required(store: Database, project_id: int) -> bool:
+    """Whether the latest brief asks for approvals before a promotion to champion."""
+    v = get_brief(store, project_id)
+    return bool(v is not None and v.brief.require_approvals)
+
+
 def check_promotion(store: Database, project_id: int, version_id: int) -> None:
     """Refuse a promotion to champion that lacks the approvals the brief asks for.
 
