@@ -74,14 +74,14 @@ def approvals_panel(store: Database, project_id: int, user: str) -> None:
             if g.reason:
                 st.caption(f"What changed: {g.reason}. Approve again if it still holds.")
     with st.expander("Record an approval; history", icon=":material/verified:"):
-        gate = st.selectbox("Gate", list(governance.GATES), format_func=governance.GATES.get,
+        gate = st.selectbox("Gate", list(governance.GATES), format_func=lambda g: governance.GATES[g],
                             key="home.approve.gate")
         options = governance.subjects(store, project_id, gate)
         if not options:
             st.caption("Nothing to approve at this gate yet: save a brief, load data, register "
                        "a model or rehearse a rollout first.")
         else:
-            subject = st.selectbox("What you approve", list(options), format_func=options.get,
+            subject = st.selectbox("What you approve", list(options), format_func=lambda i: options[i],
                                    key=f"home.approve.subject.{gate}",
                                    help="The approval records this item's content hash: it "
                                    "stays valid only while that is unchanged.")
