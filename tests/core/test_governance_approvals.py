@@ -134,3 +134,17 @@ def test_the_setting_survives_the_markdown_round_trip():
     assert "**Approvals required before promotion:** yes" in text
     assert scoping.from_markdown(text).require_approvals is True
     assert scoping.from_markdown(scoping.to_markdown(_brief(False))).require_approvals is False
+
+
+def test_demo_sign_offs_hold_until_a_new_data_version(demo_store):
+    from core.db import projects as projects_db
+
+    pid = projects_db.list_projects(demo_store)[0].id
+    before = _status(demo_store, pid)
+    assert {g: s.status for g, s in before.items()} == dict.fromkeys(governance.GATES, "approved")
+    assert before["rollout"].subject.startswith("rehearsal #") and "shadow" in before["rollout"].subject
+    train = next(d for d in datasets_db.list_datasets(demo_store, pid) if d.role == "training")
+    datasets_db.derive_dataset(demo_store, train.id, f"{train.name}_v2", {}, actor="tester")
+    after = _status(demo_store, pid)
+    assert after["data"].status == "invalidated" and f"{train.name}_v2" in after["data"].reason
+    assert [after[g].status for g in ("brief", "model", "rollout")] == ["approved"] * 3
