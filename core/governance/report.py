@@ -54,6 +54,9 @@ def _f(v: Any, digits: int = 2) -> str:
 
 
 def _figure(fig: go.Figure) -> str:
+    # plotly's own template, named: importing streamlit makes its theme the process default,
+    # and the report must look the same from the app and from the command
+    fig.update_layout(template="plotly")
     body = fig.to_html(full_html=False, include_plotlyjs=False, default_width="100%",
                        config={"displayModeBar": False, "responsive": True})
     return f'<div class="figure">{body}</div>'

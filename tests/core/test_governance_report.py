@@ -128,3 +128,16 @@ def test_pdf_without_chromium_says_what_to_install(demo_db, tmp_path, monkeypatc
     assert out.returncode == 2
     assert "needs chromium" in out.stderr and "apt-get install chromium" in out.stderr
     assert not (tmp_path / "r.pdf").exists()
+
+
+def test_figures_keep_plotlys_template_when_streamlit_set_its_own(monkeypatch):
+    """Importing streamlit makes its theme plotly's default template: the report built in the
+    app then lost its plot areas (found by the PDF test running after the page tests)."""
+    import plotly.graph_objects as go
+    import plotly.io as pio
+
+    import streamlit.elements.plotly_chart  # noqa: F401  (registers the "streamlit" template)
+
+    monkeypatch.setattr(pio.templates, "default", "streamlit")
+    html = report._figure(go.Figure(go.Bar(x=["a"], y=[1])))
+    assert '"plot_bgcolor":"#E5ECF6"' in html
