@@ -84,3 +84,26 @@ def test_tour_walks_the_story_read_only(app):
     assert not app.exception
     assert any("Claims triage" in h.value for h in app.header)
     assert "home.tour" in _button_keys(app)
+
+
+def test_brief_asks_for_approvals_and_the_training_page_refuses_a_promotion(app):
+    app.switch_page("pages/1_Scoping.py").run()
+    assert not app.exception
+    assert app.checkbox(key="scoping.require_approvals").value is False
+    app.checkbox(key="scoping.require_approvals").check()
+    app.get("form_submit_button")[0].click().run()
+    assert not app.exception and any("as version 3" in s.value for s in app.success)
+    # the brief changed: its approval no longer holds
+    app.switch_page("app.py").run()
+    text = _text(app)
+    assert "✕ invalidated: evidence changed" in text and "the brief changed since" in text
+    assert "The brief requires approvals before a model becomes champion" in text
+    # the challenger has no approval: promoting it is refused with what is missing
+    app.switch_page("pages/4_Training.py").run()
+    box = app.selectbox(key="training.version")
+    box.select_index(next(i for i, o in enumerate(box.options) if o.endswith("challenger"))).run()
+    app.button(key="training.reg.champion").click().run()
+    assert not app.exception
+    refusal = " ".join(e.value for e in app.error)
+    assert "requires approvals before promotion" in refusal
+    assert "Brief go" in refusal and "Model promoted to champion" in refusal
