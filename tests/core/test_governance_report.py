@@ -135,7 +135,6 @@ def test_figures_keep_plotlys_template_when_streamlit_set_its_own(monkeypatch):
     app then lost its plot areas (found by the PDF test running after the page tests)."""
     import plotly.graph_objects as go
     import plotly.io as pio
-
     import streamlit.elements.plotly_chart  # noqa: F401  (registers the "streamlit" template)
 
     monkeypatch.setattr(pio.templates, "default", "streamlit")
