@@ -6,10 +6,13 @@ from core import monitoring
 from core import projects as core_projects
 from core.data.samples import SAMPLES
 from core.errors import StoreError
-from ui import overview, session, state
+from ui import overview, session, state, tour
 
 store, project = session.start("Overview", ":material/home:")
 user = state.current_user()
+if project is not None and tour.active():  # read-only: the tour and its buttons, nothing else
+    tour.render(store, project)
+    st.stop()
 
 st.title("ML Production Workbench")
 st.caption(
@@ -37,6 +40,7 @@ if project is None:
 st.header(project.name)
 if project.description:
     st.write(project.description)
+tour.start_button(store, project)
 
 st.subheader("Lifecycle")
 steps = core_projects.lifecycle(store, project.id)
@@ -60,6 +64,9 @@ else:
     )
     st.page_link("pages/7_Monitoring.py", label="Review them on the Monitoring page",
                  icon=":material/monitor_heart:")
+
+overview.approvals_panel(store, project.id, user)
+overview.report_panel(store, project.id, project.name, user)
 
 actions = core_projects.open_actions_frame(store, project.id)
 if len(actions):

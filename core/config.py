@@ -71,6 +71,12 @@ SETTINGS: dict[str, Setting] = {
             "0.05",
             "A class or category whose share is below this is flagged as rare.",
         ),
+        Setting(
+            "WORKBENCH_CHROMIUM",
+            "chromium",
+            "The browser that prints the stakeholder report to PDF, headless: a name on PATH "
+            "or a path (Debian: apt-get install chromium).",
+        ),
     ]
 }
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import projects
+from core import governance, projects
 from core.db.database import Database
 from core.errors import StoreError
 
@@ -49,3 +49,104 @@ def column_roles_editor(store: Database, project_id: int, user: str, key: str = 
                     st.error(str(exc))
                 else:
                     st.success("Column roles saved.", icon=":material/check_circle:")
+
+
+# ------------------------------------------------------------------ governance
+_APPROVAL_BADGE = {"approved": ":green[● approved]", "not approved": ":gray[○ not approved]",
+                   "invalidated": ":red[✕ invalidated: evidence changed]"}
+
+
+def approvals_panel(store: Database, project_id: int, user: str) -> None:
+    """Each gate's approval (who, when, on what; or why it no longer holds) and the form
+    that records one."""
+    st.subheader("Approvals")
+    if governance.approvals_required(store, project_id):
+        st.caption(":material/gavel: The brief requires approvals before a model becomes "
+                   "champion: the brief, the model's data version and the model itself.")
+    statuses = governance.gate_status(store, project_id)
+    for col, g in zip(st.columns(len(statuses)), statuses, strict=True):
+        with col.container(border=True):
+            st.markdown(f"**{g.label}**  \n{_APPROVAL_BADGE[g.status]}")
+            if g.approved_at is not None:
+                st.caption(f"{g.subject} — by {g.approved_by}, "
+                           f"{g.approved_at:%Y-%m-%d %H:%M} UTC" + (f": “{g.comment}”"
+                                                                     if g.comment else ""))
+            if g.reason:
+                st.caption(f"What changed: {g.reason}. Approve again if it still holds.")
+    with st.expander("Record an approval; history", icon=":material/verified:"):
+        gate = st.selectbox("Gate", list(governance.GATES), format_func=lambda g: governance.GATES[g],
+                            key="home.approve.gate")
+        options = governance.subjects(store, project_id, gate)
+        if not options:
+            st.caption("Nothing to approve at this gate yet: save a brief, load data, register "
+                       "a model or rehearse a rollout first.")
+        else:
+            subject = st.selectbox("What you approve", list(options), format_func=lambda i: options[i],
+                                   key=f"home.approve.subject.{gate}",
+                                   help="The approval records this item's content hash: it "
+                                   "stays valid only while that is unchanged.")
+            comment = st.text_area("Comment: what you checked", key="home.approve.comment",
+                                   height=68)
+            if st.button("Approve", key="home.approve", type="primary",
+                         icon=":material/check_circle:"):
+                try:
+                    governance.approve(store, project_id, gate, user, comment, subject)
+                except StoreError as exc:
+                    st.error(str(exc))
+                else:
+                    st.rerun()
+        history = governance.approvals_frame(store, project_id)
+        if len(history):
+            st.dataframe(history, hide_index=True)
+
+
+REPORT = "home.report.built"  # session key: the card and report last built, per project
+
+
+def report_panel(store: Database, project_id: int, project_name: str, user: str) -> None:
+    """The team's limitations, then the model card (Markdown) and the stakeholder report
+    (HTML, PDF) built from the store on request and offered as downloads."""
+    from core.governance import card, facts, report
+
+    with st.expander("Model card and stakeholder report", icon=":material/description:"):
+        lim = facts.get_limitations(store, project_id)
+        with st.form("home.limitations"):
+            text = st.text_area(
+                "Limitations (written by the team, shown in the model card)",
+                value=lim.text if lim else "", key="home.limitations_text",
+                help="What the model must not be used for, where it is known to be weak.")
+            if st.form_submit_button("Save limitations"):
+                try:
+                    facts.save_limitations(store, project_id, text, user)
+                except StoreError as exc:
+                    st.error(str(exc))
+                else:
+                    st.success("Limitations saved.", icon=":material/check_circle:")
+        if st.button("Build the model card and report", key="home.build_report",
+                     icon=":material/summarize:"):
+            with st.spinner("Reading the stored results…"):
+                f = facts.collect_facts(store, project_id)
+                st.session_state[REPORT] = {"project": project_id, "card": card.model_card(f),
+                                            "html": report.report_html(f), "pdf": None}
+        built = st.session_state.get(REPORT)
+        if not built or built["project"] != project_id:
+            st.caption("Built from what is stored now: brief, data, runs, slices, labels, "
+                       "rehearsals, monitoring, approvals and the limitations above.")
+            return
+        stem = card.card_filename(project_name).removesuffix("_model_card.md")
+        c1, c2, c3 = st.columns(3)
+        c1.download_button("Model card (Markdown)", built["card"], card.card_filename(project_name),
+                           mime="text/markdown", key="home.dl_card")
+        c2.download_button("Report (HTML, works offline)", built["html"], f"{stem}_report.html",
+                           mime="text/html", key="home.dl_html")
+        if built["pdf"] is None and c3.button("Print the report to PDF", key="home.build_pdf"):
+            try:
+                with st.spinner("Printing with headless chromium…"):
+                    built["pdf"] = report.report_pdf(built["html"])
+            except StoreError as exc:
+                st.error(str(exc))
+        if built["pdf"] is not None:
+            c3.download_button("Report (PDF)", built["pdf"], f"{stem}_report.pdf",
+                               mime="application/pdf", key="home.dl_pdf")
+        with st.container(height=400, border=True):
+            st.markdown(built["card"])
