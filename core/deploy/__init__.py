@@ -64,7 +64,7 @@ from core.deploy.bounds import (
 )
 from core.deploy.deciders import Decider, HumanDecider, ModelDecider, make_decider
 from core.deploy.guardrails import MIN_AUC_CLASS, MIN_LATENCY_SAMPLE, judge
-from core.deploy.readout import SummaryMetric, rollback_story, summary_metrics
+from core.deploy.readout import SummaryMetric, rollback_story, summary_metrics, wrong_rule
 from core.deploy.rollout import RolloutResult, simulate_rollout
 from core.deploy.routing import N_BUCKETS, route_buckets
 from core.deploy.settings import (
@@ -171,4 +171,5 @@ __all__ = [
     "validate_settings",
     "wilson_bound",
     "with_column_roles",
+    "wrong_rule",
 ]
