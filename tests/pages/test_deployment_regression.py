@@ -5,7 +5,9 @@ wrong prediction is. Before: "Run the rehearsal" raised AttributeError (predict_
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 import streamlit as st
@@ -20,7 +22,7 @@ PAGE = "pages/6_Deployment.py"
 
 
 @pytest.fixture
-def reg_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def reg_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("WORKBENCH_DB", str(tmp_path / "reg.duckdb"))
     monkeypatch.setenv("WORKBENCH_SEED_DEMO", "0")
     monkeypatch.setenv("WORKBENCH_ARTIFACTS", str(tmp_path / "artifacts"))
@@ -46,7 +48,7 @@ def _open(path: Path, **kw):
 
 
 def _run_form(at: AppTest) -> AppTest:
-    at.get("form_submit_button")[0].click()
+    cast(Any, at.get("form_submit_button")[0]).click()
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
