@@ -23,9 +23,11 @@ STREAM_COLUMNS = (
      "its rows are replayed as stored, in windows of N requests."),
     ("key_column", "Request id", "id", "Canary routing hashes it; none: the row position."),
     ("label_column", "Label (arrives later)", "target",
-     "Outcome the guardrails on accuracy, recall, precision… are judged against."),
+     "Outcome the guardrails on accuracy, recall, precision… (a regression: MAE, RMSE, "
+     "MAPE) are judged against."),
     ("human_column", "Current decision", "incumbent",
-     "The incumbent process's decision, when the incumbent is the human process."),
+     "The incumbent process's decision (a regression: its numeric estimate), when the "
+     "incumbent is the human process."),
     ("latency_column", "Latency (ms)", "latency", "Serving latency of each request."),
     ("status_column", "Status code", "status", "500 and above counts as a failed request."),
 )

@@ -364,6 +364,11 @@ def _regression_errors(s: RolloutSettings) -> list[str]:
         )
     if s.tolerance is not None and not (math.isfinite(s.tolerance) and s.tolerance > 0):
         errors.append("The error tolerance is an absolute error above 0 (e.g. the MAE target).")
+    if s.error_tolerance is None and any(g.metric == "error_rate" for g in s.guardrails):
+        errors.append(
+            "The error-rate guardrail of a regression counts predictions off by more than "
+            "the error tolerance: set the tolerance (or an MAE guardrail), or remove it."
+        )
     s0 = replace(s, threshold=None, min_confidence=0.0)
     return errors + _number_errors(s0)
 

@@ -85,6 +85,8 @@ def summarise(
         decision, reasons = shadow_verdict(pooled, checks, s, replay.label_state)
     else:
         decision, reasons = live_verdict(s, out, checks, replay.label_state)
+    if pooled is not None and s.regression:
+        reasons.append(_shadow_maes(out, int(np.isfinite(replay.y).sum())))
     if s.file_order:
         reasons.append(file_order_note(len(replay.y), s.window_requests))
     out["decision"] = decision
@@ -94,6 +96,22 @@ def summarise(
     if pooled:
         out["pooled"] = pooled
     return out
+
+
+def _shadow_maes(out: dict[str, Any], labelled: int) -> str:
+    """Both sides' MAE over a regression's shadow, as a reason.
+
+    >>> _shadow_maes({"candidate_mae": 6.25, "incumbent_mae": 11.0}, 2000)
+    'MAE over the shadow: candidate 6.25, incumbent 11 (2,000 labelled requests).'
+    """
+    cand, inc = out.get("candidate_mae"), out.get("incumbent_mae")
+    if cand is None:
+        return "MAE over the shadow: not known (no labelled request)."
+    inc_text = "not known" if inc is None else f"{inc:.3g}"
+    return (
+        f"MAE over the shadow: candidate {cand:.3g}, incumbent {inc_text} "
+        f"({labelled:,} labelled requests)."
+    )
 
 
 def file_order_note(requests: int, per_window: int) -> str:

@@ -262,3 +262,17 @@ def test_mape_leaves_out_zero_outcomes_and_the_error_rate_uses_the_tolerance():
     share, _, n = judge_arm("error_rate", _arm(y, pred, tolerance=4.0), 0.95)
     assert n == 20 and share == pytest.approx(0.5)  # |err| 5 and 10 exceed 4
     assert np.isnan(judge_arm("error_rate", _arm(y, pred), 0.95)[1])  # no tolerance
+
+
+def test_a_regression_shadow_names_both_sides_mae_in_its_reasons(store):
+    p = build_regression_project(store)
+    sim = _run(store, p, "shadow")
+    line = next(r for r in sim.summary["reasons"] if r.startswith("MAE over the shadow"))
+    assert f"candidate {sim.summary['candidate_mae']:.3g}" in line and "2,000 labelled" in line
+
+
+def test_an_error_rate_guardrail_without_a_tolerance_is_refused():
+    s = RolloutSettings(task="regression", guardrails=(Guardrail("error_rate", 0.2),))
+    assert any("error-rate guardrail" in e for e in deploy.validate_settings(s))
+    ok = replace(s, tolerance=10.0)
+    assert not deploy.validate_settings(ok)
