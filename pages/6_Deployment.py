@@ -16,7 +16,9 @@ ctx = session.page(
     "**shadow** (the model decides beside the current process, nothing it says is served), "
     "**canary** (a growing share routed by a stable hash of the request id, rolled back "
     "automatically on a guardrail breach) or **blue-green** (switch everything at once, keep "
-    "the old side warm, roll back at once). Guardrails default to the scoping contract.",
+    "the old side warm, roll back at once). Guardrails default to the scoping contract; for a "
+    "regression model they are MAE / RMSE ceilings, and a wrong answer is a prediction off "
+    "by more than the error tolerance.",
     heading="Deployment rehearsal",
 )
 store, project, user = ctx.store, ctx.project, ctx.user

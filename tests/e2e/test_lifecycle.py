@@ -27,7 +27,7 @@ import pytest
 
 from tests.e2e import driver as d
 from tests.e2e.conftest import open_app
-from tests.e2e.data import JourneyData, breast_cancer_journey
+from tests.e2e.data import JourneyData, breast_cancer_journey, diabetes_journey
 
 pytestmark = pytest.mark.e2e
 
@@ -448,3 +448,26 @@ def test_binary_lifecycle_on_own_data(empty_server, browser, tmp_path):
         print("\n".join(w.log))
         w.page.close()
 
+
+
+def test_regression_lifecycle_on_own_data(empty_server, browser, tmp_path):
+    data = diabetes_journey(tmp_path / "data")
+    w = _walk(browser, empty_server, tmp_path)
+    try:
+        create_project(w, data)
+        write_brief(w, data, with_target=False)
+        load_file(w, data.training, "training", data.n_training, 12)
+        set_roles(w, data)
+        write_brief(w, data, with_target=True)
+        build_split(w, data, "Stratified by target")
+        v_base, v_champ = train_two(w, data)
+        error_analysis(w, data)
+        load_file(w, data.stream, "production", data.n_stream, 12)
+        rehearsal(w, data, incumbent=f"v{v_base}", candidate=f"v{v_champ} champion", first=True)
+        load_file(w, data.drifted, "production", data.n_drifted, 12)
+        monitor_and_retrain(w, data)
+        rehearsal(w, data, incumbent=None, candidate="challenger", first=False)
+        overview_after(w)
+    finally:
+        print("\n".join(w.log))
+        w.page.close()
