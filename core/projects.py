@@ -119,8 +119,20 @@ def create_project(store: Database, name: str, actor: str, description: str = ""
 
 
 def delete_project(store: Database, project_id: int, actor: str) -> None:
-    """Delete a project with its datasets and every stored result (one transaction)."""
+    """Delete a project with its datasets and every stored result (one transaction), then
+    its model files (the project's folder under WORKBENCH_ARTIFACTS and any file its runs
+    point to)."""
+    import shutil
+
+    from core.db import backup as backup_db
+    from core.training.registry import artifact_root
+
+    root = artifact_root()
+    files = [root / p for p in backup_db.artifact_paths(store, project_id)]
     projects_db.delete_project(store, project_id, actor)
+    for path in files:
+        path.unlink(missing_ok=True)
+    shutil.rmtree(root / str(int(project_id)), ignore_errors=True)
 
 
 def audit_log(store: Database, project_id: int, limit: int = 100) -> pd.DataFrame:
