@@ -160,9 +160,11 @@ def test_deleting_a_project_removes_its_model_files(demo_store: Database):
     paths = [registry.artifact_root() / r.artifact_path
              for r in training_db.list_runs(demo_store, pid) if r.artifact_path]
     assert paths and all(p.is_file() for p in paths)
+    stranger = registry.artifact_root() / str(pid) / "other_database_model.skops"
+    stranger.write_bytes(b"a model another database file saved under the same project id")
     projects.delete_project(demo_store, pid, "admin")
     assert not any(p.exists() for p in paths)
-    assert not (registry.artifact_root() / str(pid)).exists()
+    assert stranger.exists()  # only the files this project's runs point to are removed
 
 
 def test_the_command_line_exports_and_imports(demo_db: Path, tmp_path: Path, capsys):

@@ -159,3 +159,21 @@ def test_the_local_user_without_login_is_an_admin(app_env, monkeypatch):
     at.run()
     assert not _errors(at)
     assert "Local user bench · role: admin" in _caption(at)
+
+
+PAGES = ["pages/1_Scoping.py", "pages/2_Data.py", "pages/3_Labeling.py", "pages/4_Training.py",
+         "pages/5_Error_analysis.py", "pages/6_Deployment.py", "pages/7_Monitoring.py"]
+
+
+def test_every_page_opens_for_a_viewer(app_env, monkeypatch):
+    """A viewer (here the local user, named a viewer in WORKBENCH_ROLES) can read every
+    page: nothing a page stores on first view is refused with a traceback."""
+    monkeypatch.setenv("WORKBENCH_USER", "vera")
+    monkeypatch.setenv("WORKBENCH_ROLES", "vera=viewer")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at.run()
+    assert "Local user vera · role: viewer" in _caption(at)
+    for page in PAGES:
+        at.switch_page(page).run()
+        assert not _errors(at), (page, _errors(at))
+        assert any("viewer role" in i.value for i in at.sidebar.info), page
