@@ -8,8 +8,8 @@ Each session is a thread with its own editor identity. All start together (a bar
 each does, once: save the brief (a new version), register a model (the demo's finished
 runs, several sessions on the same run), tag the same three rows with the same tag, label
 items of one labeling queue (its own item and a shared one), load a dataset under a name
-every session uses, create a labels set under another shared name, and acknowledge the same
-open alert. A write either is stored or is refused with a message (``WorkbenchError``);
+every session uses, create a labels set and a split under other shared names, and
+acknowledge the same open alert. A write either is stored or is refused with a message (``WorkbenchError``);
 anything else is a crash, printed with its traceback. Then the store is checked: every
 stored write is there once, version numbers are 1..n without gaps, each "create if absent"
 made one row.
@@ -43,6 +43,7 @@ from core.training import registry
 TAG = "load-test"
 SHARED_DATASET = "load_shared"
 SHARED_LABELS = "load_labels"
+SHARED_SPLIT = "load_split"
 CSV = b"size,colour\n1,red\n2,blue\n3,red\n"
 
 
@@ -148,6 +149,9 @@ def _writes(store: Database, fx: Fixture, i: int, who: Actor) -> list[tuple[str,
         ("dataset (shared name)", lambda: data.ingest_upload(
             store, fx.project_id, "shared.csv", CSV, name=SHARED_DATASET, actor=who)),
         ("labels set (shared)", lambda: _import_labels(store, fx, frame, who)),
+        ("split (shared name)", lambda: data.create_split(
+            store, fx.project_id, fx.dataset_id, SHARED_SPLIT, actor=who, method="random",
+            seed=i)),
         ("acknowledgement", lambda: monitoring.acknowledge_alert(store, fx.alert_id, who)),
     ]
 
@@ -218,6 +222,8 @@ def _snapshot(store: Database, fx: Fixture) -> dict[str, Any]:
                         [pid, SHARED_DATASET])[0][0],
         "label_sets": one("SELECT count(*) FROM label_sets WHERE project_id = ? AND name = ?",
                           [pid, SHARED_LABELS])[0][0],
+        "splits": one("SELECT count(*) FROM splits WHERE project_id = ? AND name = ?",
+                      [pid, SHARED_SPLIT])[0][0],
         "acked": one("SELECT status FROM alerts WHERE id = ?", [fx.alert_id])[0][0],
     }
 
@@ -253,6 +259,8 @@ def _check(store: Database, fx: Fixture, before: dict[str, Any], after: dict[str
            f"shared dataset stored {after['datasets']} times")
     expect(after["label_sets"] == 1 == stored.get("labels set (shared)", 0),
            f"shared labels set stored {after['label_sets']} times")
+    expect(after["splits"] == 1 == stored.get("split (shared name)", 0),
+           f"shared split stored {after['splits']} times")
     expect(after["acked"] == "acknowledged" and stored.get("acknowledgement") == 1,
            f"acknowledgements stored {stored.get('acknowledgement')}")
     return lost

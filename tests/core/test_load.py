@@ -13,9 +13,10 @@ def test_sixteen_sessions_write_at_once_and_nothing_is_lost(demo_store: Database
     assert not report.crashes, report.crashes[0]
     assert not report.lost, report.lost
     assert all(sum(c.values()) == 16 for c in report.outcomes.values())
-    assert len(report.outcomes) == 8
+    assert len(report.outcomes) == 9
     # every "create if absent" made exactly one row; the rest were told why
-    for kind in ("dataset (shared name)", "labels set (shared)", "acknowledgement"):
+    for kind in ("dataset (shared name)", "labels set (shared)", "split (shared name)",
+                 "acknowledgement"):
         assert report.outcomes[kind]["stored"] == 1
         assert report.outcomes[kind]["refused"] == 15
     assert report.outcomes["brief"]["stored"] == 16
