@@ -71,7 +71,7 @@ else:
     st.info("This project has no dataset yet.")
 with st.popover("Add a bundled dataset", icon=":material/dataset:", disabled=not user_can_edit):
     sample = st.selectbox("Sample", list(SAMPLES), format_func=lambda k: SAMPLES[k], key="home.sample")
-    if st.button("Add to project", key="home.add_sample"):
+    if st.button("Add to project", key="home.add_sample", disabled=not user_can_edit):
         try:
             core_projects.add_sample_dataset(store, project.id, sample, user)
         except StoreError as exc:

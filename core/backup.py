@@ -107,6 +107,9 @@ def export_project(store: Database, project_id: int, dest: Path | IO[bytes],
             zf.writestr(MANIFEST, json.dumps(manifest, indent=1, default=str))
             for name in files:
                 zf.write(folder / name, name)
+    backup_db.record_export(store, project_id, actor or local_actor(), {
+        "tables": len(written["tables"]), "datasets": len(written["datasets"]),
+        "models": len(models)})
     return manifest
 
 

@@ -70,6 +70,12 @@ def export_rows(db: Database, project_id: int, folder: Path) -> dict[str, Any]:
     return out
 
 
+def record_export(db: Database, project_id: int, actor: str, detail: dict[str, Any]) -> None:
+    """The audit row of an export (who took a copy of the project's data, and when)."""
+    with db.write(actor, "export", "project", project_id, project_id, detail):
+        pass
+
+
 def artifact_paths(db: Database, project_id: int) -> list[str]:
     """The model files a project's runs and versions point to (relative to the artifacts)."""
     rows = db.rows(

@@ -76,6 +76,11 @@ def test_a_project_comes_back_whole_under_new_ids(demo_store: Database, demo_arc
         "SELECT count(*) FROM predictions p JOIN runs r ON r.id = p.run_id"
         " WHERE p.project_id = ? AND r.id = ?", [result.project_id, champion.run_id])[0][0]
     assert joined > 0
+    exports = projects_db.list_audit(demo_store, pid)
+    assert "export" not in set(exports["action"])  # the archive came from another copy
+    backup.export_project(demo_store, pid, io.BytesIO(), Actor("vera@x.org", Role.VIEWER))
+    last = projects_db.list_audit(demo_store, pid, limit=1)
+    assert last[["actor", "action"]].values.tolist() == [["vera@x.org", "export"]]
     audit = projects_db.list_audit(demo_store, result.project_id)
     assert (audit["action"] == "import").sum() == 1
     assert audit["actor"].iloc[-1] == "ed@example.org"

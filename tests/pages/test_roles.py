@@ -167,13 +167,23 @@ PAGES = ["pages/1_Scoping.py", "pages/2_Data.py", "pages/3_Labeling.py", "pages/
 
 def test_every_page_opens_for_a_viewer(app_env, monkeypatch):
     """A viewer (here the local user, named a viewer in WORKBENCH_ROLES) can read every
-    page: nothing a page stores on first view is refused with a traceback."""
+    page (nothing a page stores on first view is refused with a traceback) and finds its
+    write buttons off."""
     monkeypatch.setenv("WORKBENCH_USER", "vera")
     monkeypatch.setenv("WORKBENCH_ROLES", "vera=viewer")
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
     at.run()
     assert "Local user vera · role: viewer" in _caption(at)
-    for page in PAGES:
+    for page in ["app.py", *PAGES]:
         at.switch_page(page).run()
         assert not _errors(at), (page, _errors(at))
         assert any("viewer role" in i.value for i in at.sidebar.info), page
+        enabled = {b.key for b in [*at.button, *at.get("form_submit_button")]
+                   if not getattr(b, "disabled", True)}
+        assert enabled <= READ_ONLY_BUTTONS, (page, enabled - READ_ONLY_BUTTONS)
+
+
+# buttons a viewer may press: they read (the backup) or their writes are refused in core
+# with a stored message (training work runs as a job on the Training page)
+READ_ONLY_BUTTONS = {"home.backup_prepare", "training.train", "training.curve",
+                     "training.search"}
