@@ -113,6 +113,10 @@ def _flip(name: str, data: bytes) -> bytes | None:
      "files listed in its manifest are missing"),
     (lambda n, d: json.dumps({**json.loads(d), "files": {"../../etc/x": {}}}).encode()
      if n == "manifest.json" else (None if n == "__extra__" else d), "unexpected names"),
+    (lambda n, d: json.dumps({**json.loads(d), "schema": [*json.loads(d)["schema"],
+                                                          "9999_future"]}).encode()
+     if n == "manifest.json" else (None if n == "__extra__" else d),
+     "exported by a newer workbench \\(schema 9999_future; this one has 00"),
 ])
 def test_a_changed_archive_is_refused_and_nothing_stored(
         demo_store: Database, demo_archive: Path, tmp_path: Path, change, message):
