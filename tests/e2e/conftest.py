@@ -40,9 +40,10 @@ def _require_chromium() -> None:
 
 
 def start_server(folder: Path, seed_demo: bool, args: tuple[str, ...] = (),
-                 env_extra: dict[str, str] | None = None) -> Iterator[Server]:
+                 env_extra: dict[str, str] | None = None, port: int | None = None
+                 ) -> Iterator[Server]:
     _require_chromium()
-    port = _free_port()
+    port = port or _free_port()
     env = dict(os.environ, WORKBENCH_DB=str(folder / "e2e.duckdb"),
                WORKBENCH_ARTIFACTS=str(folder / "artifacts"),
                WORKBENCH_SEED_DEMO="1" if seed_demo else "0", OMP_NUM_THREADS="1",
