@@ -74,7 +74,14 @@ def test_a_viewer_sees_the_projects_and_changes_nothing(app_env, monkeypatch):
     at.button(key="home.backup_prepare").click().run()
     assert not _errors(at)
     assert at.get("download_button")
-    assert _stored(app_env) == before
+    assert _stored(app_env) == (before[0], before[1] + 1)  # only the export's audit row
+    st.cache_resource.clear()
+    db = Database(app_env)
+    try:
+        last = projects_db.list_audit(db, limit=1)
+        assert last[["actor", "action"]].values.tolist() == [["vera@example.org", "export"]]
+    finally:
+        db.close()
 
 
 def test_a_page_that_forgot_to_hide_a_button_still_cannot_write(app_env, monkeypatch):
