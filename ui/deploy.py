@@ -13,6 +13,7 @@ from core import deploy
 from core.db.database import Database
 from core.errors import StoreError
 from core.projects import column_roles
+from ui import state
 
 NONE = "(none)"
 FILE_ORDER = "(file order)"
@@ -74,7 +75,8 @@ def rehearsal_form(
             base = replace(base, **_task_inputs(store, project_id, task))
             edited = _guardrails_editor(rails, notes, task)
             run = st.form_submit_button(
-                "Run the rehearsal", type="primary", icon=":material/play_arrow:"
+                "Run the rehearsal", type="primary", icon=":material/play_arrow:",
+                disabled=not state.can_edit()
             )
     if run:
         _run(store, project_id, stream, choices, replace(base, **columns), edited, rails, user)

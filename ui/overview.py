@@ -1,12 +1,17 @@
-"""Widgets of the Overview page that hold more than a call: the column roles editor."""
+"""Widgets of the Overview page that hold more than a call: the column roles editor, new
+project, delete (admins), backup and restore; write widgets are off for a viewer (core
+refuses their writes anyway)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from core import governance, projects
+from core import access, backup, governance, projects
+from core.access import Actor
 from core.db.database import Database
+from core.db.projects import ProjectRow
 from core.errors import StoreError
+from ui import state
 
 NONE = "(none)"
 
@@ -39,7 +44,7 @@ def column_roles_editor(store: Database, project_id: int, user: str, key: str = 
                 )
                 rule = proposal.rules.get(role)
                 col.caption(f"Why: {rule}." if rule else "Not proposed: pick it if one fits.")
-            if st.form_submit_button("Save column roles"):
+            if st.form_submit_button("Save column roles", disabled=not access.can_edit(user)):
                 try:
                     projects.save_column_roles(
                         store, project_id,
@@ -150,3 +155,92 @@ def report_panel(store: Database, project_id: int, project_name: str, user: str)
                                mime="application/pdf", key="home.dl_pdf")
         with st.container(height=400, border=True):
             st.markdown(built["card"])
+
+
+def new_project_form(store: Database, user: Actor, expanded: bool) -> None:
+    """Create a project (editors and admins; a viewer sees why the form is off)."""
+    editable = access.can_edit(user)
+    with st.expander("New project", icon=":material/add:", expanded=expanded and editable):
+        if not editable:
+            st.caption("Your role (viewer) can look at projects but not create them.")
+        with st.form("home.new_project", clear_on_submit=True):
+            name = st.text_input("Name", key="home.new_name",
+                                 help="A short, unique name, e.g. 'Churn v2'.")
+            description = st.text_area("What is it for?", key="home.new_description", height=80)
+            if st.form_submit_button("Create project", type="primary", disabled=not editable):
+                try:
+                    new_id = projects.create_project(store, name, user, description)
+                except StoreError as exc:
+                    st.error(str(exc))
+                else:
+                    st.session_state[state.PROJECT_ID] = new_id
+                    st.rerun()
+
+
+def delete_project_panel(store: Database, project: ProjectRow, user: Actor) -> None:
+    """Delete the project (admins only): its datasets, results and model files."""
+    allowed = access.may(user, "delete", "project")
+    with st.expander("Delete this project", icon=":material/delete:"):
+        if not allowed:
+            st.caption(f"Only an admin can delete a project; your role is {user.role.label}.")
+        st.warning("Deleting removes the project, its datasets, every stored result and its "
+                   "model files. It cannot be undone: download a backup first.")
+        confirm = st.text_input(f"Type **{project.name}** to confirm", key="home.delete_confirm",
+                                disabled=not allowed)
+        if st.button("Delete project", key="home.delete",
+                     disabled=not allowed or confirm.strip() != project.name):
+            try:
+                projects.delete_project(store, project.id, user)
+            except StoreError as exc:
+                st.error(str(exc))
+            else:
+                st.session_state.pop(state.PROJECT_ID, None)
+                st.rerun()
+
+
+def backup_panel(store: Database, project: ProjectRow, user: Actor) -> None:
+    """Download the project as one archive; import an archive as a new project (editors)."""
+    with st.expander("Backup and restore", icon=":material/archive:"):
+        st.caption("One zip file holds the project's datasets (Parquet), every stored result, "
+                   "its model files, brief, column roles and alert policies, each with its "
+                   "SHA-256 in a manifest. Importing it makes a new project with new ids; an "
+                   "archive that was changed is refused.")
+        left, right = st.columns(2)
+        if left.button("Prepare the backup", key="home.backup_prepare",
+                       icon=":material/archive:"):
+            try:
+                with st.spinner("Writing the archive…"):
+                    st.session_state["home.backup_bytes"] = (
+                        project.id, backup.export_project_bytes(store, project.id, user))
+            except StoreError as exc:
+                left.error(str(exc))
+        ready = st.session_state.get("home.backup_bytes")
+        if ready and ready[0] == project.id:
+            left.download_button(
+                "Download the archive", ready[1], file_name=backup.archive_name(project.name),
+                mime="application/zip", key="home.backup_download", icon=":material/download:",
+            )
+        editable = access.can_edit(user)
+        upload = right.file_uploader("Import a project archive (.zip)", type=["zip"],
+                                     key="home.restore_upload", disabled=not editable)
+        if right.button("Import as a new project", key="home.restore", disabled=upload is None):
+            assert upload is not None
+            try:
+                with st.spinner(f"Importing {upload.name}…"):
+                    result = backup.import_project(store, upload, user,
+                                                   label=f"The file {upload.name}")
+            except StoreError as exc:
+                right.error(str(exc))
+            else:
+                st.session_state[state.PROJECT_ID] = result.project_id
+                st.session_state["home.flash"] = (
+                    f"Imported {upload.name} as project {result.name!r}: {result.datasets} "
+                    f"dataset(s), {result.models} model file(s).")
+                st.rerun()
+
+
+def show_flash() -> None:
+    """The message an action left for the next run (e.g. an import's summary)."""
+    message = st.session_state.pop("home.flash", None)
+    if message:
+        st.success(message, icon=":material/check_circle:")
