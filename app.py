@@ -6,9 +6,9 @@ from core import monitoring
 from core import projects as core_projects
 from core.data.samples import SAMPLES
 from core.errors import StoreError
-from ui import overview, session, state
+from ui import jobs, overview, session, state
 
-store, project = session.start("Overview", ":material/home:")
+store, project = session.start("Overview", ":material/home:", defer_seeding=True)
 user = state.current_user()
 
 st.title("ML Production Workbench")
@@ -16,6 +16,7 @@ st.caption(
     "Take one model through its production lifecycle: scope it, get and label the data, "
     "train, analyse errors, rehearse the rollout and monitor it until it is retrained."
 )
+seeding_slot = st.empty()  # the demo's seeding job, followed once the page is drawn
 
 with st.expander("New project", icon=":material/add:", expanded=project is None):
     with st.form("home.new_project", clear_on_submit=True):
@@ -99,4 +100,14 @@ with st.expander("Delete this project", icon=":material/delete:"):
     if st.button("Delete project", key="home.delete", disabled=confirm.strip() != project.name):
         core_projects.delete_project(store, project.id, user)
         st.session_state.pop(state.PROJECT_ID, None)
+        st.rerun()
+
+session.seed_rest(store)  # the demo's remaining steps as a job, now that the page is drawn
+seeding = session.demo_job(store)
+if seeding is not None:
+    with seeding_slot.container():
+        st.caption("The demo's models, rollout rehearsals and monitoring run are being prepared "
+                   "in the background: browse meanwhile, they appear as they are stored.")
+        ended = jobs.follow(store, seeding.id, "Preparing the rest of the demo")
+    if ended is not None and ended.status == "done":
         st.rerun()

@@ -80,6 +80,10 @@ class JobRunner:
         future = self._futures.get(job_id)
         return future is not None and not future.done()
 
+    def knows(self, job_id: int) -> bool:
+        """Whether the job was submitted in this process."""
+        return job_id in self._futures
+
     def shutdown(self, wait: bool = True) -> None:
         """Refuse new jobs, drop queued ones (left 'queued': marked interrupted at the next
         open) and, with ``wait``, let running ones finish."""
