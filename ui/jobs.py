@@ -48,7 +48,8 @@ def pending(store: Database, key: str, project_id: int | None, kind: str) -> int
     return active[0].id if active else None
 
 
-def follow(store: Database, job_id: int, label: str) -> core_jobs.Job | None:
+def follow(store: Database, job_id: int, label: str, show_error: bool = True
+           ) -> core_jobs.Job | None:
     """Show the job's progress until it ends; returns its final row (None: unknown job).
 
     Leaving the page stops this loop only: the job runs on in the server process.
@@ -71,8 +72,9 @@ def follow(store: Database, job_id: int, label: str) -> core_jobs.Job | None:
         elif job.status == "done":
             status.update(label=f"{label}: done", state="complete", expanded=False)
         else:
-            status.update(label=f"{label}: {job.status}", state="error", expanded=True)
-            st.error(job.error or f"The job {job.status}.")
+            status.update(label=f"{label}: {job.status}", state="error", expanded=False)
+    if show_error and job is not None and job.status in ("failed", "interrupted"):
+        st.error(job.error or f"The job {job.status}.", icon=":material/error:")
     return job
 
 
@@ -85,14 +87,15 @@ def run_job(
     *,
     actor: str,
     project_id: int | None,
+    show_error: bool = True,
 ) -> core_jobs.Job | None:
     """Submit and follow: what a page's action button does."""
     job_id = submit(store, key, kind, label, work, actor=actor, project_id=project_id)
-    return follow(store, job_id, label)
+    return follow(store, job_id, label, show_error)
 
 
-def resume(store: Database, key: str, project_id: int | None, kind: str, label: str
-           ) -> core_jobs.Job | None:
+def resume(store: Database, key: str, project_id: int | None, kind: str, label: str,
+           show_error: bool = True) -> core_jobs.Job | None:
     """Follow the job still running for this page (see :func:`pending`), if any."""
     job_id = pending(store, key, project_id, kind)
-    return follow(store, job_id, label) if job_id is not None else None
+    return follow(store, job_id, label, show_error) if job_id is not None else None

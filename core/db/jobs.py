@@ -164,16 +164,16 @@ def list_jobs(
 
 # ------------------------------------------------------------------ setup steps
 def done_steps(db: Database, plan: str) -> dict[str, int | None]:
-    """{step: project id} of the steps of ``plan`` recorded as done."""
-    return dict(db.rows("SELECT step, project_id FROM setup_steps WHERE plan = ?", [plan]))
+    """{step: id of what it made} of the steps of ``plan`` recorded as done."""
+    return dict(db.rows("SELECT step, entity_id FROM setup_steps WHERE plan = ?", [plan]))
 
 
 def mark_step_done(db: Database, plan: str, step: str, project_id: int | None, actor: str) -> None:
-    """Record a step as done (again: a no-op)."""
+    """Record a step of a project's setup as done (again: a no-op)."""
     detail = {"plan": plan, "step": step}
     with db.write(actor, "setup", "step", project_id=project_id, detail=detail) as (cur, _):
         cur.execute(
-            "INSERT INTO setup_steps (plan, step, project_id, done_at) VALUES (?, ?, ?, ?)"
+            "INSERT INTO setup_steps (plan, step, entity_id, done_at) VALUES (?, ?, ?, ?)"
             " ON CONFLICT DO NOTHING",
             [plan, step, project_id, utcnow()],
         )

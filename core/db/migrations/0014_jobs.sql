@@ -24,7 +24,9 @@ CREATE TABLE jobs (
 CREATE TABLE setup_steps (
     plan VARCHAR NOT NULL,
     step VARCHAR NOT NULL,
-    project_id BIGINT,
+    -- what the step made (the demo's project id); not named project_id on purpose: deleting
+    -- a project must not forget that its seeding ran, or a deleted demo would come back
+    entity_id BIGINT,
     done_at TIMESTAMP NOT NULL,
     PRIMARY KEY (plan, step)
 );
