@@ -170,8 +170,10 @@ def run_steps(store: Database, names: list[str], actor: str = "workbench",
         lo, hi = i / len(todo), (i + 1) / len(todo)
         progress(lo, step.message)
 
-        def part(fraction: float, message: str, lo: float = lo, hi: float = hi) -> None:
-            progress(lo + (hi - lo) * min(max(float(fraction), 0.0), 1.0), message)
+        def part(fraction: float, message: str, lo: float = lo, hi: float = hi,
+                 step: Step = step) -> None:
+            share = min(max(float(fraction), 0.0), 1.0)
+            progress(lo + (hi - lo) * share, f"{step.message}: {message}")
 
         step.run(store, pid, actor, part)
         jobs_db.mark_step_done(store, PLAN, step.name, pid, actor)
