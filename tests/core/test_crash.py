@@ -19,8 +19,8 @@ from core import jobs, training
 from core.db import datasets as datasets_db
 from core.db import projects as projects_db
 from core.db.database import Database
-from core.deploy import simulations_frame
 from core.demo import seed
+from core.deploy import simulations_frame
 from core.monitoring import list_runs as monitor_runs
 from tests.core.test_demo_steps import assert_demo_complete
 
