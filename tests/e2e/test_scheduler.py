@@ -4,6 +4,8 @@ and prints the server's answer, with the same exit codes as a direct run."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
 
 from core import jobs, projects
@@ -19,9 +21,7 @@ pytestmark = pytest.mark.e2e
 def test_cron_monitoring_while_the_server_runs(tmp_path, browser):
     db = tmp_path / "e2e.duckdb"  # the file start_server points WORKBENCH_DB at
     make_plant_db(db)
-    server_run = start_server(tmp_path, seed_demo=False)
-    server = next(server_run)
-    try:
+    with contextmanager(start_server)(tmp_path, seed_demo=False) as server:
         page = open_app(browser, server)  # the server opens the database on its first page
         wait_ready(page)
         page.close()
@@ -30,8 +30,6 @@ def test_cron_monitoring_while_the_server_runs(tmp_path, browser):
         assert ok.stdout.startswith("monitoring run ") and "windows (all)" in ok.stdout
         bad = run_cli(db, "--project", "nope", "--current", "batch.csv")
         assert bad.returncode == 2 and "No project named 'nope'" in bad.stderr
-    finally:
-        server_run.close()  # stops the server
     s = Database(db)
     try:
         pid = projects.list_projects(s)[0].id
