@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from core import jobs as core_jobs
 from core import monitoring
 from core import projects as core_projects
 from core.data.samples import SAMPLES
@@ -90,6 +91,12 @@ with st.popover("Add a bundled dataset", icon=":material/dataset:"):
             st.rerun()
 
 overview.column_roles_editor(store, project.id, user)
+
+with st.expander("Background jobs", icon=":material/pending_actions:"):
+    st.caption("Training, searches, monitoring runs (from the page or a scheduler) and the "
+               "demo's seeding run in the server, whether or not a page watches them.")
+    st.dataframe(core_jobs.jobs_frame(store, project.id), hide_index=True,
+                 column_config={"progress": st.column_config.ProgressColumn("progress")})
 
 with st.expander("Activity (audit log)", icon=":material/history:"):
     st.dataframe(core_projects.audit_log(store, project.id), hide_index=True)

@@ -24,6 +24,8 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+import pandas as pd
+
 from core.db import jobs as jobs_db
 from core.db.database import Database
 from core.db.jobs import JobRow
@@ -185,3 +187,16 @@ def latest_job(store: Database, project_id: int | None, kind: str) -> Job | None
     """The newest job of a kind (for a project), or None."""
     found = jobs_db.list_jobs(store, project_id, kind, limit=1)
     return found[0] if found else None
+
+
+def jobs_frame(store: Database, project_id: int | None, limit: int = 20) -> pd.DataFrame:
+    """The project's recent jobs as a display table, newest first (the demo's seeding and
+    the scheduler's requests included)."""
+    rows = [
+        {"job": j.id, "what": j.title, "status": j.status, "progress": j.fraction,
+         "message": j.error or j.message, "by": j.created_by, "submitted": j.created_at,
+         "finished": j.finished_at}
+        for j in jobs_db.list_jobs(store, project_id, limit=limit)
+    ]
+    columns = ["job", "what", "status", "progress", "message", "by", "submitted", "finished"]
+    return pd.DataFrame(rows, columns=columns)
