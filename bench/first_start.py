@@ -48,6 +48,7 @@ def main() -> None:
             while True:
                 try:
                     page.goto(f"http://127.0.0.1:{port}", timeout=2000)
+                    answered = time.perf_counter() - t0
                     break
                 except Exception:  # noqa: BLE001 - the server is not listening yet
                     time.sleep(0.1)
@@ -65,6 +66,9 @@ def main() -> None:
     finally:
         proc.terminate()
         proc.wait(30)
+    load = os.getloadavg()[0]
+    print(f"server answering: {answered:.1f} s after its start (load average {load:.1f} on "
+          f"{os.cpu_count()} cores)")
     print(f"usable Overview (datasets, lifecycle): {usable:.1f} s after the server started")
     print(f"demo complete (models, rehearsals, monitoring): {complete:.1f} s")
 

@@ -11,9 +11,10 @@ DESIGN
 * The first step is recorded before anything else, and only on a pristine database: a user
   who deletes the demo project keeps it deleted, and a database seeded before steps were
   recorded is left alone.
-* The steps the Overview needs (project, data, brief, split, labels: about 3 s) run before
-  the first page shows (:func:`prepare_demo`); the rest (training, rehearsals, monitoring:
-  about 30 s) runs as a job with its progress shown on the Overview (:func:`ensure_demo`).
+* The steps the Overview needs (project, data, brief, split, labels: about 2 s) run before
+  the first page shows (:func:`prepare_demo`); the rest (target typing, training,
+  rehearsals, monitoring: about 30 s) runs as a job with its progress shown on the
+  Overview (:func:`ensure_demo`).
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ class Step:
 
 
 def _data(store: Database, pid: int, actor: str, progress: Progress) -> None:
-    """The three demo datasets (each unless stored), the column roles and the target type."""
+    """The three demo datasets (each unless stored) and the column roles."""
     stored = {d.name: d for d in datasets_db.list_datasets(store, pid)}
     data = generate_demo(n_train=config.get_int("WORKBENCH_DEMO_ROWS"))
     source = "demo generator (seed 7)"
@@ -68,16 +69,21 @@ def _data(store: Database, pid: int, actor: str, progress: Progress) -> None:
         ("claims_annotations", data.annotations, "labels",
          "Three senior reviewers relabelled 1,500 training claims (long form)."),
     ]
-    ids = {}
     for i, (name, frame, role, note) in enumerate(tables):
         progress(i / len(tables), f"Storing {name}")
-        ids[name] = stored[name].id if name in stored else datasets_db.insert_dataset(
-            store, pid, name, frame, source=source, role=role, actor=actor, note=note)
+        if name not in stored:
+            datasets_db.insert_dataset(
+                store, pid, name, frame, source=source, role=role, actor=actor, note=note)
     save_column_roles(store, pid, COLUMN_ROLES, actor)
-    # the audited outcome is what the model predicts: typed as the target
+
+
+def _target_type(store: Database, pid: int, actor: str, progress: Progress) -> None:
+    """The audited outcome is what the model predicts: typed as the target (a type
+    detection pass over both tables, about 2 s: after the Overview is drawn)."""
+    stored = {d.name: d.id for d in datasets_db.list_datasets(store, pid)}
     for name in ("claims_2025_train", "claims_production_stream"):
         save_column_settings(
-            store, ids[name], pd.DataFrame([{"column": TARGET, "type": "target"}]), actor)
+            store, stored[name], pd.DataFrame([{"column": TARGET, "type": "target"}]), actor)
 
 
 def _brief(store: Database, pid: int, actor: str, progress: Progress) -> None:
@@ -103,6 +109,7 @@ STEPS: tuple[Step, ...] = (
     Step("split", "Designing the time-based train/dev/test split", _split, True),
     Step("labels", "Importing the reviewers' labels",
          lambda s, p, a, _: labels.seed_demo_labels(s, p, a), True),
+    Step("target_type", "Typing the audited outcome as the target", _target_type),
     Step("baseline", "Training the baseline", _train("baseline")),
     Step("challenger", "Training the logistic-regression challenger", _train("challenger")),
     Step("champion", "Training the gradient-boosting champion", _train("champion")),
