@@ -65,3 +65,27 @@ def test_first_start_draws_the_overview_then_follows_the_seeding_job(first_start
     headers = [h.value for h in at.subheader]
     assert "Lifecycle" in headers and any(h.startswith("Open alerts (") for h in headers)
     assert not any("Open alerts (0)" == h for h in headers)  # the monitoring run is stored
+
+
+def test_the_monitoring_page_follows_a_run_started_before_the_visit(app, app_env):
+    from core import monitoring
+
+    store = session._open_store(str(app_env))
+    pid = projects_db.list_projects(store)[0].id
+    choices = monitoring.run_choices(store, pid)
+    gate = threading.Event()
+
+    def work(progress):
+        gate.wait(60)
+        return {"run_id": monitoring.run_monitoring(
+            store, pid, reference_dataset_id=choices.references[0],
+            current_dataset_id=choices.productions[0], model_version_id=None, actor="ann",
+            settings=monitoring.MonitorSettings(window="month"), progress=progress).run_id}
+
+    job_id = jobs.submit(store, "monitor", "Monitoring", work, actor="ann", project_id=pid)
+    threading.Timer(1.0, gate.set).start()
+    app.switch_page("pages/7_Monitoring.py").run()
+    assert not app.exception, [e.value for e in app.exception]
+    job = jobs.get_job(store, job_id)
+    assert job is not None and job.status == "done", job and job.error
+    assert app.selectbox(key="monitoring.run").value == (job.result or {})["run_id"]
