@@ -118,6 +118,11 @@ def _sql_text(node: ast.expr) -> str:
                    if isinstance(c, ast.Constant) and isinstance(c.value, str))
 
 
+# a job's own status and progress, written by the runner for a job whose submission was a
+# checked write (core.db.jobs.insert_job): not a user's change, so neither checked nor audited
+BOOKKEEPING = {("jobs.py", "start_job"), ("jobs.py", "set_progress")}
+
+
 def test_every_change_to_stored_data_runs_inside_a_checked_write():
     """A statement that changes stored tables sits in a ``with db.write(...)`` block, or in a
     helper handed that block's cursor (first parameter ``cur``); sliceline's scratch tables
@@ -142,6 +147,8 @@ def test_every_change_to_stored_data_runs_inside_a_checked_write():
                     and i.context_expr.func.attr == "write" for i in node.items)
                 if isinstance(node, ast.FunctionDef) and node.args.args[:1] and \
                         node.args.args[0].arg == "cur":
+                    ok = True
+                if isinstance(node, ast.FunctionDef) and (path.name, node.name) in BOOKKEEPING:
                     ok = True
             if not ok:
                 outside.append(f"{path.name}:{call.lineno}")

@@ -151,8 +151,9 @@ def test_kill_9_during_seeding_training_ingest_and_monitoring(tmp_path):
     # 3. a large ingest killed while it loads: nothing half-stored, the file still opens
     big = tmp_path / "big.csv"
     rng = np.random.default_rng(0)
-    pd.DataFrame({"a": rng.normal(size=400_000), "b": rng.integers(0, 9, 400_000)}).to_csv(
-        big, index=False)
+    n = 2_000_000  # large enough that DuckDB reports its progress (polled every 0.25 s)
+    pd.DataFrame({"a": rng.normal(size=n), "b": rng.integers(0, 9, n),
+                  "c": rng.choice(["north", "south", "east"], n)}).to_csv(big, index=False)
     kill_when(worker(db, "ingest", str(pid), str(big)), "Loading rows")
     store = Database(db)
     try:
