@@ -23,6 +23,7 @@ from typing import Any
 import pandas as pd
 
 from core.data.columns import ColumnType, column_types
+from core.data.profile import profile_columns
 from core.data.quality_checks import Issue, find_issues
 from core.data.spelling import SpellingGroup, find_spelling_groups
 from core.db import data as data_db
@@ -166,7 +167,7 @@ def build_report(
     t0 = time.perf_counter()
     ds = datasets_db.require_dataset(store, dataset_id)
     progress(0.05, "Profiling every column (one pass)")
-    types, columns = _profile(store, ds, actor, exact_distinct=ds.n_rows <= exact_distinct_max_rows)
+    types, columns = _profile(store, ds, actor, exact_distinct_max_rows)
     params, key = _params(store, ds, types, decimals)
     progress(0.35, "Counting values and binning numbers")
     all_counts = _value_counts(store, ds, columns)
@@ -217,13 +218,13 @@ def build_report(
 
 
 def _profile(
-    store: Database, ds: DatasetRow, actor: str, exact_distinct: bool
+    store: Database, ds: DatasetRow, actor: str, exact_max_rows: int
 ) -> tuple[list[ColumnType], list[dict[str, Any]]]:
     """The column types (detected on first use) and per column its profile with its type."""
     ranges = {
         r.column_name: (r.range_low, r.range_high) for r in data_db.list_column_types(store, ds.id)
     }
-    profile = scans_db.column_profile(store, ds.id, ranges, exact_distinct=exact_distinct)
+    profile = profile_columns(store, ds.id, ranges, exact_max_rows=exact_max_rows)
     types = column_types(store, ds.id, actor, profile=profile)
     by_col = {t.column: t for t in types}
     columns = [
