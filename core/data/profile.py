@@ -5,21 +5,25 @@ DESIGN
 * A small table (up to ``EXACT_MAX_ROWS`` rows) is profiled exactly in one scan:
   ``count(DISTINCT)`` and every string-shape test on every row.
 * A big one is profiled in one scan with DuckDB's HyperLogLog ``approx_count_distinct``
-  (standard error measured at 3.4% on DuckDB 2.0) while the string shapes (numeric-like,
-  date-like, yes/no-like, words, examples) are tested on a deterministic block sample of
-  ``SHAPE_SAMPLE`` rows. Then exact counts are taken, in one more scan of only the
-  columns concerned, where a decision hangs on them:
+  (standard error measured at 3.4% on DuckDB 2.0; numeric columns as
+  :mod:`core.db.column_scan` explains) while the string shapes (numeric-like, date-like,
+  yes/no-like, words, examples), lengths, blanks and padding are tested on a
+  deterministic block sample of ``SHAPE_SAMPLE`` rows. Then exact counts are taken, in
+  one more scan of only the columns concerned, where a decision hangs on them:
 
   - the distinct count of a column whose detected type changes when its approximate
     count moves by ``HLL_MARGIN`` (six standard errors) either way -- an identifier
     candidate whose ratio is near 1, a 0/1 column, an ID-named column near 1,000 values;
   - the string shapes of a column in which the sample saw any number, date or yes/no
     word (the sample can decide its type, and its mixed-type counts are then exact);
-  - words per value of a string column that may be free text or a key (ratio >= 0.3).
+  - blank and padded values of a column in which the sample saw any;
+  - words and lengths of a string column that may be free text or a key (ratio >= 0.3).
 
-  What stays approximate is flagged per column (``distinct_exact``, ``shapes_exact``)
-  and stated where it is shown (:func:`approximation_notes`); estimated shape counts are
-  the sample's rate times the column's non-null values.
+  What stays approximate is flagged per column (``distinct_exact``, ``shapes_exact``,
+  ``padding_exact``)
+  and stated where it is shown (:func:`approximation_notes`): a distinct count within
+  the HyperLogLog's error, and shape, blank and padding counts of 0 because the sample
+  saw none (rarer values can exist).
 """
 
 from __future__ import annotations
@@ -30,8 +34,8 @@ from typing import Any
 import pandas as pd
 
 from core.data.detect import detect_type
+from core.db import column_scan
 from core.db import datasets as datasets_db
-from core.db import scans as scans_db
 from core.db.database import Database
 
 EXACT_MAX_ROWS = 200_000  # up to this many rows, everything is counted exactly
@@ -39,6 +43,7 @@ SHAPE_SAMPLE = 100_000  # rows whose string shapes are tested in a big table
 HLL_STD_ERROR = 0.034  # DuckDB 2.0's approx_count_distinct, measured (200 hashes x 200k)
 HLL_MARGIN = 6 * HLL_STD_ERROR  # an approximate count is trusted this far from a threshold
 _SHAPE_COUNTS = ("n_numeric_like", "n_datetime_like", "n_bool_like")
+_PADDING = ("n_blank", "n_padded")
 
 
 def profile_columns(
@@ -54,27 +59,24 @@ def profile_columns(
     ``distinct_exact`` and ``shapes_exact`` saying which (see the module's DESIGN)."""
     n_rows = datasets_db.require_dataset(store, dataset_id).n_rows
     if n_rows <= exact_max_rows:
-        profile = scans_db.column_profile(store, dataset_id, ranges, exact_distinct=True)
-        profile["shapes_exact"] = True
+        profile = column_scan.column_profile(store, dataset_id, ranges, exact_distinct=True)
+        profile["shapes_exact"] = profile["padding_exact"] = True
         return profile
-    profile = scans_db.column_profile(
+    profile = column_scan.column_profile(
         store, dataset_id, ranges, exact_distinct=False, shape_sample=shape_sample
     )
     rows = profile.to_dict("records")
     wanted = {r["column"]: _undecided(r) for r in rows}
-    exact = scans_db.exact_column_stats(store, dataset_id, wanted)
+    exact = column_scan.exact_column_stats(store, dataset_id, wanted)
     out = []
     for r in rows:
         found = exact.get(r["column"], {})
         r = {**r, **found}
         if "distinct" in found:
             r["distinct_exact"] = True
-        if r["kind"] == "string":
-            r["shapes_exact"] = bool(found) and all(s in found for s in _SHAPE_COUNTS)
-            if not r["shapes_exact"]:
-                r.update(_extrapolated(r))
-        else:
-            r["shapes_exact"] = True
+        unsampled = r["kind"] != "string" or r.get("shape_rows") == r.get("n")
+        r["shapes_exact"] = unsampled or all(s in found for s in _SHAPE_COUNTS)
+        r["padding_exact"] = unsampled or all(s in found for s in _PADDING)
         out.append(r)
     return pd.DataFrame(out)
 
@@ -87,10 +89,12 @@ def _undecided(r: dict[str, Any]) -> list[str]:
     if r["kind"] != "string":
         return wanted
     if any(int(r.get(s) or 0) > 0 for s in _SHAPE_COUNTS):
-        wanted += list(scans_db.SHAPE_STATS)
-    elif _ratio_bounds(r)[1] >= 0.3:  # free text or a key: words decide
-        wanted.append("words_avg")
-    return wanted
+        wanted += list(column_scan.SHAPE_STATS)
+    if any(int(r.get(s) or 0) > 0 for s in _PADDING):
+        wanted += list(_PADDING)
+    if _ratio_bounds(r)[1] >= 0.3:  # free text or a key: words and lengths decide
+        wanted += ["words_avg", "len_min", "len_max", "len_avg"]
+    return list(dict.fromkeys(wanted))
 
 
 def _ratio_bounds(r: dict[str, Any]) -> tuple[float, float]:
@@ -155,7 +159,9 @@ def approximation_notes(columns: list[dict[str, Any]]) -> list[str]:
     ['Distinct counts of a are HyperLogLog estimates (standard error about 3.4%); exact where a column type depends on them.']
     """
     approx = [c["column"] for c in columns if c.get("distinct_exact") is False]
-    sampled = [c for c in columns if c.get("shapes_exact") is False]
+    sampled = [
+        c for c in columns if c.get("shapes_exact") is False or c.get("padding_exact") is False
+    ]
     notes = []
     if approx:
         notes.append(
@@ -165,9 +171,9 @@ def approximation_notes(columns: list[dict[str, Any]]) -> list[str]:
     if sampled:
         rows = int(sampled[0].get("shape_rows") or 0)
         notes.append(
-            f"Numbers, dates and yes/no words in the text of {_names([c['column'] for c in sampled])} "
-            f"were looked for in a sample of {rows:,} rows, which saw none (counted on every "
-            "row where the sample saw any)."
+            f"Numbers, dates, yes/no words, blanks and padding in the text of "
+            f"{_names([c['column'] for c in sampled])} were looked for in a sample of "
+            f"{rows:,} rows, which saw none (counted on every row where the sample saw any)."
         )
     return notes
 

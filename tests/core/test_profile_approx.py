@@ -109,12 +109,40 @@ def test_generated_edge_cases_get_the_exact_types(store, pid):
     assert a.loc["row_no", "distinct_exact"] and a.loc["row_no", "distinct"] == 30_000
     assert a.loc["zero_one", "distinct"] == 2 and a.loc["constant", "distinct"] == 1
     assert not a.loc["near_unique", "distinct_exact"] and not a.loc["few", "shapes_exact"]
+    assert a.loc["yes_no", "padding_exact"] and a.loc["yes_no", "n_padded"] == e.loc["yes_no", "n_padded"]
+    assert not a.loc["few", "padding_exact"] and a.loc["few", "n_blank"] == 0
     notes = approximation_notes(approx.to_dict("records"))
     assert any("HyperLogLog" in s and "near_unique" in s for s in notes)
-    assert any("sample of" in s and "few" in s for s in notes)
+    assert any("sample of" in s and "serial" in s for s in notes)
     assert approximation_notes(exact.to_dict("records")) == []
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_types_agree_for_other_seeds(store, pid, seed):
     _assert_same_types(store, pid, _edge_frame(n=12_000, seed=seed), sample=2048)
+
+
+def test_numbers_from_storage_statistics_equal_the_careful_profile(store, pid):
+    rng = np.random.default_rng(9)
+    n = 20_000
+    plain = rng.normal(1e6, 3.0, n)  # a large mean: the centred sum of squares matters
+    odd = rng.normal(0, 1, n)
+    odd[[5, 50, 500]] = [np.nan, np.inf, -np.inf]
+    frame = pd.DataFrame(
+        {
+            "plain": plain,
+            "with_nulls": pd.array(np.where(rng.random(n) < 0.1, None, odd.round(2)), "Float64"),
+            "odd": odd,
+            "count": rng.integers(-5, 500, n),
+        }
+    )
+    exact, approx = _both(store, pid, frame)
+    e, a = exact.set_index("column"), approx.set_index("column")
+    for col in frame.columns:
+        for stat in ("nn", "min", "max", "min_num", "max_num", "n_nan", "n_posinf", "n_neginf"):
+            if stat in e.columns and not pd.isna(e.loc[col, stat]):
+                assert a.loc[col, stat] == e.loc[col, stat], (col, stat)
+        assert a.loc[col, "mean"] == pytest.approx(e.loc[col, "mean"], rel=1e-12, abs=1e-12)
+        assert a.loc[col, "std"] == pytest.approx(e.loc[col, "std"], rel=1e-9)
+    assert a.loc["odd", "n_posinf"] == 1 and a.loc["odd", "n_neginf"] == 1  # the careful path
+    assert a.loc["plain", "std"] == pytest.approx(np.std(plain, ddof=1), rel=1e-9)
