@@ -131,7 +131,7 @@ def test_numbers_from_storage_statistics_equal_the_careful_profile(store, pid):
     frame = pd.DataFrame(
         {
             "plain": plain,
-            "with_nulls": pd.array(np.where(rng.random(n) < 0.1, None, odd.round(2)), "Float64"),
+            "with_nulls": pd.Series(odd.round(2)).mask(rng.random(n) < 0.1).astype("Float64"),
             "odd": odd,
             "count": rng.integers(-5, 500, n),
         }
