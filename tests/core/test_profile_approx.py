@@ -109,7 +109,10 @@ def test_generated_edge_cases_get_the_exact_types(store, pid):
     assert a.loc["row_no", "distinct_exact"] and a.loc["row_no", "distinct"] == 30_000
     assert a.loc["zero_one", "distinct"] == 2 and a.loc["constant", "distinct"] == 1
     assert not a.loc["near_unique", "distinct_exact"] and not a.loc["few", "shapes_exact"]
-    assert a.loc["yes_no", "padding_exact"] and a.loc["yes_no", "n_padded"] == e.loc["yes_no", "n_padded"]
+    assert (
+        a.loc["yes_no", "padding_exact"]
+        and a.loc["yes_no", "n_padded"] == e.loc["yes_no", "n_padded"]
+    )
     assert not a.loc["few", "padding_exact"] and a.loc["few", "n_blank"] == 0
     notes = approximation_notes(approx.to_dict("records"))
     assert any("HyperLogLog" in s and "near_unique" in s for s in notes)
