@@ -25,8 +25,14 @@ from core.db.database import Database, qident
 from core.db.profile_scan import _stored_extremes, block_sample_sql
 
 _BOOL_WORDS = ("true", "false", "yes", "no", "y", "n", "t", "f", "0", "1")
-SHAPE_STATS = ("n_numeric_like", "n_datetime_like", "n_bool_like", "words_avg",
-               "example_text", "example_number")
+SHAPE_STATS = (
+    "n_numeric_like",
+    "n_datetime_like",
+    "n_bool_like",
+    "words_avg",
+    "example_text",
+    "example_number",
+)
 SAMPLED_STRING_STATS = (*SHAPE_STATS, "len_min", "len_max", "len_avg", "n_blank", "n_padded")
 EXACT_STATS = ("distinct", *SAMPLED_STRING_STATS)  # what a confirming pass can count
 
@@ -36,7 +42,8 @@ def _string_exprs(c: str) -> dict[str, str]:
     num = f"TRY_CAST({c} AS DOUBLE)"
     words = ", ".join("'" + w + "'" for w in _BOOL_WORDS)
     return {
-        "len_min": f"min(length({c}))", "len_max": f"max(length({c}))",
+        "len_min": f"min(length({c}))",
+        "len_max": f"max(length({c}))",
         "len_avg": f"avg(length({c}))",
         "n_blank": f"count_if(trim({c}) = '')",
         "n_padded": f"count_if({c} <> trim({c}))",
@@ -49,8 +56,9 @@ def _string_exprs(c: str) -> dict[str, str]:
     }
 
 
-def _numeric_exprs(c: str, kind: str, low: float | None, high: float | None,
-                   center: float | None) -> tuple[dict[str, str], list[Any]]:
+def _numeric_exprs(
+    c: str, kind: str, low: float | None, high: float | None, center: float | None
+) -> tuple[dict[str, str], list[Any]]:
     """Statistics of a numeric column: the careful form, or with ``center`` (its verified
     finite extremes' midpoint) a count, a sum and a centred sum of squares only."""
     x = f"{c}::DOUBLE"
@@ -59,13 +67,20 @@ def _numeric_exprs(c: str, kind: str, low: float | None, high: float | None,
     if center is None:
         fx = f"CASE WHEN isfinite({x}) THEN {x} END"
         fc = f"CASE WHEN isfinite({x}) THEN {c} END"
-        e.update(min_num=f"min({fx})", max_num=f"max({fx})", mean=f"avg({fx})",
-                 std=f"stddev_samp({fx})", min=f"min({fc})::VARCHAR",
-                 max=f"max({fc})::VARCHAR")
+        e.update(
+            min_num=f"min({fx})",
+            max_num=f"max({fx})",
+            mean=f"avg({fx})",
+            std=f"stddev_samp({fx})",
+            min=f"min({fc})::VARCHAR",
+            max=f"max({fc})::VARCHAR",
+        )
         if kind == "float":
-            e.update(n_nan=f"count_if(isnan({x}))",
-                     n_posinf=f"count_if({x} = 'inf'::DOUBLE)",
-                     n_neginf=f"count_if({x} = '-inf'::DOUBLE)")
+            e.update(
+                n_nan=f"count_if(isnan({x}))",
+                n_posinf=f"count_if({x} = 'inf'::DOUBLE)",
+                n_neginf=f"count_if({x} = '-inf'::DOUBLE)",
+            )
     else:
         e.update(sum_=f"sum({x})", sq_=f"sum(({x} - {center!r}) * ({x} - {center!r}))")
     if low is not None:
@@ -77,9 +92,15 @@ def _numeric_exprs(c: str, kind: str, low: float | None, high: float | None,
     return e, params
 
 
-def _profile_exprs(col: str, kind: str, distinct: str, sampled: bool,
-                   low: float | None, high: float | None, center: float | None = None,
-                   ) -> tuple[dict[str, str], list[Any]]:
+def _profile_exprs(
+    col: str,
+    kind: str,
+    distinct: str,
+    sampled: bool,
+    low: float | None,
+    high: float | None,
+    center: float | None = None,
+) -> tuple[dict[str, str], list[Any]]:
     """The full-scan statistics of one column (name -> aggregate SQL) and their parameters;
     a ``sampled`` string column leaves :data:`SAMPLED_STRING_STATS` to the sample."""
     c = qident(col)
@@ -94,19 +115,22 @@ def _profile_exprs(col: str, kind: str, distinct: str, sampled: bool,
         if not sampled:
             e.update(_string_exprs(c))
     elif kind == "boolean":
-        e.update(n_true=f"count_if({c})", min=f"min({c})::VARCHAR",
-                 max=f"max({c})::VARCHAR")
+        e.update(n_true=f"count_if({c})", min=f"min({c})::VARCHAR", max=f"max({c})::VARCHAR")
     elif kind == "datetime":
-        e.update(min=f"min({c})::VARCHAR", max=f"max({c})::VARCHAR",
-                 min_num=f"epoch(min({c})::TIMESTAMP)",
-                 max_num=f"epoch(max({c})::TIMESTAMP)")
+        e.update(
+            min=f"min({c})::VARCHAR",
+            max=f"max({c})::VARCHAR",
+            min_num=f"epoch(min({c})::TIMESTAMP)",
+            max_num=f"epoch(max({c})::TIMESTAMP)",
+        )
     elif kind == "list":
-        e.update(len_min=f"min(len({c}))", len_max=f"max(len({c}))",
-                 len_avg=f"avg(len({c}))")
+        e.update(len_min=f"min(len({c}))", len_max=f"max(len({c}))", len_avg=f"avg(len({c}))")
     return e, params
 
 
-def column_profile(db: Database, dataset_id: int,
+def column_profile(
+    db: Database,
+    dataset_id: int,
     ranges: dict[str, tuple[float | None, float | None]] | None = None,
     exact_distinct: bool = True,
     shape_sample: int | None = None,
@@ -140,8 +164,9 @@ def column_profile(db: Database, dataset_id: int,
     stats: list[list[str]] = []
     for i, (col, _) in enumerate(schema):
         center = (sum(extremes[i]) / 2) if i in extremes else None
-        e, p = _profile_exprs(col, kinds[i], distinct, sampled,
-                              *ranges.get(col, (None, None)), center=center)
+        e, p = _profile_exprs(
+            col, kinds[i], distinct, sampled, *ranges.get(col, (None, None)), center=center
+        )
         exprs += [f"{expr} AS s{i}_{stat}" for stat, expr in e.items()]
         params += p
         stats.append(list(e))
@@ -150,26 +175,40 @@ def column_profile(db: Database, dataset_id: int,
         values = dict(zip([d[0] for d in res.description], res.fetchall()[0], strict=True))
     strings = [i for i, k in enumerate(kinds) if k == "string"]
     if sampled and strings:
-        values.update(_sampled_strings(db, table, n_rows, int(shape_sample or 0),
-                                       [(i, schema[i][0]) for i in strings]))
+        values.update(
+            _sampled_strings(
+                db, table, n_rows, int(shape_sample or 0), [(i, schema[i][0]) for i in strings]
+            )
+        )
     texts = _extreme_texts(db, schema, extremes)
     rows = []
     for i, (col, dtype) in enumerate(schema):
-        row: dict[str, Any] = {"column": col, "dtype": dtype, "kind": kinds[i],
-                               "n": int(values["n"]), "distinct_exact": exact_distinct}
+        row: dict[str, Any] = {
+            "column": col,
+            "dtype": dtype,
+            "kind": kinds[i],
+            "n": int(values["n"]),
+            "distinct_exact": exact_distinct,
+        }
         row.update({stat: values[f"s{i}_{stat}"] for stat in stats[i]})
         if i in extremes:
             row.update(_from_extremes(row, kinds[i], extremes[i], texts[i]))
         if kinds[i] == "string":
             row["shape_rows"], row["shape_nn"] = row["n"], row["nn"]
-            row.update({s: values[f"s{i}_{s}"] for s in (*SAMPLED_STRING_STATS, "shape_rows",
-                                                         "shape_nn") if f"s{i}_{s}" in values})
+            row.update(
+                {
+                    s: values[f"s{i}_{s}"]
+                    for s in (*SAMPLED_STRING_STATS, "shape_rows", "shape_nn")
+                    if f"s{i}_{s}" in values
+                }
+            )
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def _numeric_extremes(db: Database, table: str, schema: list[tuple[str, str]],
-                      kinds: list[str]) -> dict[int, tuple[float, float]]:
+def _numeric_extremes(
+    db: Database, table: str, schema: list[tuple[str, str]], kinds: list[str]
+) -> dict[int, tuple[float, float]]:
     """Verified finite (min, max) from storage statistics, by schema index."""
     numeric = [i for i, k in enumerate(kinds) if k in types.NUMERIC_KINDS]
     if not numeric:
@@ -179,20 +218,23 @@ def _numeric_extremes(db: Database, table: str, schema: list[tuple[str, str]],
     return {numeric[j]: v for j, v in found.items()}
 
 
-def _extreme_texts(db: Database, schema: list[tuple[str, str]],
-                   extremes: dict[int, tuple[float, float]]) -> dict[int, tuple[str, str]]:
+def _extreme_texts(
+    db: Database, schema: list[tuple[str, str]], extremes: dict[int, tuple[float, float]]
+) -> dict[int, tuple[str, str]]:
     """The extremes as text, as the column's own type prints them (one tiny query)."""
     if not extremes:
         return {}
     order = list(extremes)
-    sel = ", ".join(f"?::DOUBLE::{schema[i][1]}::VARCHAR, ?::DOUBLE::{schema[i][1]}::VARCHAR"
-                    for i in order)
+    sel = ", ".join(
+        f"?::DOUBLE::{schema[i][1]}::VARCHAR, ?::DOUBLE::{schema[i][1]}::VARCHAR" for i in order
+    )
     (row,) = db.rows(f"SELECT {sel}", [x for i in order for x in extremes[i]])
     return {i: (row[2 * j], row[2 * j + 1]) for j, i in enumerate(order)}
 
 
-def _from_extremes(row: dict[str, Any], kind: str, ext: tuple[float, float],
-                   texts: tuple[str, str]) -> dict[str, Any]:
+def _from_extremes(
+    row: dict[str, Any], kind: str, ext: tuple[float, float], texts: tuple[str, str]
+) -> dict[str, Any]:
     """Mean, sample std and extremes from the count, sum and sum of squares centred on the
     extremes' midpoint (no NaN or infinity: the extremes are finite)."""
     n, s, q = int(row["nn"] or 0), row.pop("sum_"), row.pop("sq_")
@@ -201,15 +243,22 @@ def _from_extremes(row: dict[str, Any], kind: str, ext: tuple[float, float],
     std = None
     if n > 1 and mean is not None:
         std = math.sqrt(max(q - n * (mean - center) ** 2, 0.0) / (n - 1))
-    out: dict[str, Any] = {"min_num": ext[0], "max_num": ext[1], "mean": mean, "std": std,
-                           "min": texts[0], "max": texts[1]}
+    out: dict[str, Any] = {
+        "min_num": ext[0],
+        "max_num": ext[1],
+        "mean": mean,
+        "std": std,
+        "min": texts[0],
+        "max": texts[1],
+    }
     if kind == "float":
         out.update(n_nan=0, n_posinf=0, n_neginf=0)
     return out
 
 
-def _sampled_strings(db: Database, table: str, n_rows: int, sample: int,
-                     columns: list[tuple[int, str]]) -> dict[str, Any]:
+def _sampled_strings(
+    db: Database, table: str, n_rows: int, sample: int, columns: list[tuple[int, str]]
+) -> dict[str, Any]:
     """:data:`SAMPLED_STRING_STATS` of ``columns`` (index, name) on a block sample, keyed
     like :func:`column_profile`'s values, with each column's ``shape_rows``/``shape_nn``."""
     exprs = ["count(*) AS shape_rows"]
@@ -218,15 +267,17 @@ def _sampled_strings(db: Database, table: str, n_rows: int, sample: int,
         exprs.append(f"count({c}) AS s{i}_shape_nn")
         exprs += [f"{e} AS s{i}_{stat}" for stat, e in _string_exprs(c).items()]
     with db.cursor() as cur:
-        res = cur.execute(f"SELECT {', '.join(exprs)} FROM {table}"
-                          f"{block_sample_sql(n_rows, sample)}")
+        res = cur.execute(
+            f"SELECT {', '.join(exprs)} FROM {table}{block_sample_sql(n_rows, sample)}"
+        )
         values = dict(zip([d[0] for d in res.description], res.fetchall()[0], strict=True))
     for i, _ in columns:
         values[f"s{i}_shape_rows"] = values["shape_rows"]
     return values
 
 
-def exact_column_stats(db: Database, dataset_id: int, wanted: dict[str, list[str]]
+def exact_column_stats(
+    db: Database, dataset_id: int, wanted: dict[str, list[str]]
 ) -> dict[str, dict[str, Any]]:
     """Exact values of some statistics of some columns, in one scan.
 

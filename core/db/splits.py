@@ -72,17 +72,35 @@ def insert_split(db: Database, project_id: int,
     if db.rows("SELECT 1 FROM splits WHERE project_id = ? AND name = ?", [project_id, name]):
         raise StoreError(f"This project has a split named {name!r} already.")
     frame = assignments[["row_id", "part", "ladder"]]
-    with db.write(
-        actor, "create", "split", project_id=project_id,
-        detail={"name": name, "dataset": ds.name, "method": method},
-    ) as (cur, audit):
-        (sid,) = cur.execute("SELECT nextval('id_seq')").fetchall()[0]
+
+    def fill(cur: Any, sid: int) -> None:
         with registered(cur, _assign=frame):
             cur.execute(
                 "INSERT INTO split_assignments SELECT ?, ?, row_id::BIGINT, part::VARCHAR,"
                 " ladder::DOUBLE FROM _assign",
                 [sid, project_id],
             )
+
+    return _store_split(db, project_id, ds, name, fill, method=method, target=target,
+                        params=params, actor=actor)
+
+
+def _store_split(db: Database, project_id: int, ds: datasets_db.DatasetRow, name: str,
+                 fill: Any, *, method: str, target: str | None, params: dict[str, Any],
+                 actor: str) -> int:
+    """One transaction: a new split id, ``fill(cur, sid)`` inserting its assignments, then
+    its counts, content hash and catalog row."""
+    name = name.strip()
+    if not name:
+        raise StoreError("A split needs a name.")
+    if db.rows("SELECT 1 FROM splits WHERE project_id = ? AND name = ?", [project_id, name]):
+        raise StoreError(f"This project has a split named {name!r} already.")
+    with db.write(
+        actor, "create", "split", project_id=project_id,
+        detail={"name": name, "dataset": ds.name, "method": method},
+    ) as (cur, audit):
+        (sid,) = cur.execute("SELECT nextval('id_seq')").fetchall()[0]
+        fill(cur, sid)
         counts = dict(
             cur.execute(
                 "SELECT part, count(*) FROM split_assignments WHERE split_id = ? GROUP BY part",
@@ -97,13 +115,94 @@ def insert_split(db: Database, project_id: int,
         digest = hashlib.sha256(f"{ds.content_hash}:{h}".encode()).hexdigest()[:16]
         cur.execute(
             f"INSERT INTO splits ({_SPLIT_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [sid, project_id, dataset_id, name, method, target, json.dumps(params, default=str),
+            [sid, project_id, ds.id, name, method, target, json.dumps(params, default=str),
              digest, counts.get("train", 0), counts.get("dev", 0), counts.get("test", 0),
              utcnow(), actor],
         )
         audit["entity_id"] = sid
         audit["detail"]["hash"] = digest
     return int(sid)
+
+
+def stratum_counts(db: Database, dataset_id: int, columns: list[str]) -> list[tuple]:
+    """Rows per combination of ``columns``' values: (value, ..., rows), ordered by the
+    values with NULL last -- the order :func:`set_assignment_sql` numbers strata in."""
+    table = qident(datasets_db._dataset_table(db, dataset_id))
+    if not columns:
+        return [tuple(r) for r in db.rows(f"SELECT count(*) FROM {table}")]
+    sel = ", ".join(f"{qident(c)} AS v{i}" for i, c in enumerate(columns))
+    order = ", ".join(f"v{i} NULLS LAST" for i in range(len(columns)))
+    return [tuple(r) for r in db.rows(
+        f"SELECT {sel}, count(*) FROM {table} GROUP BY ALL ORDER BY {order}"
+    )]
+
+
+def set_assignment_sql(db: Database, dataset_id: int, columns: list[str], *, seed: int,
+                       rungs: list[float], ladder_by_stratum: bool) -> str:
+    """A query of ``row_id``, ``part``, ``ladder`` for a stratified (or plain random) split,
+    set-based: rows ranked within their stratum (the combination of ``columns``' values,
+    numbered as :func:`stratum_counts` orders them) by a seeded hash, cut at the per-stratum
+    sizes given as parameters. Parameters, in order: the train cut and the dev cut per
+    stratum (``BIGINT[]``), then per rung each class's quota (``BIGINT[]``); a class is the
+    first column's value. The ladder ranks train rows by the stratum rank when
+    ``ladder_by_stratum`` (strata are classes), else by a second seeded hash per class.
+    """
+    table = qident(datasets_db._dataset_table(db, dataset_id))
+    seed = int(seed)
+    if columns:
+        sel = ", ".join(f"{qident(c)} AS v{i}" for i, c in enumerate(columns))
+        order = ", ".join(f"v{i} NULLS LAST" for i in range(len(columns)))
+        on = " AND ".join(f"t.{qident(c)} IS NOT DISTINCT FROM g.v{i}"
+                          for i, c in enumerate(columns))
+        src = (
+            f"g AS (SELECT *, row_number() OVER (ORDER BY {order}) - 1 AS code,"
+            f" dense_rank() OVER (ORDER BY v0 NULLS LAST) - 1 AS cls"
+            f" FROM (SELECT {sel} FROM {table} GROUP BY ALL)),"
+            f" s AS (SELECT t.rowid AS row_id, g.code, g.cls FROM {table} t JOIN g ON {on})"
+        )
+    else:
+        src = f"s AS (SELECT rowid AS row_id, 0 AS code, 0 AS cls FROM {table})"
+    lrk = ("rk" if ladder_by_stratum else
+           f"row_number() OVER (PARTITION BY part, cls ORDER BY hash(row_id, {seed}, 1),"
+           " row_id) - 1")
+    ladder = " ".join(
+        f"WHEN lrk < (?::BIGINT[])[cls + 1] THEN {float(r)!r}" for r in rungs
+    )
+    return (
+        f"WITH {src},"
+        f" r AS (SELECT row_id, cls, row_number() OVER (PARTITION BY code"
+        f" ORDER BY hash(row_id, {seed}), row_id) - 1 AS rk,"
+        " (?::BIGINT[])[code + 1] AS cut1, (?::BIGINT[])[code + 1] AS cut2 FROM s),"
+        " p AS (SELECT row_id, cls, rk, CASE WHEN rk < cut1 THEN 0 WHEN rk < cut2 THEN 1"
+        " ELSE 2 END AS part FROM r),"
+        f" l AS (SELECT *, CASE WHEN part = 0 THEN {lrk} END AS lrk FROM p)"
+        " SELECT row_id, ['train', 'dev', 'test'][part + 1] AS part,"
+        f" CASE WHEN part = 0 THEN CASE {ladder} END END::DOUBLE AS ladder FROM l"
+    )
+
+
+def run_assignment_sql(db: Database, sql: str, params: list[Any]) -> pd.DataFrame:
+    """The assignments a :func:`set_assignment_sql` query computes, in row-id order."""
+    return db.df(f"SELECT * FROM ({sql}) ORDER BY row_id", params)
+
+
+def insert_set_split(db: Database, project_id: int, dataset_id: int, name: str, sql: str,
+                     sql_params: list[Any], *, method: str, target: str | None,
+                     params: dict[str, Any], actor: str) -> int:
+    """Store a split whose assignments a query computes (:func:`set_assignment_sql`):
+    ``INSERT ... SELECT`` in the store, no row leaves DuckDB."""
+    ds = datasets_db.get_dataset(db, dataset_id)
+    if ds is None:
+        raise StoreError("That dataset does not exist (any more).")
+
+    def fill(cur: Any, sid: int) -> None:
+        cur.execute(
+            f"INSERT INTO split_assignments SELECT ?, ?, row_id, part, ladder FROM ({sql})",
+            [sid, project_id, *sql_params],
+        )
+
+    return _store_split(db, project_id, ds, name, fill, method=method, target=target,
+                        params=params, actor=actor)
 
 
 def list_splits(db: Database, project_id: int, dataset_id: int | None = None) -> list[SplitRow]:
