@@ -43,7 +43,7 @@ class SetPlan:
     """A set-based split ready to run: its query, the query's parameters, the split's
     stored parameters and warnings, and its part sizes."""
 
-    sql: str
+    sql: splits_db.AssignmentSql
     sql_params: list[Any]
     params: dict[str, Any]
     warnings: tuple[str, ...]
@@ -65,6 +65,8 @@ def set_plan(store: Database, dataset_id: int, request: SplitRequest) -> SetPlan
     else:
         return None
     strata = splits_db.stratum_counts(store, dataset_id, columns)
+    if not splits_db.literal_values(strata, len(columns)):
+        return None  # e.g. dates as classes: the numpy strategy takes them
     sizes = np.array([int(r[-1]) for r in strata], dtype=np.int64)
     if sizes.sum() < 3:
         raise SplitError(
@@ -80,9 +82,14 @@ def set_plan(store: Database, dataset_id: int, request: SplitRequest) -> SetPlan
         warnings += _missing_class_warnings(strata, cells, cls, str(target))
     sql = splits_db.set_assignment_sql(
         store, dataset_id, columns, seed=request.seed, rungs=list(request.ladder),
-        ladder_by_stratum=len(columns) <= 1,
+        ladder_by_stratum=len(columns) <= 1, strata=strata,
     )  # fmt: skip
-    sql_params: list[Any] = [cells[:, 0].tolist(), (cells[:, 0] + cells[:, 1]).tolist()]
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    sql_params: list[Any] = [
+        starts.tolist(),
+        cells[:, 0].tolist(),
+        (cells[:, 0] + cells[:, 1]).tolist(),
+    ]
     sql_params += [q.tolist() for q in quotas]
     params: dict[str, Any] = {"seed": request.seed, "ladder": list(request.ladder),
                               "shares": list(request.shares)}  # fmt: skip
