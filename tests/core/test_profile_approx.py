@@ -105,6 +105,8 @@ def test_generated_edge_cases_get_the_exact_types(store, pid):
         assert a.loc[col, "shapes_exact"]
         for stat in ("n_numeric_like", "n_datetime_like", "n_bool_like"):
             assert a.loc[col, stat] == e.loc[col, stat]
+    for col in ("serial", "yes_no", "few", "notes", "amount_text"):  # text extremes
+        assert (a.loc[col, "min"], a.loc[col, "max"]) == (e.loc[col, "min"], e.loc[col, "max"])
     # exact distinct counts only where a type hangs on them
     assert a.loc["row_no", "distinct_exact"] and a.loc["row_no", "distinct"] == 30_000
     assert a.loc["zero_one", "distinct"] == 2 and a.loc["constant", "distinct"] == 1
