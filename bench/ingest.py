@@ -6,7 +6,7 @@ Writes the CSV to a temporary folder in chunks (an id, a timestamp, 12 float col
 some missing values, 2 integer columns, 4 text categories of which one has inconsistent
 spellings), then measures in a temporary store:
 
-* ingest: ``core.data.ingest.ingest_path`` (sniffing, one ``CREATE TABLE AS read_csv``, the
+* ingest: ``core.data.ingest.ingest_file`` (sniffing, one ``CREATE TABLE AS read_csv``, the
   content hash and the catalog row in one transaction);
 * quality: ``core.data.quality.build_report`` (type detection, one-pass profile, value counts,
   histograms, null bands, exact and near duplicates, spelling groups, stored report);
@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from bench.memory import PeakRSS
-from core.data import build_report, ingest_path
+from core.data import build_report, ingest_file
 from core.db import projects as projects_db
 from core.db.database import Database
 
@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> None:
             pid = projects_db.create_project(store, "bench", "bench")
             with PeakRSS() as peak:
                 t = time.perf_counter()
-                result = ingest_path(store, pid, csv_path, name="bench", actor="bench")
+                result = ingest_file(store, pid, csv_path, name="bench", actor="bench")
                 t_ingest = time.perf_counter() - t
                 t = time.perf_counter()
                 report = build_report(store, result.dataset_id, "bench")

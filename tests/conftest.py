@@ -9,6 +9,8 @@ from pathlib import Path
 
 # Models saved by tests (the demo's champion included) go to a temp folder, never data/.
 os.environ["WORKBENCH_ARTIFACTS"] = tempfile.mkdtemp(prefix="wb-artifacts-")
+# Files that tests load by server path live in the temp folder (pytest's tmp_path).
+os.environ.setdefault("WORKBENCH_DATA_DIRS", tempfile.gettempdir())
 
 import pytest  # noqa: E402
 

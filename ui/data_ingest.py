@@ -12,14 +12,13 @@ from typing import Any
 
 import streamlit as st
 
-from core import data
+from core import config, data
 from core.data.ingest import IngestResult
 from core.db.database import Database
 from core.db.projects import ProjectRow
 from core.errors import StoreError
 from core.progress import Progress
 from core.projects import add_sample_dataset
-from ui import state
 
 DATASET, FLASH = "data.dataset_id", "data.flash"  # plain keys: they survive page switches
 HEADER = {"auto": None, "yes": True, "no": False}
@@ -68,6 +67,8 @@ def render_add_data(store: Database, project: ProjectRow, user: str, expanded: b
                 "CSV or Parquet file",
                 type=["csv", "tsv", "txt", "parquet", "gz"],
                 key="data.upload",
+                max_upload_size=config.max_upload_mb(),
+                help="Largest file: WORKBENCH_MAX_UPLOAD_MB.",
             )
         with path_tab:
             path = _path_input()
@@ -102,14 +103,21 @@ def render_add_data(store: Database, project: ProjectRow, user: str, expanded: b
 
 
 def _path_input() -> str:
-    """A path on the server, except on a shared (login) instance."""
-    if state.auth_configured():
-        st.info("Loading by path is off on a shared (login) instance; upload the file instead.")
+    """A path on the server, only when WORKBENCH_DATA_DIRS allows a folder (core checks
+    the path again: this only spares the user a field that cannot work)."""
+    folders = config.data_dirs()
+    if not folders:
+        st.info(
+            "Loading by path on the server is off on this instance "
+            f"(WORKBENCH_MODE={config.mode()}, no folder in WORKBENCH_DATA_DIRS); upload "
+            "the file instead."
+        )
         return ""
     return st.text_input(
         "Path of a CSV or Parquet file on this machine",
         key="data.path",
-        help="For big files: DuckDB reads it in place, nothing is uploaded.",
+        help="For big files: DuckDB reads it in place, nothing is uploaded. Only files "
+        "under these folders (WORKBENCH_DATA_DIRS): " + ", ".join(str(f) for f in folders),
     )
 
 
