@@ -7,6 +7,7 @@ from core import projects as core_projects
 from core.data.samples import SAMPLES
 from core.errors import StoreError
 from ui import overview, session, state
+from ui.text import literal, message
 
 store, project = session.start("Overview", ":material/home:")
 user = state.current_user()
@@ -25,7 +26,7 @@ with st.expander("New project", icon=":material/add:", expanded=project is None)
             try:
                 new_id = core_projects.create_project(store, name, user, description)
             except StoreError as exc:
-                st.error(str(exc))
+                st.error(message(exc))
             else:
                 st.session_state[state.PROJECT_ID] = new_id
                 st.rerun()
@@ -34,9 +35,9 @@ if project is None:
     st.info("No project yet. Create one above.")
     st.stop()
 
-st.header(project.name)
+st.header(literal(project.name))
 if project.description:
-    st.write(project.description)
+    st.markdown(literal(project.description, multiline=True))
 
 st.subheader("Lifecycle")
 steps = core_projects.lifecycle(store, project.id)
@@ -44,8 +45,8 @@ badge = {"done": ":green[● done]", "in progress": ":orange[◐ in progress]", 
 for col, step in zip(st.columns(len(steps)), steps, strict=True):
     with col.container(border=True):
         st.markdown(f"**{step.step}**  \n{badge[step.status]}")
-        st.caption(step.evidence)
-        st.caption(f"Next: {step.next_action}")
+        st.caption(literal(step.evidence))
+        st.caption(f"Next: {literal(step.next_action)}")
 
 alerts = monitoring.open_alerts(store, project.id)
 st.subheader(f"Open alerts ({len(alerts)})")
@@ -84,7 +85,7 @@ with st.popover("Add a bundled dataset", icon=":material/dataset:"):
         try:
             core_projects.add_sample_dataset(store, project.id, sample, user)
         except StoreError as exc:
-            st.error(str(exc))
+            st.error(message(exc))
         else:
             st.rerun()
 
@@ -95,8 +96,10 @@ with st.expander("Activity (audit log)", icon=":material/history:"):
 
 with st.expander("Delete this project", icon=":material/delete:"):
     st.warning("Deleting removes the project, its datasets and every stored result. It cannot be undone.")
-    confirm = st.text_input(f"Type **{project.name}** to confirm", key="home.delete_confirm")
-    if st.button("Delete project", key="home.delete", disabled=confirm.strip() != project.name):
+    confirm = st.text_input(f"Type **{literal(project.name)}** to confirm", key="home.delete_confirm")
+    # compared as one line: a name stored with a line break before names were checked can
+    # still be typed to delete it
+    if st.button("Delete project", key="home.delete", disabled=confirm.split() != project.name.split()):
         core_projects.delete_project(store, project.id, user)
         st.session_state.pop(state.PROJECT_ID, None)
         st.rerun()

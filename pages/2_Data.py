@@ -5,6 +5,7 @@ import streamlit as st
 from core import data
 from ui import data_ingest, data_quality, data_splits, overview, session
 from ui.data_ingest import DATASET, FLASH
+from ui.text import literal
 
 ctx = session.page(
     "Data",
@@ -21,9 +22,9 @@ data_ingest.render_add_data(
 )
 if FLASH in st.session_state:
     headline, notes = st.session_state.pop(FLASH)
-    st.success(headline, icon=":material/check_circle:")
+    st.success(literal(headline), icon=":material/check_circle:")
     for note in notes:
-        st.info(note, icon=":material/info:")
+        st.info(literal(note), icon=":material/info:")
 
 all_datasets = data.list_datasets(store, project.id)
 if not all_datasets:

@@ -10,6 +10,7 @@ from core.training import metrics as M
 from core.training import registry
 from ui import session
 from ui import training as ui
+from ui.text import message
 
 ctx = session.page(
     "Training",
@@ -142,7 +143,7 @@ with tabs[3]:
             space = training.parse_space(model.kind, texts)
             training.search_trials(space, method, int(n_trials), spec.seed)
         except StoreError as exc:
-            st.error(str(exc))
+            st.error(message(exc))
         else:
             with st.status("Searching…", expanded=True) as status:
                 parent = training.hyperparameter_search(

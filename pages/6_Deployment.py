@@ -7,6 +7,7 @@ from core import deploy
 from core.charts import deploy as charts_deploy
 from ui import deploy as deploy_ui
 from ui import session
+from ui.text import literal
 
 ctx = session.page(
     "Deployment",
@@ -34,7 +35,7 @@ if default_cand is None or not streams:
 prefill = st.session_state.get("deploy.prefill_candidate")  # set by Monitoring's retraining
 if prefill in names:
     default_cand = prefill
-    st.success(f"A challenger retrained after a monitoring alert ({names[prefill]}) is "
+    st.success(f"A challenger retrained after a monitoring alert ({literal(names[prefill])}) is "
                "pre-selected as candidate: open **New rehearsal** and run its canary.")
 
 deploy_ui.demo_story(store, project.id)  # the seeded demo project only

@@ -19,6 +19,7 @@ from core.db.projects import ProjectRow
 from core.errors import StoreError
 from core.progress import Progress
 from core.projects import add_sample_dataset
+from ui.text import message
 
 DATASET, FLASH = "data.dataset_id", "data.flash"  # plain keys: they survive page switches
 HEADER = {"auto": None, "yes": True, "no": False}
@@ -38,7 +39,7 @@ def run_ingest(store: Database, user: str, load: Load, label: str) -> None:
             result = load(progress)
         except StoreError as exc:
             status.update(label="Nothing was stored", state="error", expanded=True)
-            st.error(str(exc), icon=":material/error:")
+            st.error(message(exc), icon=":material/error:")
             return
         did = result if isinstance(result, int) else result.dataset_id
         messages = [] if isinstance(result, int) else list(result.messages)

@@ -20,6 +20,7 @@ from core.db.database import Database
 from core.db.projects import ProjectRow
 from core.errors import StoreError
 from ui import state
+from ui.text import literal, message
 
 _PCT = st.column_config.NumberColumn(format="percent")
 LADDER_CHOICES = [0.05, 0.1, 0.25, 0.5, 0.75, 1.0]
@@ -75,10 +76,10 @@ def render_balance(store: Database, project: ProjectRow, dataset: DatasetRow) ->
     try:
         result = data.class_balance(store, dataset.id, target, rare_share=rare_share)
     except StoreError as exc:  # e.g. an identifier picked as the target: advice, not a crash
-        st.warning(str(exc), icon=":material/info:")
+        st.warning(message(exc), icon=":material/info:")
         return
     if result.n_classes == 0:
-        st.warning(f"{target!r} has no value in any row: there is nothing to balance.")
+        st.warning(f"{literal(repr(target))} has no value in any row: there is nothing to balance.")
         return
     _balance_metrics(result, rare_share)
     _balance_advice(result)
@@ -147,7 +148,7 @@ def _annotator_distribution(store: Database, dataset: DatasetRow) -> None:
     try:
         dist = data.annotator_label_distribution(store, dataset.id)
     except StoreError as exc:
-        st.error(str(exc))
+        st.error(message(exc))
         return
     st.caption(
         "A reviewer whose label shares differ from the others' labels more leniently "
@@ -329,7 +330,7 @@ def _create_split(
                 store, project.id, dataset.id, name, actor=state.current_user(), **request
             )
     except StoreError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(message(exc), icon=":material/error:")
         return
     split = data.get_split(store, split_id)
     st.session_state[f"data.split_inspect.{dataset.id}"] = split_id
@@ -339,7 +340,7 @@ def _create_split(
         icon=":material/check:",
     )
     for text in split.params.get("warnings", []):
-        st.warning(text, icon=":material/flag:")
+        st.warning(literal(text), icon=":material/flag:")
 
 
 def _inspect_split(
@@ -391,7 +392,7 @@ def _parts_side_by_side(store: Database, split: SplitRow, chosen: list[str]) -> 
     try:
         summary = data.split_summary(store, split.id, chosen)
     except StoreError as exc:
-        st.error(str(exc))
+        st.error(message(exc))
         return
     shown_col = st.selectbox(
         "Chart",

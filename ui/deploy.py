@@ -13,6 +13,7 @@ from core import deploy
 from core.db.database import Database
 from core.errors import StoreError
 from core.projects import column_roles
+from ui.text import literal, message
 
 NONE = "(none)"
 FILE_ORDER = "(file order)"
@@ -157,7 +158,7 @@ def _settings(stream: Any) -> deploy.RolloutSettings:
     try:
         steps = deploy.parse_schedule(schedule)
     except deploy.DeployError as exc:
-        st.error(str(exc))
+        st.error(message(exc))
         steps = ()
     return deploy.RolloutSettings(
         window=window.strip(), window_requests=int(per_window), start=_midnight(start),
@@ -213,9 +214,9 @@ def _run(
                           expanded=False)
         st.session_state["deploy.sim"] = ids[-1]
     except (StoreError, ValueError) as exc:
-        st.error(f"{exc}", icon=":material/error:")
+        st.error(message(exc), icon=":material/error:")
     for msg in deploy.looser_than_contract(guards, rails):
-        st.warning(msg)
+        st.warning(literal(msg))
 
 
 # ------------------------------------------------------------------ a stored rehearsal
@@ -255,9 +256,9 @@ def verdict(sim: deploy.StoredSimulation) -> None:
         icon=icon,
     )
     for reason in summ.get("reasons", []):
-        st.markdown(f"- {reason}")
+        st.markdown(f"- {literal(reason)}")
     for w in summ.get("warnings", []):
-        st.warning(w)
+        st.warning(literal(w))
 
 
 def summary_metrics(sim: deploy.StoredSimulation) -> None:

@@ -9,6 +9,7 @@ from core.charts import analysis as C
 from core.db.database import Database
 from core.errors import StoreError
 from core.training import metrics as M
+from ui.text import literal, message
 
 
 def mlabel(metric: str) -> str:
@@ -39,7 +40,7 @@ def judging(
     try:
         rule = S.default_min_size(store, src)
     except S.SliceError as exc:
-        st.error(str(exc))
+        st.error(message(exc))
         st.stop()
     size = c2.number_input(
         "Minimum slice size to rank (rows)",
@@ -183,7 +184,7 @@ def discover(
                     S.save_discovery(store, src, res, user)
                 st.rerun()
             except StoreError as exc:
-                st.error(str(exc))
+                st.error(message(exc))
     if found is None:
         st.info("No search stored for this run and part yet: run one above.")
     elif found.slices.empty:
@@ -209,7 +210,7 @@ def errors_and_tags(
     store: Database, src: S.SliceSource, plan: S.ColumnPlan, preds: list, user: str
 ) -> None:
     """The chosen slice's rows (errors first), tagging them, sending them to relabelling."""
-    st.markdown(f"**Slice:** {S.slice_label(preds)}")
+    st.markdown(f"**Slice:** {literal(S.slice_label(preds))}")
     only = st.toggle("Only the errors", True, key="errors.only_errors")
     n_rows, rows = S.slice_errors(
         store, src, preds, columns=[s.column for s in plan.specs], only_errors=only
@@ -226,7 +227,7 @@ def errors_and_tags(
                 S.tag_rows(store, src, ids, tag, user)
                 st.rerun()
             except StoreError as exc:
-                st.error(str(exc))
+                st.error(message(exc))
     tags = S.list_tags(store, src)
     if len(tags):
         st.dataframe(tags, hide_index=True, key="errors.tags")
@@ -240,7 +241,7 @@ def errors_and_tags(
                 f"{S.send_to_relabel(store, src, rows, user)} item(s) queued on the Labeling page."
             )
         except StoreError as exc:
-            st.error(str(exc))
+            st.error(message(exc))
     if not src.regression and st.button(
         "Label these rows in the app",
         key="errors.label_queue",
@@ -257,13 +258,13 @@ def errors_and_tags(
                 f"queue {name!r}: label them on the Labeling page."
             )
         except StoreError as exc:
-            st.error(str(exc))
+            st.error(message(exc))
 
 
 def actions(store: Database, project_id: int, run_id: int, preds: list, user: str) -> None:
     """Record an action for the chosen slice; list actions and close open ones."""
     with st.form("errors.action_form"):
-        st.markdown(f"**Slice:** {S.slice_label(preds)}")
+        st.markdown(f"**Slice:** {literal(S.slice_label(preds))}")
         action = st.radio(
             "Action",
             list(S.ACTIONS),
@@ -343,7 +344,7 @@ def oversample(store: Database, run_id: int, preds: list, user: str) -> None:
                 f"#{res.split_id} on the Training page."
             )
         except StoreError as exc:
-            st.error(str(exc))
+            st.error(message(exc))
 
 
 def compare(
@@ -376,7 +377,7 @@ def compare(
             store, run_id, int(b or others[0]), part, plan.specs, metric=table.metric
         )
     except StoreError as exc:
-        st.error(str(exc))
+        st.error(message(exc))
         return
     better, worse = (cmp["verdict"] == "better").sum(), (cmp["verdict"] == "worse").sum()
     st.caption(

@@ -14,6 +14,7 @@ from core.monitoring import MonitorRunRow, RunChoices
 from core.monitoring import drift as drift_methods
 from core.monitoring.windows import ordered_labels
 from ui import state
+from ui.text import literal, message
 
 KEY = "monitoring"
 RUN_KEY = f"{KEY}.run"
@@ -76,7 +77,7 @@ def render_new_run(store: Database, project_id: int, choices: RunChoices, user: 
             submitted = st.form_submit_button("Run monitoring", type="primary")
         if submitted and ref_id is not None and cur_id is not None:
             if kind == "column" and not batch_cols:
-                st.error(f"{by_id[cur_id].name!r} has no text, integer or date column to name "
+                st.error(f"{literal(repr(by_id[cur_id].name))} has no text, integer or date column to name "
                          "a batch: window it by rows or check it as one window.")
                 return
             spec = {"rows": f"rows:{int(rows)}", "column": f"column:{batch}"}.get(kind, kind)
@@ -173,7 +174,7 @@ def _acknowledge(store: Database, alerts: pd.DataFrame) -> None:
         try:
             monitor.acknowledge_alert(store, int(pick), state.current_user())
         except StoreError as exc:
-            st.error(str(exc))
+            st.error(message(exc))
         else:
             st.rerun()
 
@@ -246,7 +247,7 @@ def render_drift(store: Database, run: MonitorRunRow, results: pd.DataFrame) -> 
     try:
         ref, cur, kind = monitor.column_distribution(store, run.summary, col, win)
     except StoreError as exc:
-        st.info(str(exc))
+        st.info(message(exc))
     else:
         st.plotly_chart(charts.distribution_figure(ref, cur, col, kind), key=f"{KEY}.dist")
     if (results["kind"] == "multivariate").any():

@@ -7,6 +7,7 @@ import streamlit as st
 from core import projects
 from core.db.database import Database
 from core.errors import StoreError
+from ui.text import message
 
 NONE = "(none)"
 
@@ -46,6 +47,6 @@ def column_roles_editor(store: Database, project_id: int, user: str, key: str = 
                         {r: None if c == NONE else c for r, c in picked.items()}, user,
                     )
                 except StoreError as exc:
-                    st.error(str(exc))
+                    st.error(message(exc))
                 else:
                     st.success("Column roles saved.", icon=":material/check_circle:")

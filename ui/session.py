@@ -15,6 +15,7 @@ from core.db.projects import ProjectRow
 from core.demo import seed_demo
 from core.errors import StoreError
 from ui import nav, state
+from ui.text import literal, message
 
 
 @st.cache_resource(show_spinner=False, on_release=lambda s: s.close())
@@ -28,7 +29,7 @@ def get_store() -> Database:
     try:
         return _open_store(path)
     except StoreError as exc:
-        st.error(str(exc), icon=":material/database:")
+        st.error(message(exc), icon=":material/database:")
         st.stop()
         raise  # unreachable: st.stop raises
 
@@ -87,7 +88,7 @@ def start(title: str, icon: str = ":material/science:") -> tuple[Database, Proje
     nav.render_menu()
     project = pick_project(store)
     if state.auth_configured():
-        st.sidebar.caption(f"Signed in as {state.current_user()}")
+        st.sidebar.caption(f"Signed in as {literal(state.current_user())}")
         st.sidebar.button("Log out", on_click=st.logout, key="session.logout")
     return store, project
 

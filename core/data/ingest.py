@@ -27,6 +27,7 @@ from core.db import ingest as ingest_db
 from core.db.database import Database
 from core.db.datasets import DATASET_ROLES
 from core.errors import IngestError, StoreError
+from core.names import clean_name
 from core.progress import Progress, no_progress
 
 
@@ -86,6 +87,7 @@ def ingest_file(
     """
     if role not in DATASET_ROLES:
         raise StoreError(f"Unknown role {role!r}; use one of {', '.join(DATASET_ROLES)}.")
+    name = clean_name(name, "dataset")
     t0 = time.perf_counter()
     progress(0.0, "Detecting format, encoding and delimiter")
     sniff = sniff_file(store, path, options)

@@ -25,6 +25,7 @@ from core.db.database import Database
 from core.db.datasets import DatasetRow
 from core.db.labeling import LabelSetRow
 from core.errors import StoreError
+from core.names import clean_name
 
 _SYNONYMS = {
     "item_id": ("item_id", "item", "id", "example_id", "task_id"),
@@ -317,6 +318,7 @@ def import_labels(
     ``duplicates`` is ``"error"`` or ``"latest"``; ``unknown_items`` (labels for items the
     item dataset does not hold) is ``"error"`` or ``"drop"``. Nothing is stored on error.
     """
+    name = clean_name(name, "labels set")
     long, n_dup = resolve_duplicates(long, duplicates)
     n_unknown = 0
     if item_dataset_id is not None:
