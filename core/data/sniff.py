@@ -18,6 +18,7 @@ import csv
 import gzip
 import io
 import os
+import re
 import tempfile
 import unicodedata
 import zlib
@@ -313,9 +314,11 @@ def sniff_file(store: Database, path: str | Path, options: CsvOptions | None = N
     compression = {"compression": "gzip"} if is_gzip(read_path) else {}
     try:
         dialect = _sniff_dialect(store, path, read_path, encoding, options, compression)
+        lines = _first_lines(read_path, encoding)
+        dialect, extra = _second_opinion(
+            store, path, read_path, encoding, options, compression, dialect, lines, messages)
         delim = options.delimiter or dialect.delimiter
         header = dialect.header if options.header is None else options.header
-        lines = _first_lines(read_path, encoding)
         if len(dialect.columns) == 1:
             messages.append(_one_column_message(lines, delim, options))
     except IngestError as exc:
@@ -331,6 +334,7 @@ def sniff_file(store: Database, path: str | Path, options: CsvOptions | None = N
         "header": header,
         "names": names,
         **compression,
+        **extra,
     }
     return FileSniff(
         "csv",
@@ -384,6 +388,96 @@ def _choose_encoding(path: str | Path, options: CsvOptions) -> tuple[str, str, l
     return "utf-8", repaired, messages
 
 
+def _second_opinion(
+    store: Database,
+    path: str | Path,
+    read_path: str,
+    encoding: str,
+    options: CsvOptions,
+    compression: dict[str, str],
+    dialect: CsvDialect,
+    lines: list[str],
+    messages: list[str],
+) -> tuple[CsvDialect, dict[str, Any]]:
+    """DuckDB's guess checked against the first lines: a delimiter that splits the header
+    differently from the rows gives way to one that splits every line alike (``1,5;2,25``
+    is two fields, not three), and a ';'- or tab-separated file whose text columns all hold
+    decimal-comma numbers is read with ``decimal_separator = ','``.
+
+    Returns the dialect to load with and the extra read options.
+    """
+    delim = options.delimiter or dialect.delimiter
+    if not options.delimiter:
+        better = _consistent_delimiter(lines, delim)
+        if better is not None:
+            dialect = _sniff_dialect(store, path, read_path, encoding,
+                                     CsvOptions(better, options.encoding, options.header),
+                                     compression)
+            delim = better
+            shown = {"\t": "tab"}.get(better, repr(better))
+            messages.append(
+                f"Delimiter {shown}: it splits the header and every row alike (',' also "
+                "appears inside values, e.g. as decimal commas)."
+            )
+    header = dialect.header if options.header is None else options.header
+    if delim == "," or not _decimal_comma_columns(lines, delim, header, dialect):
+        return dialect, {}
+    extra = {"decimal_separator": ","}
+    dialect = _sniff_dialect(
+        store, path, read_path, encoding,
+        CsvOptions(delim, options.encoding, options.header), compression, extra)
+    messages.append("Numbers are written with a decimal comma (e.g. 1,5): read as numbers.")
+    return dialect, extra
+
+
+def _consistent_delimiter(lines: list[str], chosen: str) -> str | None:
+    """Another delimiter when ``chosen`` splits the sampled lines unevenly and it splits
+    every one of them into the same number (at least two) of fields.
+
+    >>> _consistent_delimiter(["amount;rate", "1,5;2,25", "3,0;4,5"], ",")
+    ';'
+    >>> _consistent_delimiter(["a,b", "1,2"], ",") is None
+    True
+    """
+    sample = [ln for ln in lines if ln.strip()]
+    if len(sample) > 2:
+        sample = sample[:-1]  # the last sampled line may be cut
+    if len(sample) < 2 or _ragged_line(sample, chosen) is None:
+        return None
+    for cand in (";", "\t", "|", ","):
+        if cand == chosen:
+            continue
+        widths = {len(r) for r in csv.reader(io.StringIO("\n".join(sample)), delimiter=cand)
+                  if r}
+        if len(widths) == 1 and widths.pop() >= 2:
+            return cand
+    return None
+
+
+_DECIMAL_COMMA = re.compile(r"^[-+]?\d+,\d+$|^[-+]?,\d+$")
+
+
+def _decimal_comma_columns(lines: list[str], delim: str, header: bool, dialect: CsvDialect
+                           ) -> bool:
+    """Whether some text column's sampled values are all numbers with a decimal comma.
+
+    >>> d = CsvDialect(";", '"', None, True, [("a", "VARCHAR"), ("b", "BIGINT")])
+    >>> _decimal_comma_columns(["a;b", "1,5;2", "-0,25;3", ";4"], ";", True, d)
+    True
+    """
+    rows = [r for r in csv.reader(io.StringIO("\n".join(lines)), delimiter=delim) if r]
+    rows = rows[1:] if header else rows
+    if len(rows) > 2:
+        rows = rows[:-1]
+    for i, (_, kind) in enumerate(dialect.columns):
+        if kind != "VARCHAR":
+            continue
+        values = [r[i].strip() for r in rows if i < len(r) and r[i].strip()]
+        if values and all(_DECIMAL_COMMA.match(v) for v in values):
+            return True
+    return False
+
+
 def _sniff_dialect(
     store: Database,
     path: str | Path,
@@ -391,10 +485,11 @@ def _sniff_dialect(
     encoding: str,
     options: CsvOptions,
     compression: dict[str, str],
+    extra: dict[str, Any] | None = None,
 ) -> CsvDialect:
     """DuckDB's sniffer with the user's choices; a ragged line under the user's delimiter
     is named in the error."""
-    sniff_opts: dict[str, Any] = {"encoding": encoding, **compression}
+    sniff_opts: dict[str, Any] = {"encoding": encoding, **compression, **(extra or {})}
     if options.delimiter:
         sniff_opts["delim"] = options.delimiter
     if options.header is not None:

@@ -78,7 +78,8 @@ def _ingest_message(exc: Exception, path: str | Path, encoding: str | None = Non
 
 
 _CSV_OPTIONS = ("delim", "quote", "escape", "encoding", "header", "names", "sample_size",
-                    "all_varchar", "null_padding", "strict_mode", "compression")
+                    "all_varchar", "null_padding", "strict_mode", "compression",
+                    "decimal_separator")
 
 
 def _reader_sql(path: str | Path, reader: str, options: dict[str, Any] | None
