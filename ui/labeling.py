@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from core import config, projects
 from core import labeling as L
-from core import projects
 from core.charts import labeling as charts
 from core.db.database import Database
 from core.db.projects import ProjectRow
@@ -45,7 +45,8 @@ def render_import(store: Database, project: ProjectRow, user: str) -> None:
         "Long form: one row per label with columns like `item_id`, `annotator`, `label` and "
         "optionally `labeled_at`. Wide form: an id column and one column per annotator."
     )
-    upload = st.file_uploader("Labels CSV", type=["csv", "txt"], key="labeling.upload")
+    upload = st.file_uploader("Labels CSV", type=["csv", "txt"], key="labeling.upload",
+                              max_upload_size=config.max_upload_mb())
     c1, c2 = st.columns(2)
     form = c1.radio(
         "Form",
@@ -70,7 +71,7 @@ def render_import(store: Database, project: ProjectRow, user: str) -> None:
     if not clicked or upload is None:
         return
     try:
-        long = L.read_labels_csv(upload.getvalue(), form=form or "auto")
+        long = L.read_labels_csv(upload.getvalue(), form=form or "auto", filename=upload.name)
         report = L.import_labels(
             store,
             project.id,

@@ -19,6 +19,8 @@ from core.errors import IngestError, StoreError
 
 def _ingest_kind(exc: Exception) -> str:
     text = str(exc)
+    if "Maximum line size" in text:
+        return "line_size"
     if "Invalid unicode" in text or "not utf-8 encoded" in text:
         return "encoding"
     if "Could not convert" in text or "Error when converting" in text:
@@ -55,6 +57,10 @@ def _ingest_message(exc: Exception, path: str | Path, encoding: str | None = Non
         return (f"{where} of {name} is not valid {enc}: the file is in another encoding or mixes "
                 "encodings. Choose the encoding by hand (latin-1 reads any byte; 'mixed' repairs "
                 "line by line) and load again.")
+    if kind == "line_size":
+        return (f"{where} of {name} is longer than 2 MB (a file without line breaks, or a "
+                "quote that is never closed), so it cannot be read as CSV. Check the file's "
+                "line breaks and quotes, or save it as Parquet.")
     if kind == "columns":
         return (f"{where} of {name} has a different number of fields than the header: the "
                 "delimiter may be wrong or a quoted field is broken. Pick the delimiter by hand "
@@ -207,7 +213,7 @@ def ingest_file(db: Database, project_id: int,
             raise _ingest_error(exc, path, options) from exc
         if not cur.execute(f"SELECT 1 FROM {qident(table)} LIMIT 1").fetchall():
             raise IngestError(
-                "The file has a header but no data rows, so nothing was stored. "
+                f"{Path(path).name} has a header but no data rows, so nothing was stored. "
                 "Export the data again with its rows.", "no_rows")
 
     return datasets_db._create_dataset(db,
