@@ -335,10 +335,10 @@ def _raw_header(lines: list[str], delimiter: str, quote: str | None) -> list[str
     return next(reader, [])
 
 
-def _ragged_line(lines: list[str], delimiter: str) -> tuple[int, int, int] | None:
+def ragged_line(lines: list[str], delimiter: str) -> tuple[int, int, int] | None:
     """(line number, fields, header fields) of the first line that disagrees with the header.
 
-    >>> _ragged_line(["a,b", "1,2", "3,4,5"], ",")
+    >>> ragged_line(["a,b", "1,2", "3,4,5"], ",")
     (3, 3, 2)
     """
     rows = csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter)
@@ -511,7 +511,7 @@ def _consistent_delimiter(lines: list[str], chosen: str) -> str | None:
     sample = [ln for ln in lines if ln.strip()]
     if len(sample) > 2:
         sample = sample[:-1]  # the last sampled line may be cut
-    if len(sample) < 2 or _ragged_line(sample, chosen) is None:
+    if len(sample) < 2 or ragged_line(sample, chosen) is None:
         return None
     for cand in (";", "\t", "|", ","):
         if cand == chosen:
@@ -567,7 +567,7 @@ def _sniff_dialect(
         return ingest_db.sniff_csv(store, read_path, sniff_opts)
     except IngestError as exc:
         if exc.kind == "dialect" and options.delimiter:
-            bad = _ragged_line(_first_lines(path, encoding, 20_000), options.delimiter)
+            bad = ragged_line(_first_lines(path, encoding, 20_000), options.delimiter)
             if bad is not None:
                 line, n, expected = bad
                 raise IngestError(
@@ -591,7 +591,7 @@ def _check_lines(lines: list[str], delim: str, name: str) -> None:
             "load. Export the data again.",
             "empty",
         )
-    bad = _ragged_line(sample, delim)
+    bad = ragged_line(sample, delim)
     if bad is not None:
         line, n, expected = bad
         raise IngestError(

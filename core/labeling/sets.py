@@ -255,6 +255,24 @@ def read_labels_csv(
         raise LabelError(msg if filename in msg else f"{filename}: {msg}") from exc
 
 
+def _refuse_ragged(lines: list[str], filename: str) -> None:
+    """LabelError naming the first line whose fields disagree with the header, under the
+    delimiter that splits the header into the most fields."""
+    try:
+        widths = {d: len(next(csv.reader([lines[0]], delimiter=d))) for d in ",;\t|"}
+    except csv.Error:
+        return
+    delim = max(widths, key=lambda d: widths[d])
+    bad = sniff.ragged_line(lines, delim) if widths[delim] >= 2 else None
+    if bad is not None:
+        line, n, expected = bad
+        raise LabelError(
+            f"Line {line} of {filename} has {n} fields where the header has {expected} "
+            f"(delimiter {delim!r}). Fix that line (a missing or extra delimiter, or a broken "
+            "quote) and import again."
+        )
+
+
 def _labels_frame(text: str, filename: str) -> pd.DataFrame:
     """The table of a labels file's text: delimiter from its lines, every cell as text."""
     lines = text.splitlines()[:50]
@@ -266,6 +284,7 @@ def _labels_frame(text: str, filename: str) -> pd.DataFrame:
         )
     delim = sniff.text_delimiter(lines[:-1] if len(lines) > 2 else lines)
     if delim is None:
+        _refuse_ragged(lines, filename)
         raise LabelError(
             f"{filename} has no delimiter (',', ';', tab or '|') that splits every line into "
             "the same number of fields: it needs an id column and at least one more. Check "

@@ -39,8 +39,8 @@ BAD_FILES: dict[str, bytes] = {
 
 REPAIRED: dict[str, bytes] = {
     # UTF-8 and Windows-1252 lines in one file: repaired line by line, same rule in both
-    "mixed encodings.csv": "item,rater,grade\n1,J\u00fcrgen,gut\n".encode()
+    "mixed encodings.csv": "item,rater,label\n1,J\u00fcrgen,gut\n".encode()
     + "2,Ren\u00e9e,tr\u00e8s bien\n3,Zo\u00eb,bien\n".encode("cp1252"),
-    "latin1.csv": "item,rater,grade\n1,J\u00fcrgen,gut\n2,Ren\u00e9e,bien\n".encode("latin-1"),
+    "latin1.csv": "item,rater,label\n1,J\u00fcrgen,gut\n2,Ren\u00e9e,bien\n".encode("latin-1"),
     "duplicate columns.csv": b"item,rater,grade,grade\n1,ann,x,y\n2,ann,y,y\n",
 }
