@@ -21,6 +21,8 @@ def _ingest_kind(exc: Exception) -> str:
     text = str(exc)
     if "Maximum line size" in text:
         return "line_size"
+    if "No space left on device" in text or "Disk full" in text or "out of disk" in text:
+        return "disk_full"
     if "Invalid unicode" in text or "not utf-8 encoded" in text:
         return "encoding"
     if "Could not convert" in text or "Error when converting" in text:
@@ -57,6 +59,10 @@ def _ingest_message(exc: Exception, path: str | Path, encoding: str | None = Non
         return (f"{where} of {name} is not valid {enc}: the file is in another encoding or mixes "
                 "encodings. Choose the encoding by hand (latin-1 reads any byte; 'mixed' repairs "
                 "line by line) and load again.")
+    if kind == "disk_full":
+        return (f"The disk ran out of space while loading {name}, so nothing was stored. Free "
+                "space on the disk that holds the database (WORKBENCH_DB) and its temporary "
+                "files, or load a smaller file.")
     if kind == "line_size":
         return (f"{where} of {name} is longer than 2 MB (a file without line breaks, or a "
                 "quote that is never closed), so it cannot be read as CSV. Check the file's "
@@ -216,7 +222,24 @@ def ingest_file(db: Database, project_id: int,
                 f"{Path(path).name} has a header but no data rows, so nothing was stored. "
                 "Export the data again with its rows.", "no_rows")
 
-    return datasets_db._create_dataset(db,
-        project_id, name, create, source=source, role=role, actor=actor, note=note,
-        detail={"file": Path(path).name, "reader": reader},
-    )
+    try:
+        return datasets_db._create_dataset(db,
+            project_id, name, create, source=source, role=role, actor=actor, note=note,
+            detail={"file": Path(path).name, "reader": reader},
+        )
+    except duckdb.Error as exc:  # e.g. the disk filled up while writing the table
+        _checkpoint(db)
+        raise _ingest_error(exc, path, options) from exc
+    except BaseException:
+        _checkpoint(db)
+        raise
+
+
+def _checkpoint(db: Database) -> None:
+    """After a failed load: write the rolled-back state to the file, so the blocks the
+    partial table took are free for the next load (the file does not grow again). Best
+    effort: another session's open transaction makes DuckDB skip it."""
+    try:
+        db.rows("CHECKPOINT")
+    except duckdb.Error:
+        pass
