@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from core.data import sniff
+from core.data.ingest import check_upload_size
 from core.db import datasets as datasets_db
 from core.db import labeling as labeling_db
 from core.db.database import Database
@@ -247,6 +248,7 @@ def read_labels_csv(
     page loads is read here too); every refusal is a LabelError naming ``filename``.
     """
     try:
+        check_upload_size(filename, len(data or b""))  # WORKBENCH_MAX_UPLOAD_MB
         text, _ = sniff.decode_bytes(bytes(data or b""), filename)
         frame = _labels_frame(text, filename)
         return parse_labels(frame, form=form, id_column=id_column)

@@ -114,6 +114,15 @@ def test_upload_limit_refuses_a_bigger_file_and_stores_nothing(store, pid, monke
     assert data.ingest_upload(store, pid, "big.csv", big, name="big", actor="t").n_rows == 100_000
 
 
+def test_upload_limit_holds_for_a_labels_file_too(monkeypatch):
+    from core import labeling as L
+
+    monkeypatch.setenv("WORKBENCH_MAX_UPLOAD_MB", "1")
+    big = b"id,ann\n" + b"1,a\n" * 300_000
+    with pytest.raises(L.LabelError, match=r"votes\.csv is 1 MB.*WORKBENCH_MAX_UPLOAD_MB"):
+        L.read_labels_csv(big, filename="votes.csv")
+
+
 def test_bad_upload_limit_names_the_setting(monkeypatch):
     monkeypatch.setenv("WORKBENCH_MAX_UPLOAD_MB", "lots")
     with pytest.raises(StoreError, match="WORKBENCH_MAX_UPLOAD_MB='lots'"):
