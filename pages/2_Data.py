@@ -54,9 +54,9 @@ m[2].metric("Data version", ds.content_hash[:8], help=f"Content hash {ds.content
 m[3].metric("Role", ds.role)
 parent = by_id.get(ds.parent_id) if ds.parent_id is not None else None
 st.caption(
-    f"Source: {ds.source}"
-    + (f" · derived from **{parent.name}**" if parent else "")
-    + (f" · {ds.note}" if ds.note else "")
+    f"Source: {literal(ds.source)}"
+    + (f" · derived from **{literal(parent.name)}**" if parent else "")
+    + (f" · {literal(ds.note)}" if ds.note else "")
 )
 
 report = data_quality.report_or_stop(store, ds, user)

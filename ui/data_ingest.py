@@ -19,7 +19,7 @@ from core.db.projects import ProjectRow
 from core.errors import StoreError
 from core.progress import Progress
 from core.projects import add_sample_dataset
-from ui.text import message
+from ui.text import literal, message
 
 DATASET, FLASH = "data.dataset_id", "data.flash"  # plain keys: they survive page switches
 HEADER = {"auto": None, "yes": True, "no": False}
@@ -92,14 +92,14 @@ def render_add_data(store: Database, project: ProjectRow, user: str, expanded: b
                 lambda p: data.ingest_upload(
                     store, project.id, upload.name, upload, progress=p, **kwargs
                 ),
-                f"Loading {upload.name}…",
+                f"Loading {literal(upload.name)}…",
             )
         else:
             run_ingest(
                 store,
                 user,
                 lambda p: data.ingest_path(store, project.id, path.strip(), progress=p, **kwargs),
-                f"Loading {path}…",
+                f"Loading {literal(path)}…",
             )
 
 

@@ -93,7 +93,7 @@ def _numeric_target(store: Database, dataset: DatasetRow, target: str) -> None:
     """A number to predict (regression): its distribution and quantiles, not classes."""
     dist = data.target_distribution(store, dataset.id, target)
     st.caption(
-        f"{target!r} is a number with many distinct values: a regression target. Training "
+        f"{literal(repr(target))} is a number with many distinct values: a regression target. Training "
         "predicts it (MAE, RMSE); a stratified split keeps its quintiles equal in every part."
     )
     c1, c2, c3, c4 = st.columns(4)
@@ -125,7 +125,8 @@ def _balance_advice(result: BalanceResult) -> None:
     """What a single class, rare classes or a strong imbalance mean for training."""
     if result.n_classes == 1:
         st.warning(
-            f"{result.target!r} has one class only ({result.classes[0]!r}): a classifier "
+            f"{literal(repr(result.target))} has one class only "
+            f"({literal(repr(result.classes[0]))}): a classifier "
             "cannot learn from it. Pick another target or add data with other outcomes."
         )
     elif result.rare:
@@ -335,7 +336,7 @@ def _create_split(
     split = data.get_split(store, split_id)
     st.session_state[f"data.split_inspect.{dataset.id}"] = split_id
     st.success(
-        f"Stored split {split.name!r}: {split.n_train:,} train, {split.n_dev:,} dev, "
+        f"Stored split {literal(repr(split.name))}: {split.n_train:,} train, {split.n_dev:,} dev, "
         f"{split.n_test:,} test rows (hash {split.content_hash}).",
         icon=":material/check:",
     )
@@ -381,8 +382,8 @@ def _missing_class_warnings(store: Database, split: SplitRow, kinds: dict[str, s
         return
     for part, classes in data.missing_classes(store, split.id, split.target).items():
         st.warning(
-            f"{part} has no row of class {', '.join(map(str, classes))} of "
-            f"{split.target!r}: its metrics there are undefined. Try a stratified "
+            f"{part} has no row of class {literal(', '.join(map(str, classes)))} of "
+            f"{literal(repr(split.target))}: its metrics there are undefined. Try a stratified "
             "split or another seed.",
             icon=":material/flag:",
         )

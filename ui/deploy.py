@@ -251,7 +251,8 @@ def verdict(sim: deploy.StoredSimulation) -> None:
     decision = summ.get("decision", deploy.NO_GO)
     box, icon = VERDICT_STYLE.get(decision, VERDICT_STYLE[deploy.NO_GO])
     box(
-        f"**{decision.upper()}** — {sim.candidate.get('name')} vs {sim.incumbent.get('name')} "
+        f"**{decision.upper()}** — {literal(sim.candidate.get('name'))} vs "
+        f"{literal(sim.incumbent.get('name'))} "
         f"({sim.pattern.replace('_', '-')})",
         icon=icon,
     )

@@ -92,7 +92,7 @@ def slice_table(table: S.SliceTable, plan: S.ColumnPlan, brief: S.ScopingContext
         rule = f"{table.min_size:,} rows, set here (the default rule gives {rule})"
     st.caption(f":material/straighten: Minimum slice size to rank: {rule}")
     for note in [*plan.notes, *table.notes]:
-        st.caption(f":material/info: {note}")
+        st.caption(f":material/info: {literal(note)}")
     if brief.sensitive:
         st.subheader("Sensitive columns (fairness gap)")
         st.dataframe(
@@ -194,7 +194,7 @@ def discover(
         )
     else:
         st.caption(
-            f"Last search by {found.stats.get('created_by')} on "
+            f"Last search by {literal(found.stats.get('created_by'))} on "
             f"{found.stats.get('created_at'):%Y-%m-%d %H:%M}: "
             f"{int(found.stats.get('evaluated', 0)):,} slices evaluated in "
             f"{found.stats.get('seconds', 0):.2f} s, {found.params}."
@@ -255,7 +255,7 @@ def errors_and_tags(
             )
             st.success(
                 f"{added} row(s) {'queued in the new' if created else 'added to the'} labeling "
-                f"queue {name!r}: label them on the Labeling page."
+                f"queue {literal(repr(name))}: label them on the Labeling page."
             )
         except StoreError as exc:
             st.error(message(exc))
@@ -339,7 +339,7 @@ def oversample(store: Database, run_id: int, preds: list, user: str) -> None:
                     actor=user,
                 )
             st.success(
-                f"Dataset {res.dataset_name!r} (version {res.content_hash}) holds {res.n_original:,} "
+                f"Dataset {literal(repr(res.dataset_name))} (version {res.content_hash}) holds {res.n_original:,} "
                 f"original + {res.n_added:,} synthetic rows; train on its split "
                 f"#{res.split_id} on the Training page."
             )
@@ -382,7 +382,7 @@ def compare(
     better, worse = (cmp["verdict"] == "better").sum(), (cmp["verdict"] == "worse").sum()
     st.caption(
         f"Run B is better on {better} slice(s) and worse on {worse} "
-        f"({mlabel(table.metric)}, A = {names[run_id]})."
+        f"({mlabel(table.metric)}, A = {literal(names[run_id])})."
     )
     st.plotly_chart(C.compare_chart(cmp, table.metric), key="errors.compare_chart")
     st.dataframe(cmp, hide_index=True, key="errors.compare")

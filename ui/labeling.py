@@ -502,7 +502,7 @@ def _queue_progress(store: Database, queue: L.LabelQueue, user: str) -> L.QueueP
     k[3].metric("Reviewers", progress.reviewers)
     st.progress(
         progress.yours / max(progress.items, 1),
-        text=f"You ({user}): {progress.yours:,} of {progress.items:,} items",
+        text=f"You ({literal(user)}): {progress.yours:,} of {progress.items:,} items",
     )
     return progress
 
