@@ -27,7 +27,7 @@ from core.db import ingest as ingest_db
 from core.db.database import Database
 from core.db.datasets import DATASET_ROLES
 from core.errors import IngestError, StoreError
-from core.names import clean_name
+from core.names import MAX_NAME_LENGTH, clean_name
 from core.progress import Progress, no_progress
 
 
@@ -237,4 +237,5 @@ def default_name(filename: str) -> str:
     name = Path(filename).name
     for suffix in reversed(Path(filename).suffixes):
         name = name.removesuffix(suffix)
-    return name.strip() or "dataset"
+    name = " ".join(name.split())[:MAX_NAME_LENGTH].strip()  # a name must fit clean_name
+    return name or "dataset"
