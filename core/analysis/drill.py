@@ -114,7 +114,8 @@ def tag_rows(store: Database, source: SliceSource, row_ids: list[int], tag: str,
     """Tag rows of the run's dataset (by row id); tags carry to later runs on those rows."""
     if source.dataset_id is None or source.project_id is None:
         raise SliceError("Only rows of a stored run can be tagged.")
-    tag = clean_name(tag, "tag", max_length=60)
+    if str(tag or "").strip():  # a blank tag keeps the store's own message
+        tag = clean_name(tag, "tag", max_length=60)
     return analysis_db.insert_slice_tags(
         store, source.project_id, source.run_id, source.dataset_id, row_ids, tag, actor
     )

@@ -62,3 +62,12 @@ def test_dataset_labels_set_and_queue_names_are_checked(store, tmp_path):
                              choices="a, b", columns=["size"], item_ids=["r1"], source="t",
                              actor="t")
     assert L.list_label_sets(store, pid) == []
+
+
+def test_a_tag_with_a_line_break_is_refused():
+    from core.analysis.drill import tag_rows
+    from core.analysis.source import SliceSource
+
+    src = SliceSource(run_id=1, project_id=1, dataset_id=1)
+    with pytest.raises(StoreError, match="tag name .* line break"):
+        tag_rows(None, src, [1], "blurry\n# photo", "ana")  # type: ignore[arg-type]
