@@ -6,11 +6,15 @@ from core import monitoring
 from core import projects as core_projects
 from core.data.samples import SAMPLES
 from core.errors import StoreError
-from ui import overview, session, state
+from ui import overview, session, state, tour
 from ui.text import literal, message
 
 store, project = session.start("Overview", ":material/home:")
 user = state.current_user()
+if project is not None and tour.active():  # read-only: the tour and its buttons, nothing else
+    tour.render(store, project)
+    st.stop()
+user_can_edit = state.can_edit()
 
 st.title("ML Production Workbench")
 st.caption(
@@ -18,18 +22,8 @@ st.caption(
     "train, analyse errors, rehearse the rollout and monitor it until it is retrained."
 )
 
-with st.expander("New project", icon=":material/add:", expanded=project is None):
-    with st.form("home.new_project", clear_on_submit=True):
-        name = st.text_input("Name", key="home.new_name", help="A short, unique name, e.g. 'Churn v2'.")
-        description = st.text_area("What is it for?", key="home.new_description", height=80)
-        if st.form_submit_button("Create project", type="primary"):
-            try:
-                new_id = core_projects.create_project(store, name, user, description)
-            except StoreError as exc:
-                st.error(message(exc))
-            else:
-                st.session_state[state.PROJECT_ID] = new_id
-                st.rerun()
+overview.show_flash()
+overview.new_project_form(store, user, expanded=project is None)
 
 if project is None:
     st.info("No project yet. Create one above.")
@@ -38,6 +32,7 @@ if project is None:
 st.header(literal(project.name))
 if project.description:
     st.markdown(literal(project.description, multiline=True))
+tour.start_button(store, project)
 
 st.subheader("Lifecycle")
 steps = core_projects.lifecycle(store, project.id)
@@ -62,6 +57,9 @@ else:
     st.page_link("pages/7_Monitoring.py", label="Review them on the Monitoring page",
                  icon=":material/monitor_heart:")
 
+overview.approvals_panel(store, project.id, user)
+overview.report_panel(store, project.id, project.name, user)
+
 actions = core_projects.open_actions_frame(store, project.id)
 if len(actions):
     st.subheader(f"Open error-analysis actions ({len(actions)})")
@@ -79,9 +77,9 @@ if len(datasets):
     )
 else:
     st.info("This project has no dataset yet.")
-with st.popover("Add a bundled dataset", icon=":material/dataset:"):
+with st.popover("Add a bundled dataset", icon=":material/dataset:", disabled=not user_can_edit):
     sample = st.selectbox("Sample", list(SAMPLES), format_func=lambda k: SAMPLES[k], key="home.sample")
-    if st.button("Add to project", key="home.add_sample"):
+    if st.button("Add to project", key="home.add_sample", disabled=not user_can_edit):
         try:
             core_projects.add_sample_dataset(store, project.id, sample, user)
         except StoreError as exc:
@@ -94,12 +92,5 @@ overview.column_roles_editor(store, project.id, user)
 with st.expander("Activity (audit log)", icon=":material/history:"):
     st.dataframe(core_projects.audit_log(store, project.id), hide_index=True)
 
-with st.expander("Delete this project", icon=":material/delete:"):
-    st.warning("Deleting removes the project, its datasets and every stored result. It cannot be undone.")
-    confirm = st.text_input(f"Type **{literal(project.name)}** to confirm", key="home.delete_confirm")
-    # compared as one line: a name stored with a line break before names were checked can
-    # still be typed to delete it
-    if st.button("Delete project", key="home.delete", disabled=confirm.split() != project.name.split()):
-        core_projects.delete_project(store, project.id, user)
-        st.session_state.pop(state.PROJECT_ID, None)
-        st.rerun()
+overview.backup_panel(store, project, user)
+overview.delete_project_panel(store, project, user)

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core import data
-from ui import data_ingest, data_quality, data_splits, overview, session
+from ui import data_ingest, data_quality, data_splits, gates, overview, session, state
 from ui.data_ingest import DATASET, FLASH
 from ui.text import literal
 
@@ -17,9 +17,10 @@ ctx = session.page(
 store, project, user = ctx.store, ctx.project, ctx.user
 
 
-data_ingest.render_add_data(
-    store, project, user, expanded=not data.list_datasets(store, project.id)
-)
+if state.can_edit():
+    data_ingest.render_add_data(
+        store, project, user, expanded=not data.list_datasets(store, project.id)
+    )
 if FLASH in st.session_state:
     headline, notes = st.session_state.pop(FLASH)
     st.success(literal(headline), icon=":material/check_circle:")
@@ -59,6 +60,7 @@ st.caption(
     + (f" · {literal(ds.note)}" if ds.note else "")
 )
 
+gates.gate_runs(store, project.id, project.name, "data")
 report = data_quality.report_or_stop(store, ds, user)
 cols_tab, quality_tab, balance_tab, splits_tab = st.tabs(
     ["Columns", "Quality", "Balance", "Splits"]

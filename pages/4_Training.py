@@ -8,6 +8,7 @@ from core.data import splits as data_splits
 from core.errors import StoreError
 from core.training import metrics as M
 from core.training import registry
+from ui import gates as gates_ui
 from ui import session
 from ui import training as ui
 from ui.text import message
@@ -27,6 +28,8 @@ if not splits:
 contract = scoping.get_contract(store, project.id)
 if contract is None:
     st.caption("No scoping brief: the pass / fail column will say 'no target set'.")
+
+gates_ui.gate_runs(store, project.id, project.name, "model")
 
 tabs = st.tabs(["Train", "Runs", "Learning curve", "Search", "Compare", "Registry"])
 

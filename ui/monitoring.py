@@ -74,7 +74,8 @@ def render_new_run(store: Database, project_id: int, choices: RunChoices, user: 
                                  help="Predictions with max(p, 1 − p) below this go to a person.")
             st.caption("Alert policies (which are on, thresholds, windows in a row) are the "
                        "project's: edit them in the Policies tab.")
-            submitted = st.form_submit_button("Run monitoring", type="primary")
+            submitted = st.form_submit_button("Run monitoring", type="primary",
+                                              disabled=not state.can_edit())
         if submitted and ref_id is not None and cur_id is not None:
             if kind == "column" and not batch_cols:
                 st.error(f"{literal(repr(by_id[cur_id].name))} has no text, integer or date column to name "
@@ -170,7 +171,7 @@ def _acknowledge(store: Database, alerts: pd.DataFrame) -> None:
         return
     pick = st.selectbox("Alert", open_ids, key=f"{KEY}.ack_pick",
                         format_func=lambda i: _alert_label(alerts, i))
-    if st.button("Acknowledge", key=f"{KEY}.ack"):
+    if st.button("Acknowledge", key=f"{KEY}.ack", disabled=not state.can_edit()):
         try:
             monitor.acknowledge_alert(store, int(pick), state.current_user())
         except StoreError as exc:
@@ -201,7 +202,8 @@ def _retrain_box(store: Database, project_id: int, run: MonitorRunRow,
              EVERY_ROW: "every labelled row of the current dataset"}
     start = st.selectbox("Rows from", options, key=f"{KEY}.retrain_from",
                          format_func=lambda o: names.get(o, f"window {o} on"))
-    if st.button("Retrain a challenger", key=f"{KEY}.retrain", type="primary"):
+    if st.button("Retrain a challenger", key=f"{KEY}.retrain", type="primary",
+                 disabled=not state.can_edit()):
         _retrain(store, project_id, run, None if start in (FIRST_ALERT, EVERY_ROW) else start,
                  all_rows=start == EVERY_ROW)
 

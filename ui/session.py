@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from core import config, projects
+from core import access, config, projects
+from core.access import Actor
 from core.db.database import Database
 from core.db.projects import ProjectRow
 from core.demo import seed_demo
@@ -48,13 +49,38 @@ def _ensure_demo(store: Database) -> None:
 
 
 def _gate_login() -> None:
-    """Pages are gated only when an [auth] section is configured in secrets.toml."""
-    if not state.auth_configured() or st.user.get("is_logged_in"):
+    """Pages are gated when an [auth] section is configured in secrets.toml; a hosted
+    instance (WORKBENCH_MODE=hosted) without one serves nobody."""
+    if not state.auth_configured():
+        if access.hosted():
+            st.title("ML Production Workbench")
+            st.error(
+                "This instance runs in hosted mode (WORKBENCH_MODE=hosted), which requires a "
+                "login: add an [auth] section for your OpenID Connect provider to "
+                ".streamlit/secrets.toml and install streamlit[auth], or set WORKBENCH_MODE=local.",
+                icon=":material/lock:",
+            )
+            st.stop()
+        return
+    if st.user.get("is_logged_in"):
         return
     st.title("ML Production Workbench")
     st.info("This workbench is shared by a team: log in to continue.")
     st.button("Log in", on_click=st.login, key="session.login")
     st.stop()
+
+
+def _who() -> None:
+    """The sidebar line naming the user and their role (and what a viewer may not do)."""
+    user = state.current_user()
+    if state.auth_configured():
+        st.sidebar.caption(f"Signed in as {literal(user.name)} · role: {user.role.label}")
+        st.sidebar.button("Log out", on_click=st.logout, key="session.logout")
+    else:
+        st.sidebar.caption(f"Local user {literal(user.name)} · role: {user.role.label}")
+    if not access.can_edit(user):
+        st.sidebar.info("You can look at everything but not change it (viewer role).",
+                        icon=":material/visibility:")
 
 
 def pick_project(store: Database) -> ProjectRow | None:
@@ -87,9 +113,7 @@ def start(title: str, icon: str = ":material/science:") -> tuple[Database, Proje
     _ensure_demo(store)
     nav.render_menu()
     project = pick_project(store)
-    if state.auth_configured():
-        st.sidebar.caption(f"Signed in as {literal(state.current_user())}")
-        st.sidebar.button("Log out", on_click=st.logout, key="session.logout")
+    _who()
     return store, project
 
 
@@ -99,7 +123,7 @@ class Page:
 
     store: Database
     project: ProjectRow
-    user: str
+    user: Actor  # a str (the name) carrying the role that core checks on every write
 
 
 def page(title: str, icon: str, caption: str, heading: str | None = None) -> Page:

@@ -4,6 +4,7 @@ stage imports it, and nothing demo-specific lives anywhere else.
 
 * ``generator``: the seeded synthetic claims, production stream and annotations;
 * ``brief``, ``split``, ``labels``, ``runs``, ``rollouts``, ``monitoring``: one stage each;
+* ``governance``: the sign-offs of the four gates and the team's limitations;
 * ``seed``: :func:`seed_demo`, run on a pristine database at first start.
 """
 

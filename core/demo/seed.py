@@ -10,7 +10,7 @@ from core.data import save_column_settings
 from core.db import datasets as datasets_db
 from core.db import projects as projects_db
 from core.db.database import Database
-from core.demo import brief, labels, monitoring, rollouts, runs, split
+from core.demo import brief, governance, labels, monitoring, rollouts, runs, split
 from core.demo.generator import COLUMN_ROLES, TARGET, generate_demo
 from core.progress import Progress, no_progress
 from core.projects import save_column_roles
@@ -69,6 +69,7 @@ def seed_demo(store: Database, actor: str = "workbench", progress: Progress = no
             runs.seed_demo_runs(store, pid, actor)
             progress(0.95, "Rehearsing the rollout: shadow, canary and blue-green")
             rollouts.seed_demo_deploy(store, pid, actor)
+            governance.seed_demo_governance(store, pid)
             progress(0.97, "Monitoring the production stream against the training data")
             monitoring.seed_demo_monitoring(store, pid, actor)
         except Exception:
