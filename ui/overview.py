@@ -74,11 +74,11 @@ def approvals_panel(store: Database, project_id: int, user: str) -> None:
         with col.container(border=True):
             st.markdown(f"**{g.label}**  \n{_APPROVAL_BADGE[g.status]}")
             if g.approved_at is not None:
-                st.caption(f"{g.subject} — by {g.approved_by}, "
-                           f"{g.approved_at:%Y-%m-%d %H:%M} UTC" + (f": “{g.comment}”"
-                                                                     if g.comment else ""))
+                st.caption(f"{literal(g.subject)} — by {literal(g.approved_by)}, "
+                           f"{g.approved_at:%Y-%m-%d %H:%M} UTC"
+                           + (f": “{literal(g.comment)}”" if g.comment else ""))
             if g.reason:
-                st.caption(f"What changed: {g.reason}. Approve again if it still holds.")
+                st.caption(f"What changed: {literal(g.reason)}. Approve again if it still holds.")
     with st.expander("Record an approval; history", icon=":material/verified:"):
         gate = st.selectbox("Gate", list(governance.GATES), format_func=lambda g: governance.GATES[g],
                             key="home.approve.gate")
