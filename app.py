@@ -2,14 +2,15 @@
 
 import streamlit as st
 
+from core import jobs as core_jobs
 from core import monitoring
 from core import projects as core_projects
 from core.data.samples import SAMPLES
 from core.errors import StoreError
-from ui import overview, session, state, tour
+from ui import jobs, overview, session, state, tour
 from ui.text import literal, message
 
-store, project = session.start("Overview", ":material/home:")
+store, project = session.start("Overview", ":material/home:", defer_seeding=True)
 user = state.current_user()
 if project is not None and tour.active():  # read-only: the tour and its buttons, nothing else
     tour.render(store, project)
@@ -21,6 +22,7 @@ st.caption(
     "Take one model through its production lifecycle: scope it, get and label the data, "
     "train, analyse errors, rehearse the rollout and monitor it until it is retrained."
 )
+seeding_slot = st.empty()  # the demo's seeding job, followed once the page is drawn
 
 overview.show_flash()
 overview.new_project_form(store, user, expanded=project is None)
@@ -89,8 +91,23 @@ with st.popover("Add a bundled dataset", icon=":material/dataset:", disabled=not
 
 overview.column_roles_editor(store, project.id, user)
 
+with st.expander("Background jobs", icon=":material/pending_actions:"):
+    st.caption("Training, searches, monitoring runs (from the page or a scheduler) and the "
+               "demo's seeding run in the server, whether or not a page watches them.")
+    st.dataframe(core_jobs.jobs_frame(store, project.id), hide_index=True,
+                 column_config={"progress": st.column_config.ProgressColumn("progress")})
+
 with st.expander("Activity (audit log)", icon=":material/history:"):
     st.dataframe(core_projects.audit_log(store, project.id), hide_index=True)
 
 overview.backup_panel(store, project, user)
 overview.delete_project_panel(store, project, user)
+session.seed_rest(store)  # the demo's remaining steps as a job, now that the page is drawn
+seeding = session.demo_job(store)
+if seeding is not None:
+    with seeding_slot.container():
+        st.caption("The demo's models, rollout rehearsals and monitoring run are being prepared "
+                   "in the background: browse meanwhile, they appear as they are stored.")
+        ended = jobs.follow(store, seeding.id, "Preparing the rest of the demo")
+    if ended is not None and ended.status == "done":
+        st.rerun()

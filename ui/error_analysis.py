@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
 from core import analysis as S
@@ -9,8 +11,10 @@ from core.charts import analysis as C
 from core.db.database import Database
 from core.errors import StoreError
 from core.training import metrics as M
-from ui import state
+from ui import jobs, state
 from ui.text import literal, message
+
+DISCOVER_JOB = "errors.discover_job"
 
 
 def mlabel(metric: str) -> str:
@@ -170,23 +174,21 @@ def discover(
         )
         top_k = f[2].number_input("Top-k", 1, 50, 10, key="errors.top_k")
         level = f[3].number_input("Max predicates", 1, 3, 3, key="errors.level")
-        if st.form_submit_button("Find problem slices", type="primary",
-                                 disabled=not state.can_edit()):
-            try:
-                with st.spinner("Searching conjunctions of predicates in DuckDB…"):
-                    res = S.discover_slices(
-                        store,
-                        src,
-                        plan.specs,
-                        alpha=alpha,
-                        min_support=int(support),
-                        top_k=int(top_k),
-                        max_level=int(level),
-                    )
-                    S.save_discovery(store, src, res, user)
-                st.rerun()
-            except StoreError as exc:
-                st.error(message(exc))
+        submitted = st.form_submit_button("Find problem slices", type="primary",
+                                          disabled=not state.can_edit())
+
+    def work(progress: Any) -> dict:
+        progress(0.1, "Searching conjunctions of predicates in DuckDB")
+        res = S.discover_slices(store, src, plan.specs, alpha=alpha, min_support=int(support),
+                                top_k=int(top_k), max_level=int(level))
+        return {"discovery_id": S.save_discovery(store, src, res, user)}
+
+    # a job: leaving the page never stops the search; back here, a running one is followed
+    label, pid = "Finding problem slices", src.project_id
+    job = (jobs.run_job(store, DISCOVER_JOB, "slices", label, work, actor=user, project_id=pid)
+           if submitted else jobs.resume(store, DISCOVER_JOB, pid, "slices", label))
+    if job is not None and job.status == "done":
+        st.rerun()
     if found is None:
         st.info("No search stored for this run and part yet: run one above.")
     elif found.slices.empty:

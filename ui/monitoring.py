@@ -10,21 +10,17 @@ from core import monitoring as monitor
 from core.charts import monitoring as charts
 from core.db.database import Database
 from core.errors import StoreError
+from core.jobs import Job
 from core.monitoring import MonitorRunRow, RunChoices
 from core.monitoring import drift as drift_methods
 from core.monitoring.windows import ordered_labels
-from ui import state
+from core.progress import Progress
+from ui import jobs, state
 from ui.text import literal, message
 
 KEY = "monitoring"
 RUN_KEY = f"{KEY}.run"
-
-
-def _progress(bar):
-    def update(fraction: float, message: str) -> None:
-        bar.progress(fraction, text=message)
-
-    return update
+JOB_KEY = f"{KEY}.job"
 
 
 # --------------------------------------------------------------------- a new run
@@ -86,6 +82,8 @@ def render_new_run(store: Database, project_id: int, choices: RunChoices, user: 
                 time_column=time_col if time_cols and kind in monitor.WINDOWS else None,
                 window=spec, fallback_confidence=float(fallback))
             _run(store, project_id, ref_id, cur_id, model_id, settings, user)
+            return
+    resume_run(store, project_id)
 
 
 def _model_picker(col, choices: RunChoices) -> int | None:
@@ -100,23 +98,38 @@ def _model_picker(col, choices: RunChoices) -> int | None:
 
 def _run(store: Database, project_id: int, ref_id: int, cur_id: int, model_id: int | None,
          settings: monitor.MonitorSettings, user: str) -> None:
-    error = ""
-    with st.status("Monitoring…", expanded=True) as status:
-        try:
-            result = monitor.run_monitoring(
-                store, project_id, reference_dataset_id=ref_id, current_dataset_id=cur_id,
-                model_version_id=model_id, settings=settings, actor=user,
-                progress=_progress(st.progress(0.0)))
-        except (StoreError, ValueError) as exc:
-            status.update(label="Monitoring did not run", state="error", expanded=False)
-            error = str(exc)
-        else:
-            status.update(label="Monitoring run stored", state="complete", expanded=False)
-            # show the run just stored, not the one picked before
-            st.session_state[RUN_KEY] = result.run_id
-            return
-    # outside the status box, which collapses: the reason must be seen
-    st.error(f"Monitoring did not run: {error}", icon=":material/error:")
+    """Run monitoring as a job (leaving the page never stops it) and follow it."""
+
+    def work(progress: Progress) -> dict:
+        return {"run_id": monitor.run_monitoring(
+            store, project_id, reference_dataset_id=ref_id, current_dataset_id=cur_id,
+            model_version_id=model_id, settings=settings, actor=user, progress=progress,
+        ).run_id}
+
+    _show(jobs.run_job(store, JOB_KEY, "monitor", "Monitoring", work, actor=user,
+                       project_id=project_id, show_error=False))
+
+
+def resume_run(store: Database, project_id: int) -> None:
+    """Follow a monitoring job of this project still running (e.g. the user came back)."""
+    _show(jobs.resume(store, JOB_KEY, project_id, "monitor", "Monitoring", show_error=False))
+
+
+def _show(job: Job | None) -> None:
+    if job is None:
+        return
+    if job.status == "done" and job.result:
+        # show the run just stored, not the one picked before
+        st.session_state[RUN_KEY] = job.result["run_id"]
+    elif job.status != "done":
+        # outside the status box, which collapses: the reason must be seen
+        st.error(f"Monitoring did not run: {_reason(job.error)}", icon=":material/error:")
+
+
+def _reason(error: str | None) -> str:
+    """A job's error as the user's message (a ValueError's text without its type name)."""
+    text = error or "it was interrupted"
+    return text.removeprefix("ValueError: ")
 
 
 def pick_run(store: Database, runs: pd.DataFrame) -> MonitorRunRow:
@@ -210,24 +223,27 @@ def _retrain_box(store: Database, project_id: int, run: MonitorRunRow,
 
 def _retrain(store: Database, project_id: int, run: MonitorRunRow, from_window: str | None,
              all_rows: bool = False) -> None:
-    with st.status("Retraining a challenger…", expanded=True) as status:
-        try:
-            res = monitor.retrain_challenger(
-                store, project_id, run.id, from_window=from_window, all_rows=all_rows,
-                actor=state.current_user(), progress=_progress(st.progress(0.0)),
-            )
-        except StoreError as exc:
-            status.update(label="Retraining did not run", state="error", expanded=False)
-            error = str(exc)
-        else:
-            status.update(label="Challenger registered", state="complete")
-            error = ""
-    if error:
-        st.error(f"Retraining did not run: {error}", icon=":material/error:")
+    """Retrain as a job (leaving the page never stops it) and follow it."""
+    user = state.current_user()
+
+    def work(progress: Progress) -> dict:
+        res = monitor.retrain_challenger(
+            store, project_id, run.id, from_window=from_window, all_rows=all_rows,
+            actor=user, progress=progress)
+        return {"run_id": res.run_id, "rows": res.rows, "scope": res.scope,
+                "version_id": res.version_id}
+
+    job = jobs.run_job(store, f"{KEY}.retrain_job", "retrain", "Retraining a challenger", work,
+                       actor=user, project_id=project_id, show_error=False)
+    if job is None:
         return
-    st.session_state["deploy.prefill_candidate"] = res.version_id
-    st.success(f"Trained run #{res.run_id} on {res.rows:,} labelled rows ({res.scope}); "
-               f"registered as challenger (version id {res.version_id}). Rehearse its "
+    if job.status != "done" or not job.result:
+        st.error(f"Retraining did not run: {_reason(job.error)}", icon=":material/error:")
+        return
+    res = job.result
+    st.session_state["deploy.prefill_candidate"] = res["version_id"]
+    st.success(f"Trained run #{res['run_id']} on {res['rows']:,} labelled rows ({res['scope']}); "
+               f"registered as challenger (version id {res['version_id']}). Rehearse its "
                "canary next.")
     st.page_link("pages/6_Deployment.py", label="Open the Deployment page",
                  icon=":material/rocket_launch:")

@@ -94,7 +94,7 @@ def approvals_panel(store: Database, project_id: int, user: str) -> None:
             comment = st.text_area("Comment: what you checked", key="home.approve.comment",
                                    height=68)
             if st.button("Approve", key="home.approve", type="primary",
-                         icon=":material/check_circle:"):
+                         icon=":material/check_circle:", disabled=not access.can_edit(user)):
                 try:
                     governance.approve(store, project_id, gate, user, comment, subject)
                 except StoreError as exc:
@@ -121,7 +121,7 @@ def report_panel(store: Database, project_id: int, project_name: str, user: str)
                 "Limitations (written by the team, shown in the model card)",
                 value=lim.text if lim else "", key="home.limitations_text",
                 help="What the model must not be used for, where it is known to be weak.")
-            if st.form_submit_button("Save limitations"):
+            if st.form_submit_button("Save limitations", disabled=not access.can_edit(user)):
                 try:
                     facts.save_limitations(store, project_id, text, user)
                 except StoreError as exc:

@@ -29,15 +29,6 @@ THRESHOLD_HELP = {
 }
 
 
-def progress_callback(container: Any):
-    bar = container.progress(0.0)
-
-    def update(fraction: float, message: str) -> None:
-        bar.progress(min(max(float(fraction), 0.0), 1.0), text=message)
-
-    return update
-
-
 def _param_widget(kind: str, spec: training.ParamSpec, col: Any) -> Any:
     key = f"training.p.{kind}.{spec.name}"
     if spec.choices:

@@ -50,8 +50,9 @@ def insert_approval(
     """Append an approval; returns its id."""
     if projects_db.get_project(db, project_id) is None:
         raise StoreError("That project does not exist (any more).")
-    with db.write(actor, "approve", f"gate:{gate}", project_id=project_id,
-                  detail={"subject": subject, "evidence_hash": evidence_hash}) as (cur, audit):
+    with db.write(actor, "approve", "approval", project_id=project_id,
+                  detail={"gate": gate, "subject": subject, "evidence_hash": evidence_hash},
+                  ) as (cur, audit):
         (aid,) = cur.execute(
             f"INSERT INTO approvals ({_COLS.split(', ', 1)[1]})"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",

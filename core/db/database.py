@@ -110,9 +110,10 @@ class Database:
                 ) from exc
         try:
             self.migrate()
-            from core.db import training
+            from core.db import jobs, training
 
             training.fail_interrupted_runs(self)
+            jobs.interrupt_stale_jobs(self)
         except migrations.NewerSchemaError as exc:
             self._con.close()
             raise StoreOpenError(

@@ -4,6 +4,7 @@ and the limitations the team wrote for the model card."""
 
 from __future__ import annotations
 
+from core.db import approvals as approvals_db
 from core.db.database import Database
 from core.demo.rollouts import DEMO_REHEARSAL
 
@@ -20,7 +21,7 @@ def seed_demo_governance(store: Database, project_id: int) -> None:
     """Approve the brief, the training data, the champion and the shadow rehearsal, each by
     its owner; then store the team's limitations."""
     from core import governance
-    from core.governance.facts import save_limitations
+    from core.governance.facts import get_limitations, save_limitations
 
     subjects = {gate: governance.subjects(store, project_id, gate) for gate in governance.GATES}
     data = next((i for i, label in subjects["data"].items() if label.startswith("claims_2025")),
@@ -38,7 +39,10 @@ def seed_demo_governance(store: Database, project_id: int) -> None:
         ("rollout", shadow, "ops.lead",
          "Shadow beside the adjusters held every guardrail: go for a canary from 1 December."),
     )
+    # a resumed seeding (core.demo.seed's steps) records only what is not stored yet
+    signed = {a.gate for a in approvals_db.list_approvals(store, project_id)}
     for gate, subject, who, comment in sign_offs:
-        if subject is not None:
+        if subject is not None and gate not in signed:
             governance.approve(store, project_id, gate, who, comment, subject)
-    save_limitations(store, project_id, LIMITATIONS, "ml.lead")
+    if get_limitations(store, project_id) is None:
+        save_limitations(store, project_id, LIMITATIONS, "ml.lead")

@@ -193,4 +193,6 @@ def test_every_page_opens_for_a_viewer(app_env, monkeypatch):
 # buttons a viewer may press: they read (the backup) or their writes are refused in core
 # with a stored message (training work runs as a job on the Training page)
 READ_ONLY_BUTTONS = {"home.backup_prepare", "training.train", "training.curve",
-                     "training.search"}
+                     "training.search",
+                     # the model card and report are built from the store, the tour only reads
+                     "home.build_report", "home.build_pdf", "home.tour"}
