@@ -8,6 +8,7 @@ from core import projects as core_projects
 from core.data.samples import SAMPLES
 from core.errors import StoreError
 from ui import jobs, overview, session, state, tour
+from ui.text import literal, message
 
 store, project = session.start("Overview", ":material/home:", defer_seeding=True)
 user = state.current_user()
@@ -30,9 +31,9 @@ if project is None:
     st.info("No project yet. Create one above.")
     st.stop()
 
-st.header(project.name)
+st.header(literal(project.name))
 if project.description:
-    st.write(project.description)
+    st.markdown(literal(project.description, multiline=True))
 tour.start_button(store, project)
 
 st.subheader("Lifecycle")
@@ -41,8 +42,8 @@ badge = {"done": ":green[● done]", "in progress": ":orange[◐ in progress]", 
 for col, step in zip(st.columns(len(steps)), steps, strict=True):
     with col.container(border=True):
         st.markdown(f"**{step.step}**  \n{badge[step.status]}")
-        st.caption(step.evidence)
-        st.caption(f"Next: {step.next_action}")
+        st.caption(literal(step.evidence))
+        st.caption(f"Next: {literal(step.next_action)}")
 
 alerts = monitoring.open_alerts(store, project.id)
 st.subheader(f"Open alerts ({len(alerts)})")
@@ -84,7 +85,7 @@ with st.popover("Add a bundled dataset", icon=":material/dataset:", disabled=not
         try:
             core_projects.add_sample_dataset(store, project.id, sample, user)
         except StoreError as exc:
-            st.error(str(exc))
+            st.error(message(exc))
         else:
             st.rerun()
 

@@ -9,7 +9,7 @@ then measures in temporary stores, each step on its own:
 
 * scan floor: ``count(*)`` and ``sum`` (numbers) or ``count`` (the rest) of every column of
   the ingested table (best of two, after a warm-up scan);
-* ingest: ``core.data.ingest_path`` alone (sniffing, one ``CREATE TABLE AS``, the content
+* ingest: ``core.data.ingest_file`` alone (sniffing, one ``CREATE TABLE AS``, the content
   hash and the catalog row in one transaction);
 * load through the Data page: the page driven by Streamlit's AppTest -- the file named by
   path, "Load" clicked, until the page's script run is over (ingest, the quality report
@@ -117,6 +117,7 @@ def load_through_page(db_path: Path, file: Path) -> tuple[float, float, str]:
 
     os.environ["WORKBENCH_DB"] = str(db_path)
     os.environ["WORKBENCH_SEED_DEMO"] = "0"
+    os.environ["WORKBENCH_DATA_DIRS"] = str(Path(file).parent)  # server paths: only this folder
     store = Database(db_path)
     try:
         pid = projects_db.create_project(store, "bench page", "bench")
@@ -140,10 +141,10 @@ def load_through_page(db_path: Path, file: Path) -> tuple[float, float, str]:
 
 def _steps(store: Database, pid: int, file: Path) -> dict[str, tuple[float, float]]:
     """Ingest, types + profile, quality report and a stratified split, each timed alone."""
-    from core.data import build_report, column_types, create_split, ingest_path
+    from core.data import build_report, column_types, create_split, ingest_file
 
     out: dict[str, tuple[float, float]] = {}
-    res, s, p = _timed(lambda: ingest_path(store, pid, file, name="bench", actor="bench"))
+    res, s, p = _timed(lambda: ingest_file(store, pid, file, name="bench", actor="bench"))
     out["ingest"] = (s, p)
     did = res.dataset_id
     out["scan floor"] = _scan_floor(store, did)

@@ -21,6 +21,7 @@ from core.db import training as training_db
 from core.db.database import Database
 from core.db.projects import ProjectRow
 from core.errors import StoreError
+from core.names import clean_name
 
 
 def add_sample_dataset(store: Database, project_id: int, name: str, actor: str) -> int:
@@ -114,8 +115,8 @@ def is_pristine(store: Database) -> bool:
 
 
 def create_project(store: Database, name: str, actor: str, description: str = "") -> int:
-    """A new, empty project; raises StoreError for an empty or taken name."""
-    return projects_db.create_project(store, name, actor, description)
+    """A new, empty project; raises StoreError for an empty, multi-line or taken name."""
+    return projects_db.create_project(store, clean_name(name, "project"), actor, description)
 
 
 def delete_project(store: Database, project_id: int, actor: str) -> None:

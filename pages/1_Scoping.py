@@ -7,6 +7,7 @@ from core.errors import StoreError
 from core.scoping import ScopingError
 from ui import scoping as form
 from ui import session, state
+from ui.text import literal, message
 
 ctx = session.page(
     "Scoping",
@@ -17,12 +18,12 @@ ctx = session.page(
 )
 store, project, user = ctx.store, ctx.project, ctx.user
 if flash := st.session_state.pop("scoping.flash", None):
-    st.success(flash, icon=":material/check_circle:")
+    st.success(literal(flash), icon=":material/check_circle:")
 
 try:
     current = scoping.get_brief(store, project.id)
 except StoreError as exc:  # a stored brief that cannot be read: say so, change nothing
-    st.error(str(exc), icon=":material/error:")
+    st.error(message(exc), icon=":material/error:")
     st.stop()
 brief = current.brief if current else scoping.Brief()
 marker = (project.id, current.version if current else 0)
@@ -108,7 +109,7 @@ with tab_history:
             try:
                 version = scoping.restore_version(store, project.id, old, user)
             except StoreError as exc:
-                st.error(str(exc))
+                st.error(message(exc))
             else:
                 saved(version, f"Version {old} restored")
 
@@ -125,7 +126,7 @@ with tab_export:
             key="scoping.download",
         )
         with st.expander("Preview", icon=":material/visibility:"):
-            st.markdown(markdown)
+            st.code(markdown, language="markdown", wrap_lines=True)  # the fields as typed
     st.markdown(
         "**Import** a brief exported here (edited or not); it is checked like a save "
         "and stored as a new version."
@@ -144,6 +145,6 @@ with tab_export:
         except UnicodeDecodeError:
             st.error("The file is not UTF-8 text; export the brief again and import that file.")
         except StoreError as exc:
-            st.error(str(exc))
+            st.error(message(exc))
         else:
             saved(version, f"Imported {upload.name}")

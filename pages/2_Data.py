@@ -5,6 +5,7 @@ import streamlit as st
 from core import data
 from ui import data_ingest, data_quality, data_splits, gates, overview, session, state
 from ui.data_ingest import DATASET, FLASH
+from ui.text import literal
 
 ctx = session.page(
     "Data",
@@ -22,9 +23,9 @@ if state.can_edit():
     )
 if FLASH in st.session_state:
     headline, notes = st.session_state.pop(FLASH)
-    st.success(headline, icon=":material/check_circle:")
+    st.success(literal(headline), icon=":material/check_circle:")
     for note in notes:
-        st.info(note, icon=":material/info:")
+        st.info(literal(note), icon=":material/info:")
 
 all_datasets = data.list_datasets(store, project.id)
 if not all_datasets:
@@ -54,9 +55,9 @@ m[2].metric("Data version", ds.content_hash[:8], help=f"Content hash {ds.content
 m[3].metric("Role", ds.role)
 parent = by_id.get(ds.parent_id) if ds.parent_id is not None else None
 st.caption(
-    f"Source: {ds.source}"
-    + (f" · derived from **{parent.name}**" if parent else "")
-    + (f" · {ds.note}" if ds.note else "")
+    f"Source: {literal(ds.source)}"
+    + (f" · derived from **{literal(parent.name)}**" if parent else "")
+    + (f" · {literal(ds.note)}" if ds.note else "")
 )
 
 gates.gate_runs(store, project.id, project.name, "data")

@@ -12,6 +12,7 @@ from ui import gates as gates_ui
 from ui import session
 from ui import training as ui
 from ui import training_jobs as jobs
+from ui.text import message
 
 ctx = session.page(
     "Training",
@@ -131,7 +132,7 @@ with tabs[3]:
             space = training.parse_space(model.kind, texts)
             training.search_trials(space, method, int(n_trials), spec.seed)
         except StoreError as exc:
-            st.error(str(exc))
+            st.error(message(exc))
             space = None
     jobs.search(store, project.id, spec, space, method, int(n_trials), user)
     searches = training.list_runs(store, project.id, top_level=True, run_type="search")

@@ -7,6 +7,7 @@ from core import analysis as S
 from core.training import registry
 from ui import error_analysis as view
 from ui import session
+from ui.text import message
 
 ctx = session.page(
     "Error analysis",
@@ -40,7 +41,7 @@ part = c2.radio(
 try:
     src = S.source_for_run(store, run_id, part)
 except S.SliceError as exc:
-    st.error(str(exc))
+    st.error(message(exc))
     st.stop()
 
 brief = S.scoping_context(store, project.id)
@@ -63,7 +64,7 @@ with st.expander("Columns and bins", icon=":material/tune:"):
             edges[spec.column] = S.parse_edges(text)
         plan = S.plan_columns(store, src, columns, bins=int(bins), edges=edges)
     except S.SliceError as exc:
-        st.error(str(exc))
+        st.error(message(exc))
         st.stop()
 
 table = S.compute_slice_metrics(

@@ -8,6 +8,7 @@ from core.charts import deploy as charts_deploy
 from ui import deploy as deploy_ui
 from ui import gates as gates_ui
 from ui import session
+from ui.text import literal
 
 ctx = session.page(
     "Deployment",
@@ -39,7 +40,7 @@ retrained = None if prefill in names else gates_ui.retrained_candidate(store, pr
 default_cand = retrained or default_cand
 if prefill in names:
     default_cand = prefill
-    st.success(f"A challenger retrained after a monitoring alert ({names[prefill]}) is "
+    st.success(f"A challenger retrained after a monitoring alert ({literal(names[prefill])}) is "
                "pre-selected as candidate: open **New rehearsal** and run its canary.")
 
 deploy_ui.demo_story(store, project.id)  # the seeded demo project only

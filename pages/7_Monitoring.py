@@ -6,6 +6,7 @@ from core import monitoring as monitor
 from ui import monitoring as tabs
 from ui import monitoring_policies as policies
 from ui import session
+from ui.text import literal
 
 ctx = session.page(
     "Monitoring",
@@ -46,7 +47,7 @@ m4.metric(f"Estimated {metric}, last window",
           help="Estimated from the model's probabilities, without labels (classifiers only).")
 
 for note in summary.get("notes", []):
-    st.info(note, icon=":material/info:")
+    st.info(literal(note), icon=":material/info:")
 
 t_alerts, t_drift, t_perf, t_inputs, t_service, t_policies = st.tabs(
     ["Alerts", "Data drift", "Performance & outputs", "Input checks", "Service", "Policies"])

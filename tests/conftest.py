@@ -12,6 +12,8 @@ from pathlib import Path
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 # Models saved by tests (the demo's champion included) go to a temp folder, never data/.
 SESSION_ARTIFACTS = os.environ["WORKBENCH_ARTIFACTS"] = tempfile.mkdtemp(prefix="wb-artifacts-")
+# Files that tests load by server path live in the temp folder (pytest's tmp_path).
+os.environ.setdefault("WORKBENCH_DATA_DIRS", tempfile.gettempdir())
 
 import pytest  # noqa: E402
 

@@ -12,14 +12,14 @@ from typing import Any
 
 import streamlit as st
 
-from core import data
+from core import config, data
 from core.data.ingest import IngestResult
 from core.db.database import Database
 from core.db.projects import ProjectRow
 from core.errors import StoreError
 from core.progress import Progress
 from core.projects import add_sample_dataset
-from ui import state
+from ui.text import literal, message
 
 DATASET, FLASH = "data.dataset_id", "data.flash"  # plain keys: they survive page switches
 HEADER = {"auto": None, "yes": True, "no": False}
@@ -39,7 +39,7 @@ def run_ingest(store: Database, user: str, load: Load, label: str) -> None:
             result = load(progress)
         except StoreError as exc:
             status.update(label="Nothing was stored", state="error", expanded=True)
-            st.error(str(exc), icon=":material/error:")
+            st.error(message(exc), icon=":material/error:")
             return
         did = result if isinstance(result, int) else result.dataset_id
         messages = [] if isinstance(result, int) else list(result.messages)
@@ -68,6 +68,8 @@ def render_add_data(store: Database, project: ProjectRow, user: str, expanded: b
                 "CSV or Parquet file",
                 type=["csv", "tsv", "txt", "parquet", "gz"],
                 key="data.upload",
+                max_upload_size=config.max_upload_mb(),
+                help="Largest file: WORKBENCH_MAX_UPLOAD_MB.",
             )
         with path_tab:
             path = _path_input()
@@ -90,26 +92,33 @@ def render_add_data(store: Database, project: ProjectRow, user: str, expanded: b
                 lambda p: data.ingest_upload(
                     store, project.id, upload.name, upload, progress=p, **kwargs
                 ),
-                f"Loading {upload.name}…",
+                f"Loading {literal(upload.name)}…",
             )
         else:
             run_ingest(
                 store,
                 user,
                 lambda p: data.ingest_path(store, project.id, path.strip(), progress=p, **kwargs),
-                f"Loading {path}…",
+                f"Loading {literal(path)}…",
             )
 
 
 def _path_input() -> str:
-    """A path on the server, except on a shared (login) instance."""
-    if state.auth_configured():
-        st.info("Loading by path is off on a shared (login) instance; upload the file instead.")
+    """A path on the server, only when WORKBENCH_DATA_DIRS allows a folder (core checks
+    the path again: this only spares the user a field that cannot work)."""
+    folders = config.data_dirs()
+    if not folders:
+        st.info(
+            "Loading by path on the server is off on this instance "
+            f"(WORKBENCH_MODE={config.mode()}, no folder in WORKBENCH_DATA_DIRS); upload "
+            "the file instead."
+        )
         return ""
     return st.text_input(
         "Path of a CSV or Parquet file on this machine",
         key="data.path",
-        help="For big files: DuckDB reads it in place, nothing is uploaded.",
+        help="For big files: DuckDB reads it in place, nothing is uploaded. Only files "
+        "under these folders (WORKBENCH_DATA_DIRS): " + ", ".join(str(f) for f in folders),
     )
 
 

@@ -14,6 +14,7 @@ from core.db.database import Database
 from core.errors import StoreError
 from ui import state
 from ui.data_ingest import DATASET, FLASH
+from ui.text import literal, message
 
 AUTO_REPORT_CELLS = 5_000_000  # larger datasets build their report on request
 
@@ -27,7 +28,7 @@ def report_or_stop(store: Database, ds: DatasetRow, user: str) -> QualityReport:
     if ds.n_rows * max(ds.n_cols, 1) > AUTO_REPORT_CELLS and not st.button(
         "Build the quality report", key="data.build_report", type="primary"
     ):
-        st.info(f"{ds.name} is large ({ds.n_rows:,} rows): build its quality report when ready.")
+        st.info(f"{literal(ds.name)} is large ({ds.n_rows:,} rows): build its quality report when ready.")
         st.stop()
     with st.status("Checking the data's quality…", expanded=True) as status:
         bar = st.progress(0.0)
@@ -85,7 +86,7 @@ def render_columns(store: Database, ds: DatasetRow, report: QualityReport, user:
         try:
             changed = data.save_column_settings(store, ds.id, edited, user)
         except StoreError as exc:
-            st.error(str(exc))
+            st.error(message(exc))
         else:
             st.session_state[FLASH] = (f"{changed} column(s) changed.", [])
             st.rerun()
@@ -147,7 +148,7 @@ def _duplicate_examples(store: Database, ds: DatasetRow, report: QualityReport) 
         ("Near duplicates", g) for g in dup.get("near_groups", [])[:1]
     ]
     for label, group in groups:
-        with st.expander(f"{label}: example rows {', '.join(map(str, group))}"):
+        with st.expander(literal(f"{label}: example rows {', '.join(map(str, group))}")):
             st.dataframe(data.example_rows(store, ds.id, group), hide_index=True)
 
 
@@ -181,7 +182,7 @@ def _spellings(store: Database, ds: DatasetRow, report: QualityReport, user: str
             store, ds.id, data.mapping_from_frame(mapping), name=std_name, actor=user
         )
     except StoreError as exc:
-        st.error(str(exc))
+        st.error(message(exc))
     else:
         st.session_state[DATASET] = new_id
         st.session_state[FLASH] = (f"Created {std_name!r}; {ds.name!r} is kept.", [])

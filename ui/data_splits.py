@@ -20,6 +20,7 @@ from core.db.database import Database
 from core.db.projects import ProjectRow
 from core.errors import StoreError
 from ui import state
+from ui.text import literal, message
 
 _PCT = st.column_config.NumberColumn(format="percent")
 LADDER_CHOICES = [0.05, 0.1, 0.25, 0.5, 0.75, 1.0]
@@ -75,10 +76,10 @@ def render_balance(store: Database, project: ProjectRow, dataset: DatasetRow) ->
     try:
         result = data.class_balance(store, dataset.id, target, rare_share=rare_share)
     except StoreError as exc:  # e.g. an identifier picked as the target: advice, not a crash
-        st.warning(str(exc), icon=":material/info:")
+        st.warning(message(exc), icon=":material/info:")
         return
     if result.n_classes == 0:
-        st.warning(f"{target!r} has no value in any row: there is nothing to balance.")
+        st.warning(f"{literal(repr(target))} has no value in any row: there is nothing to balance.")
         return
     _balance_metrics(result, rare_share)
     _balance_advice(result)
@@ -92,7 +93,7 @@ def _numeric_target(store: Database, dataset: DatasetRow, target: str) -> None:
     """A number to predict (regression): its distribution and quantiles, not classes."""
     dist = data.target_distribution(store, dataset.id, target)
     st.caption(
-        f"{target!r} is a number with many distinct values: a regression target. Training "
+        f"{literal(repr(target))} is a number with many distinct values: a regression target. Training "
         "predicts it (MAE, RMSE); a stratified split keeps its quintiles equal in every part."
     )
     c1, c2, c3, c4 = st.columns(4)
@@ -124,7 +125,8 @@ def _balance_advice(result: BalanceResult) -> None:
     """What a single class, rare classes or a strong imbalance mean for training."""
     if result.n_classes == 1:
         st.warning(
-            f"{result.target!r} has one class only ({result.classes[0]!r}): a classifier "
+            f"{literal(repr(result.target))} has one class only "
+            f"({literal(repr(result.classes[0]))}): a classifier "
             "cannot learn from it. Pick another target or add data with other outcomes."
         )
     elif result.rare:
@@ -147,7 +149,7 @@ def _annotator_distribution(store: Database, dataset: DatasetRow) -> None:
     try:
         dist = data.annotator_label_distribution(store, dataset.id)
     except StoreError as exc:
-        st.error(str(exc))
+        st.error(message(exc))
         return
     st.caption(
         "A reviewer whose label shares differ from the others' labels more leniently "
@@ -330,17 +332,17 @@ def _create_split(
                 store, project.id, dataset.id, name, actor=state.current_user(), **request
             )
     except StoreError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(message(exc), icon=":material/error:")
         return
     split = data.get_split(store, split_id)
     st.session_state[f"data.split_inspect.{dataset.id}"] = split_id
     st.success(
-        f"Stored split {split.name!r}: {split.n_train:,} train, {split.n_dev:,} dev, "
+        f"Stored split {literal(repr(split.name))}: {split.n_train:,} train, {split.n_dev:,} dev, "
         f"{split.n_test:,} test rows (hash {split.content_hash}).",
         icon=":material/check:",
     )
     for text in split.params.get("warnings", []):
-        st.warning(text, icon=":material/flag:")
+        st.warning(literal(text), icon=":material/flag:")
 
 
 def _inspect_split(
@@ -381,8 +383,8 @@ def _missing_class_warnings(store: Database, split: SplitRow, kinds: dict[str, s
         return
     for part, classes in data.missing_classes(store, split.id, split.target).items():
         st.warning(
-            f"{part} has no row of class {', '.join(map(str, classes))} of "
-            f"{split.target!r}: its metrics there are undefined. Try a stratified "
+            f"{part} has no row of class {literal(', '.join(map(str, classes)))} of "
+            f"{literal(repr(split.target))}: its metrics there are undefined. Try a stratified "
             "split or another seed.",
             icon=":material/flag:",
         )
@@ -392,7 +394,7 @@ def _parts_side_by_side(store: Database, split: SplitRow, chosen: list[str]) -> 
     try:
         summary = data.split_summary(store, split.id, chosen)
     except StoreError as exc:
-        st.error(str(exc))
+        st.error(message(exc))
         return
     shown_col = st.selectbox(
         "Chart",

@@ -14,6 +14,7 @@ from core.db.database import Database
 from core.errors import StoreError
 from core.projects import column_roles
 from ui import state
+from ui.text import literal, message
 
 NONE = "(none)"
 FILE_ORDER = "(file order)"
@@ -158,7 +159,7 @@ def _settings(stream: Any) -> deploy.RolloutSettings:
     try:
         steps = deploy.parse_schedule(schedule)
     except deploy.DeployError as exc:
-        st.error(str(exc))
+        st.error(message(exc))
         steps = ()
     return deploy.RolloutSettings(
         window=window.strip(), window_requests=int(per_window), start=_midnight(start),
@@ -253,9 +254,9 @@ def _run(
                           expanded=False)
         st.session_state["deploy.sim"] = ids[-1]
     except (StoreError, ValueError) as exc:
-        st.error(f"{exc}", icon=":material/error:")
+        st.error(message(exc), icon=":material/error:")
     for msg in deploy.looser_than_contract(guards, rails):
-        st.warning(msg)
+        st.warning(literal(msg))
 
 
 # ------------------------------------------------------------------ a stored rehearsal
@@ -290,14 +291,15 @@ def verdict(sim: deploy.StoredSimulation) -> None:
     decision = summ.get("decision", deploy.NO_GO)
     box, icon = VERDICT_STYLE.get(decision, VERDICT_STYLE[deploy.NO_GO])
     box(
-        f"**{decision.upper()}** — {sim.candidate.get('name')} vs {sim.incumbent.get('name')} "
+        f"**{decision.upper()}** — {literal(sim.candidate.get('name'))} vs "
+        f"{literal(sim.incumbent.get('name'))} "
         f"({sim.pattern.replace('_', '-')})",
         icon=icon,
     )
     for reason in summ.get("reasons", []):
-        st.markdown(f"- {reason}")
+        st.markdown(f"- {literal(reason)}")
     for w in summ.get("warnings", []):
-        st.warning(w)
+        st.warning(literal(w))
 
 
 def summary_metrics(sim: deploy.StoredSimulation) -> None:

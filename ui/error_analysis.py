@@ -12,6 +12,7 @@ from core.db.database import Database
 from core.errors import StoreError
 from core.training import metrics as M
 from ui import jobs, state
+from ui.text import literal, message
 
 DISCOVER_JOB = "errors.discover_job"
 
@@ -44,7 +45,7 @@ def judging(
     try:
         rule = S.default_min_size(store, src)
     except S.SliceError as exc:
-        st.error(str(exc))
+        st.error(message(exc))
         st.stop()
     size = c2.number_input(
         "Minimum slice size to rank (rows)",
@@ -96,7 +97,7 @@ def slice_table(table: S.SliceTable, plan: S.ColumnPlan, brief: S.ScopingContext
         rule = f"{table.min_size:,} rows, set here (the default rule gives {rule})"
     st.caption(f":material/straighten: Minimum slice size to rank: {rule}")
     for note in [*plan.notes, *table.notes]:
-        st.caption(f":material/info: {note}")
+        st.caption(f":material/info: {literal(note)}")
     if brief.sensitive:
         st.subheader("Sensitive columns (fairness gap)")
         st.dataframe(
@@ -197,7 +198,7 @@ def discover(
         )
     else:
         st.caption(
-            f"Last search by {found.stats.get('created_by')} on "
+            f"Last search by {literal(found.stats.get('created_by'))} on "
             f"{found.stats.get('created_at'):%Y-%m-%d %H:%M}: "
             f"{int(found.stats.get('evaluated', 0)):,} slices evaluated in "
             f"{found.stats.get('seconds', 0):.2f} s, {found.params}."
@@ -213,7 +214,7 @@ def errors_and_tags(
     store: Database, src: S.SliceSource, plan: S.ColumnPlan, preds: list, user: str
 ) -> None:
     """The chosen slice's rows (errors first), tagging them, sending them to relabelling."""
-    st.markdown(f"**Slice:** {S.slice_label(preds)}")
+    st.markdown(f"**Slice:** {literal(S.slice_label(preds))}")
     only = st.toggle("Only the errors", True, key="errors.only_errors")
     n_rows, rows = S.slice_errors(
         store, src, preds, columns=[s.column for s in plan.specs], only_errors=only
@@ -230,7 +231,7 @@ def errors_and_tags(
                 S.tag_rows(store, src, ids, tag, user)
                 st.rerun()
             except StoreError as exc:
-                st.error(str(exc))
+                st.error(message(exc))
     tags = S.list_tags(store, src)
     if len(tags):
         st.dataframe(tags, hide_index=True, key="errors.tags")
@@ -244,7 +245,7 @@ def errors_and_tags(
                 f"{S.send_to_relabel(store, src, rows, user)} item(s) queued on the Labeling page."
             )
         except StoreError as exc:
-            st.error(str(exc))
+            st.error(message(exc))
     if not src.regression and st.button(
         "Label these rows in the app",
         key="errors.label_queue",
@@ -258,16 +259,16 @@ def errors_and_tags(
             )
             st.success(
                 f"{added} row(s) {'queued in the new' if created else 'added to the'} labeling "
-                f"queue {name!r}: label them on the Labeling page."
+                f"queue {literal(repr(name))}: label them on the Labeling page."
             )
         except StoreError as exc:
-            st.error(str(exc))
+            st.error(message(exc))
 
 
 def actions(store: Database, project_id: int, run_id: int, preds: list, user: str) -> None:
     """Record an action for the chosen slice; list actions and close open ones."""
     with st.form("errors.action_form"):
-        st.markdown(f"**Slice:** {S.slice_label(preds)}")
+        st.markdown(f"**Slice:** {literal(S.slice_label(preds))}")
         action = st.radio(
             "Action",
             list(S.ACTIONS),
@@ -343,12 +344,12 @@ def oversample(store: Database, run_id: int, preds: list, user: str) -> None:
                     actor=user,
                 )
             st.success(
-                f"Dataset {res.dataset_name!r} (version {res.content_hash}) holds {res.n_original:,} "
+                f"Dataset {literal(repr(res.dataset_name))} (version {res.content_hash}) holds {res.n_original:,} "
                 f"original + {res.n_added:,} synthetic rows; train on its split "
                 f"#{res.split_id} on the Training page."
             )
         except StoreError as exc:
-            st.error(str(exc))
+            st.error(message(exc))
 
 
 def compare(
@@ -381,12 +382,12 @@ def compare(
             store, run_id, int(b or others[0]), part, plan.specs, metric=table.metric
         )
     except StoreError as exc:
-        st.error(str(exc))
+        st.error(message(exc))
         return
     better, worse = (cmp["verdict"] == "better").sum(), (cmp["verdict"] == "worse").sum()
     st.caption(
         f"Run B is better on {better} slice(s) and worse on {worse} "
-        f"({mlabel(table.metric)}, A = {names[run_id]})."
+        f"({mlabel(table.metric)}, A = {literal(names[run_id])})."
     )
     st.plotly_chart(C.compare_chart(cmp, table.metric), key="errors.compare_chart")
     st.dataframe(cmp, hide_index=True, key="errors.compare")

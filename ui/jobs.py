@@ -16,6 +16,7 @@ import streamlit as st
 from core import jobs as core_jobs
 from core.db.database import Database
 from core.progress import Progress
+from ui.text import message
 
 POLL = 0.3  # seconds between two looks at a followed job's progress
 
@@ -74,7 +75,7 @@ def follow(store: Database, job_id: int, label: str, show_error: bool = True
         else:
             status.update(label=f"{label}: {job.status}", state="error", expanded=False)
     if show_error and job is not None and job.status in ("failed", "interrupted"):
-        st.error(job.error or f"The job {job.status}.", icon=":material/error:")
+        st.error(message(job.error or f"The job {job.status}."), icon=":material/error:")
     return job
 
 

@@ -6,13 +6,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from core import config, projects
 from core import labeling as L
-from core import projects
 from core.charts import labeling as charts
 from core.db.database import Database
 from core.db.projects import ProjectRow
 from core.errors import StoreError
 from ui.state import can_edit
+from ui.text import literal, message
 
 
 # ----------------------------------------------------------------------------- import
@@ -45,7 +46,8 @@ def render_import(store: Database, project: ProjectRow, user: str) -> None:
         "Long form: one row per label with columns like `item_id`, `annotator`, `label` and "
         "optionally `labeled_at`. Wide form: an id column and one column per annotator."
     )
-    upload = st.file_uploader("Labels CSV", type=["csv", "txt"], key="labeling.upload")
+    upload = st.file_uploader("Labels CSV", type=["csv", "txt"], key="labeling.upload",
+                              max_upload_size=config.max_upload_mb())
     c1, c2 = st.columns(2)
     form = c1.radio(
         "Form",
@@ -71,7 +73,7 @@ def render_import(store: Database, project: ProjectRow, user: str) -> None:
     if not clicked or upload is None:
         return
     try:
-        long = L.read_labels_csv(upload.getvalue(), form=form or "auto")
+        long = L.read_labels_csv(upload.getvalue(), form=form or "auto", filename=upload.name)
         report = L.import_labels(
             store,
             project.id,
@@ -86,7 +88,7 @@ def render_import(store: Database, project: ProjectRow, user: str) -> None:
             ground_truth_column=truth,
         )
     except StoreError as exc:
-        st.error(str(exc))
+        st.error(message(exc))
     else:
         st.success(
             f"Imported {report.n_labels} labels of {report.n_items} items by "
@@ -117,7 +119,7 @@ def _agreement_metrics(agreement: L.Agreement) -> None:
     )
     k[3].metric("Unanimous items", f"{agreement.unanimous_share:.1%}")
     for note in agreement.notes:
-        st.info(note, icon=":material/info:")
+        st.info(literal(note), icon=":material/info:")
 
 
 def _annotator_confusion(long: pd.DataFrame) -> None:
@@ -184,11 +186,11 @@ def _decision_form(
             user,
         )
     except StoreError as exc:
-        col.error(str(exc))
+        col.error(message(exc))
         return
     for key in ("labeling.queue_item", "labeling.decision_label", "labeling.decision_reason"):
         state.pop(key, None)
-    st.toast(f"Saved {item} as labels v{new_v}")
+    st.toast(f"Saved {literal(item)} as labels v{new_v}")
     st.rerun()
 
 
@@ -226,7 +228,8 @@ def render_queue(
     f2.dataframe(view.labels, hide_index=True)
     _decision_form(store, ls, item, view, sorted(set(long["label"])), user, f2)
     with st.expander("Labeling instructions (amend them in the Instructions tab)"):
-        st.markdown(L.current_instructions(store, project.id) or "_None yet._")
+        st.markdown(literal(L.current_instructions(store, project.id), multiline=True)
+                    or "_None yet._")
 
 
 # ----------------------------------------------------------------------- label errors
@@ -265,7 +268,7 @@ def _detection_form(store: Database, ls: L.LabelSet, cols: list[str], user: str)
             status.update(label="Detection stored", state="complete")
         except StoreError as exc:
             status.update(label="Detection failed", state="error")
-            st.error(str(exc))
+            st.error(message(exc))
 
 
 def _run_metrics(run: pd.Series) -> None:
@@ -303,7 +306,7 @@ def _send_flagged(
             user,
         )
     except StoreError as exc:
-        st.error(str(exc))
+        st.error(message(exc))
     else:
         st.success(f"{n} item(s) sent to the relabel queue.")
 
@@ -349,7 +352,7 @@ def render_hlp(
     try:
         hlp = L.hlp_for_set(store, ls, version)
     except StoreError as exc:
-        st.error(str(exc))
+        st.error(message(exc))
         return
     st.metric(
         f"HLP: mean annotator accuracy vs {hlp.reference}",
@@ -371,7 +374,7 @@ def render_hlp(
     try:
         L.write_hlp_baseline(store, project.id, hlp, version, user)
     except StoreError as exc:
-        st.error(str(exc))
+        st.error(message(exc))
     else:
         st.success(f"HLP {hlp.hlp:.1%} written into the scoping baselines.")
 
@@ -383,11 +386,12 @@ def render_instructions(store: Database, project: ProjectRow, user: str) -> None
     current = instructions["body"].iloc[0] if len(instructions) else ""
     if len(instructions):
         st.caption(
-            f"Version {instructions['version'].iloc[0]} by {instructions['created_by'].iloc[0]}"
+            f"Version {instructions['version'].iloc[0]} by "
+            + literal(instructions["created_by"].iloc[0])
         )
-        st.markdown(current)
+        st.markdown(literal(current, multiline=True))
     body = st.text_area(
-        "Amend the instructions (Markdown)",
+        "Amend the instructions (shown as typed)",
         current,
         height=220,
         key="labeling.instructions",
@@ -402,7 +406,7 @@ def render_instructions(store: Database, project: ProjectRow, user: str) -> None
         try:
             v = L.amend_instructions(store, project.id, body, note, user)
         except StoreError as exc:
-            st.error(str(exc))
+            st.error(message(exc))
         else:
             st.success(f"Instructions saved as version {v}.")
     if len(instructions) > 1:
@@ -491,7 +495,7 @@ def render_new_queue(store: Database, project: ProjectRow, user: str) -> None:
             ground_truth_column=truth,
         )
     except StoreError as exc:
-        st.error(str(exc))
+        st.error(message(exc))
     else:
         st.success(f"Queue of {len(items)} item(s) created: label them in the Label items tab.")
         st.session_state["labeling.set"] = sid
@@ -506,7 +510,7 @@ def _queue_progress(store: Database, queue: L.LabelQueue, user: str) -> L.QueueP
     k[3].metric("Reviewers", progress.reviewers)
     st.progress(
         progress.yours / max(progress.items, 1),
-        text=f"You ({user}): {progress.yours:,} of {progress.items:,} items",
+        text=f"You ({literal(user)}): {progress.yours:,} of {progress.items:,} items",
     )
     return progress
 
@@ -527,10 +531,10 @@ def _label_buttons(store: Database, queue: L.LabelQueue, item: L.QueueItem, user
             try:
                 before = L.submit_label(store, queue.id, item.item_id, choice, user)
             except StoreError as exc:
-                st.error(str(exc))
+                st.error(message(exc))
                 return
             st.session_state.pop("labeling.task_pick", None)
-            st.toast(f"{item.item_id}: {choice}" + (f" (was {before})" if before else ""))
+            st.toast(literal(f"{item.item_id}: {choice}" + (f" (was {before})" if before else "")))
             st.rerun()
     if cols[-1].button("Skip", key="labeling.task_skip", width="stretch", shortcut="S"):
         st.session_state.setdefault(f"labeling.skipped.{queue.id}", []).append(item.item_id)
@@ -567,13 +571,13 @@ def render_label_items(
         return
     left, right = st.columns([3, 2])
     left.markdown(
-        f"**Item {item.item_id}**"
-        + (f" · your label: **{item.your_label}**" if item.your_label else "")
+        f"**Item {literal(item.item_id)}**"
+        + (f" · your label: **{literal(item.your_label)}**" if item.your_label else "")
     )
     left.dataframe(item.features, hide_index=True, key="labeling.task_features")
     right.markdown("**Labeling instructions**")
     right.markdown(
-        L.current_instructions(store, project.id)
+        literal(L.current_instructions(store, project.id), multiline=True)
         or "_None yet: write them in the Instructions tab._"
     )
     _label_buttons(store, queue, item, user)

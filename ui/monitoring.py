@@ -16,6 +16,7 @@ from core.monitoring import drift as drift_methods
 from core.monitoring.windows import ordered_labels
 from core.progress import Progress
 from ui import jobs, state
+from ui.text import literal, message
 
 KEY = "monitoring"
 RUN_KEY = f"{KEY}.run"
@@ -73,7 +74,7 @@ def render_new_run(store: Database, project_id: int, choices: RunChoices, user: 
                                               disabled=not state.can_edit())
         if submitted and ref_id is not None and cur_id is not None:
             if kind == "column" and not batch_cols:
-                st.error(f"{by_id[cur_id].name!r} has no text, integer or date column to name "
+                st.error(f"{literal(repr(by_id[cur_id].name))} has no text, integer or date column to name "
                          "a batch: window it by rows or check it as one window.")
                 return
             spec = {"rows": f"rows:{int(rows)}", "column": f"column:{batch}"}.get(kind, kind)
@@ -187,7 +188,7 @@ def _acknowledge(store: Database, alerts: pd.DataFrame) -> None:
         try:
             monitor.acknowledge_alert(store, int(pick), state.current_user())
         except StoreError as exc:
-            st.error(str(exc))
+            st.error(message(exc))
         else:
             st.rerun()
 
@@ -264,7 +265,7 @@ def render_drift(store: Database, run: MonitorRunRow, results: pd.DataFrame) -> 
     try:
         ref, cur, kind = monitor.column_distribution(store, run.summary, col, win)
     except StoreError as exc:
-        st.info(str(exc))
+        st.info(message(exc))
     else:
         st.plotly_chart(charts.distribution_figure(ref, cur, col, kind), key=f"{KEY}.dist")
     if (results["kind"] == "multivariate").any():

@@ -12,6 +12,7 @@ from core.db.database import Database
 from core.errors import StoreError
 from core.monitoring import MonitorRunRow, PolicyConfig
 from ui import state
+from ui.text import message
 
 KEY = "monitoring"
 PICK, ON, THRESHOLD, PERSISTENCE = (f"{KEY}.policy_pick", f"{KEY}.policy_on",
@@ -86,7 +87,7 @@ def _save(store: Database, project_id: int, name: str, user: str) -> None:
     try:
         monitor.save_policies(store, project_id, {name: config}, user)
     except StoreError as exc:
-        st.error(str(exc))
+        st.error(message(exc))
         return
     st.session_state[RECOUNT] = True
     st.session_state[SAVED] = f"Saved {name!r}: the next runs use it. Counts on the stored runs below."

@@ -12,6 +12,7 @@ from core.db.database import Database
 from core.db.projects import ProjectRow
 from core.errors import StoreError
 from ui import state
+from ui.text import literal, message
 
 NONE = "(none)"
 
@@ -51,7 +52,7 @@ def column_roles_editor(store: Database, project_id: int, user: str, key: str = 
                         {r: None if c == NONE else c for r, c in picked.items()}, user,
                     )
                 except StoreError as exc:
-                    st.error(str(exc))
+                    st.error(message(exc))
                 else:
                     st.success("Column roles saved.", icon=":material/check_circle:")
 
@@ -73,11 +74,11 @@ def approvals_panel(store: Database, project_id: int, user: str) -> None:
         with col.container(border=True):
             st.markdown(f"**{g.label}**  \n{_APPROVAL_BADGE[g.status]}")
             if g.approved_at is not None:
-                st.caption(f"{g.subject} — by {g.approved_by}, "
-                           f"{g.approved_at:%Y-%m-%d %H:%M} UTC" + (f": “{g.comment}”"
-                                                                     if g.comment else ""))
+                st.caption(f"{literal(g.subject)} — by {literal(g.approved_by)}, "
+                           f"{g.approved_at:%Y-%m-%d %H:%M} UTC"
+                           + (f": “{literal(g.comment)}”" if g.comment else ""))
             if g.reason:
-                st.caption(f"What changed: {g.reason}. Approve again if it still holds.")
+                st.caption(f"What changed: {literal(g.reason)}. Approve again if it still holds.")
     with st.expander("Record an approval; history", icon=":material/verified:"):
         gate = st.selectbox("Gate", list(governance.GATES), format_func=lambda g: governance.GATES[g],
                             key="home.approve.gate")
@@ -97,7 +98,7 @@ def approvals_panel(store: Database, project_id: int, user: str) -> None:
                 try:
                     governance.approve(store, project_id, gate, user, comment, subject)
                 except StoreError as exc:
-                    st.error(str(exc))
+                    st.error(message(exc))
                 else:
                     st.rerun()
         history = governance.approvals_frame(store, project_id)
@@ -124,7 +125,7 @@ def report_panel(store: Database, project_id: int, project_name: str, user: str)
                 try:
                     facts.save_limitations(store, project_id, text, user)
                 except StoreError as exc:
-                    st.error(str(exc))
+                    st.error(message(exc))
                 else:
                     st.success("Limitations saved.", icon=":material/check_circle:")
         if st.button("Build the model card and report", key="home.build_report",
@@ -149,7 +150,7 @@ def report_panel(store: Database, project_id: int, project_name: str, user: str)
                 with st.spinner("Printing with headless chromium…"):
                     built["pdf"] = report.report_pdf(built["html"])
             except StoreError as exc:
-                st.error(str(exc))
+                st.error(message(exc))
         if built["pdf"] is not None:
             c3.download_button("Report (PDF)", built["pdf"], f"{stem}_report.pdf",
                                mime="application/pdf", key="home.dl_pdf")
@@ -171,7 +172,7 @@ def new_project_form(store: Database, user: Actor, expanded: bool) -> None:
                 try:
                     new_id = projects.create_project(store, name, user, description)
                 except StoreError as exc:
-                    st.error(str(exc))
+                    st.error(message(exc))
                 else:
                     st.session_state[state.PROJECT_ID] = new_id
                     st.rerun()
@@ -185,14 +186,17 @@ def delete_project_panel(store: Database, project: ProjectRow, user: Actor) -> N
             st.caption(f"Only an admin can delete a project; your role is {user.role.label}.")
         st.warning("Deleting removes the project, its datasets, every stored result and its "
                    "model files. It cannot be undone: download a backup first.")
-        confirm = st.text_input(f"Type **{project.name}** to confirm", key="home.delete_confirm",
+        confirm = st.text_input(f"Type **{literal(project.name)}** to confirm",
+                                key="home.delete_confirm",
                                 disabled=not allowed)
         if st.button("Delete project", key="home.delete",
-                     disabled=not allowed or confirm.strip() != project.name):
+                     # compared as one line: a name stored with a line break before names
+                     # were checked can still be typed to delete it
+                     disabled=not allowed or confirm.split() != project.name.split()):
             try:
                 projects.delete_project(store, project.id, user)
             except StoreError as exc:
-                st.error(str(exc))
+                st.error(message(exc))
             else:
                 st.session_state.pop(state.PROJECT_ID, None)
                 st.rerun()
@@ -213,7 +217,7 @@ def backup_panel(store: Database, project: ProjectRow, user: Actor) -> None:
                     st.session_state["home.backup_bytes"] = (
                         project.id, backup.export_project_bytes(store, project.id, user))
             except StoreError as exc:
-                left.error(str(exc))
+                left.error(message(exc))
         ready = st.session_state.get("home.backup_bytes")
         if ready and ready[0] == project.id:
             left.download_button(
@@ -230,7 +234,7 @@ def backup_panel(store: Database, project: ProjectRow, user: Actor) -> None:
                     result = backup.import_project(store, upload, user,
                                                    label=f"The file {upload.name}")
             except StoreError as exc:
-                right.error(str(exc))
+                right.error(message(exc))
             else:
                 st.session_state[state.PROJECT_ID] = result.project_id
                 st.session_state["home.flash"] = (
@@ -241,6 +245,6 @@ def backup_panel(store: Database, project: ProjectRow, user: Actor) -> None:
 
 def show_flash() -> None:
     """The message an action left for the next run (e.g. an import's summary)."""
-    message = st.session_state.pop("home.flash", None)
-    if message:
-        st.success(message, icon=":material/check_circle:")
+    flash = st.session_state.pop("home.flash", None)
+    if flash:
+        st.success(literal(flash), icon=":material/check_circle:")

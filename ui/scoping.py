@@ -33,6 +33,7 @@ from core.scoping import (
     MetricTarget,
     Milestone,
 )
+from ui.text import literal, message
 
 K = "scoping."
 N_SECONDARY = 4
@@ -490,11 +491,11 @@ def show_errors(errors: dict[str, list[str]], slots: dict[str, Any]) -> None:
     rest = []
     for key, msgs in errors.items():
         if key in slots:
-            slots[key].error("  \n".join(msgs), icon=":material/error:")
+            slots[key].error(message("\n".join(msgs)), icon=":material/error:")
         else:
             rest += msgs
     if rest:
-        st.error("  \n".join(rest))
+        st.error(message("\n".join(rest)))
 
 
 # ---------------------------------------------------------------- readiness
@@ -513,10 +514,11 @@ def readiness_box(current: BriefVersion | None, missing: list[str], brief: Brief
         if current:
             meta.caption(
                 f"Version {current.version}, saved {current.created_at:%Y-%m-%d %H:%M} UTC "
-                f"by {current.created_by}" + (f": {current.note}" if current.note else "")
+                f"by {literal(current.created_by)}"
+                + (f": {literal(current.note)}" if current.note else "")
             )
         for item in missing:
-            st.markdown(f"- {item}")
+            st.markdown(f"- {literal(item)}")
         for note in sc.advisories(brief):
             st.caption(f":material/lightbulb: {note}")
         if current:

@@ -18,6 +18,7 @@ from core.db.projects import ProjectRow
 from core.errors import StoreError
 from core.monitoring import spool
 from ui import nav, state
+from ui.text import literal, message
 
 
 def _release(store: Database) -> None:
@@ -41,7 +42,7 @@ def get_store() -> Database:
     try:
         return _open_store(path)
     except StoreError as exc:
-        st.error(str(exc), icon=":material/database:")
+        st.error(message(exc), icon=":material/database:")
         st.stop()
         raise  # unreachable: st.stop raises
 
@@ -102,10 +103,10 @@ def _who() -> None:
     """The sidebar line naming the user and their role (and what a viewer may not do)."""
     user = state.current_user()
     if state.auth_configured():
-        st.sidebar.caption(f"Signed in as {user.name} · role: {user.role.label}")
+        st.sidebar.caption(f"Signed in as {literal(user.name)} · role: {user.role.label}")
         st.sidebar.button("Log out", on_click=st.logout, key="session.logout")
     else:
-        st.sidebar.caption(f"Local user {user.name} · role: {user.role.label}")
+        st.sidebar.caption(f"Local user {literal(user.name)} · role: {user.role.label}")
     if not access.can_edit(user):
         st.sidebar.info("You can look at everything but not change it (viewer role).",
                         icon=":material/visibility:")

@@ -12,6 +12,7 @@ from core.db.database import Database
 from core.db.projects import ProjectRow
 from core.governance.facts import ProjectFacts, collect_facts
 from core.governance.tour import TourStop, tour_stops
+from ui.text import literal
 
 STEP = "tour.step"  # session key: the stop shown (absent: no tour)
 FACTS = "tour.facts"  # session key: (project id, facts) read once when the tour starts
@@ -82,7 +83,7 @@ def _scope(f: ProjectFacts, _: TourStop) -> None:
     if f.brief is None:
         return
     b = f.brief.brief
-    st.markdown(f"**Problem.** {b.problem}\n\n**Decision.** {b.decision}")
+    st.markdown(f"**Problem.** {literal(b.problem)}\n\n**Decision.** {literal(b.decision)}")
     st.dataframe(contract_frame(b.contract), hide_index=True)
 
 
@@ -143,9 +144,10 @@ def _monitor(f: ProjectFacts, _: TourStop) -> None:
 
 def _update(f: ProjectFacts, _: TourStop) -> None:
     for g in f.approvals:
-        st.markdown(f"- **{g.label}:** {g.sentence()}")
+        st.markdown(f"- **{g.label}:** {literal(g.sentence())}")
     if f.limitations is not None:
-        st.markdown(f"**Limitations (the team's words).** {f.limitations.text}")
+        st.markdown(f"**Limitations (the team's words).** "
+                    f"{literal(f.limitations.text, multiline=True)}")
 
 
 _SHOW = {"overview": _overview, "scope": _scope, "data": _data, "labels": _labels,

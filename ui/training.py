@@ -15,6 +15,7 @@ from core.errors import StoreError
 from core.training import Run, TrainSpec, registry
 from core.training import metrics as M
 from ui import state
+from ui.text import message
 
 if TYPE_CHECKING:
     from core.scoping import Contract
@@ -234,7 +235,7 @@ def _run_actions(store: Database, run: Run, user: str) -> None:
         try:
             vid = registry.register(store, run.id, user)
         except StoreError as exc:
-            st.error(str(exc))
+            st.error(message(exc))
         else:
             st.success(f"Registered as version {registry.get_version(store, vid).version}.")
     c2.download_button(
@@ -271,7 +272,7 @@ def registry_panel(store: Database, project_id: int, user: str) -> None:
             try:
                 action()
             except StoreError as exc:
-                st.error(str(exc))
+                st.error(message(exc))
             else:
                 st.rerun()
 

@@ -13,6 +13,7 @@ from core.db import analysis as analysis_db
 from core.db import datasets as datasets_db
 from core.db.database import Database
 from core.errors import StoreError
+from core.names import clean_name
 
 _TAG_COLUMNS = ["row_id", "tag", "run_id", "dataset_id", "created_at", "created_by"]
 
@@ -113,6 +114,8 @@ def tag_rows(store: Database, source: SliceSource, row_ids: list[int], tag: str,
     """Tag rows of the run's dataset (by row id); tags carry to later runs on those rows."""
     if source.dataset_id is None or source.project_id is None:
         raise SliceError("Only rows of a stored run can be tagged.")
+    if str(tag or "").strip():  # a blank tag keeps the store's own message
+        tag = clean_name(tag, "tag", max_length=60)
     return analysis_db.insert_slice_tags(
         store, source.project_id, source.run_id, source.dataset_id, row_ids, tag, actor
     )

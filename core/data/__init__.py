@@ -44,7 +44,15 @@ from core.data.columns import (
 )
 from core.data.datasets import column_names, data_step, example_rows, get_dataset, list_datasets
 from core.data.detect import TARGET_NAMES, detect_column_types, detect_type
-from core.data.ingest import IngestResult, default_name, ingest_path, ingest_upload, upload_name
+from core.data.ingest import (
+    IngestResult,
+    check_upload_size,
+    default_name,
+    ingest_file,
+    ingest_path,
+    ingest_upload,
+    upload_name,
+)
 from core.data.quality import (
     QualityReport,
     build_report,
@@ -146,6 +154,8 @@ __all__ = [
     "get_report",
     "get_split",
     "group_parts",
+    "check_upload_size",
+    "ingest_file",
     "ingest_path",
     "ingest_upload",
     "is_labels_dataset",

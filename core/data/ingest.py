@@ -20,12 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from core import config
 from core.data.sniff import CsvOptions, FileSniff, discard, renamed_error, sniff_file
 from core.db import datasets as datasets_db
 from core.db import ingest as ingest_db
 from core.db.database import Database
 from core.db.datasets import DATASET_ROLES
 from core.errors import IngestError, StoreError
+from core.names import MAX_NAME_LENGTH, clean_name
 from core.progress import Progress, no_progress
 
 
@@ -45,7 +47,26 @@ class IngestResult:
     seconds: float
 
 
-def ingest_path(
+def ingest_path(store: Database, project_id: int, path: str | Path, **kwargs: Any
+                ) -> IngestResult:
+    """Load a file the user named by its path on the server, all or nothing.
+
+    Only files under the folders of WORKBENCH_DATA_DIRS are read (see
+    :func:`core.config.check_server_path`: ``..`` and symlinks are resolved first, so
+    ``/etc/shadow`` or ``/proc`` are refused with the path and the setting named, whatever
+    page or script calls this). Keyword arguments are :func:`ingest_file`'s.
+    """
+    real = config.check_server_path(path)
+    kwargs.setdefault("source", f"file {Path(path).name}")
+    try:
+        return ingest_file(store, project_id, real, **kwargs)
+    except IngestError as exc:  # name the path as the user typed it, not its resolution
+        if str(real) == str(path):
+            raise
+        raise IngestError(str(exc).replace(str(real), str(path)), exc.kind) from exc
+
+
+def ingest_file(
     store: Database,
     project_id: int,
     path: str | Path,
@@ -58,13 +79,15 @@ def ingest_path(
     source: str | None = None,
     progress: Progress = no_progress,
 ) -> IngestResult:
-    """Load a CSV or Parquet file as a new dataset, all or nothing.
+    """Load a CSV or Parquet file the caller holds (an upload's private copy, the
+    command line's argument) as a new dataset, all or nothing; no allow-list check.
 
     Raises IngestError (a StoreError) with a message saying what to do; nothing is stored
     then. On a type-guess failure past DuckDB's sample, retries once sniffing the whole file.
     """
     if role not in DATASET_ROLES:
         raise StoreError(f"Unknown role {role!r}; use one of {', '.join(DATASET_ROLES)}.")
+    name = clean_name(name, "dataset")
     t0 = time.perf_counter()
     progress(0.0, "Detecting format, encoding and delimiter")
     sniff = sniff_file(store, path, options)
@@ -148,6 +171,7 @@ def ingest_upload(
     private folder, and every message names the uploaded file, never the copy.
     """
     shown = upload_name(filename)
+    check_upload_size(filename, _size(data))
     with tempfile.TemporaryDirectory(prefix="workbench_upload_") as tmp:
         path = Path(tmp) / shown
         with open(path, "wb") as fh:
@@ -158,9 +182,39 @@ def ingest_upload(
                 shutil.copyfileobj(data, fh, length=1 << 20)
         kwargs.setdefault("source", f"upload {filename}")
         try:
-            return ingest_path(store, project_id, path, **kwargs)
+            return ingest_file(store, project_id, path, **kwargs)
         except IngestError as exc:
             raise renamed_error(exc, path, shown) from exc
+
+
+def _size(data: BinaryIO | bytes) -> int:
+    if isinstance(data, bytes | bytearray | memoryview):
+        return len(data)
+    size = getattr(data, "size", None)
+    if isinstance(size, int):
+        return size
+    here = data.tell()
+    end = data.seek(0, 2)
+    data.seek(here)
+    return end
+
+
+def check_upload_size(filename: str, n_bytes: int) -> None:
+    """IngestError naming the file, its size and WORKBENCH_MAX_UPLOAD_MB when it is larger.
+
+    >>> check_upload_size("big.csv", 10 ** 12)
+    Traceback (most recent call last):
+    ...
+    core.errors.IngestError: big.csv is 953674 MB, more than the 5000 MB an upload may hold (WORKBENCH_MAX_UPLOAD_MB). Split the file, or ask whoever runs the workbench to raise the limit.
+    """
+    limit = config.max_upload_mb()
+    if n_bytes > limit * (1 << 20):
+        raise IngestError(
+            f"{upload_name(filename)} is {n_bytes / (1 << 20):.0f} MB, more than the {limit} MB "
+            "an upload may hold (WORKBENCH_MAX_UPLOAD_MB). Split the file, or ask whoever "
+            "runs the workbench to raise the limit.",
+            "too_large",
+        )
 
 
 def upload_name(filename: str) -> str:
@@ -183,4 +237,5 @@ def default_name(filename: str) -> str:
     name = Path(filename).name
     for suffix in reversed(Path(filename).suffixes):
         name = name.removesuffix(suffix)
-    return name.strip() or "dataset"
+    name = " ".join(name.split())[:MAX_NAME_LENGTH].strip()  # a name must fit clean_name
+    return name or "dataset"

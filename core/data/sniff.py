@@ -18,6 +18,7 @@ import csv
 import gzip
 import io
 import os
+import re
 import tempfile
 import unicodedata
 import zlib
@@ -126,11 +127,17 @@ def detect_encoding(path: str | Path, sample_bytes: int = 1 << 20) -> tuple[str,
     """
     with open_bytes(path) as fh:
         raw = fh.read(sample_bytes)
+    return encoding_of(raw, cut=len(raw) == sample_bytes)
+
+
+def encoding_of(raw: bytes, cut: bool = False) -> tuple[str, str]:
+    """The encoding of some bytes and why, by the rule of :func:`detect_encoding` (``cut``:
+    the bytes are a sample that may end inside a character)."""
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16", "the file starts with a UTF-16 byte-order mark"
     if raw.startswith(codecs.BOM_UTF8):
         return "utf-8", "the file starts with a UTF-8 byte-order mark"
-    if len(raw) == sample_bytes:  # do not judge a character cut at the sample's end
+    if cut:  # do not judge a character cut at the sample's end
         raw = raw[: raw.rfind(b"\n") + 1] or raw
     try:
         raw.decode("utf-8")
@@ -153,6 +160,60 @@ def detect_encoding(path: str | Path, sample_bytes: int = 1 << 20) -> tuple[str,
             f"{good} line(s) are UTF-8 and {bad} are not: the file mixes encodings",
         )
     return "latin-1", "the first lines are not valid UTF-8; read as Latin-1"
+
+
+def decode_bytes(raw: bytes, name: str) -> tuple[str, str]:
+    """The text of a small file (e.g. an uploaded labels file) decoded by the same rule as
+    a dataset's ingest — BOM, UTF-8, line-by-line repair of mixed files, else Latin-1 —
+    and the encoding used; IngestError naming the file when it is empty or not text.
+
+    >>> decode_bytes("a,b\\n1,Zoë\\n".encode("latin-1"), "f.csv")
+    ('a,b\\n1,Zoë\\n', 'latin-1')
+    """
+    if raw.startswith(GZIP_MAGIC):
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise _broken_gzip(Path(name), exc) from exc
+    if not raw.strip() or raw.strip() == codecs.BOM_UTF8:
+        raise IngestError(f"{name} is empty: there is nothing to import.", "empty")
+    if raw.startswith((b"PAR1", b"PK\x03\x04")):
+        raise IngestError(f"{name} is a Parquet, zip or Excel file: save it as CSV.", "format")
+    encoding, _ = encoding_of(raw)
+    if encoding != "utf-16" and b"\x00" in raw[: 1 << 16]:
+        raise IngestError(f"{name} is not a text file: it holds binary bytes. Save it as CSV.",
+                          "format")
+    if encoding == "mixed":
+        lines = raw.splitlines(keepends=True)
+        return "".join(_line_text(ln) for ln in lines), "mixed"
+    codec = {"utf-8": "utf-8-sig", "utf-16": "utf-16"}.get(encoding, "latin-1")
+    return raw.decode(codec, errors="replace"), encoding
+
+
+def _line_text(line: bytes) -> str:
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError:
+        return line.decode("cp1252", errors="replace")
+
+
+def text_delimiter(lines: list[str]) -> str | None:
+    """The delimiter (',', ';', tab or '|') splitting every sampled line alike into two or
+    more fields, quotes respected; None when none does.
+
+    >>> text_delimiter(["id;grade", "1;2,5", "2;3"]), text_delimiter(["a", "b"])
+    (';', None)
+    """
+    sample = [ln for ln in lines if ln.strip()]
+    for cand in (",", ";", "\t", "|"):
+        try:
+            widths = {len(r) for r in csv.reader(io.StringIO("\n".join(sample)),
+                                                 delimiter=cand) if r}
+        except csv.Error:  # e.g. a field past the csv module's size limit
+            continue
+        if len(widths) == 1 and widths.pop() >= 2:
+            return cand
+    return None
 
 
 def repair_mixed_encoding(src: str | Path, dst: str | Path) -> int:
@@ -184,10 +245,11 @@ def open_bytes(path: str | Path) -> BinaryIO:
     return open(path, "rb")
 
 
-def file_reader(path: str | Path) -> str:
+def file_reader(path: str | Path, encoding: str | None = None) -> str:
     """``csv`` or ``parquet`` from the file's first bytes and suffix; clear errors otherwise.
 
-    A gzip-compressed file is judged by its decompressed first bytes.
+    A gzip-compressed file is judged by its decompressed first bytes; a file holding NUL
+    bytes is not text (unless UTF-16, by its byte-order mark or the ``encoding`` chosen).
     """
     p = Path(path)
     if not p.is_file():
@@ -226,6 +288,13 @@ def file_reader(path: str | Path) -> str:
     if sample is None:
         with open(p, "rb") as fh:
             sample = fh.read(1 << 16)
+    utf16 = encoding == "utf-16" or sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    if b"\x00" in sample and not utf16:
+        raise IngestError(
+            f"{p.name} is not a text file: it holds binary bytes. Save it as CSV or Parquet "
+            "(a UTF-16 text file without its byte-order mark: choose the encoding utf-16).",
+            "format",
+        )
     whole = len(sample) < 1 << 16 if gz else size <= 1 << 16  # the sample is the file
     if whole and not sample.strip():
         what = "holds no data once decompressed" if gz else "holds only blank lines"
@@ -266,10 +335,10 @@ def _raw_header(lines: list[str], delimiter: str, quote: str | None) -> list[str
     return next(reader, [])
 
 
-def _ragged_line(lines: list[str], delimiter: str) -> tuple[int, int, int] | None:
+def ragged_line(lines: list[str], delimiter: str) -> tuple[int, int, int] | None:
     """(line number, fields, header fields) of the first line that disagrees with the header.
 
-    >>> _ragged_line(["a,b", "1,2", "3,4,5"], ",")
+    >>> ragged_line(["a,b", "1,2", "3,4,5"], ",")
     (3, 3, 2)
     """
     rows = csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter)
@@ -303,7 +372,7 @@ def sniff_file(store: Database, path: str | Path, options: CsvOptions | None = N
     encoding or a file that is not CSV/Parquet; a repaired copy of the file is removed then.
     """
     options = options or CsvOptions()
-    if file_reader(path) == "parquet":
+    if file_reader(path, options.encoding) == "parquet":
         return _sniff_parquet(store, path)
     try:
         encoding, read_path, messages = _choose_encoding(path, options)
@@ -313,11 +382,14 @@ def sniff_file(store: Database, path: str | Path, options: CsvOptions | None = N
     compression = {"compression": "gzip"} if is_gzip(read_path) else {}
     try:
         dialect = _sniff_dialect(store, path, read_path, encoding, options, compression)
+        lines = _first_lines(read_path, encoding)
+        dialect, extra = _second_opinion(
+            store, path, read_path, encoding, options, compression, dialect, lines, messages)
         delim = options.delimiter or dialect.delimiter
         header = dialect.header if options.header is None else options.header
-        lines = _first_lines(read_path, encoding)
         if len(dialect.columns) == 1:
-            messages.append(_one_column_message(lines, delim, options))
+            messages.append(_one_column_message(lines, delim, options, Path(path).name))
+        _check_lines(lines, delim, Path(path).name)
     except IngestError as exc:
         discard(repaired)
         raise renamed_error(exc, repaired, Path(path).name) from exc
@@ -331,6 +403,7 @@ def sniff_file(store: Database, path: str | Path, options: CsvOptions | None = N
         "header": header,
         "names": names,
         **compression,
+        **extra,
     }
     return FileSniff(
         "csv",
@@ -384,6 +457,96 @@ def _choose_encoding(path: str | Path, options: CsvOptions) -> tuple[str, str, l
     return "utf-8", repaired, messages
 
 
+def _second_opinion(
+    store: Database,
+    path: str | Path,
+    read_path: str,
+    encoding: str,
+    options: CsvOptions,
+    compression: dict[str, str],
+    dialect: CsvDialect,
+    lines: list[str],
+    messages: list[str],
+) -> tuple[CsvDialect, dict[str, Any]]:
+    """DuckDB's guess checked against the first lines: a delimiter that splits the header
+    differently from the rows gives way to one that splits every line alike (``1,5;2,25``
+    is two fields, not three), and a ';'- or tab-separated file whose text columns all hold
+    decimal-comma numbers is read with ``decimal_separator = ','``.
+
+    Returns the dialect to load with and the extra read options.
+    """
+    delim = options.delimiter or dialect.delimiter
+    if not options.delimiter:
+        better = _consistent_delimiter(lines, delim)
+        if better is not None:
+            dialect = _sniff_dialect(store, path, read_path, encoding,
+                                     CsvOptions(better, options.encoding, options.header),
+                                     compression)
+            delim = better
+            shown = {"\t": "tab"}.get(better, repr(better))
+            messages.append(
+                f"Delimiter {shown}: it splits the header and every row alike (',' also "
+                "appears inside values, e.g. as decimal commas)."
+            )
+    header = dialect.header if options.header is None else options.header
+    if delim == "," or not _decimal_comma_columns(lines, delim, header, dialect):
+        return dialect, {}
+    extra = {"decimal_separator": ","}
+    dialect = _sniff_dialect(
+        store, path, read_path, encoding,
+        CsvOptions(delim, options.encoding, options.header), compression, extra)
+    messages.append("Numbers are written with a decimal comma (e.g. 1,5): read as numbers.")
+    return dialect, extra
+
+
+def _consistent_delimiter(lines: list[str], chosen: str) -> str | None:
+    """Another delimiter when ``chosen`` splits the sampled lines unevenly and it splits
+    every one of them into the same number (at least two) of fields.
+
+    >>> _consistent_delimiter(["amount;rate", "1,5;2,25", "3,0;4,5"], ",")
+    ';'
+    >>> _consistent_delimiter(["a,b", "1,2"], ",") is None
+    True
+    """
+    sample = [ln for ln in lines if ln.strip()]
+    if len(sample) > 2:
+        sample = sample[:-1]  # the last sampled line may be cut
+    if len(sample) < 2 or ragged_line(sample, chosen) is None:
+        return None
+    for cand in (";", "\t", "|", ","):
+        if cand == chosen:
+            continue
+        widths = {len(r) for r in csv.reader(io.StringIO("\n".join(sample)), delimiter=cand)
+                  if r}
+        if len(widths) == 1 and widths.pop() >= 2:
+            return cand
+    return None
+
+
+_DECIMAL_COMMA = re.compile(r"^[-+]?\d+,\d+$|^[-+]?,\d+$")
+
+
+def _decimal_comma_columns(lines: list[str], delim: str, header: bool, dialect: CsvDialect
+                           ) -> bool:
+    """Whether some text column's sampled values are all numbers with a decimal comma.
+
+    >>> d = CsvDialect(";", '"', None, True, [("a", "VARCHAR"), ("b", "BIGINT")])
+    >>> _decimal_comma_columns(["a;b", "1,5;2", "-0,25;3", ";4"], ";", True, d)
+    True
+    """
+    rows = [r for r in csv.reader(io.StringIO("\n".join(lines)), delimiter=delim) if r]
+    rows = rows[1:] if header else rows
+    if len(rows) > 2:
+        rows = rows[:-1]
+    for i, (_, kind) in enumerate(dialect.columns):
+        if kind != "VARCHAR":
+            continue
+        values = [r[i].strip() for r in rows if i < len(r) and r[i].strip()]
+        if values and all(_DECIMAL_COMMA.match(v) for v in values):
+            return True
+    return False
+
+
 def _sniff_dialect(
     store: Database,
     path: str | Path,
@@ -391,10 +554,11 @@ def _sniff_dialect(
     encoding: str,
     options: CsvOptions,
     compression: dict[str, str],
+    extra: dict[str, Any] | None = None,
 ) -> CsvDialect:
     """DuckDB's sniffer with the user's choices; a ragged line under the user's delimiter
     is named in the error."""
-    sniff_opts: dict[str, Any] = {"encoding": encoding, **compression}
+    sniff_opts: dict[str, Any] = {"encoding": encoding, **compression, **(extra or {})}
     if options.delimiter:
         sniff_opts["delim"] = options.delimiter
     if options.header is not None:
@@ -403,7 +567,7 @@ def _sniff_dialect(
         return ingest_db.sniff_csv(store, read_path, sniff_opts)
     except IngestError as exc:
         if exc.kind == "dialect" and options.delimiter:
-            bad = _ragged_line(_first_lines(path, encoding, 20_000), options.delimiter)
+            bad = ragged_line(_first_lines(path, encoding, 20_000), options.delimiter)
             if bad is not None:
                 line, n, expected = bad
                 raise IngestError(
@@ -415,7 +579,30 @@ def _sniff_dialect(
         raise
 
 
-def _one_column_message(lines: list[str], delim: str, options: CsvOptions) -> str:
+def _check_lines(lines: list[str], delim: str, name: str) -> None:
+    """IngestError for a sample whose lines hold only delimiters, or whose line has another
+    number of fields than the first (DuckDB would guess a dialect that drops lines)."""
+    sample = [ln for ln in lines if ln.strip()]
+    if len(sample) > 2:
+        sample = sample[:-1]  # the last sampled line may be cut
+    if sample and not any(ln.replace(delim, "").strip(' "\'') for ln in sample):
+        raise IngestError(
+            f"{name} holds only delimiters ({delim!r}) and no values: there is nothing to "
+            "load. Export the data again.",
+            "empty",
+        )
+    bad = ragged_line(sample, delim)
+    if bad is not None:
+        line, n, expected = bad
+        raise IngestError(
+            f"Line {line} of {name} has {n} fields where the first line has {expected} "
+            f"(delimiter {delim!r}). Fix that line (a missing or extra delimiter, or a broken "
+            "quote) or choose another delimiter.",
+            "columns",
+        )
+
+
+def _one_column_message(lines: list[str], delim: str, options: CsvOptions, name: str) -> str:
     """The note on a one-column file; IngestError when another delimiter splits its lines."""
     found = _likely_delimiter(lines[:20], delim)
     if found is None:
@@ -439,7 +626,7 @@ def _one_column_message(lines: list[str], delim: str, options: CsvOptions) -> st
         else "No delimiter splits the lines evenly, so"
     )
     raise IngestError(
-        f"{used} every line is a single field, but the lines contain {shown}: the "
+        f"{used} every line of {name} is a single field, but the lines contain {shown}: the "
         f"delimiter is probably {shown}. Choose it and load again.{ragged}",
         "delimiter",
     )

@@ -114,6 +114,14 @@ class Database:
 
             training.fail_interrupted_runs(self)
             jobs.interrupt_stale_jobs(self)
+        except migrations.NewerSchemaError as exc:
+            self._con.close()
+            raise StoreOpenError(
+                f"The database {self.path} was written by a newer version of the workbench "
+                f"(its schema is {exc.database_version}; this version knows up to "
+                f"{exc.code_version}), so it was not opened and nothing in it was changed. "
+                "Run the newer workbench on it, or set WORKBENCH_DB to another file."
+            ) from exc
         except duckdb.Error as exc:
             self._con.close()
             raise StoreOpenError(

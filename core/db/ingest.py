@@ -19,6 +19,10 @@ from core.errors import IngestError, StoreError
 
 def _ingest_kind(exc: Exception) -> str:
     text = str(exc)
+    if "Maximum line size" in text:
+        return "line_size"
+    if "No space left on device" in text or "Disk full" in text or "out of disk" in text:
+        return "disk_full"
     if "Invalid unicode" in text or "not utf-8 encoded" in text:
         return "encoding"
     if "Could not convert" in text or "Error when converting" in text:
@@ -55,6 +59,14 @@ def _ingest_message(exc: Exception, path: str | Path, encoding: str | None = Non
         return (f"{where} of {name} is not valid {enc}: the file is in another encoding or mixes "
                 "encodings. Choose the encoding by hand (latin-1 reads any byte; 'mixed' repairs "
                 "line by line) and load again.")
+    if kind == "disk_full":
+        return (f"The disk ran out of space while loading {name}, so nothing was stored. Free "
+                "space on the disk that holds the database (WORKBENCH_DB) and its temporary "
+                "files, or load a smaller file.")
+    if kind == "line_size":
+        return (f"{where} of {name} is longer than 2 MB (a file without line breaks, or a "
+                "quote that is never closed), so it cannot be read as CSV. Check the file's "
+                "line breaks and quotes, or save it as Parquet.")
     if kind == "columns":
         return (f"{where} of {name} has a different number of fields than the header: the "
                 "delimiter may be wrong or a quoted field is broken. Pick the delimiter by hand "
@@ -78,7 +90,8 @@ def _ingest_message(exc: Exception, path: str | Path, encoding: str | None = Non
 
 
 _CSV_OPTIONS = ("delim", "quote", "escape", "encoding", "header", "names", "sample_size",
-                    "all_varchar", "null_padding", "strict_mode", "compression")
+                    "all_varchar", "null_padding", "strict_mode", "compression",
+                    "decimal_separator")
 
 
 def _reader_sql(path: str | Path, reader: str, options: dict[str, Any] | None
@@ -206,10 +219,27 @@ def ingest_file(db: Database, project_id: int,
             raise _ingest_error(exc, path, options) from exc
         if not cur.execute(f"SELECT 1 FROM {qident(table)} LIMIT 1").fetchall():
             raise IngestError(
-                "The file has a header but no data rows, so nothing was stored. "
+                f"{Path(path).name} has a header but no data rows, so nothing was stored. "
                 "Export the data again with its rows.", "no_rows")
 
-    return datasets_db._create_dataset(db,
-        project_id, name, create, source=source, role=role, actor=actor, note=note,
-        detail={"file": Path(path).name, "reader": reader},
-    )
+    try:
+        return datasets_db._create_dataset(db,
+            project_id, name, create, source=source, role=role, actor=actor, note=note,
+            detail={"file": Path(path).name, "reader": reader},
+        )
+    except duckdb.Error as exc:  # e.g. the disk filled up while writing the table
+        _checkpoint(db)
+        raise _ingest_error(exc, path, options) from exc
+    except BaseException:
+        _checkpoint(db)
+        raise
+
+
+def _checkpoint(db: Database) -> None:
+    """After a failed load: write the rolled-back state to the file, so the blocks the
+    partial table took are free for the next load (the file does not grow again). Best
+    effort: another session's open transaction makes DuckDB skip it."""
+    try:
+        db.rows("CHECKPOINT")
+    except duckdb.Error:
+        pass

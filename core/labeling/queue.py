@@ -31,6 +31,7 @@ from core.db import label_queues as queues_db
 from core.db import labeling as labeling_db
 from core.db.database import Database
 from core.labeling.sets import ROW_NUMBER, LabelError, LabelSet, dataset_columns, get_label_set
+from core.names import clean_name
 
 MAX_CHOICES = 50
 MAX_ITEMS = 100_000
@@ -184,6 +185,7 @@ def create_label_queue(
 ) -> int:
     """Create a queue of ``item_ids`` (rows of the dataset) for reviewers to label in the
     app; returns its labels set id. Nothing is stored when an input is refused."""
+    name = clean_name(name, "labeling queue")
     choices = parse_choices(choices)
     _check_queue(store, dataset_id, id_column, choices, list(columns), ground_truth_column)
     items = list(dict.fromkeys(str(i) for i in item_ids))

@@ -13,18 +13,22 @@ DESIGN
 
 from __future__ import annotations
 
+import csv
 import io
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from core.data import sniff
+from core.data.ingest import check_upload_size
 from core.db import datasets as datasets_db
 from core.db import labeling as labeling_db
 from core.db.database import Database
 from core.db.datasets import DatasetRow
 from core.db.labeling import LabelSetRow
 from core.errors import StoreError
+from core.names import clean_name
 
 _SYNONYMS = {
     "item_id": ("item_id", "item", "id", "example_id", "task_id"),
@@ -162,12 +166,15 @@ def _wide_form(
     idc = id_column or found["item_id"] or cols[0]
     if idc not in cols:
         raise LabelError(f"The id column {idc!r} is not in the file ({', '.join(cols)}).")
-    melted = frame.melt(id_vars=[idc], var_name="annotator", value_name="label")
+    # melt's own column names must not be a column of the file (an annotator "label")
+    var, value = (next(f"__{k}{i}" for i in range(len(cols) + 1) if f"__{k}{i}" not in cols)
+                  for k in ("annotator", "label"))
+    melted = frame.melt(id_vars=[idc], var_name=var, value_name=value)
     return pd.DataFrame(
         {
             "item_id": melted[idc],
-            "annotator": melted["annotator"],
-            "label": melted["label"],
+            "annotator": melted[var],
+            "label": melted[value],
             "labeled_at": pd.NaT,
         }
     )
@@ -202,12 +209,24 @@ def parse_labels(
     [['1', 'ana', 'a'], ['1', 'ben', 'a'], ['2', 'ana', 'b']]
     """
     if frame is None or frame.empty or len(frame.columns) < 2:
-        raise LabelError("The labels table is empty or has fewer than two columns.")
+        raise LabelError(
+            "The labels table has no rows or fewer than two columns: it needs an id column "
+            "and one column per annotator (wide form) or annotator and label columns (long "
+            "form), and at least one row of labels."
+        )
     cols = [str(c) for c in frame.columns]
     frame = frame.set_axis(cols, axis=1)
     found = {role: _find_column(cols, role) for role in _SYNONYMS}
     if form == "auto":
         form = "long" if found["annotator"] and found["label"] else "wide"
+        half = found["annotator"] or found["label"]
+        if form == "wide" and half and len(cols) == 2:
+            raise LabelError(
+                f"The file has a column {half!r} but no "
+                f"{'label' if found['annotator'] else 'annotator'} column (found: "
+                f"{', '.join(cols)}). A long-form file needs item id, annotator and label "
+                "columns; a wide-form file an id column and one column per annotator."
+            )
     if form == "long":
         out = _long_form(frame, found, id_column)
     elif form == "wide":
@@ -217,17 +236,77 @@ def parse_labels(
     return _clean_long(out)
 
 
-def read_labels_csv(data: bytes, form: str = "auto", id_column: str | None = None) -> pd.DataFrame:
-    """Parse an uploaded CSV (long or wide form) into long-form labels."""
-    if not data or not data.strip():
-        raise LabelError("The file is empty. Upload a CSV with a header row.")
+def read_labels_csv(
+    data: bytes,
+    form: str = "auto",
+    id_column: str | None = None,
+    filename: str = "The labels file",
+) -> pd.DataFrame:
+    """Parse an uploaded CSV (long or wide form) into long-form labels.
+
+    The bytes are decoded by the same rule as a dataset's ingest (so a Latin-1 file the Data
+    page loads is read here too); every refusal is a LabelError naming ``filename``.
+    """
     try:
-        frame = pd.read_csv(io.BytesIO(data), sep=None, engine="python", dtype=str)
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        check_upload_size(filename, len(data or b""))  # WORKBENCH_MAX_UPLOAD_MB
+        text, _ = sniff.decode_bytes(bytes(data or b""), filename)
+        frame = _labels_frame(text, filename)
+        return parse_labels(frame, form=form, id_column=id_column)
+    except StoreError as exc:
+        msg = str(exc)
+        raise LabelError(msg if filename in msg else f"{filename}: {msg}") from exc
+
+
+def _refuse_ragged(lines: list[str], filename: str) -> None:
+    """LabelError naming the first line whose fields disagree with the header, under the
+    delimiter that splits the header into the most fields."""
+    try:
+        widths = {d: len(next(csv.reader([lines[0]], delimiter=d))) for d in ",;\t|"}
+    except csv.Error:
+        return
+    delim = max(widths, key=lambda d: widths[d])
+    bad = sniff.ragged_line(lines, delim) if widths[delim] >= 2 else None
+    if bad is not None:
+        line, n, expected = bad
         raise LabelError(
-            f"The file could not be read as CSV ({exc}). Save it as UTF-8 CSV."
+            f"Line {line} of {filename} has {n} fields where the header has {expected} "
+            f"(delimiter {delim!r}). Fix that line (a missing or extra delimiter, or a broken "
+            "quote) and import again."
+        )
+
+
+def _labels_frame(text: str, filename: str) -> pd.DataFrame:
+    """The table of a labels file's text: delimiter from its lines, every cell as text."""
+    lines = text.splitlines()[:50]
+    long_line = next((i for i, ln in enumerate(text.splitlines(), 1) if len(ln) > 100_000), None)
+    if long_line is not None:
+        raise LabelError(
+            f"Line {long_line} of {filename} is longer than 100,000 characters: a labels file "
+            "has short lines (id, annotator, label). Check its line breaks and quotes."
+        )
+    delim = sniff.text_delimiter(lines[:-1] if len(lines) > 2 else lines)
+    if delim is None:
+        _refuse_ragged(lines, filename)
+        raise LabelError(
+            f"{filename} has no delimiter (',', ';', tab or '|') that splits every line into "
+            "the same number of fields: it needs an id column and at least one more. Check "
+            "the line breaks and quotes."
+        )
+    header = next(csv.reader(io.StringIO(lines[0]), delimiter=delim))
+    seen = [h.strip().lower() for h in header]
+    repeated = sorted({h for h in seen if h and seen.count(h) > 1})
+    if repeated:
+        raise LabelError(
+            f"{filename} repeats the column name(s) {', '.join(map(repr, repeated))}: each "
+            "annotator (or role) needs a column of its own. Rename them and import again."
+        )
+    try:
+        return pd.read_csv(io.StringIO(text), sep=delim, dtype=str)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as exc:
+        raise LabelError(
+            f"{filename} could not be read as CSV ({str(exc).strip()}). Fix that line (a "
+            "missing or extra delimiter, or a broken quote) and import again."
         ) from exc
-    return parse_labels(frame, form=form, id_column=id_column)
 
 
 def resolve_duplicates(long: pd.DataFrame, policy: str = "error") -> tuple[pd.DataFrame, int]:
@@ -317,6 +396,7 @@ def import_labels(
     ``duplicates`` is ``"error"`` or ``"latest"``; ``unknown_items`` (labels for items the
     item dataset does not hold) is ``"error"`` or ``"drop"``. Nothing is stored on error.
     """
+    name = clean_name(name, "labels set")
     long, n_dup = resolve_duplicates(long, duplicates)
     n_unknown = 0
     if item_dataset_id is not None:

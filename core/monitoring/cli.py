@@ -155,7 +155,7 @@ def _reference(store: Database, project: ProjectRow, name: str | None) -> Datase
 
 def _current(store: Database, project: ProjectRow, current: str, actor: str) -> int:
     """A file ingested as a new production dataset, or a stored dataset by name."""
-    from core.data import ingest_path
+    from core.data import ingest_file
     from core.data.datasets import free_name
 
     datasets = {d.name: d for d in datasets_db.list_datasets(store, project.id)}
@@ -163,7 +163,8 @@ def _current(store: Database, project: ProjectRow, current: str, actor: str) -> 
         # two runs within one second (a retried cron job) get _2, _3 … not a refusal
         name = free_name(f"batch_{Path(current).stem}_{datetime.now():%Y%m%d%H%M%S}",
                          set(datasets), "{base}_{n}")
-        return ingest_path(store, project.id, current, name=name, actor=actor,
+        # the command line's own file: whoever runs it can read it, so no allow-list here
+        return ingest_file(store, project.id, current, name=name, actor=actor,
                            role="production").dataset_id
     if current in datasets:
         return datasets[current].id

@@ -84,7 +84,7 @@ def test_invalid_targets_are_refused_with_field_messages(app):
 
 def test_export_then_import_restores_the_brief(app):
     at = _open(app)
-    exported = next(m.value for m in at.markdown if m.value.startswith("# Project brief"))
+    exported = next(m.value for m in at.code if m.value.startswith("# Project brief"))
     edited = exported.replace("- **p95 latency (ms):** 200", "- **p95 latency (ms):** 120")
     at.file_uploader(key="scoping.import_file").set_value(
         ("brief.md", edited.encode(), "text/markdown")
