@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from core.db.database import Database
 from core.db.datasets import DatasetRow
 from core.db.projects import ProjectRow
 from core.errors import StoreError
+from core.monitoring import spark_job
 from core.monitoring.run import run_monitoring
 from core.monitoring.settings import WINDOWS, MonitorError, MonitorSettings
 
@@ -32,8 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--db", default=str(config.resolve_path("WORKBENCH_DB")),
                     help="workbench database (default: WORKBENCH_DB)")
     ap.add_argument("--project", required=True, help="project name")
-    ap.add_argument("--current", required=True,
-                    help="a CSV or Parquet file to ingest, or the name of a stored dataset")
+    ap.add_argument("--current",
+                    help="a CSV or Parquet file to ingest, or the name of a stored dataset; "
+                    "with --engine spark a Parquet file or directory (s3a://, hdfs://, path)")
     ap.add_argument("--reference", help="reference dataset name (default: the training dataset)")
     ap.add_argument("--model", default="champion", help="'champion', 'challenger', 'none' or a version id")
     ap.add_argument("--time-column", help="the timestamp column for day / week / month "
@@ -46,7 +49,10 @@ def main(argv: list[str] | None = None) -> int:
                     "column, e.g. a batch id or a date stored as text). Default: week with a "
                     "time column, else all")
     ap.add_argument("--user", default="scheduler")
+    spark_job.add_arguments(ap)
     args = ap.parse_args(argv)
+    if args.engine == "spark" and args.grid:  # the store is on another machine
+        return _run(lambda: spark_job.run_spark(None, None, args))
     try:
         store = Database(args.db)
     except StoreError as exc:
@@ -61,10 +67,26 @@ def main(argv: list[str] | None = None) -> int:
         store.close()
 
 
+def _run(job: Callable[[], int]) -> int:
+    try:
+        return job()
+    except (StoreError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
 def _cli(store: Database, args: argparse.Namespace) -> int:
     project = next((p for p in projects_db.list_projects(store) if p.name == args.project), None)
     if project is None:
         raise MonitorError(f"No project named {args.project!r} in {store.path}.")
+    if args.import_profiles or args.export_grid:
+        return (spark_job.import_profiles(store, project, args.import_profiles, args.user)
+                if args.import_profiles else
+                spark_job.export_grid(store, project, args.reference, args.export_grid))
+    if not args.current:
+        raise MonitorError("Give --current: the file or dataset to check.")
+    if args.engine == "spark":
+        return spark_job.run_spark(store, project, args)
     result = run_monitoring(
         store, project.id, reference_dataset_id=_reference(store, project, args.reference).id,
         current_dataset_id=_current(store, project, args.current, args.user),

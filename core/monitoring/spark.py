@@ -264,7 +264,10 @@ def _counts(df: DataFrame, win: _Windows, plan: _Plan) -> DataFrame:
                 for j, col in enumerate(plan.counted)
                 if plan.spec[col]["kind"] == "categorical"]
     if not entries:
-        return df.sparkSession.createDataFrame([], "w string, c int, kb long, ks string, n long")
+        return df.select(win.expr().alias("w"), F.lit(0).alias("c"),
+                         F.lit(None).cast("long").alias("kb"),
+                         F.lit(None).cast("string").alias("ks"),
+                         F.lit(0).cast("long").alias("n")).limit(0)
     e = (df.select(win.expr().alias("w"), F.explode(F.array(*entries)).alias("e"))
          .select("w", "e.c", "e.kb", "e.ks")
          .where(F.col("kb").isNotNull() | F.col("ks").isNotNull()))
@@ -304,7 +307,14 @@ def _capped_categories(counts: DataFrame, plan: _Plan) -> tuple[DataFrame, DataF
 
 def _collect(sdf: DataFrame) -> pd.DataFrame:
     """A small Spark result as pandas (through Arrow, without pyspark's pandas layer)."""
-    return sdf.toArrow().to_pandas()
+    import warnings
+
+    with warnings.catch_warnings():
+        # pyspark checks the pandas version on toArrow too; only pyarrow converts here
+        warnings.filterwarnings("ignore", "PySpark does not yet fully support pandas",
+                                FutureWarning)
+        table = sdf.toArrow()
+    return table.to_pandas()
 
 
 def profile_spark(
@@ -359,23 +369,36 @@ def profile_spark(
 
 
 def _scan(df: DataFrame, win: _Windows, plan: _Plan) -> tuple[ProfileScan, pd.DataFrame]:
-    """The three frames of :class:`ProfileScan` and the pooled ``other`` counts: two scans
-    of the data (moments; bins and categories), the grouped counts cached between the
-    two small collects that read them."""
+    """The three frames of :class:`ProfileScan` and the pooled ``other`` counts from two
+    scans of the data: the moments, and one collect of the bins, the kept categories and
+    the pooled counts (three branches of one grouped count, whose shuffle Spark reuses)."""
     from pyspark.sql import functions as F
 
     moments = _moments(df, win, plan)
+    # cached: the three branches below would otherwise each scan the data (their filters
+    # are pushed below the shuffle, so Spark cannot reuse it)
     counts = _counts(df, win, plan).persist()
     try:
-        bins = _collect(counts.where(F.col("c") < len(plan.numeric))
-                        .select("w", "c", F.col("kb").alias("k"), "n"))
-        kept_sdf, other_sdf = _capped_categories(counts, plan)
-        kept, other = _collect(kept_sdf), _collect(other_sdf)
+        kept, other = _capped_categories(counts, plan)
+        none_s, none_l = F.lit(None).cast("string"), F.lit(None).cast("long")
+        rows = _collect(
+            counts.where(F.col("c") < len(plan.numeric))
+            .select(F.lit(0).alias("part"), "w", F.col("c").cast("int").alias("c"),
+                    F.col("kb").alias("k"), none_s.alias("ks"), "n")
+            .unionByName(kept.select(F.lit(1).alias("part"), "w", "c", none_l.alias("k"),
+                                     F.col("k").alias("ks"), "n"))
+            .unionByName(other.select(F.lit(2).alias("part"), "w", "c", none_l.alias("k"),
+                                      none_s.alias("ks"), F.col("other").alias("n"))))
     finally:
         counts.unpersist()
-    for frame in (bins, kept, other):
-        frame["w"] = win.to_pandas(frame["w"]) if len(frame) else frame["w"]
-    return ProfileScan(moments, bins, kept), other
+    if len(rows):
+        rows["w"] = win.to_pandas(rows["w"])
+    part = rows["part"].to_numpy() if len(rows) else np.zeros(0)
+    bins = rows.loc[part == 0, ["w", "c", "k", "n"]].astype({"k": "int64"})
+    cats = rows.loc[part == 1, ["w", "c", "ks", "n"]].rename(columns={"ks": "k"})
+    pooled = rows.loc[part == 2, ["w", "c", "n"]]
+    return ProfileScan(moments, bins.reset_index(drop=True), cats.reset_index(drop=True)), \
+        pooled.reset_index(drop=True)
 
 
 # ------------------------------------------------------------------------ comparing
