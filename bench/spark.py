@@ -4,8 +4,8 @@
 
 Writes a reference (200,000 rows) and a current dataset of ``--rows`` rows (8 numeric
 columns, 1 % of them missing, 2 categorical columns of 12 and 300 values, a timestamp over
-six months) as Parquet in 122,880-row groups: one file for DuckDB, the same rows in 8 files
-for Spark. The reference is ingested and profiled once (its grid). Then, in this order:
+six months) as Parquet in 122,880-row groups: one file for DuckDB, the same rows in files
+of 500,000 rows for Spark. The reference is ingested and profiled once (its grid). Then, in this order:
 
 * Spark: the session's start (once per job, reported apart), then the profile of the
   Parquet directory on the reference's grid, weekly windows;
@@ -44,7 +44,7 @@ CHUNK = 500_000
 ROW_GROUP = 122_880
 
 
-def _chunk(rng: np.random.Generator, n: int, start: int, shift: float) -> pa.Table:
+def _chunk(rng: np.random.Generator, n: int, start: int, rows: int, shift: float) -> pa.Table:
     cols: dict[str, np.ndarray] = {}
     for i in range(8):
         x = (rng.normal(shift * (i % 2), 1 + i / 4, n) if i < 4
@@ -56,25 +56,27 @@ def _chunk(rng: np.random.Generator, n: int, start: int, shift: float) -> pa.Tab
     cols["c0"] = rng.choice([f"k{j}" for j in range(12)], n, p=p / p.sum())
     cols["c1"] = np.char.add("v", rng.zipf(1.6, n).clip(1, 300).astype(str))
     # six months of timestamps, in order, whatever the row count
-    seconds = (np.arange(start, start + n) * (182 * 86_400 / max(start + n, 1))).astype("int64")
+    seconds = (np.arange(start, start + n) * (182 * 86_400 / max(rows, 1))).astype("int64")
     cols["at"] = pd.Timestamp("2025-01-06").to_datetime64() + seconds.astype("timedelta64[s]")
     return pa.table({k: pa.array(v) for k, v in cols.items()}).cast(pa.schema(
         [(k, pa.timestamp("us") if k == "at" else pa.float64() if k.startswith("m")
           else pa.string()) for k in cols]))
 
 
-def write_parquet(path: Path, rows: int, seed: int, shift: float, parts: int = 1) -> None:
-    """``rows`` generated rows as one Parquet file or a directory of ``parts`` files."""
+def write_parquet(path: Path, rows: int, seed: int, shift: float, parts: Path | None = None
+                  ) -> None:
+    """``rows`` generated rows as one Parquet file, and the same rows in ``parts`` (a
+    directory of one file per chunk of CHUNK rows) when given."""
     rng = np.random.default_rng(seed)
-    if parts > 1:
-        path.mkdir()
-    per = -(-rows // parts)
-    for p in range(parts):
-        target = path / f"part-{p:03d}.parquet" if parts > 1 else path
-        with pq.ParquetWriter(target, _chunk(rng, 1, 0, shift).schema) as w:
-            for start in range(p * per, min((p + 1) * per, rows), CHUNK):
-                n = min(CHUNK, (p + 1) * per - start, rows - start)
-                w.write_table(_chunk(rng, n, start, shift), row_group_size=ROW_GROUP)
+    if parts is not None:
+        parts.mkdir()
+    with pq.ParquetWriter(path, _chunk(rng, 1, 0, 1, shift).schema) as w:
+        for start in range(0, rows, CHUNK):
+            t = _chunk(rng, min(CHUNK, rows - start), start, rows, shift)
+            w.write_table(t, row_group_size=ROW_GROUP)
+            if parts is not None:
+                pq.write_table(t, parts / f"part-{start // CHUNK:04d}.parquet",
+                               row_group_size=ROW_GROUP)
 
 
 class ChildPeak:
@@ -112,8 +114,7 @@ def main(argv: list[str] | None = None) -> None:
         root = Path(tmp)
         t0 = time.perf_counter()
         write_parquet(root / "ref.parquet", 200_000, 1, 0.0)
-        write_parquet(root / "cur.parquet", args.rows, 2, 0.3)
-        write_parquet(root / "lake", args.rows, 2, 0.3, parts=8)
+        write_parquet(root / "cur.parquet", args.rows, 2, 0.3, parts=root / "lake")
         size = sum(f.stat().st_size for f in (root / "lake").iterdir()) / 2**20
         print(f"generated {args.rows:,} rows x 11 columns ({size:.0f} MB of Parquet) "
               f"in {time.perf_counter() - t0:.1f} s")
@@ -150,6 +151,10 @@ def _compare(args: argparse.Namespace, root: Path, store: Database, pid: int, re
                                                   **windows))
         t_duck = time.perf_counter() - t0
     diff = sp.profile_differences(duck, on_spark, rel=1e-12)
+    from core.monitoring.spark_job import write_profile_rows
+
+    size = write_profile_rows(on_spark, {"format": "bench"}, str(root / "rows.parquet"))
+    print(f"what comes back: the profile rows, {size / 2**20:.1f} MB of Parquet")
     rows = sum(len(c.bin_keys) + len(c.categories) for c in on_spark.columns)
     print(f"profile: {len(on_spark.windows)} weekly windows x {len(spec)} columns, "
           f"{len(on_spark.columns)} column profiles, {rows:,} bin/category entries")

@@ -81,20 +81,29 @@ def spark_missing() -> str | None:
     return None
 
 
-def spark_session(master: str = "local[2]", *, driver_memory: str = "1g",
+def spark_session(master: str | None = None, *, driver_memory: str = "1g",
                   app_name: str = "workbench-profile") -> SparkSession:
-    """A Spark session kept small: no UI, two shuffle partitions, bounded driver memory,
-    UTC session time (the windows are computed in UTC, as DuckDB's TIMESTAMP)."""
+    """A Spark session: no UI, UTC session time (windows are computed in UTC, as DuckDB's
+    TIMESTAMP); in local mode kept small (two shuffle partitions, bounded driver memory).
+
+    ``master`` None: the one ``spark-submit --master`` gave, else ``local[2]``.
+    """
     reason = spark_missing()
     if reason:
         raise ProfileError(f"Spark cannot run: {reason}.")
     from pyspark.sql import SparkSession
 
-    spark = (SparkSession.builder.master(master).appName(app_name)
+    builder = SparkSession.builder
+    if master or "PYSPARK_GATEWAY_PORT" not in os.environ:  # not launched by spark-submit
+        master = master or "local[2]"
+        builder = builder.master(master)
+    if master and master.startswith("local"):
+        # on one machine: few shuffle partitions (a cluster keeps its default, AQE coalesces)
+        builder = (builder.config("spark.sql.shuffle.partitions", "2")
+                   .config("spark.driver.memory", driver_memory))
+    spark = (builder.appName(app_name)
              .config("spark.ui.enabled", "false")
              .config("spark.ui.showConsoleProgress", "false")
-             .config("spark.sql.shuffle.partitions", "2")
-             .config("spark.driver.memory", driver_memory)
              .config("spark.sql.session.timeZone", "UTC")
              .config("spark.sql.parquet.inferTimestampNTZ.enabled", "true")
              .getOrCreate())

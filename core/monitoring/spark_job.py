@@ -227,8 +227,9 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
                    help="duckdb: ingest --current and run every check here (default); spark: "
                    "profile the Parquet data at --current on Spark, store the profile, print "
                    "the drift")
-    g.add_argument("--master", default="local[2]",
-                   help="Spark master URL (default local[2]; e.g. spark://host:7077, yarn)")
+    g.add_argument("--master", default=None,
+                   help="Spark master URL, e.g. spark://host:7077 or yarn (default: the one "
+                   "spark-submit was given, else local[2])")
     g.add_argument("--driver-memory", default="2g", help="Spark driver memory (default 2g)")
     g.add_argument("--output", help="with --engine spark: write the profile rows to this "
                    "Parquet file (or URI) instead of the store")
