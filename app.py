@@ -2,33 +2,29 @@
 
 import streamlit as st
 
+from core import jobs as core_jobs
 from core import monitoring
 from core import projects as core_projects
 from core.data.samples import SAMPLES
 from core.errors import StoreError
-from ui import overview, session, state
+from ui import jobs, overview, session, state, tour
 
-store, project = session.start("Overview", ":material/home:")
+store, project = session.start("Overview", ":material/home:", defer_seeding=True)
 user = state.current_user()
+if project is not None and tour.active():  # read-only: the tour and its buttons, nothing else
+    tour.render(store, project)
+    st.stop()
+user_can_edit = state.can_edit()
 
 st.title("ML Production Workbench")
 st.caption(
     "Take one model through its production lifecycle: scope it, get and label the data, "
     "train, analyse errors, rehearse the rollout and monitor it until it is retrained."
 )
+seeding_slot = st.empty()  # the demo's seeding job, followed once the page is drawn
 
-with st.expander("New project", icon=":material/add:", expanded=project is None):
-    with st.form("home.new_project", clear_on_submit=True):
-        name = st.text_input("Name", key="home.new_name", help="A short, unique name, e.g. 'Churn v2'.")
-        description = st.text_area("What is it for?", key="home.new_description", height=80)
-        if st.form_submit_button("Create project", type="primary"):
-            try:
-                new_id = core_projects.create_project(store, name, user, description)
-            except StoreError as exc:
-                st.error(str(exc))
-            else:
-                st.session_state[state.PROJECT_ID] = new_id
-                st.rerun()
+overview.show_flash()
+overview.new_project_form(store, user, expanded=project is None)
 
 if project is None:
     st.info("No project yet. Create one above.")
@@ -37,6 +33,7 @@ if project is None:
 st.header(project.name)
 if project.description:
     st.write(project.description)
+tour.start_button(store, project)
 
 st.subheader("Lifecycle")
 steps = core_projects.lifecycle(store, project.id)
@@ -61,6 +58,9 @@ else:
     st.page_link("pages/7_Monitoring.py", label="Review them on the Monitoring page",
                  icon=":material/monitor_heart:")
 
+overview.approvals_panel(store, project.id, user)
+overview.report_panel(store, project.id, project.name, user)
+
 actions = core_projects.open_actions_frame(store, project.id)
 if len(actions):
     st.subheader(f"Open error-analysis actions ({len(actions)})")
@@ -78,9 +78,9 @@ if len(datasets):
     )
 else:
     st.info("This project has no dataset yet.")
-with st.popover("Add a bundled dataset", icon=":material/dataset:"):
+with st.popover("Add a bundled dataset", icon=":material/dataset:", disabled=not user_can_edit):
     sample = st.selectbox("Sample", list(SAMPLES), format_func=lambda k: SAMPLES[k], key="home.sample")
-    if st.button("Add to project", key="home.add_sample"):
+    if st.button("Add to project", key="home.add_sample", disabled=not user_can_edit):
         try:
             core_projects.add_sample_dataset(store, project.id, sample, user)
         except StoreError as exc:
@@ -90,13 +90,23 @@ with st.popover("Add a bundled dataset", icon=":material/dataset:"):
 
 overview.column_roles_editor(store, project.id, user)
 
+with st.expander("Background jobs", icon=":material/pending_actions:"):
+    st.caption("Training, searches, monitoring runs (from the page or a scheduler) and the "
+               "demo's seeding run in the server, whether or not a page watches them.")
+    st.dataframe(core_jobs.jobs_frame(store, project.id), hide_index=True,
+                 column_config={"progress": st.column_config.ProgressColumn("progress")})
+
 with st.expander("Activity (audit log)", icon=":material/history:"):
     st.dataframe(core_projects.audit_log(store, project.id), hide_index=True)
 
-with st.expander("Delete this project", icon=":material/delete:"):
-    st.warning("Deleting removes the project, its datasets and every stored result. It cannot be undone.")
-    confirm = st.text_input(f"Type **{project.name}** to confirm", key="home.delete_confirm")
-    if st.button("Delete project", key="home.delete", disabled=confirm.strip() != project.name):
-        core_projects.delete_project(store, project.id, user)
-        st.session_state.pop(state.PROJECT_ID, None)
+overview.backup_panel(store, project, user)
+overview.delete_project_panel(store, project, user)
+session.seed_rest(store)  # the demo's remaining steps as a job, now that the page is drawn
+seeding = session.demo_job(store)
+if seeding is not None:
+    with seeding_slot.container():
+        st.caption("The demo's models, rollout rehearsals and monitoring run are being prepared "
+                   "in the background: browse meanwhile, they appear as they are stored.")
+        ended = jobs.follow(store, seeding.id, "Preparing the rest of the demo")
+    if ended is not None and ended.status == "done":
         st.rerun()

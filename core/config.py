@@ -71,6 +71,40 @@ SETTINGS: dict[str, Setting] = {
             "0.05",
             "A class or category whose share is below this is flagged as rare.",
         ),
+        Setting(
+            "WORKBENCH_CHROMIUM",
+            "chromium",
+            "The browser that prints the stakeholder report to PDF, headless: a name on PATH "
+            "or a path (Debian: apt-get install chromium).",
+        ),
+        Setting(
+            "WORKBENCH_ROLES",
+            "",
+            "Who may do what, as 'name=role' pairs separated by commas, e.g. "
+            "'ann@example.org=admin, bo@example.org=viewer'; roles are viewer (reads), "
+            "editor (changes a project's work) and admin (also deletes projects and edits "
+            "alert policies). Names are the login's e-mail (or the local user without login).",
+        ),
+        Setting(
+            "WORKBENCH_DEFAULT_ROLE",
+            "viewer",
+            "Role of a logged-in user whom WORKBENCH_ROLES and the groups settings do not name.",
+        ),
+        Setting(
+            "WORKBENCH_ADMIN_GROUPS",
+            "",
+            "Comma-separated groups (from the login's groups claim) whose members are admins.",
+        ),
+        Setting(
+            "WORKBENCH_EDITOR_GROUPS",
+            "",
+            "Comma-separated groups (from the login's groups claim) whose members are editors.",
+        ),
+        Setting(
+            "WORKBENCH_GROUPS_CLAIM",
+            "groups",
+            "Name of the login's claim that lists the user's groups (OIDC providers differ).",
+        ),
     ]
 }
 

@@ -119,8 +119,22 @@ def create_project(store: Database, name: str, actor: str, description: str = ""
 
 
 def delete_project(store: Database, project_id: int, actor: str) -> None:
-    """Delete a project with its datasets and every stored result (one transaction)."""
+    """Delete a project with its datasets and every stored result (one transaction), then
+    the model files its runs and versions point to (and their folder once empty). Only
+    those files: another database sharing WORKBENCH_ARTIFACTS may use the same project id."""
+    from core.db import backup as backup_db
+    from core.training.registry import artifact_root
+
+    root = artifact_root()
+    files = [root / p for p in backup_db.artifact_paths(store, project_id)]
     projects_db.delete_project(store, project_id, actor)
+    for path in files:
+        path.unlink(missing_ok=True)
+    for folder in {p.parent for p in files}:
+        try:
+            folder.rmdir()
+        except OSError:  # not empty: files this database does not know about
+            pass
 
 
 def audit_log(store: Database, project_id: int, limit: int = 100) -> pd.DataFrame:

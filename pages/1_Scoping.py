@@ -6,7 +6,7 @@ from core import scoping
 from core.errors import StoreError
 from core.scoping import ScopingError
 from ui import scoping as form
-from ui import session
+from ui import session, state
 
 ctx = session.page(
     "Scoping",
@@ -54,7 +54,8 @@ with tab_brief:
             placeholder="e.g. Added the cost of a missed claim",
         )
         submitted = st.form_submit_button(
-            "Save as new version", type="primary", icon=":material/save:"
+            "Save as new version", type="primary", icon=":material/save:",
+            disabled=not state.can_edit()
         )
     if submitted:
         draft = form.brief_from_state(brief, marker)
@@ -102,7 +103,7 @@ with tab_history:
         if st.button(
             f"Restore version {old} as a new version",
             key="scoping.restore",
-            disabled=old == numbers[0],
+            disabled=not state.can_edit() or old == numbers[0],
         ):
             try:
                 version = scoping.restore_version(store, project.id, old, user)
@@ -133,7 +134,8 @@ with tab_export:
         "Brief (.md)", type=["md", "markdown", "txt"], key="scoping.import_file"
     )
     if (
-        st.button("Import as new version", key="scoping.import", disabled=upload is None)
+        st.button("Import as new version", key="scoping.import",
+                  disabled=not state.can_edit() or upload is None)
         and upload is not None
     ):
         try:

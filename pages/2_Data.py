@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core import data
-from ui import data_ingest, data_quality, data_splits, overview, session
+from ui import data_ingest, data_quality, data_splits, gates, overview, session, state
 from ui.data_ingest import DATASET, FLASH
 
 ctx = session.page(
@@ -16,9 +16,10 @@ ctx = session.page(
 store, project, user = ctx.store, ctx.project, ctx.user
 
 
-data_ingest.render_add_data(
-    store, project, user, expanded=not data.list_datasets(store, project.id)
-)
+if state.can_edit():
+    data_ingest.render_add_data(
+        store, project, user, expanded=not data.list_datasets(store, project.id)
+    )
 if FLASH in st.session_state:
     headline, notes = st.session_state.pop(FLASH)
     st.success(headline, icon=":material/check_circle:")
@@ -58,6 +59,7 @@ st.caption(
     + (f" · {ds.note}" if ds.note else "")
 )
 
+gates.gate_runs(store, project.id, project.name, "data")
 report = data_quality.report_or_stop(store, ds, user)
 cols_tab, quality_tab, balance_tab, splits_tab = st.tabs(
     ["Columns", "Quality", "Balance", "Splits"]

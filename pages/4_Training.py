@@ -8,8 +8,10 @@ from core.data import splits as data_splits
 from core.errors import StoreError
 from core.training import metrics as M
 from core.training import registry
+from ui import gates as gates_ui
 from ui import session
 from ui import training as ui
+from ui import training_jobs as jobs
 
 ctx = session.page(
     "Training",
@@ -27,22 +29,14 @@ contract = scoping.get_contract(store, project.id)
 if contract is None:
     st.caption("No scoping brief: the pass / fail column will say 'no target set'.")
 
+gates_ui.gate_runs(store, project.id, project.name, "model")
+
 tabs = st.tabs(["Train", "Runs", "Learning curve", "Search", "Compare", "Registry"])
 
 with tabs[0]:
     spec, name = ui.run_form(store, splits, contract)
-    if st.button("Train", key="training.train", type="primary", icon=":material/play_arrow:"):
-        with st.status("Training…", expanded=True) as status:
-            run_id = training.train_run(
-                store, project.id, spec, actor=user, name=name, progress=ui.progress_callback(st)
-            )
-            failed = training.get_run(store, run_id).status == "failed"
-            status.update(
-                label=f"Run #{run_id} {'failed' if failed else 'done'}",
-                state="error" if failed else "complete",
-                expanded=False,
-            )
-        st.session_state["training.last_run"] = st.session_state["training.run"] = run_id
+    clicked = st.button("Train", key="training.train", type="primary", icon=":material/play_arrow:")
+    jobs.train(store, project.id, spec, name, user, clicked)
     if "training.last_run" in st.session_state:
         ui.run_summary(store, st.session_state["training.last_run"])
 
@@ -85,14 +79,8 @@ with tabs[2]:
         "Trains the configuration of the Train tab on each rung of the split's ladder "
         "(e.g. 10%, 25%, 50%, 100% of train) and plots the dev metric against training size."
     )
-    if st.button("Run learning curve", key="training.curve", icon=":material/show_chart:"):
-        with st.status("Learning curve…", expanded=True) as status:
-            parent = training.learning_curve(
-                store, project.id, spec, actor=user, progress=ui.progress_callback(st)
-            )
-            status.update(
-                label=f"Learning curve #{parent} stored", state="complete", expanded=False
-            )
+    clicked = st.button("Run learning curve", key="training.curve", icon=":material/show_chart:")
+    jobs.learning_curve(store, project.id, spec, user, clicked)
     curves = training.list_runs(store, project.id, top_level=True, run_type="learning_curve")
     if curves:
         curve = st.selectbox(
@@ -137,25 +125,15 @@ with tabs[3]:
     c1, c2 = st.columns(2)
     method = c1.radio("Method", ["grid", "random"], horizontal=True, key="training.s_method")
     n_trials = c2.number_input("Most trials", 1, training.MAX_TRIALS, 8, key="training.s_trials")
+    space = None
     if st.button("Run search", key="training.search", icon=":material/manage_search:"):
         try:
             space = training.parse_space(model.kind, texts)
             training.search_trials(space, method, int(n_trials), spec.seed)
         except StoreError as exc:
             st.error(str(exc))
-        else:
-            with st.status("Searching…", expanded=True) as status:
-                parent = training.hyperparameter_search(
-                    store,
-                    project.id,
-                    spec,
-                    space,
-                    actor=user,
-                    method=method,
-                    n_trials=int(n_trials),
-                    progress=ui.progress_callback(st),
-                )
-                status.update(label=f"Search #{parent} stored", state="complete", expanded=False)
+            space = None
+    jobs.search(store, project.id, spec, space, method, int(n_trials), user)
     searches = training.list_runs(store, project.id, top_level=True, run_type="search")
     if searches:
         search = st.selectbox(

@@ -6,6 +6,7 @@ import streamlit as st
 from core import deploy
 from core.charts import deploy as charts_deploy
 from ui import deploy as deploy_ui
+from ui import gates as gates_ui
 from ui import session
 
 ctx = session.page(
@@ -15,7 +16,9 @@ ctx = session.page(
     "**shadow** (the model decides beside the current process, nothing it says is served), "
     "**canary** (a growing share routed by a stable hash of the request id, rolled back "
     "automatically on a guardrail breach) or **blue-green** (switch everything at once, keep "
-    "the old side warm, roll back at once). Guardrails default to the scoping contract.",
+    "the old side warm, roll back at once). Guardrails default to the scoping contract; for a "
+    "regression model they are MAE / RMSE ceilings, and a wrong answer is a prediction off "
+    "by more than the error tolerance.",
     heading="Deployment rehearsal",
 )
 store, project, user = ctx.store, ctx.project, ctx.user
@@ -32,12 +35,15 @@ if default_cand is None or not streams:
     st.stop()
 
 prefill = st.session_state.get("deploy.prefill_candidate")  # set by Monitoring's retraining
+retrained = None if prefill in names else gates_ui.retrained_candidate(store, project.id, names)
+default_cand = retrained or default_cand
 if prefill in names:
     default_cand = prefill
     st.success(f"A challenger retrained after a monitoring alert ({names[prefill]}) is "
                "pre-selected as candidate: open **New rehearsal** and run its canary.")
 
 deploy_ui.demo_story(store, project.id)  # the seeded demo project only
+gates_ui.gate_runs(store, project.id, project.name, "deploy")
 
 deploy_ui.rehearsal_form(store, project.id, streams, names, default_cand, user)
 

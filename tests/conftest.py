@@ -7,13 +7,25 @@ import shutil
 import tempfile
 from pathlib import Path
 
+# One OpenMP thread per test process: pytest runs one worker per core (pytest.ini), and
+# scikit-learn's histogram boosting crawls when two workers each start a thread per core.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 # Models saved by tests (the demo's champion included) go to a temp folder, never data/.
-os.environ["WORKBENCH_ARTIFACTS"] = tempfile.mkdtemp(prefix="wb-artifacts-")
+SESSION_ARTIFACTS = os.environ["WORKBENCH_ARTIFACTS"] = tempfile.mkdtemp(prefix="wb-artifacts-")
 
 import pytest  # noqa: E402
 
 from core.db.database import Database  # noqa: E402
 from core.demo import seed_demo  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _private_artifacts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test saves models in its own folder, which starts with the seeded demo's model
+    files: deleting a project deletes its model files, and temp databases reuse project ids."""
+    private = tmp_path / "artifacts"
+    shutil.copytree(SESSION_ARTIFACTS, private, dirs_exist_ok=True)
+    monkeypatch.setenv("WORKBENCH_ARTIFACTS", str(private))
 
 
 @pytest.fixture

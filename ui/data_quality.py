@@ -12,6 +12,7 @@ from core.charts import data as charts_data
 from core.data import DatasetRow, QualityReport
 from core.db.database import Database
 from core.errors import StoreError
+from ui import state
 from ui.data_ingest import DATASET, FLASH
 
 AUTO_REPORT_CELLS = 5_000_000  # larger datasets build their report on request
@@ -77,7 +78,8 @@ def render_columns(store: Database, ds: DatasetRow, report: QualityReport, user:
             "missing": st.column_config.NumberColumn("missing", format="percent"),
         },
     )
-    if st.button("Save types and ranges", key="data.save_types", icon=":material/save:"):
+    if st.button("Save types and ranges", key="data.save_types", icon=":material/save:",
+                 disabled=not state.can_edit()):
         try:
             changed = data.save_column_settings(store, ds.id, edited, user)
         except StoreError as exc:
@@ -116,7 +118,8 @@ def render_quality(store: Database, ds: DatasetRow, report: QualityReport, user:
     _duplicate_examples(store, ds, report)
     st.subheader("Inconsistent spellings")
     _spellings(store, ds, report, user)
-    if st.button("Recompute the report", key="data.recompute", icon=":material/refresh:"):
+    if st.button("Recompute the report", key="data.recompute", icon=":material/refresh:",
+                 disabled=not state.can_edit()):
         data.build_report(store, ds.id, user)
         st.rerun()
 
@@ -167,7 +170,8 @@ def _spellings(store: Database, ds: DatasetRow, report: QualityReport, user: str
         f"{ds.name}_standardized",
         key=f"data.std_name.{ds.id}",
     )
-    if not st.button("Create standardized version", key="data.standardize", type="primary"):
+    if not st.button("Create standardized version", key="data.standardize", type="primary",
+                     disabled=not state.can_edit()):
         return
     try:
         new_id = data.standardize(

@@ -238,7 +238,8 @@ def _split_builder(
         request = _method_inputs(store, dataset, method, columns, target_default, time_cols)
         request.update(_seed_and_ladder(dataset))
         submitted = st.form_submit_button(
-            "Create split", type="primary", key=f"data.split_create.{dataset.id}"
+            "Create split", type="primary", key=f"data.split_create.{dataset.id}",
+            disabled=not state.can_edit(),
         )
     if submitted:
         _create_split(store, project, dataset, name, method=method, target=target, **request)

@@ -13,6 +13,7 @@ from core import deploy
 from core.db.database import Database
 from core.errors import StoreError
 from core.projects import column_roles
+from ui import state
 
 NONE = "(none)"
 FILE_ORDER = "(file order)"
@@ -23,9 +24,11 @@ STREAM_COLUMNS = (
      "its rows are replayed as stored, in windows of N requests."),
     ("key_column", "Request id", "id", "Canary routing hashes it; none: the row position."),
     ("label_column", "Label (arrives later)", "target",
-     "Outcome the guardrails on accuracy, recall, precision… are judged against."),
+     "Outcome the guardrails on accuracy, recall, precision… (a regression: MAE, RMSE, "
+     "MAPE) are judged against."),
     ("human_column", "Current decision", "incumbent",
-     "The incumbent process's decision, when the incumbent is the human process."),
+     "The incumbent process's decision (a regression: its numeric estimate), when the "
+     "incumbent is the human process."),
     ("latency_column", "Latency (ms)", "latency", "Serving latency of each request."),
     ("status_column", "Status code", "status", "500 and above counts as a failed request."),
 )
@@ -56,7 +59,8 @@ def rehearsal_form(
     user: str,
 ) -> None:
     """Draw the form; on submit run the rehearsal(s) and select the newest one."""
-    rails, notes = deploy.default_guardrails(store, project_id)
+    task = deploy.project_task(store, project_id)
+    rails, notes = deploy.default_guardrails(store, project_id, task)
     with st.expander("New rehearsal", icon=":material/play_circle:", expanded=False):
         stream = st.selectbox(
             "Production stream", streams, key="deploy.stream",
@@ -68,9 +72,11 @@ def rehearsal_form(
             choices = _deciders(store, project_id, stream.id, names, default_cand)
             columns = _stream_columns(store, project_id, stream.id)
             base = _settings(stream)
-            edited = _guardrails_editor(rails, notes)
+            base = replace(base, **_task_inputs(store, project_id, task))
+            edited = _guardrails_editor(rails, notes, task)
             run = st.form_submit_button(
-                "Run the rehearsal", type="primary", icon=":material/play_arrow:"
+                "Run the rehearsal", type="primary", icon=":material/play_arrow:",
+                disabled=not state.can_edit()
             )
     if run:
         _run(store, project_id, stream, choices, replace(base, **columns), edited, rails, user)
@@ -140,14 +146,9 @@ def _settings(stream: Any) -> deploy.RolloutSettings:
                            help="Empty: at the start.")
     seed = c5.number_input("Seed", 0, 10**6, 0, key="deploy.seed",
                            help="Routing salt and latency jitter.")
-    c1, c2, c3, c4 = st.columns(4)
+    c1, c2 = st.columns(2)
     schedule = c1.text_input("Canary schedule (%)", "5, 25, 50, 100", key="deploy.schedule")
     healthy = c2.number_input("Healthy windows per step", 1, 50, 2, key="deploy.healthy")
-    threshold = c3.number_input("Decision threshold", 0.0, 1.0, None, key="deploy.threshold",
-                                help="Empty: the candidate's own threshold from its training run.")
-    min_conf = c4.number_input("Human fallback below confidence", 0.0, 1.0, 0.0, 0.05,
-                               key="deploy.fallback",
-                               help="max(p, 1-p) below this goes to a human; 0 = no fallback.")
     c1, c2, c3, c4 = st.columns(4)
     overhead = c1.number_input("Serving overhead (ms)", 0.0, 10_000.0, 25.0, key="deploy.overhead")
     jitter = c2.number_input("Jitter (ms, mean)", 0.0, 10_000.0, 10.0, key="deploy.jitter")
@@ -162,26 +163,65 @@ def _settings(stream: Any) -> deploy.RolloutSettings:
     return deploy.RolloutSettings(
         window=window.strip(), window_requests=int(per_window), start=_midnight(start),
         switch_at=_midnight(switch),
-        schedule=steps, healthy_windows=int(healthy), threshold=threshold,
-        min_confidence=min_conf, overhead_ms=overhead, jitter_ms=jitter, timeout_ms=timeout,
+        schedule=steps, healthy_windows=int(healthy),
+        overhead_ms=overhead, jitter_ms=jitter, timeout_ms=timeout,
         label_delay_days=delay, seed=int(seed),
     )
+
+
+TOLERANCE_HELP = (
+    "A served prediction whose absolute error |outcome − prediction| exceeds this is a wrong "
+    "answer: it counts in 'Errors exposed', in the error-rate guardrail, and two predictions "
+    "within it of each other agree. Default: the brief's MAE target; empty: the MAE "
+    "guardrail's ceiling."
+)
+
+
+def _task_inputs(store: Database, project_id: int, task: str) -> dict[str, Any]:
+    """A classifier's decision threshold and human fallback, or a regression's error
+    tolerance (a regression has neither threshold nor confidence)."""
+    c1, c2 = st.columns(2)
+    if task == "regression":
+        c1.caption("**Regression**: the candidate's score is its prediction.")
+        tolerance = c2.number_input(
+            "Error tolerance (absolute error)", 0.0, None,
+            deploy.contract_tolerance(store, project_id), key="deploy.tolerance",
+            help=TOLERANCE_HELP,
+        )
+        return {"tolerance": tolerance or None, "threshold": None, "min_confidence": 0.0}
+    threshold = c1.number_input("Decision threshold", 0.0, 1.0, None, key="deploy.threshold",
+                                help="Empty: the candidate's own threshold from its training run.")
+    min_conf = c2.number_input("Human fallback below confidence", 0.0, 1.0, 0.0, 0.05,
+                               key="deploy.fallback",
+                               help="max(p, 1-p) below this goes to a human; 0 = no fallback.")
+    return {"threshold": threshold, "min_confidence": min_conf}
 
 
 def _midnight(d: Any) -> datetime | None:
     return datetime.combine(d, time()) if d else None
 
 
-def _guardrails_editor(rails: Any, notes: list[str]) -> Any:
+REGRESSION_RAILS = (
+    "Regression guardrails are ceilings, judged per window on the labelled requests: MAE "
+    "(mean |outcome − prediction|) and MAPE are breached when the one-sided lower confidence "
+    "bound of the mean, mean − z·sd/√n, is above the ceiling; RMSE when the square root of "
+    "the same bound on the mean squared error is. Fewer than {n} labelled requests in a "
+    "window: not judged (never a pass). Error rate: {error_rate}; agreement: {agreement}."
+)
+
+
+def _guardrails_editor(rails: Any, notes: list[str], task: str = "classification") -> Any:
     st.markdown("**Guardrails** (from the scoping contract; tighten them here)")
     for note in notes:
         st.caption(note)
+    if task == "regression":
+        st.caption(REGRESSION_RAILS.format(n=deploy.MIN_MEAN_SAMPLE, **deploy.REGRESSION_MEANINGS))
     return st.data_editor(
         deploy.guardrails_frame(rails), num_rows="dynamic", key="deploy.guardrails",
         hide_index=True,
         column_config={
             "metric": st.column_config.SelectboxColumn(
-                "metric", options=list(deploy.GUARDRAIL_METRICS)
+                "metric", options=deploy.guardrail_metrics(task)
             ),
             "threshold": st.column_config.NumberColumn("threshold", format="%.4g"),
         },
@@ -270,6 +310,9 @@ def summary_metrics(sim: deploy.StoredSimulation) -> None:
            if m.reason and m.value in ("—", "not known")]
     if why:
         st.caption(" · ".join(why))
+    if sim.settings.regression:
+        st.caption(f"Regression: a wrong answer is {deploy.wrong_rule(sim.settings, sim.summary.get('error_tolerance'))}; "
+                   "guardrails judge MAE, RMSE and MAPE as ceilings (see 'New rehearsal').")
     story = deploy.rollback_story(sim.summary, sim.settings)
     if story:
         st.caption(story)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
 from core import analysis as S
@@ -9,6 +11,9 @@ from core.charts import analysis as C
 from core.db.database import Database
 from core.errors import StoreError
 from core.training import metrics as M
+from ui import jobs, state
+
+DISCOVER_JOB = "errors.discover_job"
 
 
 def mlabel(metric: str) -> str:
@@ -168,22 +173,21 @@ def discover(
         )
         top_k = f[2].number_input("Top-k", 1, 50, 10, key="errors.top_k")
         level = f[3].number_input("Max predicates", 1, 3, 3, key="errors.level")
-        if st.form_submit_button("Find problem slices", type="primary"):
-            try:
-                with st.spinner("Searching conjunctions of predicates in DuckDB…"):
-                    res = S.discover_slices(
-                        store,
-                        src,
-                        plan.specs,
-                        alpha=alpha,
-                        min_support=int(support),
-                        top_k=int(top_k),
-                        max_level=int(level),
-                    )
-                    S.save_discovery(store, src, res, user)
-                st.rerun()
-            except StoreError as exc:
-                st.error(str(exc))
+        submitted = st.form_submit_button("Find problem slices", type="primary",
+                                          disabled=not state.can_edit())
+
+    def work(progress: Any) -> dict:
+        progress(0.1, "Searching conjunctions of predicates in DuckDB")
+        res = S.discover_slices(store, src, plan.specs, alpha=alpha, min_support=int(support),
+                                top_k=int(top_k), max_level=int(level))
+        return {"discovery_id": S.save_discovery(store, src, res, user)}
+
+    # a job: leaving the page never stops the search; back here, a running one is followed
+    label, pid = "Finding problem slices", src.project_id
+    job = (jobs.run_job(store, DISCOVER_JOB, "slices", label, work, actor=user, project_id=pid)
+           if submitted else jobs.resume(store, DISCOVER_JOB, pid, "slices", label))
+    if job is not None and job.status == "done":
+        st.rerun()
     if found is None:
         st.info("No search stored for this run and part yet: run one above.")
     elif found.slices.empty:
@@ -221,7 +225,7 @@ def errors_and_tags(
         tag = st.text_input(
             "Tag", placeholder="blurry, new product, ambiguous label", key="errors.tag"
         )
-        if st.form_submit_button("Tag rows"):
+        if st.form_submit_button("Tag rows", disabled=not state.can_edit()):
             try:
                 S.tag_rows(store, src, ids, tag, user)
                 st.rerun()
@@ -233,7 +237,7 @@ def errors_and_tags(
     if S.relabel_link(store, src) is not None and st.button(
         "Send these rows to the relabel queue",
         key="errors.relabel",
-        disabled=rows.empty,
+        disabled=not state.can_edit() or rows.empty,
     ):
         try:
             st.success(
@@ -244,7 +248,7 @@ def errors_and_tags(
     if not src.regression and st.button(
         "Label these rows in the app",
         key="errors.label_queue",
-        disabled=rows.empty,
+        disabled=not state.can_edit() or rows.empty,
         help="Adds the rows shown to the labeling queue on this data (or creates one) on "
         "the Labeling page, where reviewers label them one at a time.",
     ):
@@ -272,7 +276,7 @@ def actions(store: Database, project_id: int, run_id: int, preds: list, user: st
             key="errors.action",
         )
         note = st.text_area("Note", key="errors.action_note", height=70)
-        if st.form_submit_button("Record action", disabled=not preds):
+        if st.form_submit_button("Record action", disabled=not state.can_edit() or not preds):
             S.record_action(store, project_id, run_id, preds, action, note, user)
             st.rerun()
     acts = S.list_actions(store, project_id)
@@ -297,10 +301,10 @@ def actions(store: Database, project_id: int, run_id: int, preds: list, user: st
         if open_ids:
             a1, a2, a3 = st.columns([2, 1, 1])
             aid = a1.selectbox("Open action", open_ids, key="errors.open_action")
-            if a2.button("Mark done", key="errors.action_done"):
+            if a2.button("Mark done", key="errors.action_done", disabled=not state.can_edit()):
                 S.close_action(store, aid, user, "done")
                 st.rerun()
-            if a3.button("Drop", key="errors.action_drop"):
+            if a3.button("Drop", key="errors.action_drop", disabled=not state.can_edit()):
                 S.close_action(store, aid, user, "dropped")
                 st.rerun()
 
@@ -325,7 +329,8 @@ def oversample(store: Database, run_id: int, preds: list, user: str) -> None:
         "Add × the slice's training rows", 0.1, 10.0, 1.0, 0.1, key="errors.os_factor"
     )
     seed = o[2].number_input("Seed", 0, 10_000, 0, key="errors.os_seed")
-    if st.button("Create oversampled version", key="errors.oversample", disabled=not preds):
+    if st.button("Create oversampled version", key="errors.oversample",
+                 disabled=not state.can_edit() or not preds):
         try:
             with st.spinner("Writing the new dataset version and split…"):
                 res = S.oversample_slice(

@@ -12,6 +12,7 @@ from core.charts import labeling as charts
 from core.db.database import Database
 from core.db.projects import ProjectRow
 from core.errors import StoreError
+from ui.state import can_edit
 
 
 # ----------------------------------------------------------------------------- import
@@ -64,7 +65,8 @@ def render_import(store: Database, project: ProjectRow, user: str) -> None:
         key="labeling.drop_unknown",
     )
     clicked = st.button(
-        "Import labels", key="labeling.import", type="primary", disabled=upload is None
+        "Import labels", key="labeling.import", type="primary",
+        disabled=not can_edit() or upload is None
     )
     if not clicked or upload is None:
         return
@@ -168,7 +170,8 @@ def _decision_form(
         key="labeling.decision_reason",
         placeholder="e.g. rule 3: a theft with a police report is not suspicious",
     )
-    if not col.button("Save consensus label", key="labeling.decide", type="primary"):
+    if not col.button("Save consensus label", key="labeling.decide", type="primary",
+                      disabled=not can_edit()):
         return
     state = st.session_state
     try:
@@ -244,7 +247,8 @@ def _detection_form(store: Database, ls: L.LabelSet, cols: list[str], user: str)
     features = st.multiselect(
         "Features", cols, default=L.default_features(store, ls), key="labeling.err_features"
     )
-    if not st.button("Find suspected label errors", key="labeling.err_run", type="primary"):
+    if not st.button("Find suspected label errors", key="labeling.err_run", type="primary",
+                     disabled=not can_edit()):
         return
     with st.status("Cross-validating and scoring every label…") as status:
         try:
@@ -286,7 +290,8 @@ def _send_flagged(
         default=flagged["item_id"].head(10).tolist(),
         key="labeling.err_send",
     )
-    if not st.button("Send to the relabel queue", key="labeling.err_queue"):
+    if not st.button("Send to the relabel queue", key="labeling.err_queue",
+                     disabled=not can_edit()):
         return
     chosen = flagged[flagged["item_id"].isin(send)]
     try:
@@ -360,6 +365,7 @@ def render_hlp(
         "Write HLP into the scoping baselines",
         key="labeling.write_hlp",
         help="Records the HLP with its provenance in the project's scoping brief.",
+            disabled=not can_edit()
     ):
         return
     try:
@@ -391,7 +397,8 @@ def render_instructions(store: Database, project: ProjectRow, user: str) -> None
         key="labeling.instructions_note",
         placeholder="e.g. rule for theft claims clarified after item C000448",
     )
-    if st.button("Save as a new version", key="labeling.save_instructions"):
+    if st.button("Save as a new version", key="labeling.save_instructions",
+                 disabled=not can_edit()):
         try:
             v = L.amend_instructions(store, project.id, body, note, user)
         except StoreError as exc:
@@ -465,7 +472,8 @@ def render_new_queue(store: Database, project: ProjectRow, user: str) -> None:
     s1, s2 = st.columns(2)
     n = s1.number_input("Random sample: rows", 1, 100_000, 50, key="labeling.q_n")
     seed = s2.number_input("Seed", 0, 1_000_000, 0, key="labeling.q_seed")
-    if not st.button("Create labeling queue", key="labeling.q_create", type="primary"):
+    if not st.button("Create labeling queue", key="labeling.q_create", type="primary",
+                     disabled=not can_edit()):
         return
     try:
         items = L.sample_items(store, ds.id, id_col, int(n), int(seed))
@@ -514,7 +522,7 @@ def _label_buttons(store: Database, queue: L.LabelQueue, item: L.QueueItem, user
             key=f"labeling.task_label.{i}",
             type="primary" if mine else "secondary",
             width="stretch",
-            shortcut=str(i + 1) if i < 9 else None,
+            shortcut=str(i + 1) if i < 9 else None, disabled=not can_edit()
         ):
             try:
                 before = L.submit_label(store, queue.id, item.item_id, choice, user)

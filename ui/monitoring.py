@@ -10,20 +10,16 @@ from core import monitoring as monitor
 from core.charts import monitoring as charts
 from core.db.database import Database
 from core.errors import StoreError
+from core.jobs import Job
 from core.monitoring import MonitorRunRow, RunChoices
 from core.monitoring import drift as drift_methods
 from core.monitoring.windows import ordered_labels
-from ui import state
+from core.progress import Progress
+from ui import jobs, state
 
 KEY = "monitoring"
 RUN_KEY = f"{KEY}.run"
-
-
-def _progress(bar):
-    def update(fraction: float, message: str) -> None:
-        bar.progress(fraction, text=message)
-
-    return update
+JOB_KEY = f"{KEY}.job"
 
 
 # --------------------------------------------------------------------- a new run
@@ -73,7 +69,8 @@ def render_new_run(store: Database, project_id: int, choices: RunChoices, user: 
                                  help="Predictions with max(p, 1 − p) below this go to a person.")
             st.caption("Alert policies (which are on, thresholds, windows in a row) are the "
                        "project's: edit them in the Policies tab.")
-            submitted = st.form_submit_button("Run monitoring", type="primary")
+            submitted = st.form_submit_button("Run monitoring", type="primary",
+                                              disabled=not state.can_edit())
         if submitted and ref_id is not None and cur_id is not None:
             if kind == "column" and not batch_cols:
                 st.error(f"{by_id[cur_id].name!r} has no text, integer or date column to name "
@@ -84,6 +81,8 @@ def render_new_run(store: Database, project_id: int, choices: RunChoices, user: 
                 time_column=time_col if time_cols and kind in monitor.WINDOWS else None,
                 window=spec, fallback_confidence=float(fallback))
             _run(store, project_id, ref_id, cur_id, model_id, settings, user)
+            return
+    resume_run(store, project_id)
 
 
 def _model_picker(col, choices: RunChoices) -> int | None:
@@ -98,23 +97,38 @@ def _model_picker(col, choices: RunChoices) -> int | None:
 
 def _run(store: Database, project_id: int, ref_id: int, cur_id: int, model_id: int | None,
          settings: monitor.MonitorSettings, user: str) -> None:
-    error = ""
-    with st.status("Monitoring…", expanded=True) as status:
-        try:
-            result = monitor.run_monitoring(
-                store, project_id, reference_dataset_id=ref_id, current_dataset_id=cur_id,
-                model_version_id=model_id, settings=settings, actor=user,
-                progress=_progress(st.progress(0.0)))
-        except (StoreError, ValueError) as exc:
-            status.update(label="Monitoring did not run", state="error", expanded=False)
-            error = str(exc)
-        else:
-            status.update(label="Monitoring run stored", state="complete", expanded=False)
-            # show the run just stored, not the one picked before
-            st.session_state[RUN_KEY] = result.run_id
-            return
-    # outside the status box, which collapses: the reason must be seen
-    st.error(f"Monitoring did not run: {error}", icon=":material/error:")
+    """Run monitoring as a job (leaving the page never stops it) and follow it."""
+
+    def work(progress: Progress) -> dict:
+        return {"run_id": monitor.run_monitoring(
+            store, project_id, reference_dataset_id=ref_id, current_dataset_id=cur_id,
+            model_version_id=model_id, settings=settings, actor=user, progress=progress,
+        ).run_id}
+
+    _show(jobs.run_job(store, JOB_KEY, "monitor", "Monitoring", work, actor=user,
+                       project_id=project_id, show_error=False))
+
+
+def resume_run(store: Database, project_id: int) -> None:
+    """Follow a monitoring job of this project still running (e.g. the user came back)."""
+    _show(jobs.resume(store, JOB_KEY, project_id, "monitor", "Monitoring", show_error=False))
+
+
+def _show(job: Job | None) -> None:
+    if job is None:
+        return
+    if job.status == "done" and job.result:
+        # show the run just stored, not the one picked before
+        st.session_state[RUN_KEY] = job.result["run_id"]
+    elif job.status != "done":
+        # outside the status box, which collapses: the reason must be seen
+        st.error(f"Monitoring did not run: {_reason(job.error)}", icon=":material/error:")
+
+
+def _reason(error: str | None) -> str:
+    """A job's error as the user's message (a ValueError's text without its type name)."""
+    text = error or "it was interrupted"
+    return text.removeprefix("ValueError: ")
 
 
 def pick_run(store: Database, runs: pd.DataFrame) -> MonitorRunRow:
@@ -169,7 +183,7 @@ def _acknowledge(store: Database, alerts: pd.DataFrame) -> None:
         return
     pick = st.selectbox("Alert", open_ids, key=f"{KEY}.ack_pick",
                         format_func=lambda i: _alert_label(alerts, i))
-    if st.button("Acknowledge", key=f"{KEY}.ack"):
+    if st.button("Acknowledge", key=f"{KEY}.ack", disabled=not state.can_edit()):
         try:
             monitor.acknowledge_alert(store, int(pick), state.current_user())
         except StoreError as exc:
@@ -200,31 +214,35 @@ def _retrain_box(store: Database, project_id: int, run: MonitorRunRow,
              EVERY_ROW: "every labelled row of the current dataset"}
     start = st.selectbox("Rows from", options, key=f"{KEY}.retrain_from",
                          format_func=lambda o: names.get(o, f"window {o} on"))
-    if st.button("Retrain a challenger", key=f"{KEY}.retrain", type="primary"):
+    if st.button("Retrain a challenger", key=f"{KEY}.retrain", type="primary",
+                 disabled=not state.can_edit()):
         _retrain(store, project_id, run, None if start in (FIRST_ALERT, EVERY_ROW) else start,
                  all_rows=start == EVERY_ROW)
 
 
 def _retrain(store: Database, project_id: int, run: MonitorRunRow, from_window: str | None,
              all_rows: bool = False) -> None:
-    with st.status("Retraining a challenger…", expanded=True) as status:
-        try:
-            res = monitor.retrain_challenger(
-                store, project_id, run.id, from_window=from_window, all_rows=all_rows,
-                actor=state.current_user(), progress=_progress(st.progress(0.0)),
-            )
-        except StoreError as exc:
-            status.update(label="Retraining did not run", state="error", expanded=False)
-            error = str(exc)
-        else:
-            status.update(label="Challenger registered", state="complete")
-            error = ""
-    if error:
-        st.error(f"Retraining did not run: {error}", icon=":material/error:")
+    """Retrain as a job (leaving the page never stops it) and follow it."""
+    user = state.current_user()
+
+    def work(progress: Progress) -> dict:
+        res = monitor.retrain_challenger(
+            store, project_id, run.id, from_window=from_window, all_rows=all_rows,
+            actor=user, progress=progress)
+        return {"run_id": res.run_id, "rows": res.rows, "scope": res.scope,
+                "version_id": res.version_id}
+
+    job = jobs.run_job(store, f"{KEY}.retrain_job", "retrain", "Retraining a challenger", work,
+                       actor=user, project_id=project_id, show_error=False)
+    if job is None:
         return
-    st.session_state["deploy.prefill_candidate"] = res.version_id
-    st.success(f"Trained run #{res.run_id} on {res.rows:,} labelled rows ({res.scope}); "
-               f"registered as challenger (version id {res.version_id}). Rehearse its "
+    if job.status != "done" or not job.result:
+        st.error(f"Retraining did not run: {_reason(job.error)}", icon=":material/error:")
+        return
+    res = job.result
+    st.session_state["deploy.prefill_candidate"] = res["version_id"]
+    st.success(f"Trained run #{res['run_id']} on {res['rows']:,} labelled rows ({res['scope']}); "
+               f"registered as challenger (version id {res['version_id']}). Rehearse its "
                "canary next.")
     st.page_link("pages/6_Deployment.py", label="Open the Deployment page",
                  icon=":material/rocket_launch:")

@@ -11,6 +11,7 @@ from core.charts import monitoring as charts
 from core.db.database import Database
 from core.errors import StoreError
 from core.monitoring import MonitorRunRow, PolicyConfig
+from ui import state
 
 KEY = "monitoring"
 PICK, ON, THRESHOLD, PERSISTENCE = (f"{KEY}.policy_pick", f"{KEY}.policy_on",
@@ -67,7 +68,8 @@ def _editor(store: Database, project_id: int, user: str) -> None:
         c4.number_input("Windows in a row", 1, 12, key=PERSISTENCE,
                         help="How many windows in a row the signal must hold before it alerts.")
         st.caption(f"{policy.description} Threshold: {policy.threshold_label or 'none'}.")
-        if st.button("Save policy", key=f"{KEY}.policy_save", type="primary"):
+        if st.button("Save policy", key=f"{KEY}.policy_save", type="primary",
+                     disabled=not state.may("update", "alert_policies")):
             _save(store, project_id, name, user)
 
 

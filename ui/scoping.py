@@ -46,11 +46,13 @@ def _milestones_key(marker: tuple) -> str:
 
 # -------------------------------------------------------------------- state
 def load_state(brief: Brief, marker: tuple[int, int]) -> None:
-    """Write a brief into the widgets' state when (project, version) changed."""
-    if st.session_state.get(LOADED) == marker:
+    """Write a brief into the widgets' state when (project, version) changed, or when
+    Streamlit dropped the widgets' state (a run of another page does not draw them: coming
+    back, the form would be empty and "save" would store an empty brief)."""
+    ss = st.session_state
+    if ss.get(LOADED) == marker and K + "task_type" in ss:
         return
     c = brief.contract
-    ss = st.session_state
     for name in sc.TEXT_FIELDS:
         ss[K + name] = getattr(brief, name)
     for name in ("business_metric", "business_unit", "currency", "automation"):
@@ -79,6 +81,7 @@ def load_state(brief: Brief, marker: tuple[int, int]) -> None:
         g = brief.governance.get(key, GovernanceItem())
         ss[f"{K}gov_{key}_status"] = g.status
         ss[f"{K}gov_{key}_note"] = g.note
+    ss[K + "require_approvals"] = bool(brief.require_approvals)
     ss[K + "note"] = ""
     for key in (K + "diff_a", K + "diff_b"):  # a new version: compare it with the one before
         ss.pop(key, None)
@@ -159,6 +162,7 @@ def brief_from_state(base: Brief, marker: tuple[int, int]) -> Brief:
             k: GovernanceItem(g(f"gov_{k}_status") or "open", g(f"gov_{k}_note") or "")
             for k in GOVERNANCE_ITEMS
         },
+        require_approvals=bool(g("require_approvals")),
         milestones=_edited_milestones(base.milestones, marker),
         contract=contract,
     )
@@ -412,6 +416,11 @@ def _ethics(form: _Form) -> None:
 
 def _governance(form: _Form) -> None:
     st.markdown("**Governance and regulation**")
+    st.checkbox(
+        "Approvals required before promotion", key=f"{K}require_approvals",
+        help="A model becomes champion only when the brief, its data version and the model "
+        "itself have valid approvals (recorded on the Overview).",
+    )
     for key, (label, help_text) in GOVERNANCE_ITEMS.items():
         a, b = st.columns([1, 3])
         a.selectbox(label, GOVERNANCE_STATUS, key=f"{K}gov_{key}_status", help=help_text)

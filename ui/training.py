@@ -14,6 +14,7 @@ from core.db.database import Database
 from core.errors import StoreError
 from core.training import Run, TrainSpec, registry
 from core.training import metrics as M
+from ui import state
 
 if TYPE_CHECKING:
     from core.scoping import Contract
@@ -25,15 +26,6 @@ THRESHOLD_HELP = {
     "max_f1": "best F1 on dev",
     "custom": "a number of my choice",
 }
-
-
-def progress_callback(container: Any):
-    bar = container.progress(0.0)
-
-    def update(fraction: float, message: str) -> None:
-        bar.progress(min(max(float(fraction), 0.0), 1.0), text=message)
-
-    return update
 
 
 def _param_widget(kind: str, spec: training.ParamSpec, col: Any) -> Any:
@@ -236,7 +228,8 @@ def _run_actions(store: Database, run: Run, user: str) -> None:
     """Register the run's model; export the run (MLflow layout)."""
     c1, c2 = st.columns(2)
     if run.artifact_path and c1.button(
-        "Register this model", key="training.register", icon=":material/inventory_2:"
+        "Register this model", key="training.register", icon=":material/inventory_2:",
+        disabled=not state.can_edit(),
     ):
         try:
             vid = registry.register(store, run.id, user)
@@ -273,7 +266,8 @@ def registry_panel(store: Database, project_id: int, user: str) -> None:
         "Restore": lambda: registry.restore(store, vid, user),
     }
     for col, (label, action) in zip(st.columns(len(actions)), actions.items(), strict=True):
-        if col.button(label, key=f"training.reg.{label.split()[-1].lower()}"):
+        if col.button(label, key=f"training.reg.{label.split()[-1].lower()}",
+                      disabled=not state.can_edit()):
             try:
                 action()
             except StoreError as exc:

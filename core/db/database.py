@@ -8,8 +8,9 @@ DESIGN
 * The schema is the numbered SQL files of :mod:`core.db.migrations`, recorded in
   ``schema_migrations``; applying them is idempotent, so opening a database twice changes
   nothing.
-* Every write goes through :meth:`Database.write`: one transaction that also appends a row
-  to ``audit_log`` (who, when, what). A failed write rolls back both, and its own error is
+* Every write goes through :meth:`Database.write`: the actor's role is checked against
+  :data:`core.access.RULES` first (a viewer's write raises ``PermissionDenied`` before any
+  change), then one transaction that also appends a row to ``audit_log`` (who, when, what). A failed write rolls back both, and its own error is
   the one raised. Writes of one process take turns (the database's lock), so a version
   number or a "create if absent" decided inside the block is never lost to another session.
 * Values go in as ``?`` parameters; names (tables, columns) only through :func:`qident`.
@@ -29,6 +30,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from core import access
 from core.db import migrations
 from core.db.clock import utcnow
 from core.errors import StoreOpenError
@@ -108,9 +110,10 @@ class Database:
                 ) from exc
         try:
             self.migrate()
-            from core.db import training
+            from core.db import jobs, training
 
             training.fail_interrupted_runs(self)
+            jobs.interrupt_stale_jobs(self)
         except duckdb.Error as exc:
             self._con.close()
             raise StoreOpenError(
@@ -140,7 +143,13 @@ class Database:
         project_id: int | None = None,
         detail: dict[str, Any] | None = None,
     ) -> Iterator[tuple[duckdb.DuckDBPyConnection, dict[str, Any]]]:
-        """One transaction with its audit row; the body may fill in ``audit['entity_id']``."""
+        """One transaction with its audit row; the body may fill in ``audit['entity_id']``.
+
+        ``actor`` is an :class:`core.access.Actor` (a plain name is a server-side process,
+        see :func:`core.access.as_actor`); its role must allow ``action`` on ``entity``, else
+        :class:`core.access.PermissionDenied` is raised and nothing is written.
+        """
+        who = access.check(actor, action, entity)
         audit: dict[str, Any] = {
             "entity_id": entity_id,
             "project_id": project_id,
@@ -157,7 +166,7 @@ class Database:
                     " project_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     [
                         utcnow(),
-                        actor,
+                        who.name,
                         action,
                         entity,
                         audit["entity_id"],

@@ -83,14 +83,15 @@ def _create_dataset(db: Database, project_id: int,
         raise StoreError("A dataset needs a name.")
     if role not in DATASET_ROLES:
         raise StoreError(f"Unknown role {role!r}; use one of {', '.join(DATASET_ROLES)}.")
-    if db.rows(
-        "SELECT 1 FROM datasets WHERE project_id = ? AND name = ?", [project_id, name]
-    ):
-        raise StoreError(f"This project has a dataset named {name!r} already.")
     with db.write(
         actor, "create", "dataset", project_id=project_id,
         detail={"name": name, "source": source, **(detail or {})},
     ) as (cur, audit):
+        # checked inside the write: writes take turns, so no session takes the name between
+        if cur.execute(
+            "SELECT 1 FROM datasets WHERE project_id = ? AND name = ?", [project_id, name]
+        ).fetchall():
+            raise StoreError(f"This project has a dataset named {name!r} already.")
         (did,) = cur.execute("SELECT nextval('id_seq')").fetchall()[0]
         table = f"ds_{did}"
         create(cur, table)

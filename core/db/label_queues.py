@@ -18,6 +18,7 @@ from core.db.labeling import (
     _insert_label_set_row,
     _insert_label_version,
     _next_version,
+    _refuse_taken_name,
 )
 
 
@@ -88,6 +89,7 @@ def insert_label_queue(
             detail={"name": name, "source": "labeling in the app", "items": len(item_ids)},
         ) as (cur, audit),
     ):
+        _refuse_taken_name(cur, project_id, name)
         now = utcnow()
         sid = _insert_label_set_row(
             cur,

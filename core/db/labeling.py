@@ -121,6 +121,7 @@ def insert_label_set(
             detail={"name": name, "source": source, "labels": len(frame)},
         ) as (cur, audit),
     ):
+        _refuse_taken_name(cur, project_id, name)
         sid = _insert_label_set_row(
             cur,
             [
@@ -148,13 +149,22 @@ def insert_label_set(
 
 
 def _free_name(db: Database, project_id: int, name: str) -> str:
-    """The stripped name, refused when blank or already a labels set of the project."""
+    """The stripped name, refused when blank or already a labels set of the project (a
+    first check; :func:`_refuse_taken_name` checks again inside the write)."""
     name = name.strip()
     if not name:
         raise StoreError("A labels set needs a name.")
     if db.rows("SELECT 1 FROM label_sets WHERE project_id = ? AND name = ?", [project_id, name]):
         raise StoreError(f"This project has a labels set named {name!r} already.")
     return name
+
+
+def _refuse_taken_name(cur: duckdb.DuckDBPyConnection, project_id: int, name: str) -> None:
+    """Inside the write (writes take turns): no other session took the name since."""
+    if cur.execute(
+        "SELECT 1 FROM label_sets WHERE project_id = ? AND name = ?", [project_id, name]
+    ).fetchall():
+        raise StoreError(f"This project has a labels set named {name!r} already.")
 
 
 def _insert_label_set_row(cur: duckdb.DuckDBPyConnection, values: list[Any]) -> int:

@@ -279,11 +279,13 @@ def acknowledge_alert(db: Database, alert_id: int, actor: str) -> None:
     if status != "open":
         raise StoreError("That alert was acknowledged already.")
     with db.write(actor, "acknowledge", "alert", alert_id, project_id) as (cur, _):
-        cur.execute(
+        # only while still open: another session may have acknowledged it since the read
+        if not cur.execute(
             "UPDATE alerts SET status = 'acknowledged', acknowledged_by = ?,"
-            " acknowledged_at = ? WHERE id = ?",
+            " acknowledged_at = ? WHERE id = ? AND status = 'open' RETURNING id",
             [actor, utcnow(), alert_id],
-        )
+        ).fetchall():
+            raise StoreError("That alert was acknowledged already.")
 
 
 # ------------------------------------------------------------------ alert policies

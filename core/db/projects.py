@@ -70,12 +70,12 @@ def delete_project(db: Database, project_id: int, actor: str) -> None:
             "SELECT table_name FROM datasets WHERE project_id = ?", [project_id]
         ).fetchall():
             cur.execute(f"DROP TABLE IF EXISTS {qident(table)}")
-        for table in _project_tables(db):
+        for table in project_tables(db):
             cur.execute(f"DELETE FROM {qident(table)} WHERE project_id = ?", [project_id])
         cur.execute("DELETE FROM projects WHERE id = ?", [project_id])
 
 
-def _project_tables(db: Database) -> list[str]:
+def project_tables(db: Database) -> list[str]:
     """Result tables keyed by project (all but projects and the audit log)."""
     rows = db.rows(
         "SELECT DISTINCT table_name FROM duckdb_columns() WHERE column_name = 'project_id'"

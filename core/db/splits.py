@@ -69,13 +69,16 @@ def insert_split(db: Database, project_id: int,
     ds = datasets_db.get_dataset(db, dataset_id)
     if ds is None:
         raise StoreError("That dataset does not exist (any more).")
-    if db.rows("SELECT 1 FROM splits WHERE project_id = ? AND name = ?", [project_id, name]):
-        raise StoreError(f"This project has a split named {name!r} already.")
     frame = assignments[["row_id", "part", "ladder"]]
     with db.write(
         actor, "create", "split", project_id=project_id,
         detail={"name": name, "dataset": ds.name, "method": method},
     ) as (cur, audit):
+        # checked inside the write: writes take turns, so no session takes the name between
+        if cur.execute(
+            "SELECT 1 FROM splits WHERE project_id = ? AND name = ?", [project_id, name]
+        ).fetchall():
+            raise StoreError(f"This project has a split named {name!r} already.")
         (sid,) = cur.execute("SELECT nextval('id_seq')").fetchall()[0]
         with registered(cur, _assign=frame):
             cur.execute(

@@ -292,6 +292,13 @@ def insert_model_version(
     with db.write(
         actor, "register", "model_version", project_id=project_id, detail={"run_id": run_id}
     ) as (cur, audit):
+        # inside the write (writes take turns): one active version per run, numbers 1..n
+        taken = cur.execute(
+            "SELECT version FROM model_versions WHERE project_id = ? AND run_id = ?"
+            " AND status = 'active'", [project_id, run_id],
+        ).fetchall()
+        if taken:
+            raise StoreError(f"Run #{run_id} is registered already as version {taken[0][0]}.")
         (version,) = cur.execute(
             "SELECT coalesce(max(version), 0) + 1 FROM model_versions WHERE project_id = ?",
             [project_id],

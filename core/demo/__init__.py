@@ -4,9 +4,21 @@ stage imports it, and nothing demo-specific lives anywhere else.
 
 * ``generator``: the seeded synthetic claims, production stream and annotations;
 * ``brief``, ``split``, ``labels``, ``runs``, ``rollouts``, ``monitoring``: one stage each;
-* ``seed``: :func:`seed_demo`, run on a pristine database at first start.
+* ``governance``: the sign-offs of the four gates and the team's limitations;
+* ``seed``: the seeding as named, resumable steps: :func:`ensure_demo` at each start (what
+  the Overview needs at once, the rest as a job), :func:`seed_demo` all at once.
 """
 
-from core.demo.seed import DEMO_PROJECT, seed_demo
+from core.demo.seed import (
+    DEMO_PROJECT,
+    JOB_KIND,
+    OVERVIEW_STEPS,
+    ensure_demo,
+    missing_steps,
+    prepare_demo,
+    seed_demo,
+    steps_to_seed,
+)
 
-__all__ = ["DEMO_PROJECT", "seed_demo"]
+__all__ = ["DEMO_PROJECT", "JOB_KIND", "OVERVIEW_STEPS", "ensure_demo", "missing_steps", "prepare_demo",
+           "seed_demo", "steps_to_seed"]

@@ -24,6 +24,13 @@ def seed_demo_labels(store: Database, project_id: int, actor: str) -> int | None
     ann, items = by_name.get("claims_annotations"), by_name.get("claims_2025_train")
     if ann is None or items is None:
         return None
+    from core.labeling import current_instructions, list_label_sets
+
+    done = [s for s in list_label_sets(store, project_id) if s.name == "claims_annotations"]
+    if done:  # a resumed seeding: imported already
+        if not current_instructions(store, project_id):
+            amend_instructions(store, project_id, DEMO_INSTRUCTIONS, "first version", actor)
+        return done[0].id
     from core.demo import generator as demo
 
     long = parse_labels(datasets_db.dataset_frame(store, ann.id), form="long")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -16,6 +16,7 @@ from core.deploy import (
     run_simulation,
     simulations_frame,
 )
+from core.progress import Progress, no_progress
 
 DEMO_SHADOW_START = datetime(2025, 9, 1)
 DEMO_ROLLOUT_START = datetime(2025, 12, 1)
@@ -70,7 +71,8 @@ def demo_settings(guardrails: Sequence[Guardrail]) -> list[RolloutSettings]:
     ]
 
 
-def seed_demo_deploy(store: Database, project_id: int, actor: str) -> list[int]:
+def seed_demo_deploy(store: Database, project_id: int, actor: str,
+                     progress: Progress = no_progress) -> list[int]:
     """Store the demo's rehearsal (shadow, naive blue-green, canary) of the champion against
     the adjusters; skipped (returns []) when no registered model or no stream is stored."""
     from core.training import registry
@@ -80,13 +82,27 @@ def seed_demo_deploy(store: Database, project_id: int, actor: str) -> list[int]:
     if model is None or stream is None:
         return []
     rails, _ = default_guardrails(store, project_id)
+    # a resumed seeding replays only the patterns not stored yet
+    stored = set(simulations_frame(store, project_id).get("name", []))
+    settings = [s for s in demo_settings(rails)
+                if f"{DEMO_REHEARSAL} · {s.pattern.replace('_', '-')}" not in stored]
+    if not settings:
+        return []
     return run_simulation(
         store,
         project_id,
         dataset_id=stream.id,
         incumbent="human",
         candidate=model.id,
-        settings=demo_settings(rails),
+        settings=settings,
         actor=actor,
         name=DEMO_REHEARSAL,
+        progress=_none_returning(progress),
     )
+
+
+def _none_returning(progress: Progress) -> Callable[[float, str], None]:
+    def call(fraction: float, message: str) -> None:
+        progress(fraction, message)
+
+    return call

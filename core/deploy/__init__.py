@@ -8,7 +8,8 @@ The package owns the Deploy stage's rules; it reads and writes through ``core.db
 * ``deciders``: the ``Decider`` protocol, ``HumanDecider``, ``ModelDecider``, ``make_decider``.
 * ``stream``: ``check_stream`` and ``prepare_stream`` (sort, window, score both deciders once).
 * ``routing``: the sticky FNV-1a routing buckets.
-* ``bounds``: one-sided Wilson, Hanley-McNeil (ROC AUC) and p95 order-statistic bounds.
+* ``bounds``: one-sided Wilson, Hanley-McNeil (ROC AUC), p95 order-statistic and CLT
+  mean-error bounds.
 * ``guardrails``: the guardrail judge, one function per metric family, and pass / breach.
 * ``replay``: one pattern's windows and per-request arrays, a window's timeline row and checks.
 * ``strategies``: one strategy per pattern (shadow, canary, blue-green) and the event log.
@@ -53,10 +54,17 @@ DESIGN
   append-only through the store and read back for the page; nothing is recomputed there.
 """
 
-from core.deploy.bounds import auc_with_se, p95_bound, wilson_bound
+from core.deploy.bounds import (
+    MIN_MEAN_SAMPLE,
+    auc_with_se,
+    mean_bound,
+    p95_bound,
+    rmse_bound,
+    wilson_bound,
+)
 from core.deploy.deciders import Decider, HumanDecider, ModelDecider, make_decider
 from core.deploy.guardrails import MIN_AUC_CLASS, MIN_LATENCY_SAMPLE, judge
-from core.deploy.readout import SummaryMetric, rollback_story, summary_metrics
+from core.deploy.readout import SummaryMetric, rollback_story, summary_metrics, wrong_rule
 from core.deploy.rollout import RolloutResult, simulate_rollout
 from core.deploy.routing import N_BUCKETS, route_buckets
 from core.deploy.settings import (
@@ -65,10 +73,14 @@ from core.deploy.settings import (
     GUARDRAIL_METRICS,
     ORDERS,
     PATTERNS,
+    REGRESSION_MEANINGS,
+    TASKS,
     DeployError,
     Guardrail,
     RolloutSettings,
+    contract_tolerance,
     default_guardrails,
+    guardrail_metrics,
     guardrails_frame,
     guardrails_from_frame,
     looser_than_contract,
@@ -86,6 +98,7 @@ from core.deploy.simulations import (
     incumbent_choices,
     list_streams,
     load_simulation,
+    project_task,
     run_simulation,
     save_simulation,
     simulations_frame,
@@ -102,11 +115,14 @@ __all__ = [
     "GUARDRAIL_METRICS",
     "MIN_AUC_CLASS",
     "MIN_LATENCY_SAMPLE",
+    "MIN_MEAN_SAMPLE",
     "NOT_JUDGED",
     "NO_GO",
     "N_BUCKETS",
     "ORDERS",
     "PATTERNS",
+    "REGRESSION_MEANINGS",
+    "TASKS",
     "Decider",
     "DeployError",
     "Guardrail",
@@ -121,10 +137,12 @@ __all__ = [
     "candidates",
     "check_stream",
     "compare_patterns",
+    "contract_tolerance",
     "comparison_frame",
     "default_guardrails",
     "deploy_step",
     "events_frame",
+    "guardrail_metrics",
     "guardrail_steps",
     "guardrails_frame",
     "guardrails_from_frame",
@@ -134,10 +152,13 @@ __all__ = [
     "load_simulation",
     "looser_than_contract",
     "make_decider",
+    "mean_bound",
     "p95_bound",
     "parse_schedule",
     "prepare_stream",
+    "project_task",
     "request_number",
+    "rmse_bound",
     "rollback_story",
     "route_buckets",
     "run_simulation",
@@ -150,4 +171,5 @@ __all__ = [
     "validate_settings",
     "wilson_bound",
     "with_column_roles",
+    "wrong_rule",
 ]

@@ -1,6 +1,7 @@
 """One-sided confidence bounds the guardrails are judged with, so a 5% canary of a few dozen
 requests is not rolled back by noise: Wilson for shares, Hanley-McNeil for ROC AUC, an
-order-statistic bound for the p95 latency."""
+order-statistic bound for the p95 latency, the CLT for a mean error (a regression's MAE and
+MAPE; its RMSE through the mean squared error)."""
 
 from __future__ import annotations
 
@@ -74,3 +75,38 @@ def p95_bound(values: np.ndarray, confidence: float, upper: bool) -> float:
     k = n * 0.95 + (z * sd if upper else -z * sd)
     k = int(min(max(math.ceil(k) if upper else math.floor(k), 1), n))
     return float(np.partition(values, k - 1)[k - 1])
+
+
+MIN_MEAN_SAMPLE = 10  # a mean error of fewer labelled requests is not judged
+
+
+def mean_bound(values: np.ndarray, confidence: float, upper: bool) -> float:
+    """One-sided CLT bound of the mean: mean ± z·sd/√n (sd with n − 1), the normal interval
+    of the mean (statsmodels' ``zconfint_mean``); NaN under ``MIN_MEAN_SAMPLE`` values.
+
+    Examples
+    --------
+    >>> x = np.arange(1, 21, dtype=float)
+    >>> round(mean_bound(x, 0.95, upper=False), 4), round(mean_bound(x, 0.95, upper=True), 4)
+    (8.3241, 12.6759)
+    >>> mean_bound(x[:5], 0.95, upper=False)
+    nan
+    """
+    n = len(values)
+    if n < MIN_MEAN_SAMPLE:
+        return float("nan")
+    half = z_score(confidence) * float(np.std(values, ddof=1)) / math.sqrt(n)
+    mean = float(np.mean(values))
+    return mean + half if upper else mean - half
+
+
+def rmse_bound(errors: np.ndarray, confidence: float, upper: bool) -> float:
+    """One-sided bound of the RMSE: the CLT bound of the mean squared error (floored at 0),
+    then its square root (the root is monotone, so the confidence carries over).
+
+    >>> e = np.array([1.0, -2, 3, -1, 2, -3, 1, 2, -2, 3])
+    >>> round(rmse_bound(e, 0.95, upper=False), 4)
+    1.6971
+    """
+    mse = mean_bound(np.square(errors), confidence, upper)
+    return float("nan") if not np.isfinite(mse) else math.sqrt(max(mse, 0.0))

@@ -1,11 +1,21 @@
 """The guardrail judge: a metric's value and one-sided bound on one arm of one window, one
 function per metric family (flag shares, p95 latency, ROC AUC, mean losses, balanced
-accuracy, confusion shares), and the rule that turns a bound into pass / breach / too few.
+accuracy, confusion shares, a regression's mean errors), and the rule that turns a bound
+into pass / breach / too few.
 
 A floor is breached when the one-sided upper confidence bound of the metric is below it (a
 ceiling: when the lower bound is above it), so a 5% canary of a few dozen requests is not
 rolled back by noise. A guardrail that needs labels is skipped, and said so, in windows
 whose labels have not arrived.
+
+Regression (convention): MAE is the mean of |y − ŷ| and MAPE the mean of |y − ŷ| / |y|
+over the labelled requests (rows with y = 0 left out, as in training); each ceiling is
+breached when the CLT lower bound of that mean, mean − z·sd/√n (sd with n − 1, z the
+one-sided normal quantile of the confidence), is above it. RMSE: the same lower bound on
+the mean squared error, then its square root. Fewer than ``MIN_MEAN_SAMPLE`` (10) labelled
+requests give no bound: "too few", never a pass. The error rate of a regression is the
+share of labelled requests whose |y − ŷ| exceeds the error tolerance (Wilson, as for a
+classifier's wrong decisions).
 """
 
 from __future__ import annotations
@@ -16,7 +26,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.deploy.bounds import auc_with_se, p95_bound, wilson_bound, z_score
+from core.deploy.bounds import (
+    auc_with_se,
+    mean_bound,
+    p95_bound,
+    rmse_bound,
+    wilson_bound,
+    z_score,
+)
 from core.deploy.settings import GUARDRAIL_METRICS, Guardrail
 
 MIN_LATENCY_SAMPLE = 20  # a p95 of fewer requests is not judged
@@ -28,8 +45,11 @@ NAN = float("nan")
 
 @dataclass(frozen=True)
 class Arm:
-    """What one side did on some requests: ``y`` is 1/0 with NaN for requests whose label
-    has not arrived; ``agree``, ``fallback`` and ``failed`` are flags per request."""
+    """What one side did on some requests: ``y`` is 1/0 (a regression: the outcome) with
+    NaN for requests whose label has not arrived; ``decision`` its decision (a regression:
+    its prediction); ``agree``, ``fallback`` and ``failed`` are flags per request.
+    ``tolerance``: a regression's absolute error above which an answer is wrong (NaN: none
+    set)."""
 
     y: np.ndarray
     decision: np.ndarray
@@ -38,6 +58,8 @@ class Arm:
     fallback: np.ndarray
     latency: np.ndarray
     failed: np.ndarray
+    task: str = "classification"
+    tolerance: float = float("nan")
 
     def take(self, rows: np.ndarray) -> Arm:
         """The arm restricted to ``rows``."""
@@ -49,7 +71,15 @@ class Arm:
             fallback=self.fallback[rows],
             latency=self.latency[rows],
             failed=self.failed[rows],
+            task=self.task,
+            tolerance=self.tolerance,
         )
+
+    def errors(self) -> tuple[np.ndarray, np.ndarray]:
+        """A regression's (outcome, error y − ŷ) on the requests with a label and a prediction."""
+        ok = np.isfinite(self.y) & np.isfinite(self.decision.astype(float))
+        y = self.y[ok].astype(float)
+        return y, y - self.decision[ok].astype(float)
 
     def labelled(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(label, decision, score) of the requests whose label has arrived."""
@@ -88,7 +118,10 @@ def judge(
 
 
 def judge_arm(metric: str, arm: Arm, confidence: float) -> Estimate:
-    """``judge`` on an ``Arm``: the metric's family computes it."""
+    """``judge`` on an ``Arm``: the metric's family computes it (a regression's error rate:
+    the share of errors beyond the tolerance)."""
+    if arm.task == "regression" and metric == "error_rate":
+        return _beyond_tolerance(metric, arm, confidence)
     return FAMILIES[metric](metric, arm, confidence)
 
 
@@ -174,6 +207,32 @@ def _confusion_share(metric: str, arm: Arm, confidence: float) -> Estimate:
     return k / n, wilson_bound(k, n, confidence, upper=_higher(metric)), int(n)
 
 
+def _regression_error(metric: str, arm: Arm, confidence: float) -> Estimate:
+    """MAE, RMSE or MAPE with its CLT lower bound (see the module's convention)."""
+    y, err = arm.errors()
+    if metric == "mape":
+        nonzero = y != 0
+        y, err = y[nonzero], err[nonzero]
+    n = len(err)
+    if metric == "rmse":
+        value = float(np.sqrt(np.mean(np.square(err)))) if n else NAN
+        return value, rmse_bound(err, confidence, upper=False), n
+    losses = np.abs(err) / np.abs(y) if metric == "mape" else np.abs(err)
+    value = float(losses.mean()) if n else NAN
+    return value, mean_bound(losses, confidence, upper=False), n
+
+
+def _beyond_tolerance(metric: str, arm: Arm, confidence: float) -> Estimate:
+    """A regression's error rate: the share of labelled requests whose absolute error
+    exceeds the tolerance (a ceiling: its Wilson lower bound); not judged without one."""
+    _, err = arm.errors()
+    n = len(err)
+    if n == 0 or not np.isfinite(arm.tolerance):
+        return NAN, NAN, n
+    k = float((np.abs(err) > arm.tolerance).sum())
+    return k / n, wilson_bound(k, n, confidence, upper=False), n
+
+
 def _higher(metric: str) -> bool:
     return GUARDRAIL_METRICS[metric].higher_is_better
 
@@ -193,6 +252,9 @@ FAMILIES: dict[str, Callable[[str, Arm, float], Estimate]] = {
     "precision": _confusion_share,
     "specificity": _confusion_share,
     "f1": _confusion_share,
+    "mae": _regression_error,
+    "rmse": _regression_error,
+    "mape": _regression_error,
 }
 
 

@@ -61,8 +61,8 @@ def summary_metrics(summ: dict[str, Any], s: RolloutSettings) -> list[SummaryMet
     span = _span(s, summ)
     return [
         _served(summ, span, shadow),
-        _errors_exposed(summ, span, shadow),
-        _excess_wrong(summ, span, shadow),
+        _errors_exposed(summ, span, shadow, s),
+        _excess_wrong(summ, span, shadow, s),
         _rollbacks(summ, span, shadow),
         _full_rollout(summ, s, shadow),
         _detect(summ, s, shadow),
@@ -90,33 +90,72 @@ def _no_label_reason(summ: dict[str, Any]) -> str:
     )
 
 
-def _errors_exposed(summ: dict[str, Any], span: str, shadow: bool) -> SummaryMetric:
+def wrong_rule(s: RolloutSettings, tolerance: float | None = None) -> str:
+    """What counts as a wrong answer in this rehearsal, as the legend says it.
+
+    >>> wrong_rule(RolloutSettings(task="regression", tolerance=50.0))
+    'a prediction whose absolute error |outcome − prediction| exceeds the error tolerance (50)'
+    """
+    if not s.regression:
+        return "a decision the label disagrees with"
+    tol = s.error_tolerance if tolerance is None else tolerance
+    told = "not set" if tol is None else f"{tol:g}"
+    return (
+        "a prediction whose absolute error |outcome − prediction| exceeds the error "
+        f"tolerance ({told})"
+    )
+
+
+def _no_tolerance_reason(summ: dict[str, Any]) -> str | None:
+    if summ.get("task") == "regression" and summ.get("error_tolerance") is None:
+        return (
+            "no error tolerance was set (the brief has no MAE target and the guardrails no MAE "
+            "ceiling), so nobody can tell which predictions were wrong: set one and replay."
+        )
+    return None
+
+
+def _errors_exposed(
+    summ: dict[str, Any], span: str, shadow: bool, s: RolloutSettings
+) -> SummaryMetric:
     value = summ.get("errors_exposed")
     reason = None
     if value is None:
-        reason = _no_label_reason(summ)
+        reason = _no_tolerance_reason(summ) or _no_label_reason(summ)
     elif shadow:
         reason = "a shadow serves nothing, so it exposes no user to an error."
+    wrong = (
+        "Wrong decisions (the label disagrees)"
+        if not s.regression
+        else f"Wrong predictions ({wrong_rule(s, summ.get('error_tolerance'))})"
+    )
     return SummaryMetric(
         "Errors exposed",
         _count(value),
-        "Wrong decisions (the label disagrees) plus failed requests (status 500 or above, "
+        f"{wrong} plus failed requests (status 500 or above, "
         f"or over the timeout) among the requests the candidate served, {span}.",
         reason,
     )
 
 
-def _excess_wrong(summ: dict[str, Any], span: str, shadow: bool) -> SummaryMetric:
+def _excess_wrong(
+    summ: dict[str, Any], span: str, shadow: bool, s: RolloutSettings
+) -> SummaryMetric:
     value = summ.get("excess_wrong")
     reason = None
     if value is None:
-        reason = _no_label_reason(summ)
+        reason = _no_tolerance_reason(summ) or _no_label_reason(summ)
     elif shadow:
-        reason = "a shadow serves nothing; its accuracy beside the incumbent's is in the reasons."
+        reason = (
+            "a shadow serves nothing; its accuracy beside the incumbent's is in the reasons."
+            if not s.regression
+            else "a shadow serves nothing; both sides' errors are in the guardrails."
+        )
+    what = "Wrong decisions" if not s.regression else "Wrong predictions (beyond the tolerance)"
     return SummaryMetric(
         "Extra wrong vs incumbent",
         _count(value),
-        "Wrong decisions the candidate served minus those the incumbent would have made on "
+        f"{what} the candidate served minus those the incumbent would have made on "
         f"the same labelled requests, {span}; negative when the candidate was right more often.",
         reason,
     )

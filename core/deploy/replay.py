@@ -79,6 +79,19 @@ class Replay:
     def t(self) -> np.ndarray:
         return self.times.to_numpy()
 
+    def wrong(self, decision: np.ndarray, y: np.ndarray) -> np.ndarray | None:
+        """Per request: labelled and answered wrong. A classifier's decision is wrong when
+        it differs from the label; a regression's prediction when its absolute error
+        exceeds the error tolerance (None: no tolerance set, so not known)."""
+        lab = np.isfinite(y)
+        if not self.settings.regression:
+            return lab & (decision != y)
+        tol = self.settings.error_tolerance
+        if tol is None:
+            return None
+        with np.errstate(invalid="ignore"):
+            return lab & (np.abs(decision.astype(float) - y) > tol)
+
 
 def build_replay(scored: ScoredStream, s: RolloutSettings) -> Replay:
     """Select the settings' period of the scored stream and derive every per-request array."""
@@ -93,6 +106,8 @@ def build_replay(scored: ScoredStream, s: RolloutSettings) -> Replay:
     windows = _windows(f["t"], start, end, s.window_width)
     y = f["y"].to_numpy()
     cand_thr = s.threshold if s.threshold is not None else (scored.candidate_threshold or 0.5)
+    if s.regression:
+        cand_thr = float("nan")  # a regression has no decision threshold
     candidate, incumbent = _arms(scored, sel, f, s, cand_thr)
     width = s.window_width
     return Replay(
@@ -138,6 +153,8 @@ def _arms(
     human = f["human"].to_numpy()
     conf = np.maximum(cand_p, 1 - cand_p)
     low_conf = (conf < s.min_confidence) if s.min_confidence > 0 else np.zeros(n, bool)
+    if s.regression:  # the score is the prediction; no threshold, no fallback
+        cand_dec, inc_dec, low_conf = cand_p, inc_p, np.zeros(n, bool)
     fallback_dec = np.where(np.isnan(human), inc_dec, human)
     cand_lat = cand_ms + s.overhead_ms + cand_jitter
     inc_lat = (
@@ -147,7 +164,9 @@ def _arms(
     )
     infra = f["infra_failed"].to_numpy()
     y = f["y"].to_numpy()
-    agree = cand_dec == inc_dec
+    agree = cand_dec == inc_dec if not s.regression else _agree_within(cand_dec, inc_dec, s)
+    tol = s.error_tolerance if s.regression else None
+    extra = {"task": s.task, "tolerance": float("nan") if tol is None else float(tol)}
     candidate = Arm(
         y=y,
         decision=np.where(low_conf, fallback_dec, cand_dec),
@@ -156,6 +175,7 @@ def _arms(
         fallback=low_conf,
         latency=cand_lat,
         failed=infra | (cand_lat > s.timeout_ms),
+        **extra,
     )
     incumbent = Arm(
         y=y,
@@ -165,8 +185,19 @@ def _arms(
         fallback=np.zeros(n, bool),
         latency=inc_lat,
         failed=infra | (np.nan_to_num(inc_lat, nan=0.0) > s.timeout_ms),
+        **extra,
     )
     return candidate, incumbent
+
+
+def _agree_within(cand: np.ndarray, inc: np.ndarray, s: RolloutSettings) -> np.ndarray:
+    """Two regression predictions agree when they lie within the error tolerance of each
+    other (without a tolerance: when they are equal to float precision)."""
+    tol = s.error_tolerance
+    with np.errstate(invalid="ignore"):
+        if tol is None:
+            return np.isclose(cand, inc)
+        return np.abs(cand - inc) <= tol
 
 
 def _label_state(stream_state: str, y: np.ndarray) -> str:
@@ -186,7 +217,8 @@ def window_record(
     served_dec = np.where(routed, cand.decision[sl], inc.decision[sl])
     yk = replay.y[sl]
     lab = np.isfinite(yk)
-    wrong = lab & (served_dec != yk)
+    wrong = replay.wrong(served_dec, yk)
+    inc_wrong = replay.wrong(inc.decision[sl], yk)
     low_conf = cand.fallback[sl]
     inc_lat = inc.latency[sl][~routed]
     return {
@@ -203,10 +235,10 @@ def window_record(
         "share_served": float(routed.mean()) if n > 0 else 0.0,
         "agreement": float(cand.agree[sl].mean()) if n > 0 else float("nan"),
         "n_labeled": int(lab.sum()),
-        "wrong_cand": int((wrong & routed).sum()),
-        "wrong_inc": int((wrong & ~routed).sum()),
+        "wrong_cand": None if wrong is None else int((wrong & routed).sum()),
+        "wrong_inc": None if wrong is None else int((wrong & ~routed).sum()),
         # what the incumbent would have got wrong on the requests the candidate served
-        "wrong_cand_counterfactual": int((lab & routed & (inc.decision[sl] != yk)).sum()),
+        "wrong_cand_counterfactual": None if inc_wrong is None else int((inc_wrong & routed).sum()),
         "failed_cand": int((routed & cand.failed[sl]).sum()),
         "failed_inc": int((~routed & inc.failed[sl]).sum()),
         "cand_p95_ms": (

@@ -3,7 +3,7 @@ pattern's strategy who is served and what happens at each window's end."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -34,7 +34,9 @@ class RolloutResult:
 
 
 def simulate_rollout(scored: ScoredStream, settings: RolloutSettings) -> RolloutResult:
-    """Replay one pattern over a scored stream; see ``core.deploy`` for the rules."""
+    """Replay one pattern over a scored stream; see ``core.deploy`` for the rules. The
+    settings take the scored stream's task (the candidate's)."""
+    settings = replace(settings, task=scored.task)
     errors = validate_settings(settings)
     if errors:
         raise DeployError(" ".join(errors))

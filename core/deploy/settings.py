@@ -38,11 +38,13 @@ class DeployError(StoreError):
 
 
 class GuardrailMetric(NamedTuple):
-    """How a guardrail metric reads: its label, its direction, whether it needs labels."""
+    """How a guardrail metric reads: its label, its direction, whether it needs labels, and
+    the task it judges ("classification", "regression" or "any")."""
 
     label: str
     higher_is_better: bool
     needs_labels: bool
+    task: str = "classification"
 
 
 GUARDRAIL_METRICS: dict[str, GuardrailMetric] = {
@@ -55,12 +57,32 @@ GUARDRAIL_METRICS: dict[str, GuardrailMetric] = {
     "roc_auc": GuardrailMetric("ROC AUC", True, True),
     "log_loss": GuardrailMetric("Log loss", False, True),
     "brier": GuardrailMetric("Brier score", False, True),
-    "error_rate": GuardrailMetric("Wrong decisions served (share)", False, True),
-    "agreement": GuardrailMetric("Agreement with the incumbent", True, False),
+    "error_rate": GuardrailMetric("Wrong decisions served (share)", False, True, "any"),
+    "agreement": GuardrailMetric("Agreement with the incumbent", True, False, "any"),
     "fallback_rate": GuardrailMetric("Sent to a human (share)", False, False),
-    "p95_latency_ms": GuardrailMetric("p95 latency (ms)", False, False),
-    "availability": GuardrailMetric("Availability", True, False),
+    "p95_latency_ms": GuardrailMetric("p95 latency (ms)", False, False, "any"),
+    "availability": GuardrailMetric("Availability", True, False, "any"),
+    # regression: ceilings on the mean error of the candidate's predictions
+    "mae": GuardrailMetric("MAE", False, True, "regression"),
+    "rmse": GuardrailMetric("RMSE", False, True, "regression"),
+    "mape": GuardrailMetric("MAPE (share)", False, True, "regression"),
 }
+TASKS = ("classification", "regression")
+# What the task-neutral metrics mean for a regression (the page's help says it).
+REGRESSION_MEANINGS = {
+    "error_rate": "share of labelled requests whose absolute error exceeds the error tolerance",
+    "agreement": "share of requests where both sides' predictions lie within the error "
+    "tolerance of each other",
+}
+
+
+def guardrail_metrics(task: str) -> list[str]:
+    """The guardrail metrics that can judge a rehearsal of ``task``.
+
+    >>> guardrail_metrics("regression")
+    ['error_rate', 'agreement', 'p95_latency_ms', 'availability', 'mae', 'rmse', 'mape']
+    """
+    return [m for m, g in GUARDRAIL_METRICS.items() if g.task in (task, "any")]
 # Used when the project has no scoping contract (or the contract leaves a budget empty).
 DEFAULT_GUARDRAILS: dict[str, float] = {
     "accuracy": 0.75,
@@ -105,11 +127,14 @@ class RolloutSettings:
 
     ``window`` is a pandas duration ("1D", "12h", "7D"); with ``order="file"`` (a stream
     without a time column, replayed as its rows are stored) the windows are
-    ``window_requests`` requests each instead. ``threshold`` None uses the
+    ``window_requests`` requests each instead. ``task`` is the candidate's
+    ("classification" or "regression"; set from its training run). ``threshold`` None uses the
     candidate's own decision threshold (from its training run), else 0.5. ``schedule`` are
     canary shares in percent. ``min_confidence``: a candidate decision whose max(p, 1-p) is below it goes to a
     human (0 disables fallbacks). ``label_delay_days``: label guardrails at a window are
-    judged on the latest window whose labels have arrived by its end.
+    judged on the latest window whose labels have arrived by its end. ``tolerance``
+    (regression): a prediction whose absolute error exceeds it is a wrong answer (errors
+    exposed, the error-rate guardrail, agreement); None: the MAE guardrail's ceiling.
     """
 
     pattern: str = "canary"
@@ -141,6 +166,24 @@ class RolloutSettings:
     status_column: str | None = None
     positive_class: str = "1"
     guardrails: tuple[Guardrail, ...] = ()
+    task: str = "classification"
+    tolerance: float | None = None
+
+    @property
+    def regression(self) -> bool:
+        return self.task == "regression"
+
+    @property
+    def error_tolerance(self) -> float | None:
+        """The absolute error above which a regression's answer counts as wrong: the
+        tolerance set, else the MAE guardrail's ceiling, else None (not known).
+
+        >>> RolloutSettings(task="regression", guardrails=(Guardrail("mae", 40.0),)).error_tolerance
+        40.0
+        """
+        if self.tolerance is not None:
+            return float(self.tolerance)
+        return next((g.threshold for g in self.guardrails if g.metric == "mae"), None)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -232,8 +275,10 @@ def validate_settings(s: RolloutSettings) -> list[str]:
         and s.switch_at < s.start
     ):
         errors.append("The blue-green switch is before the start of the replay; move it later.")
-    errors += _number_errors(s)
-    errors += _guardrail_errors(s.guardrails)
+    if s.task not in TASKS:
+        errors.append(f"Unknown task {s.task!r}; use one of {', '.join(TASKS)}.")
+    errors += _number_errors(s) if not s.regression else _regression_errors(s)
+    errors += _guardrail_errors(s.guardrails, s.task)
     return errors
 
 
@@ -307,15 +352,42 @@ def _number_errors(s: RolloutSettings) -> list[str]:
     return errors
 
 
-def _guardrail_errors(guardrails: Sequence[Guardrail]) -> list[str]:
+def _regression_errors(s: RolloutSettings) -> list[str]:
+    """A regression has no decision threshold and no confidence to fall back on."""
+    errors = []
+    if s.threshold is not None:
+        errors.append("A regression model has no decision threshold: leave it empty.")
+    if s.min_confidence:
+        errors.append(
+            "The human fallback works on a classifier's confidence: set it to 0 for a "
+            "regression model."
+        )
+    if s.tolerance is not None and not (math.isfinite(s.tolerance) and s.tolerance > 0):
+        errors.append("The error tolerance is an absolute error above 0 (e.g. the MAE target).")
+    if s.error_tolerance is None and any(g.metric == "error_rate" for g in s.guardrails):
+        errors.append(
+            "The error-rate guardrail of a regression counts predictions off by more than "
+            "the error tolerance: set the tolerance (or an MAE guardrail), or remove it."
+        )
+    s0 = replace(s, threshold=None, min_confidence=0.0)
+    return errors + _number_errors(s0)
+
+
+def _guardrail_errors(guardrails: Sequence[Guardrail], task: str = "classification") -> list[str]:
     errors: list[str] = []
     for g in guardrails:
         if g.metric not in GUARDRAIL_METRICS:
             errors.append(
-                f"No guardrail metric {g.metric!r}; use one of {', '.join(GUARDRAIL_METRICS)}."
+                f"No guardrail metric {g.metric!r}; use one of {', '.join(guardrail_metrics(task))}."
             )
         elif not math.isfinite(g.threshold):
             errors.append(f"The guardrail {g.metric} needs a finite threshold.")
+        elif g.metric not in guardrail_metrics(task):
+            kind = "a regression" if task == "regression" else "a classification"
+            errors.append(
+                f"{GUARDRAIL_METRICS[g.metric].label} cannot judge {kind} model: use one of "
+                f"{', '.join(guardrail_metrics(task))}."
+            )
     return errors
 
 
@@ -334,15 +406,21 @@ def parse_schedule(text: str) -> tuple[float, ...]:
 
 # ------------------------------------------------------------------- guardrails
 def default_guardrails(
-    store: Database | None, project_id: int | None
+    store: Database | None, project_id: int | None, task: str | None = None
 ) -> tuple[list[Guardrail], list[str]]:
-    """Guardrails from the project's scoping contract, else ``DEFAULT_GUARDRAILS``; plus notes."""
+    """Guardrails from the project's scoping contract, else ``DEFAULT_GUARDRAILS``; plus notes.
+
+    ``task`` (default: the contract's) keeps the metrics that can judge it: a regression's
+    label guardrails are the contract's MAE, RMSE and MAPE (target and ceilings)."""
     from core.scoping import get_contract
 
     notes: list[str] = []
     contract = None
     if store is not None and project_id is not None:
         contract = get_contract(store, project_id)
+    if task is None:
+        task = task_of_contract(contract)
+    usable = guardrail_metrics(task)
     out: dict[str, Guardrail] = {}
     if contract is not None:
         metrics = []
@@ -350,9 +428,9 @@ def default_guardrails(
             metrics.append((contract.primary.name, contract.primary.target))
         metrics += [(f.name, f.floor) for f in contract.secondary]
         for name, value in metrics:
-            if name in GUARDRAIL_METRICS and value is not None and name not in out:
+            if name in usable and value is not None and name not in out:
                 out[name] = Guardrail(name, float(value), "contract")
-            elif name not in GUARDRAIL_METRICS:
+            elif name not in usable:
                 notes.append(f"The contract's {name} is not judged per window here (no guardrail).")
         for name, value in (
             ("p95_latency_ms", contract.p95_latency_ms),
@@ -366,9 +444,33 @@ def default_guardrails(
     for name, value in DEFAULT_GUARDRAILS.items():
         if name in ("p95_latency_ms", "availability") and name not in out:
             out[name] = Guardrail(name, value, "default")
-    if not any(g.needs_labels for g in out.values()):
+    if task == "regression":
+        if not any(g.needs_labels for g in out.values()):
+            notes.append(
+                "The contract sets no MAE, RMSE or MAPE target: add an MAE or RMSE ceiling "
+                "below, or the model's errors are not judged (the rehearsal is then 'not "
+                "judged')."
+            )
+    elif not any(g.needs_labels for g in out.values()):
         out.setdefault("accuracy", Guardrail("accuracy", DEFAULT_GUARDRAILS["accuracy"], "default"))
     return list(out.values()), notes
+
+
+def task_of_contract(contract: Any) -> str:
+    """ "regression" for a regression brief, else "classification" (also without a brief)."""
+    return "regression" if getattr(contract, "task_type", None) == "regression" else "classification"
+
+
+def contract_tolerance(store: Database, project_id: int) -> float | None:
+    """The brief's MAE (primary target, else secondary ceiling): the default error tolerance
+    of a regression rehearsal; None when the brief sets no MAE."""
+    from core.scoping import get_contract
+
+    contract = get_contract(store, project_id)
+    if contract is None:
+        return None
+    value = contract.thresholds().get("mae")
+    return None if value is None else float(value)
 
 
 def looser_than_contract(

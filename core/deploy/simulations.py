@@ -17,12 +17,14 @@ from core.db import datasets as datasets_db
 from core.db import deploy as deploy_db
 from core.db.database import Database
 from core.db.datasets import ROW_ID, DatasetRow
-from core.deploy.deciders import Decider, make_decider
+from core.deploy.deciders import Decider, make_decider, task_of
 from core.deploy.rollout import RolloutResult, simulate_rollout
 from core.deploy.settings import (
     DeployError,
     RolloutSettings,
+    contract_tolerance,
     request_number,
+    task_of_contract,
     validate_settings,
     with_column_roles,
 )
@@ -58,6 +60,21 @@ def candidates(store: Database, project_id: int) -> tuple[dict[int, str], int | 
 
 
 HUMAN = "human"
+
+
+def project_task(store: Database, project_id: int) -> str:
+    """The task of the project's rehearsals: the default candidate's (its training run's
+    task), else the brief's; "classification" or "regression"."""
+    from core import training
+    from core.scoping import get_contract
+    from core.training import registry
+
+    _, default = candidates(store, project_id)
+    if default is not None:
+        run = training.get_run(store, registry.get_version(store, default).run_id)
+        if run.task_type in ("regression", "classification"):
+            return str(run.task_type)
+    return task_of_contract(get_contract(store, project_id))
 
 
 @dataclass(frozen=True)
@@ -124,11 +141,17 @@ def run_simulation(
         raise DeployError("That stream is not a dataset of this project (any more).")
     roles = column_roles(store, project_id)
     many = [with_column_roles(s, roles) for s in many]
-    inc = make_decider(store, incumbent, many[0].human_column, many[0].positive_class)
     cand = make_decider(store, candidate, many[0].human_column, many[0].positive_class)
+    task = task_of(cand)
+    inc = make_decider(store, incumbent, many[0].human_column, many[0].positive_class, task)
     cand_pc = getattr(cand, "positive_class", None)
-    if cand_pc and cand_pc != many[0].positive_class:
+    if cand_pc and cand_pc != many[0].positive_class and task != "regression":
         many = [replace(s, positive_class=cand_pc) for s in many]
+    many = [replace(s, task=task) for s in many]
+    if task == "regression":
+        tolerance = contract_tolerance(store, project_id)
+        many = [s if s.error_tolerance is not None else replace(s, tolerance=tolerance)
+                for s in many]
     frame = _load_stream(store, dataset_id, inc, cand, many)
     started = time.perf_counter()
     scored = prepare_stream(frame, inc, cand, many, progress)  # once for every pattern

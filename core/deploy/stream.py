@@ -6,6 +6,10 @@ once however many patterns are replayed over it.
 Latency of a model's request = its measured single-call time + the window batch's measured
 time per row (+ a serving overhead and jitter added by the replay). Pass ``inference_ms`` to
 replace the measurement (bit-for-bit reproducible results).
+
+The task is the candidate's: a classification's labels and human decisions are 1/0 for the
+positive class; a regression's are numbers (the observed outcome and the current process's
+estimate), and its scores are predictions.
 """
 
 from __future__ import annotations
@@ -13,12 +17,12 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
-from core.deploy.deciders import Decider, as_label
+from core.deploy.deciders import Decider, as_label, scores, task_of
 from core.deploy.settings import FILE_ORIGIN, DeployError, RolloutSettings, validate_settings
 
 MAX_WINDOWS = 5000
@@ -28,7 +32,8 @@ MAX_WINDOWS = 5000
 class ScoredStream:
     """A stream sorted by time and scored by both deciders once, batch by batch."""
 
-    frame: pd.DataFrame  # t, key, y (1/0/NaN), human (1/0/NaN), stream_latency, infra_failed
+    frame: pd.DataFrame  # t, key, y (1/0/NaN; a number for a regression), human (same),
+    # stream_latency, infra_failed
     incumbent_p: np.ndarray
     candidate_p: np.ndarray
     incumbent_ms: np.ndarray  # per row: inference time of its request (NaN for a human)
@@ -42,6 +47,7 @@ class ScoredStream:
     # the label column is "not set", "missing" from the stream, holds no label yet ("none
     # arrived"), or some label has "arrived"
     label_state: str = "arrived"
+    task: str = "classification"  # the candidate's; "regression": scores are predictions
 
 
 def check_stream(
@@ -108,6 +114,8 @@ def prepare_stream(
     window of the first settings, timed), over the union of their periods."""
     many = [settings] if isinstance(settings, RolloutSettings) else list(settings)
     first = many[0]
+    task = _task(incumbent, candidate)
+    many = [replace(one, task=task) for one in many]
     _refuse_bad_input(stream.columns, incumbent, candidate, many)
     if first.file_order:
         frame, warnings = _in_file_order(stream)
@@ -122,9 +130,9 @@ def prepare_stream(
     if progress:
         progress(0.5, f"Scoring {len(frame):,} requests with {candidate.name}")
     cand_p, cand_ms = _timed_scores(candidate, frame, bounds, first.inference_ms)
-    y, label_state = _labels(frame, first, warnings)
+    y, label_state = _labels(frame, first, warnings, task)
     return ScoredStream(
-        _replay_columns(frame, first, y, warnings),
+        _replay_columns(frame, first, y, warnings, task),
         inc_p,
         cand_p,
         inc_ms,
@@ -136,7 +144,21 @@ def prepare_stream(
         candidate.threshold,
         warnings,
         label_state,
+        task,
     )
+
+
+def _task(incumbent: Decider, candidate: Decider) -> str:
+    """The rehearsal's task (the candidate's); both sides must decide the same kind of thing."""
+    task = task_of(candidate)
+    if task_of(incumbent) != task:
+        kinds = {"regression": "a regression model", "classification": "a classifier"}
+        raise DeployError(
+            f"{incumbent.name} is {kinds[task_of(incumbent)]} and {candidate.name} is "
+            f"{kinds[task]}: compare two models of the same task (or, for a regression, the "
+            "current process's numeric estimates)."
+        )
+    return task
 
 
 def _refuse_bad_input(
@@ -208,7 +230,7 @@ def _timed_scores(d: Decider, frame: pd.DataFrame, bounds: np.ndarray, override:
             times = []
             for _ in range(5):
                 t0 = time.perf_counter()
-                d.predict_proba(one)
+                scores(d, one)
                 times.append(time.perf_counter() - t0)
             single = float(np.min(times)) * 1000
         for w in range(len(bounds) - 1):
@@ -216,7 +238,7 @@ def _timed_scores(d: Decider, frame: pd.DataFrame, bounds: np.ndarray, override:
             if b <= a:
                 continue
             t0 = time.perf_counter()
-            p[a:b] = d.predict_proba(frame.iloc[a:b])
+            p[a:b] = scores(d, frame.iloc[a:b])
             elapsed = (time.perf_counter() - t0) * 1000
             if d.is_model:
                 ms[a:b] = override if override is not None else single + elapsed / (b - a)
@@ -232,8 +254,15 @@ def _binary(col: pd.Series, positive_class: str) -> np.ndarray:
     return np.where(col.isna(), np.nan, (as_label(col) == positive_class).astype(float))
 
 
-def _labels(frame: pd.DataFrame, s: RolloutSettings, warnings: list[str]) -> tuple[np.ndarray, str]:
-    """The label per request (1/0/NaN) and the stream's ``label_state``."""
+def _numeric(col: pd.Series) -> np.ndarray:
+    """A regression's outcome or estimate as numbers (NaN where missing or not a number)."""
+    return pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
+
+
+def _labels(
+    frame: pd.DataFrame, s: RolloutSettings, warnings: list[str], task: str = "classification"
+) -> tuple[np.ndarray, str]:
+    """The label per request (1/0/NaN; a regression's number) and the ``label_state``."""
     label = _column(frame, s.label_column)
     if label is None:
         what = f"no label column {s.label_column!r}" if s.label_column else "no label column set"
@@ -241,7 +270,13 @@ def _labels(frame: pd.DataFrame, s: RolloutSettings, warnings: list[str]) -> tup
             f"The stream has {what}: guardrails that need labels are not judged; the others decide."
         )
         return np.full(len(frame), np.nan), "missing" if s.label_column else "not set"
-    y = _binary(label, s.positive_class)
+    y = _numeric(label) if task == "regression" else _binary(label, s.positive_class)
+    if task == "regression" and label.notna().any() and np.isnan(y).all():
+        warnings.append(
+            f"The label column {s.label_column!r} holds no number: a regression's guardrails "
+            "that need labels are not judged. Pick the column of the observed outcome."
+        )
+        return y, "none arrived"
     if np.isnan(y).all():
         warnings.append(
             "No label has arrived in this stream: guardrails that need labels are "
@@ -252,7 +287,11 @@ def _labels(frame: pd.DataFrame, s: RolloutSettings, warnings: list[str]) -> tup
 
 
 def _replay_columns(
-    frame: pd.DataFrame, s: RolloutSettings, y: np.ndarray, warnings: list[str]
+    frame: pd.DataFrame,
+    s: RolloutSettings,
+    y: np.ndarray,
+    warnings: list[str],
+    task: str = "classification",
 ) -> pd.DataFrame:
     """The columns the replay reads: time, routing key, label, the human decision, the
     logged latency and whether the request failed in the infrastructure (status >= 500)."""
@@ -269,7 +308,13 @@ def _replay_columns(
             "t": frame["__t"].to_numpy(),
             "key": keys.astype(str).to_numpy(),
             "y": y,
-            "human": np.full(n, np.nan) if human is None else _binary(human, s.positive_class),
+            "human": (
+                np.full(n, np.nan)
+                if human is None
+                else _numeric(human)
+                if task == "regression"
+                else _binary(human, s.positive_class)
+            ),
             "stream_latency": (
                 pd.to_numeric(lat, errors="coerce").to_numpy(dtype=float)
                 if lat is not None

@@ -74,6 +74,9 @@ def summarise(
         "bad_side_requests": None,
         "bad_side_wrong": None,
     }
+    if s.regression:
+        out["task"] = "regression"
+        out["error_tolerance"] = s.error_tolerance
     if pooled is not None:
         out.update(_accuracies(replay))
     if len(rollback):
@@ -82,6 +85,8 @@ def summarise(
         decision, reasons = shadow_verdict(pooled, checks, s, replay.label_state)
     else:
         decision, reasons = live_verdict(s, out, checks, replay.label_state)
+    if pooled is not None and s.regression:
+        reasons.append(_shadow_maes(out, int(np.isfinite(replay.y).sum())))
     if s.file_order:
         reasons.append(file_order_note(len(replay.y), s.window_requests))
     out["decision"] = decision
@@ -91,6 +96,22 @@ def summarise(
     if pooled:
         out["pooled"] = pooled
     return out
+
+
+def _shadow_maes(out: dict[str, Any], labelled: int) -> str:
+    """Both sides' MAE over a regression's shadow, as a reason.
+
+    >>> _shadow_maes({"candidate_mae": 6.25, "incumbent_mae": 11.0}, 2000)
+    'MAE over the shadow: candidate 6.25, incumbent 11 (2,000 labelled requests).'
+    """
+    cand, inc = out.get("candidate_mae"), out.get("incumbent_mae")
+    if cand is None:
+        return "MAE over the shadow: not known (no labelled request)."
+    inc_text = "not known" if inc is None else f"{inc:.3g}"
+    return (
+        f"MAE over the shadow: candidate {cand:.3g}, incumbent {inc_text} "
+        f"({labelled:,} labelled requests)."
+    )
 
 
 def file_order_note(requests: int, per_window: int) -> str:
@@ -119,13 +140,15 @@ def _days(a: Any, b: Any) -> float | None:
 
 def _exposure(replay: Replay, routed: np.ndarray) -> dict[str, Any]:
     """What the candidate served: requests, wrong and failed answers. The wrong counts are
-    None (not known) when the candidate served requests of which none has a label."""
+    None (not known) when the candidate served requests of which none has a label, or, for
+    a regression, when no error tolerance says which answers are wrong."""
     y, cand, inc = replay.y, replay.candidate, replay.incumbent
     lab = np.isfinite(y)
-    served_wrong = int((lab & routed & (cand.decision != y)).sum())
-    cf_wrong = int((lab & routed & (inc.decision != y)).sum())
+    cand_wrong, inc_wrong = replay.wrong(cand.decision, y), replay.wrong(inc.decision, y)
+    served_wrong = 0 if cand_wrong is None else int((routed & cand_wrong).sum())
+    cf_wrong = 0 if inc_wrong is None else int((routed & inc_wrong).sum())
     failed = int((routed & cand.failed).sum())
-    known = not (routed.any() and not (lab & routed).any())
+    known = not (routed.any() and not (lab & routed).any()) and cand_wrong is not None
     return {
         "served_by_candidate": int(routed.sum()),
         "wrong_served_by_candidate": served_wrong if known else None,
@@ -138,13 +161,22 @@ def _exposure(replay: Replay, routed: np.ndarray) -> dict[str, Any]:
 def _agreement(replay: Replay) -> float | None:
     cand, inc = replay.candidate.decision, replay.incumbent.decision
     both = np.isfinite(inc)
+    if replay.settings.regression:  # within the tolerance of each other (see ``_arms``)
+        return float(np.mean(replay.candidate.agree[both])) if both.any() else None
     return float(np.mean(cand[both] == inc[both])) if both.any() else None
 
 
 def _accuracies(replay: Replay) -> dict[str, float | None]:
-    """Both sides' accuracy on every labelled request (a shadow sees them all)."""
+    """Both sides' accuracy on every labelled request (a shadow sees them all); for a
+    regression, both sides' MAE."""
     y = replay.y
     lab = np.isfinite(y)
+    if replay.settings.regression:
+        return {
+            f"{side}_mae": (float(np.nanmean(np.abs(arm.decision[lab] - y[lab])))
+                            if np.isfinite(arm.decision[lab]).any() else None)
+            for side, arm in (("candidate", replay.candidate), ("incumbent", replay.incumbent))
+        }
     if not lab.any():
         return {"candidate_accuracy": None, "incumbent_accuracy": None}
     return {
@@ -185,9 +217,8 @@ def _rollback_story(
     back = detected + pd.Timedelta(seconds=0 if s.file_order else s.rollback_seconds)
     t = replay.times
     meanwhile = routed & (t >= onset).to_numpy() & (t < back).to_numpy()
-    lab = np.isfinite(replay.y)
-    served_wrong = lab & routed & (replay.candidate.decision != replay.y)
-    known = exposure["errors_exposed"] is not None
+    served_wrong = replay.wrong(replay.candidate.decision, replay.y)
+    known = exposure["errors_exposed"] is not None and served_wrong is not None
     return {
         "onset": str(onset),
         "detected_at": str(detected),
@@ -196,7 +227,9 @@ def _rollback_story(
         "requests_to_detect": int(((t >= onset) & (t < detected)).sum()),
         "time_to_rollback_hours": None if s.file_order else round(s.rollback_seconds / 3600, 4),
         "bad_side_requests": int(meanwhile.sum()),
-        "bad_side_wrong": int((meanwhile & served_wrong).sum()) if known else None,
+        "bad_side_wrong": (
+            int((meanwhile & served_wrong).sum()) if known and served_wrong is not None else None
+        ),
         "rollback_share": float(rb["share_from"]),
         "rollback_reason": str(rb["reason"]),
     }
@@ -241,6 +274,18 @@ def _unjudged(rails: Sequence[Guardrail], judged: set[str]) -> list[str] | None:
     return None if judged else []
 
 
+NO_ERROR_GUARDRAIL = [
+    "Not judged: no guardrail judges the regression model's errors (MAE, RMSE or MAPE), "
+    "so this rehearsal is neither a pass nor a fail.",
+    "Add an MAE or RMSE ceiling to the guardrails (or a target to the brief) and replay.",
+]
+
+
+def _no_error_guardrail(s: RolloutSettings) -> bool:
+    """A regression rehearsal with no label guardrail judged nothing of its predictions."""
+    return s.regression and not any(g.needs_labels for g in s.guardrails)
+
+
 def shadow_verdict(
     pooled: dict[str, dict[str, Any]],
     checks: pd.DataFrame,
@@ -266,6 +311,8 @@ def shadow_verdict(
         )
     if not ok:
         return NO_GO, ["A guardrail fails over the shadow period: not ready for traffic.", *reasons]
+    if _no_error_guardrail(s):
+        return NOT_JUDGED, [NO_ERROR_GUARDRAIL[0], *reasons, NO_ERROR_GUARDRAIL[1]]
     unjudged = _unjudged(s.guardrails, {g for g, r in pooled.items() if r["holds"] is not None})
     if unjudged is not None:
         headline, advice = not_judged_advice(unjudged, label_state, s.label_column)
@@ -297,6 +344,8 @@ def live_verdict(
                 else "how many were wrong is not known (no label)."
             ),
         ]
+    if _no_error_guardrail(s):
+        return NOT_JUDGED, [NO_ERROR_GUARDRAIL[0], *reasons, NO_ERROR_GUARDRAIL[1]]
     unjudged = _unjudged(s.guardrails, judged)
     if unjudged is not None:
         headline, advice = not_judged_advice(unjudged, label_state, s.label_column)

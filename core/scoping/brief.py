@@ -57,6 +57,8 @@ class Brief:
     affected_groups: str = ""
     bias_risks: str = ""
     governance: dict[str, GovernanceItem] = field(default_factory=default_governance)
+    # governance setting: a model becomes champion only with valid approvals (core.governance)
+    require_approvals: bool = False
     milestones: list[Milestone] = field(default_factory=list)
     resources: str = ""
     contract: Contract = field(default_factory=Contract)
@@ -179,6 +181,7 @@ def normalize_brief(brief: Brief) -> Brief:
         currency=clean_line(brief.currency),
         automation=brief.automation if brief.automation in AUTOMATION else "",
         governance=governance,
+        require_approvals=bool(brief.require_approvals),
         milestones=milestones,
         contract=_normalize_contract(brief.contract),
     )

@@ -70,6 +70,7 @@ def flatten_brief(brief: Brief) -> dict[str, str]:
     for key, (label, _) in GOVERNANCE_ITEMS.items():
         g = brief.governance.get(key, GovernanceItem())
         out[f"Governance: {label}"] = g.status + (f" — {g.note}" if g.note else "")
+    out["Approvals required before promotion"] = "yes" if brief.require_approvals else "no"
     for i, m in enumerate(brief.milestones, 1):
         out[f"Milestone {i}"] = f"{m.name} · due {_fmt(m.due)} · {_fmt(m.owner)}" + (
             " · done" if m.done else ""

@@ -166,6 +166,9 @@ def _write_ethics(b: Brief) -> list[str]:
     ]
 
 
+APPROVALS_LABEL = "Approvals required before promotion"
+
+
 def _write_governance(b: Brief) -> list[str]:
     rows = [
         [label, b.governance[k].status, b.governance[k].note]
@@ -173,6 +176,8 @@ def _write_governance(b: Brief) -> list[str]:
     ]
     return [
         "## Governance and regulation",
+        "",
+        _bullet(APPROVALS_LABEL, "yes" if b.require_approvals else "no"),
         "",
         *_table(["Governance item", "Status", "Note"], rows),
     ]
@@ -454,6 +459,7 @@ def from_markdown(text: str) -> Brief:
         currency=r.get("Currency"),
         contract=_read_contract(r),
         governance=_read_governance(r),
+        require_approvals=r.get(APPROVALS_LABEL).lower() in ("yes", "true", "x"),
         milestones=_read_milestones(r),
     )
     if r.errors:

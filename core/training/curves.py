@@ -14,7 +14,14 @@ from core.db import splits as splits_db
 from core.db import training as training_db
 from core.db.database import Database
 from core.progress import Progress, no_progress
-from core.training.runs import close_container, get_run, list_runs, open_container, train_run
+from core.training.runs import (
+    close_container,
+    container_guard,
+    get_run,
+    list_runs,
+    open_container,
+    train_run,
+)
 from core.training.spec import TrainSpec
 
 
@@ -50,20 +57,21 @@ def learning_curve(
         name=f"learning curve: {spec.model_kind}",
         params=spec.stored_params(),
     )
-    children = []
-    for i, share in enumerate(rungs):
-        progress(i / len(rungs), f"Rung {i + 1} of {len(rungs)}: {share:.0%} of train")
-        rung = train_run(
-            store,
-            project_id,
-            replace(spec, max_ladder=share),
-            actor=actor,
-            parent_id=parent,
-            name=f"{spec.model_kind} on {share:.0%} of train",
-            save_model=False,
-        )
-        children.append(rung)
-    close_container(store, parent, children, actor, t0, {**spec.stored_params(), "ladder": rungs})
+    children: list[int] = []
+    with container_guard(store, parent, actor, t0):
+        for i, share in enumerate(rungs):
+            progress(i / len(rungs), f"Rung {i + 1} of {len(rungs)}: {share:.0%} of train")
+            rung = train_run(
+                store,
+                project_id,
+                replace(spec, max_ladder=share),
+                actor=actor,
+                parent_id=parent,
+                name=f"{spec.model_kind} on {share:.0%} of train",
+                save_model=False,
+            )
+            children.append(rung)
+        close_container(store, parent, children, actor, t0, {**spec.stored_params(), "ladder": rungs})
     progress(1.0, "Learning curve done")
     return parent
 

@@ -153,6 +153,10 @@ def set_alias(store: Database, version_id: int, alias: str | None, actor: str) -
         raise RegistryError(
             f"Version {mv.version} is archived; restore it before giving it an alias."
         )
+    if alias == "champion" and mv.alias != "champion":
+        from core.governance.approvals import check_promotion  # governance reads the registry
+
+        check_promotion(store, mv.project_id, version_id)
     training_db.set_model_version(store, version_id, actor, alias=alias, status=mv.status)
 
 

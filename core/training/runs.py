@@ -17,6 +17,8 @@ from __future__ import annotations
 import platform
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -112,7 +114,7 @@ def train_run(
                 artifact = registry.save_artifact(fitted.pipeline, project_id, f"run_{run_id}")
         progress(0.95, "Storing metrics and predictions")
         _finish(store, run_id, actor, fitted, params, pre, artifact, t0, mem.mb)
-    except Exception as exc:  # noqa: BLE001 - any failure is the run's outcome, stored
+    except BaseException as exc:  # noqa: BLE001 - any failure is the run's outcome, stored
         if artifact is not None:
             (registry.artifact_root() / artifact[0]).unlink(missing_ok=True)
         training_db.fail_run(
@@ -122,6 +124,10 @@ def train_run(
             _error_text(exc),
             {"duration_s": _since(t0), "peak_mem_mb": mem.mb if hasattr(mem, "peak") else None},
         )
+        if not isinstance(exc, Exception):
+            # a stopped script run or a shutdown: the run is stored as failed, and the stop
+            # goes on (never left 'running' until the next server start)
+            raise
     progress(1.0, "Done")
     return run_id
 
@@ -216,6 +222,8 @@ def _since(t0: float) -> float:
 def _error_text(exc: BaseException) -> str:
     if isinstance(exc, StoreError):
         return str(exc)
+    if not isinstance(exc, Exception):
+        return f"Stopped before it finished ({type(exc).__name__}): train it again."
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0] if text else ''}".strip()[:2000]
 
@@ -298,3 +306,14 @@ def close_container(
     else:
         errors = "; ".join(sorted({c.error or "" for c in children}))[:1500]
         training_db.fail_run(store, parent_id, actor, f"Every trial failed: {errors}", updates)
+
+
+@contextmanager
+def container_guard(store: Database, parent_id: int, actor: str, t0: float) -> Iterator[None]:
+    """Fail the parent run when its trials end early (an error, a stopped page, a shutdown),
+    so a learning curve or a search is never left 'running'; the exception goes on."""
+    try:
+        yield
+    except BaseException as exc:
+        training_db.fail_run(store, parent_id, actor, _error_text(exc), {"duration_s": _since(t0)})
+        raise

@@ -22,6 +22,7 @@ from core.training.models import MODELS
 from core.training.reports import default_metric
 from core.training.runs import (
     close_container,
+    container_guard,
     get_run,
     list_runs,
     open_container,
@@ -115,28 +116,29 @@ def hyperparameter_search(
         name=f"{method} search: {spec.model_kind} ({len(trials)} trials)",
         params={"method": method, "space": space},
     )
-    children = []
-    for i, combo in enumerate(trials):
-        progress(i / len(trials), f"Trial {i + 1} of {len(trials)}: {combo}")
-        desc = ", ".join(f"{k}={v}" for k, v in combo.items())
-        trial = train_run(
-            store,
-            project_id,
-            replace(spec, params={**spec.params, **combo}),
-            actor=actor,
-            parent_id=parent,
-            name=f"trial {i + 1}: {desc}",
-        )
-        children.append(trial)
-    metric, best = _best_trial(store, project_id, children, metric)
-    summary = {
-        "method": method,
-        "space": space,
-        "metric": metric,
-        "best_run_id": best,
-        "n_trials": len(trials),
-    }
-    close_container(store, parent, children, actor, t0, summary)
+    children: list[int] = []
+    with container_guard(store, parent, actor, t0):
+        for i, combo in enumerate(trials):
+            progress(i / len(trials), f"Trial {i + 1} of {len(trials)}: {combo}")
+            desc = ", ".join(f"{k}={v}" for k, v in combo.items())
+            trial = train_run(
+                store,
+                project_id,
+                replace(spec, params={**spec.params, **combo}),
+                actor=actor,
+                parent_id=parent,
+                name=f"trial {i + 1}: {desc}",
+            )
+            children.append(trial)
+        metric, best = _best_trial(store, project_id, children, metric)
+        summary = {
+            "method": method,
+            "space": space,
+            "metric": metric,
+            "best_run_id": best,
+            "n_trials": len(trials),
+        }
+        close_container(store, parent, children, actor, t0, summary)
     progress(1.0, "Search done")
     return parent
 

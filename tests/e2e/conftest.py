@@ -39,16 +39,19 @@ def _require_chromium() -> None:
         pytest.skip("no chromium installed (apt-get install chromium)")
 
 
-def start_server(folder: Path, seed_demo: bool) -> Iterator[Server]:
+def start_server(folder: Path, seed_demo: bool, args: tuple[str, ...] = (),
+                 env_extra: dict[str, str] | None = None, port: int | None = None
+                 ) -> Iterator[Server]:
     _require_chromium()
-    port = _free_port()
+    port = port or _free_port()
     env = dict(os.environ, WORKBENCH_DB=str(folder / "e2e.duckdb"),
                WORKBENCH_ARTIFACTS=str(folder / "artifacts"),
-               WORKBENCH_SEED_DEMO="1" if seed_demo else "0", OMP_NUM_THREADS="1")
+               WORKBENCH_SEED_DEMO="1" if seed_demo else "0", OMP_NUM_THREADS="1",
+               **(env_extra or {}))
     log = open(folder / "server.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
+         "--server.address", "127.0.0.1", "--server.headless", "true", *args],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     try:

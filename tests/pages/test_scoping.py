@@ -133,3 +133,16 @@ def test_new_project_without_data_starts_empty(app):
     assert not _errors(at)
     assert _history(at) == [1]
     assert any("Not ready" in m.value for m in at.markdown)
+
+
+def test_the_form_still_shows_the_brief_after_visiting_another_page(app):
+    """Streamlit drops a widget's state when a run does not draw it (another page); the
+    form must load the saved version again, not come back empty and save an empty brief."""
+    at = _open(app)
+    assert at.selectbox(key="scoping.target_column").value == "needs_review"
+    at.switch_page("pages/2_Data.py").run()
+    assert not _errors(at)
+    at = _open(at)
+    assert at.selectbox(key="scoping.target_column").value == "needs_review"
+    assert at.number_input(key="scoping.primary_target").value == 0.6
+    assert at.text_area(key="scoping.problem").value
