@@ -78,6 +78,8 @@ def render_columns(store: Database, ds: DatasetRow, report: QualityReport, user:
             "missing": st.column_config.NumberColumn("missing", format="percent"),
         },
     )
+    for note in report.notes()[:1]:  # the distinct counts shown above
+        st.caption(note)
     if st.button("Save types and ranges", key="data.save_types", icon=":material/save:",
                  disabled=not state.can_edit()):
         try:
@@ -135,6 +137,7 @@ def _headline(report: QualityReport) -> None:
     st.caption(
         f"Computed in {report.seconds:.1f} s for data version {report.content_hash}; "
         "stored, and rebuilt when the data, the column types, ranges or splits change."
+        + "".join(f" {note}" for note in report.notes())
     )
 
 

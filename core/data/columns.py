@@ -10,10 +10,10 @@ from typing import Any
 import pandas as pd
 
 from core.data.detect import detect_column_types
+from core.data.profile import profile_columns
 from core.db import data as data_db
 from core.db import datasets as datasets_db
 from core.db import projects as projects_db
-from core.db import scans as scans_db
 from core.db.data import ColumnSetting
 from core.db.database import Database
 from core.errors import StoreError
@@ -63,7 +63,7 @@ def column_types(
     stored = data_db.list_column_types(store, dataset_id)
     if {r.column_name for r in stored} != {c for c, _ in schema}:
         if profile is None:
-            profile = scans_db.column_profile(store, dataset_id)
+            profile = profile_columns(store, dataset_id)
         data_db.save_detected_types(store, dataset_id, detect_column_types(profile), actor)
         stored = data_db.list_column_types(store, dataset_id)
     dtypes = dict(schema)

@@ -23,6 +23,12 @@ from typing import Any
 import pandas as pd
 
 from core.data.columns import ColumnType, column_types
+from core.data.profile import (
+    EXACT_MAX_ROWS,
+    SHAPE_SAMPLE,
+    approximation_notes,
+    profile_columns,
+)
 from core.data.quality_checks import Issue, find_issues
 from core.data.spelling import SpellingGroup, find_spelling_groups
 from core.db import data as data_db
@@ -37,6 +43,7 @@ REPORT_VERSION = 1
 TOP_VALUES = 20  # kept per column for the charts
 SPELLING_MAX_DISTINCT = 1000  # value counts fetched per text column for spelling groups
 SPELLING_TYPES = ("categorical", "target", "boolean")  # text columns checked for spellings
+MODE_SAMPLE_SHARE = 0.9  # a big numeric column's sampled mode this common is counted
 
 
 @dataclass(frozen=True)
@@ -108,6 +115,18 @@ class QualityReport:
             )
         return pd.DataFrame(rows)
 
+    def notes(self) -> list[str]:
+        """What in the report is approximate, in sentences (empty when all is exact)."""
+        notes = approximation_notes(self.columns)
+        k = int(self.duplicates.get("near_sample") or 1)
+        if k > 1:
+            notes.append(
+                f"Near-duplicate rows are estimated: counted on the 1 in {k} rows whose hash "
+                "of the rounded numbers falls in one bucket (a group of near duplicates is "
+                f"never split), times {k}. Exact duplicates are counted on every row."
+            )
+        return notes
+
     def column(self, name: str) -> dict[str, Any]:
         return next(c for c in self.columns if c["column"] == name)
 
@@ -159,14 +178,14 @@ def build_report(
     actor: str,
     *,
     decimals: int = 2,
-    exact_distinct_max_rows: int = 200_000,
+    exact_distinct_max_rows: int = EXACT_MAX_ROWS,
     progress: Progress = no_progress,
 ) -> QualityReport:
     """Compute every quality check of a dataset in DuckDB and store the report."""
     t0 = time.perf_counter()
     ds = datasets_db.require_dataset(store, dataset_id)
     progress(0.05, "Profiling every column (one pass)")
-    types, columns = _profile(store, ds, actor, exact_distinct=ds.n_rows <= exact_distinct_max_rows)
+    types, columns = _profile(store, ds, actor, exact_distinct_max_rows)
     params, key = _params(store, ds, types, decimals)
     progress(0.35, "Counting values and binning numbers")
     all_counts = _value_counts(store, ds, columns)
@@ -217,13 +236,13 @@ def build_report(
 
 
 def _profile(
-    store: Database, ds: DatasetRow, actor: str, exact_distinct: bool
+    store: Database, ds: DatasetRow, actor: str, exact_max_rows: int
 ) -> tuple[list[ColumnType], list[dict[str, Any]]]:
     """The column types (detected on first use) and per column its profile with its type."""
     ranges = {
         r.column_name: (r.range_low, r.range_high) for r in data_db.list_column_types(store, ds.id)
     }
-    profile = scans_db.column_profile(store, ds.id, ranges, exact_distinct=exact_distinct)
+    profile = profile_columns(store, ds.id, ranges, exact_max_rows=exact_max_rows)
     types = column_types(store, ds.id, actor, profile=profile)
     by_col = {t.column: t for t in types}
     columns = [
@@ -254,13 +273,31 @@ def _counted(c: dict[str, Any], n_rows: int) -> bool:
 def _value_counts(
     store: Database, ds: DatasetRow, columns: list[dict[str, Any]]
 ) -> dict[str, list[tuple[str, int]]]:
-    """(value, rows) per counted column, most frequent first."""
-    counted = [c["column"] for c in columns if _counted(c, ds.n_rows)]
-    vc = scans_db.value_counts(store, ds.id, counted, top=SPELLING_MAX_DISTINCT)
-    return {
+    """(value, rows) per counted column, most frequent first.
+
+    In a table of more than ``EXACT_MAX_ROWS`` rows, a numeric column with more than 50
+    values is counted for one reason only -- the near-constant check -- so only its
+    candidate mode is: the most frequent value of a block sample, counted exactly on
+    every row when it holds at least ``MODE_SAMPLE_SHARE`` of the sample (a value in 99%
+    of the rows does, unless the sample is far off). Its list then holds that one value.
+    """
+    counted = [c for c in columns if _counted(c, ds.n_rows)]
+    big = ds.n_rows > EXACT_MAX_ROWS
+    modes = [
+        c["column"] for c in counted
+        if big and c["kind"] in ("integer", "float") and (c["distinct"] or 0) > 50
+    ]  # fmt: skip
+    full = [c["column"] for c in counted if c["column"] not in modes]
+    vc = scans_db.value_counts(store, ds.id, full, top=SPELLING_MAX_DISTINCT)
+    out = {
         str(col): list(zip(g["value"], g["n"].astype(int), strict=True))
         for col, g in vc.groupby("column")
     }
+    candidates = scans_db.top_value_candidates(store, ds.id, modes, SHAPE_SAMPLE)
+    likely = {c: v for c, (v, share) in candidates.items() if share >= MODE_SAMPLE_SHARE}
+    for col, k in scans_db.count_values(store, ds.id, likely).items():
+        out[col] = [(likely[col], k)]
+    return out
 
 
 def _histogram_spec(c: dict[str, Any], bins: int = 30) -> tuple[float, float, int] | None:

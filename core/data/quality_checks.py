@@ -249,14 +249,18 @@ def _near_duplicates(report: QualityReport) -> list[Issue]:
     d = report.duplicates
     if not d.get("near_rows"):
         return []
+    k = int(d.get("near_sample") or 1)
+    about, sampled = (
+        ("About ", f" (estimated from the 1 in {k} rows of a hash sample)") if k > 1 else ("", "")
+    )
     return [
         Issue(
             severity="warning",
             kind="near_duplicates",
             column=None,
             count=d["near_rows"],
-            message=f"{d['near_rows']:,} more rows repeat another once case, spaces and "
-            f"rounding to {report.params.get('decimals', 2)} decimals are ignored.",
+            message=f"{about}{d['near_rows']:,} more rows repeat another once case, spaces and "
+            f"rounding to {report.params.get('decimals', 2)} decimals are ignored{sampled}.",
         )
     ]
 

@@ -43,6 +43,7 @@ from core.data.split_request import (
     checked_request,
     require_columns,
 )
+from core.data.split_sets import set_plan
 from core.data.targets import STRATIFY_BINS, is_numeric_values, quantile_bins
 from core.db import datasets as datasets_db
 from core.db import splits as splits_db
@@ -108,6 +109,11 @@ def plan_split(
         method, seed, shares, ladder, target=target, stratify_column=stratify_column,
         time_column=time_column, time_cutoffs=time_cutoffs, group_column=group_column,
     )  # fmt: skip
+    require_columns(store, dataset_id, request.columns())
+    plan = set_plan(store, dataset_id, request)
+    if plan is not None:
+        frame = splits_db.run_assignment_sql(store, plan.sql, plan.sql_params)
+        return SplitPlan(method, request.target, frame, plan.params, plan.warnings)
     frame = _input_frame(store, dataset_id, request)
     warnings: list[str] = []
     target_codes, target_params = _target_codes(frame, request, warnings)
@@ -223,6 +229,19 @@ def create_split(
         raise SplitError("That dataset is not in this project (any more).")
     if any(s.name == name for s in splits_db.list_splits(store, project_id)):
         raise SplitError(f"This project has a split named {name!r} already; choose another name.")
+    checked = checked_request(
+        request.get("method", ""), request.get("seed", 0), request.get("shares", DEFAULT_SHARES),
+        request.get("ladder", DEFAULT_LADDER), target=request.get("target"),
+        stratify_column=request.get("stratify_column"), time_column=request.get("time_column"),
+        time_cutoffs=request.get("time_cutoffs"), group_column=request.get("group_column"),
+    )  # fmt: skip
+    require_columns(store, dataset_id, checked.columns())
+    sets = set_plan(store, dataset_id, checked)
+    if sets is not None:  # set-based: no row leaves DuckDB
+        return splits_db.insert_set_split(
+            store, project_id, dataset_id, name, sets.sql, sets.sql_params,
+            method=checked.method, target=checked.target, params=sets.params, actor=actor,
+        )  # fmt: skip
     plan = plan_split(store, dataset_id, **request)
     return splits_db.insert_split(
         store,

@@ -94,7 +94,7 @@ def profile_ranges(db: Database, dataset_id: int, numeric: list[str], sample_row
     the grid and never runs this. The extremes come from verified storage statistics
     where they can (:func:`_stored_extremes`), else from ``min``/``max`` of the finite
     values; ``(None, None)`` means no finite value. The sample (float arrays, NaN for
-    missing, keyed ``v0``, ``v1``, ...) is :func:`_block_sample_sql`'s.
+    missing, keyed ``v0``, ``v1``, ...) is :func:`block_sample_sql`'s.
     """
     table = qident(datasets_db._dataset_table(db, dataset_id))
     if not numeric:
@@ -112,7 +112,7 @@ def profile_ranges(db: Database, dataset_id: int, numeric: list[str], sample_row
                 found[i] = (row[2 * j], row[2 * j + 1])
         sel = ", ".join(f"{v} AS v{i}" for i, v in enumerate(safe))
         raw = cur.execute(
-            f"SELECT {sel} FROM {table}{_block_sample_sql(int(n_rows), sample_rows)}"
+            f"SELECT {sel} FROM {table}{block_sample_sql(int(n_rows), sample_rows)}"
         ).fetchnumpy()
     draws = {
         k: np.ma.filled(np.ma.asarray(v, dtype=float), np.nan) for k, v in raw.items()
@@ -277,7 +277,7 @@ def _with_tails(moments: pd.DataFrame, numeric: list[dict[str, Any]],
     return pd.concat([moments, pd.DataFrame(added, index=moments.index)], axis=1)
 
 
-def _block_sample_sql(n_rows: int, sample_rows: int, block: int = 2048) -> str:
+def block_sample_sql(n_rows: int, sample_rows: int, block: int = 2048) -> str:
     """A WHERE clause keeping about ``sample_rows`` rows in evenly spaced ``rowid`` blocks.
 
     Deterministic (the same rows every time, unlike DuckDB's multi-threaded system
@@ -286,9 +286,9 @@ def _block_sample_sql(n_rows: int, sample_rows: int, block: int = 2048) -> str:
     reservoir sample (one thread) more. Blocks are what the grid's quantiles need; the
     grid only places the bins, so a poor sample costs resolution, never correctness.
 
-    >>> _block_sample_sql(1000, 5000)
+    >>> block_sample_sql(1000, 5000)
     ''
-    >>> _block_sample_sql(10_000, 4096, block=2048)
+    >>> block_sample_sql(10_000, 4096, block=2048)
     ' WHERE rowid BETWEEN 0 AND 2047 OR rowid BETWEEN 5000 AND 7047'
     """
     if n_rows <= sample_rows:

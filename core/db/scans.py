@@ -1,110 +1,24 @@
-"""Set-based passes over a dataset table: the one-pass column profile, value counts,
-histograms, null bands and duplicates (the drift profile scan is in
-:mod:`core.db.profile_scan`)."""
+"""Set-based passes over a dataset table: value counts, histograms, null bands and
+duplicates; the column profile is :mod:`core.db.column_scan`'s (re-exported here), the
+drift profile scan :mod:`core.db.profile_scan`'s."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import pandas as pd
 
 from core.db import datasets as datasets_db
 from core.db import types
+from core.db.column_scan import (  # noqa: F401 - re-exported
+    EXACT_STATS,
+    SAMPLED_STRING_STATS,
+    SHAPE_STATS,
+    column_profile,
+    exact_column_stats,
+)
 from core.db.database import Database, qident
-
-_BOOL_WORDS = ("true", "false", "yes", "no", "y", "n", "t", "f", "0", "1")
-
-
-def _profile_exprs(col: str, kind: str, distinct: str,
-                   low: float | None, high: float | None) -> tuple[dict[str, str], list[Any]]:
-    """The statistics of one column (name -> aggregate SQL) and their parameters."""
-    c = qident(col)
-    e: dict[str, str] = {"nn": f"count({c})", "distinct": distinct.format(c=c)}
-    params: list[Any] = []
-    # CASE inside the aggregate and count_if: several times faster than FILTER clauses
-    if kind in types.NUMERIC_KINDS:
-        x = f"{c}::DOUBLE"
-        fx = f"CASE WHEN isfinite({x}) THEN {x} END"
-        fc = f"CASE WHEN isfinite({x}) THEN {c} END"
-        e.update(min_num=f"min({fx})", max_num=f"max({fx})", mean=f"avg({fx})",
-                 std=f"stddev_samp({fx})", min=f"min({fc})::VARCHAR",
-                 max=f"max({fc})::VARCHAR")
-        if kind == "float":
-            e.update(n_nan=f"count_if(isnan({x}))",
-                     n_posinf=f"count_if({x} = 'inf'::DOUBLE)",
-                     n_neginf=f"count_if({x} = '-inf'::DOUBLE)")
-        if low is not None:
-            e["n_below"] = f"count_if({x} < ?::DOUBLE)"
-            params.append(float(low))
-        if high is not None:
-            e["n_above"] = f"count_if({x} > ?::DOUBLE)"
-            params.append(float(high))
-    elif kind == "string":
-        num = f"TRY_CAST({c} AS DOUBLE)"
-        words = ", ".join("'" + w + "'" for w in _BOOL_WORDS)
-        e.update(
-            min=f"min({c})::VARCHAR", max=f"max({c})::VARCHAR",
-            len_min=f"min(length({c}))", len_max=f"max(length({c}))",
-            len_avg=f"avg(length({c}))",
-            n_blank=f"count_if(trim({c}) = '')",
-            n_padded=f"count_if({c} <> trim({c}))",
-            n_numeric_like=f"count({num})",
-            n_datetime_like=f"count(TRY_CAST({c} AS TIMESTAMP))",
-            n_bool_like=f"count_if(lower(trim({c})) IN ({words}))",
-            words_avg=f"avg(length(trim({c})) - length(replace(trim({c}), ' ', '')) + 1)",
-            example_text=f"any_value(CASE WHEN {num} IS NULL AND trim({c}) <> '' THEN {c} END)",
-            example_number=f"any_value(CASE WHEN {num} IS NOT NULL THEN {c} END)",
-        )
-    elif kind == "boolean":
-        e.update(n_true=f"count_if({c})", min=f"min({c})::VARCHAR",
-                 max=f"max({c})::VARCHAR")
-    elif kind == "datetime":
-        e.update(min=f"min({c})::VARCHAR", max=f"max({c})::VARCHAR",
-                 min_num=f"epoch(min({c})::TIMESTAMP)",
-                 max_num=f"epoch(max({c})::TIMESTAMP)")
-    elif kind == "list":
-        e.update(len_min=f"min(len({c}))", len_max=f"max(len({c}))",
-                 len_avg=f"avg(len({c}))")
-    return e, params
-
-
-def column_profile(db: Database, dataset_id: int,
-    ranges: dict[str, tuple[float | None, float | None]] | None = None,
-    exact_distinct: bool = True,
-) -> pd.DataFrame:
-    """Per-column statistics of a dataset in one scan, one row per column.
-
-    Columns: column, dtype, kind (``core.db.types.column_kind``), n, nn (non-null),
-    distinct, min/max (as text), min_num/max_num (numbers; epoch seconds for datetimes),
-    mean, std (finite values), n_nan, n_posinf, n_neginf, len_min/len_max/len_avg (strings
-    and lists), n_blank, n_padded, n_numeric_like, n_datetime_like, n_bool_like, words_avg,
-    example_text, example_number, n_true, n_below/n_above (outside the stated ``ranges``).
-    """
-    table = datasets_db._dataset_table(db, dataset_id)
-    schema = datasets_db.dataset_schema(db, dataset_id)
-    ranges = ranges or {}
-    distinct = "count(DISTINCT {c})" if exact_distinct else "approx_count_distinct({c})"
-    exprs: list[str] = ["count(*) AS n"]
-    params: list[Any] = []
-    stats: list[list[str]] = []
-    for i, (col, dtype) in enumerate(schema):
-        e, p = _profile_exprs(col, types.column_kind(dtype), distinct,
-                              *ranges.get(col, (None, None)))
-        exprs += [f"{expr} AS s{i}_{stat}" for stat, expr in e.items()]
-        params += p
-        stats.append(list(e))
-    with db.cursor() as cur:
-        res = cur.execute(f"SELECT {', '.join(exprs)} FROM {qident(table)}", params)
-        values = dict(zip([d[0] for d in res.description], res.fetchall()[0], strict=True))
-    rows = []
-    for i, (col, dtype) in enumerate(schema):
-        row: dict[str, Any] = {"column": col, "dtype": dtype, "kind": types.column_kind(dtype),
-                               "n": int(values["n"]), "distinct_exact": exact_distinct}
-        for stat in stats[i]:
-            row[stat] = values[f"s{i}_{stat}"]
-        rows.append(row)
-    return pd.DataFrame(rows)
+from core.db.profile_scan import block_sample_sql
 
 
 def value_counts(db: Database, dataset_id: int, columns: list[str], top: int = 1000) -> pd.DataFrame:
@@ -124,32 +38,68 @@ def value_counts(db: Database, dataset_id: int, columns: list[str], top: int = 1
         ["column", "n", "value"], ascending=[True, False, True], ignore_index=True)
 
 
+def top_value_candidates(db: Database, dataset_id: int, columns: list[str], sample_rows: int
+) -> dict[str, tuple[str, float]]:
+    """Per column the most frequent non-null value (as text) in a block sample of about
+    ``sample_rows`` rows (:func:`core.db.profile_scan.block_sample_sql`) and its share
+    of the sample's non-null values; a column with no value in the sample is left out."""
+    if not columns:
+        return {}
+    table = qident(datasets_db._dataset_table(db, dataset_id))
+    n_rows = datasets_db.require_dataset(db, dataset_id).n_rows
+    cols = ", ".join(qident(c) for c in columns)
+    parts = [
+        f"(SELECT {i} AS col, {qident(c)}::VARCHAR AS value,"
+        f" count(*) / sum(count(*)) OVER () AS share FROM s"
+        f" WHERE {qident(c)} IS NOT NULL GROUP BY {qident(c)} ORDER BY share DESC, value LIMIT 1)"
+        for i, c in enumerate(columns)
+    ]
+    sql = (
+        f"WITH s AS MATERIALIZED (SELECT {cols} FROM {table}"
+        f"{block_sample_sql(n_rows, sample_rows)}) {' UNION ALL '.join(parts)}"
+    )
+    return {columns[int(i)]: (str(v), float(sh)) for i, v, sh in db.rows(sql)}
+
+
+def count_values(db: Database, dataset_id: int, values: dict[str, str]) -> dict[str, int]:
+    """Rows equal to one value per column (given as text, compared in the column's own
+    type), in one scan."""
+    if not values:
+        return {}
+    table = qident(datasets_db._dataset_table(db, dataset_id))
+    dtypes = dict(datasets_db.dataset_schema(db, dataset_id))
+    cols = list(values)
+    exprs = ", ".join(f"count_if({qident(c)} = ?::{dtypes[c]})" for c in cols)
+    (row,) = db.rows(f"SELECT {exprs} FROM {table}", [values[c] for c in cols])
+    return {c: int(k) for c, k in zip(cols, row, strict=True)}
+
+
 def histograms(db: Database, dataset_id: int, specs: list[tuple[str, float, float, int, bool]]
 ) -> dict[str, list[int]]:
-    """Counts per equal-width bin, all columns in one scan.
+    """Counts per equal-width bin of each column.
 
     ``specs``: (column, low, width, bins, is_datetime); datetimes are binned on epoch
-    seconds, non-finite values are left out.
+    seconds, non-finite values are left out. One ``GROUP BY`` on a clamped bin number per
+    column, run as one ``UNION ALL``: at 10M rows several times faster than DuckDB's
+    ``histogram()`` aggregate of every column in one scan (a map per group).
     """
     if not specs:
         return {}
-    table = datasets_db._dataset_table(db, dataset_id)
-    exprs, params = [], []
+    table = qident(datasets_db._dataset_table(db, dataset_id))
+    parts, params = [], []
     for i, (col, low, width, bins, is_dt) in enumerate(specs):
         x = f"epoch({qident(col)}::TIMESTAMP)" if is_dt else f"{qident(col)}::DOUBLE"
-        exprs.append(
-            f"histogram(CASE WHEN isfinite({x}) THEN least(greatest("
-            f"floor(({x} - ?::DOUBLE) / ?::DOUBLE)::BIGINT, 0), ?::BIGINT) END) AS h{i}"
+        b = f"floor(({x} - ?::DOUBLE) / ?::DOUBLE)::BIGINT"
+        top = int(bins) - 1
+        parts.append(
+            f"SELECT {i} AS c, CASE WHEN b < 0 THEN 0 WHEN b > {top} THEN {top} ELSE b END"
+            f" AS k, count(*) AS n FROM (SELECT {b} AS b FROM {table} WHERE isfinite({x}))"
+            " GROUP BY k"
         )
-        params += [float(low), float(width), int(bins) - 1]
-    (row,) = db.rows(f"SELECT {', '.join(exprs)} FROM {qident(table)}", params)
-    out = {}
-    for (col, _, _, bins, _), hist in zip(specs, row, strict=True):
-        counts = [0] * int(bins)
-        for b, n in (hist or {}).items():
-            if b is not None:
-                counts[int(b)] = int(n)
-        out[col] = counts
+        params += [float(low), float(width)]
+    out = {col: [0] * int(bins) for col, _, _, bins, _ in specs}
+    for c, k, n in db.rows(" UNION ALL ".join(parts), params):
+        out[specs[int(c)][0]][int(k)] = int(n)
     return out
 
 
@@ -178,7 +128,12 @@ def null_bands(db: Database, dataset_id: int, bands: int = 40) -> pd.DataFrame:
 @dataclass(frozen=True)
 class DuplicateSummary:
     """Distinct rows of a dataset: all columns, the key columns, and the key columns
-    normalised (None without key columns), with example groups of row ids."""
+    normalised (None without key columns), with example groups of row ids.
+
+    ``near_sample`` is 1 when near duplicates were counted on every row, else K: they
+    were counted on the rows whose normalisation-proof hash falls in one of K buckets,
+    and ``distinct_norm`` is the key's distinct rows less K times the near-duplicate
+    rows found there (an unbiased estimate: a near-duplicate group is never split)."""
 
     n: int
     distinct_all: int | None
@@ -186,59 +141,78 @@ class DuplicateSummary:
     distinct_norm: int | None
     exact_groups: list[list[int]]
     near_groups: list[list[int]]
+    near_sample: int = 1
+
+
+def _normalised(col: str, kind: str, decimals: int) -> tuple[str, bool]:
+    """A key column as near-duplicate detection compares it, and whether the expression
+    is cheap enough for every row (numbers and the rest; text needs a regular expression).
+    Numbers are rounded as ``round(x * 10^decimals)``: the same groups as ``round(x,
+    decimals)`` but about four times faster in DuckDB 2.0."""
+    c = qident(col)
+    if kind == "string":
+        return f"lower(regexp_replace(trim({c}), '\\s+', ' ', 'g'))", False
+    if kind == "float":
+        return f"round({c}::DOUBLE * {10 ** int(decimals)})", True
+    return c, True
 
 
 def duplicate_summary(db: Database, dataset_id: int,
     key_columns: list[str],
     decimals: int = 2,
     examples: int = 5,
+    near_sample_rows: int = 500_000,
 ) -> DuplicateSummary:
     """Exact and near-duplicate rows, set-based.
 
-    Exact duplicates compare ``key_columns`` (e.g. all but identifiers); near duplicates
-    compare them after normalising text (case, surrounding and repeated whitespace) and
-    rounding numbers to ``decimals``. Returns counts of distinct rows and example groups
-    of row ids.
+    Exact duplicates compare ``key_columns`` (e.g. all but identifiers) by the hash of
+    their values, on every row; near duplicates compare them after normalising text
+    (case, surrounding and repeated whitespace) and rounding numbers to ``decimals``, on
+    every row of a table of up to ``near_sample_rows`` rows and on a hash sample of about
+    that many rows of a bigger one (see :class:`DuplicateSummary`). Returns counts of
+    distinct rows and example groups of row ids.
     """
     table = qident(datasets_db._dataset_table(db, dataset_id))
-    kinds = dict(datasets_db.dataset_schema(db, dataset_id))
+    schema = datasets_db.dataset_schema(db, dataset_id)
+    kinds = dict(schema)
+    n_rows = datasets_db.require_dataset(db, dataset_id).n_rows
     if not key_columns:
-        n_rows = datasets_db.require_dataset(db, dataset_id).n_rows
         return DuplicateSummary(n_rows, None, None, None, [], [])
-    norm = []
-    for col in key_columns:
-        c, kind = qident(col), types.column_kind(kinds[col])
-        if kind == "string":
-            norm.append(f"lower(regexp_replace(trim({c}), '\\s+', ' ', 'g'))")
-        elif kind == "float":
-            norm.append(f"round({c}::DOUBLE, {int(decimals)})")
-        else:
-            norm.append(c)
+    norm = [_normalised(c, types.column_kind(kinds[c]), decimals) for c in key_columns]
     key = f"hash({', '.join(qident(c) for c in key_columns)})"
-    nkey = f"hash({', '.join(norm)})"
+    nkey = f"hash({', '.join(e for e, _ in norm)})"
+    proof = [e for e, cheap in norm if cheap]  # the same for every member of a near group
+    k = max(1, n_rows // max(int(near_sample_rows), 1)) if proof else 1
+    where = f" WHERE hash({', '.join(proof)}) % {k} = 0" if k > 1 else ""
+    everything = len(key_columns) == len(schema)
     groups = (
-        f"SELECT list(rowid ORDER BY rowid)[1:5], count(*) AS k FROM {table}"
+        "SELECT list(rowid ORDER BY rowid)[1:5], count(*) AS k FROM {table}{where}"
         " GROUP BY {by} HAVING {having} ORDER BY k DESC, min(rowid) LIMIT ?"
     )
     with db.cursor() as cur:
-        n, d_all, d_key, d_norm = cur.execute(
-            f"SELECT count(*), count(DISTINCT hash(t)), count(DISTINCT {key}),"
-            f" count(DISTINCT {nkey}) FROM {table} t"
+        all_sql = key if everything else "hash(t)"
+        n, d_all, d_key = cur.execute(
+            f"SELECT count(*), count(DISTINCT {all_sql}), "
+            f"{'NULL' if everything else f'count(DISTINCT {key})'} FROM {table} t"
+        ).fetchall()[0]
+        d_key = d_all if everything else d_key
+        s_key, s_norm = cur.execute(
+            f"SELECT count(DISTINCT {key}), count(DISTINCT {nkey}) FROM {table}{where}"
         ).fetchall()[0]
         exact = near = []
         if d_key < n:
-            exact = cur.execute(groups.format(by=key, having="count(*) > 1"),
-                                [examples]).fetchall()
-        if d_norm < d_key:
-            near = cur.execute(groups.format(by=nkey, having=f"count(DISTINCT {key}) > 1"),
+            exact = cur.execute(groups.format(table=table, where="", by=key,
+                                              having="count(*) > 1"), [examples]).fetchall()
+        if s_norm < s_key:
+            near = cur.execute(groups.format(table=table, where=where, by=nkey,
+                                             having=f"count(DISTINCT {key}) > 1"),
                                [examples]).fetchall()
     return DuplicateSummary(
-        int(n), int(d_all), int(d_key), int(d_norm),
+        int(n), int(d_all), int(d_key), int(d_key) - (int(s_key) - int(s_norm)) * k,
         [[int(r) for r in ids] for ids, _ in exact],
         [[int(r) for r in ids] for ids, _ in near],
+        k,
     )
-
-
 
 
 @dataclass(frozen=True)

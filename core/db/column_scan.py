@@ -1,0 +1,319 @@
+"""The one-pass column profile of a dataset table (type detection and the quality report
+read it), its block-sampled string shapes, and the exact counts that confirm them.
+
+DESIGN: measured at 10M rows x 22 columns on the 2-core machine, against a plain scan
+(``sum``/``count`` of every column): ``stddev_samp`` of 16 numeric columns costs several
+scans, ``min``/``max`` behind ``isfinite`` another few, three ``count_if`` for NaN and
+infinities about 1.5, while ``min``/``max`` from the zone maps (verified) cost 13 ms and a
+count, a sum and a centred sum of squares about one scan. So a big table's numeric
+columns take their extremes from storage statistics where those are finite and their
+mean and standard deviation from a centred sum of squares; a column whose statistics show
+NaN or an infinity (or have none) is profiled the careful way. String lengths, blanks and
+padding cost about a scan per five columns, so they join the shape tests on the sample.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+
+from core.db import datasets as datasets_db
+from core.db import types
+from core.db.database import Database, qident
+from core.db.profile_scan import _stored_extremes, block_sample_sql
+
+_BOOL_WORDS = ("true", "false", "yes", "no", "y", "n", "t", "f", "0", "1")
+SHAPE_STATS = (
+    "n_numeric_like",
+    "n_datetime_like",
+    "n_bool_like",
+    "words_avg",
+    "example_text",
+    "example_number",
+)
+SAMPLED_STRING_STATS = (*SHAPE_STATS, "len_min", "len_max", "len_avg", "n_blank", "n_padded")
+EXACT_STATS = ("distinct", *SAMPLED_STRING_STATS)  # what a confirming pass can count
+
+
+def _string_exprs(c: str) -> dict[str, str]:
+    """Lengths, blanks, padding and shapes of the quoted string column ``c``."""
+    num = f"TRY_CAST({c} AS DOUBLE)"
+    words = ", ".join("'" + w + "'" for w in _BOOL_WORDS)
+    return {
+        "len_min": f"min(length({c}))",
+        "len_max": f"max(length({c}))",
+        "len_avg": f"avg(length({c}))",
+        "n_blank": f"count_if(trim({c}) = '')",
+        "n_padded": f"count_if({c} <> trim({c}))",
+        "n_numeric_like": f"count({num})",
+        "n_datetime_like": f"count(TRY_CAST({c} AS TIMESTAMP))",
+        "n_bool_like": f"count_if(lower(trim({c})) IN ({words}))",
+        "words_avg": f"avg(length(trim({c})) - length(replace(trim({c}), ' ', '')) + 1)",
+        "example_text": f"any_value(CASE WHEN {num} IS NULL AND trim({c}) <> '' THEN {c} END)",
+        "example_number": f"any_value(CASE WHEN {num} IS NOT NULL THEN {c} END)",
+    }
+
+
+def _numeric_exprs(
+    c: str, kind: str, low: float | None, high: float | None, center: float | None
+) -> tuple[dict[str, str], list[Any]]:
+    """Statistics of a numeric column: the careful form, or with ``center`` (its verified
+    finite extremes' midpoint) a count, a sum and a centred sum of squares only."""
+    x = f"{c}::DOUBLE"
+    e: dict[str, str] = {}
+    params: list[Any] = []
+    if center is None:
+        fx = f"CASE WHEN isfinite({x}) THEN {x} END"
+        fc = f"CASE WHEN isfinite({x}) THEN {c} END"
+        e.update(
+            min_num=f"min({fx})",
+            max_num=f"max({fx})",
+            mean=f"avg({fx})",
+            std=f"stddev_samp({fx})",
+            min=f"min({fc})::VARCHAR",
+            max=f"max({fc})::VARCHAR",
+        )
+        if kind == "float":
+            e.update(
+                n_nan=f"count_if(isnan({x}))",
+                n_posinf=f"count_if({x} = 'inf'::DOUBLE)",
+                n_neginf=f"count_if({x} = '-inf'::DOUBLE)",
+            )
+    else:
+        e.update(sum_=f"sum({x})", sq_=f"sum(({x} - {center!r}) * ({x} - {center!r}))")
+    if low is not None:
+        e["n_below"] = f"count_if({x} < ?::DOUBLE)"
+        params.append(float(low))
+    if high is not None:
+        e["n_above"] = f"count_if({x} > ?::DOUBLE)"
+        params.append(float(high))
+    return e, params
+
+
+def _profile_exprs(
+    col: str,
+    kind: str,
+    distinct: str,
+    sampled: bool,
+    low: float | None,
+    high: float | None,
+    center: float | None = None,
+) -> tuple[dict[str, str], list[Any]]:
+    """The full-scan statistics of one column (name -> aggregate SQL) and their parameters;
+    a ``sampled`` string column leaves :data:`SAMPLED_STRING_STATS` to the sample."""
+    c = qident(col)
+    e: dict[str, str] = {"nn": f"count({c})", "distinct": distinct.format(c=c)}
+    params: list[Any] = []
+    # CASE inside the aggregate and count_if: several times faster than FILTER clauses
+    if kind in types.NUMERIC_KINDS:
+        more, params = _numeric_exprs(c, kind, low, high, center)
+        e.update(more)
+    elif kind == "string":
+        if not sampled:  # a big table's text extremes: their own query (_text_extremes)
+            e.update(min=f"min({c})::VARCHAR", max=f"max({c})::VARCHAR")
+            e.update(_string_exprs(c))
+    elif kind == "boolean":
+        e.update(n_true=f"count_if({c})", min=f"min({c})::VARCHAR", max=f"max({c})::VARCHAR")
+    elif kind == "datetime":
+        e.update(
+            min=f"min({c})::VARCHAR",
+            max=f"max({c})::VARCHAR",
+            min_num=f"epoch(min({c})::TIMESTAMP)",
+            max_num=f"epoch(max({c})::TIMESTAMP)",
+        )
+    elif kind == "list":
+        e.update(len_min=f"min(len({c}))", len_max=f"max(len({c}))", len_avg=f"avg(len({c}))")
+    return e, params
+
+
+def column_profile(
+    db: Database,
+    dataset_id: int,
+    ranges: dict[str, tuple[float | None, float | None]] | None = None,
+    exact_distinct: bool = True,
+    shape_sample: int | None = None,
+) -> pd.DataFrame:
+    """Per-column statistics of a dataset in one scan, one row per column.
+
+    Columns: column, dtype, kind (``core.db.types.column_kind``), n, nn (non-null),
+    distinct, min/max (as text), min_num/max_num (numbers; epoch seconds for datetimes),
+    mean, std (finite values), n_nan, n_posinf, n_neginf, len_min/len_max/len_avg (strings
+    and lists), n_blank, n_padded, n_numeric_like, n_datetime_like, n_bool_like, words_avg,
+    example_text, example_number, n_true, n_below/n_above (outside the stated ``ranges``),
+    distinct_exact, shape_rows and shape_nn.
+
+    ``distinct`` is ``count(DISTINCT)`` with ``exact_distinct``, else DuckDB's
+    HyperLogLog ``approx_count_distinct`` (``distinct_exact`` False). With
+    ``shape_sample`` and a larger table, a string column's :data:`SAMPLED_STRING_STATS`
+    are counted on a deterministic block sample of about that many rows (``shape_rows``
+    rows, ``shape_nn`` non-null values of the column; counts raw, not scaled), and numeric
+    columns with finite storage statistics are profiled from them (module DESIGN).
+    """
+    table = qident(datasets_db._dataset_table(db, dataset_id))
+    schema = datasets_db.dataset_schema(db, dataset_id)
+    n_rows = datasets_db.require_dataset(db, dataset_id).n_rows
+    ranges = ranges or {}
+    sampled = shape_sample is not None and n_rows > shape_sample
+    kinds = [types.column_kind(dtype) for _, dtype in schema]
+    extremes = _numeric_extremes(db, table, schema, kinds) if sampled else {}
+    distinct = "count(DISTINCT {c})" if exact_distinct else "approx_count_distinct({c})"
+    exprs: list[str] = ["count(*) AS n"]
+    params: list[Any] = []
+    stats: list[list[str]] = []
+    for i, (col, _) in enumerate(schema):
+        center = (sum(extremes[i]) / 2) if i in extremes else None
+        e, p = _profile_exprs(
+            col, kinds[i], distinct, sampled, *ranges.get(col, (None, None)), center=center
+        )
+        exprs += [f"{expr} AS s{i}_{stat}" for stat, expr in e.items()]
+        params += p
+        stats.append(list(e))
+    with db.cursor() as cur:
+        res = cur.execute(f"SELECT {', '.join(exprs)} FROM {table}", params)
+        values = dict(zip([d[0] for d in res.description], res.fetchall()[0], strict=True))
+    strings = [i for i, k in enumerate(kinds) if k == "string"]
+    if sampled and strings:
+        values.update(
+            _sampled_strings(
+                db, table, n_rows, int(shape_sample or 0), [(i, schema[i][0]) for i in strings]
+            )
+        )
+    if sampled and strings:
+        values.update(_text_extremes(db, table, [(i, schema[i][0]) for i in strings]))
+    texts = _extreme_texts(db, schema, extremes)
+    rows = []
+    for i, (col, dtype) in enumerate(schema):
+        row: dict[str, Any] = {
+            "column": col,
+            "dtype": dtype,
+            "kind": kinds[i],
+            "n": int(values["n"]),
+            "distinct_exact": exact_distinct,
+        }
+        row.update({stat: values[f"s{i}_{stat}"] for stat in stats[i]})
+        if i in extremes:
+            row.update(_from_extremes(row, kinds[i], extremes[i], texts[i]))
+        if kinds[i] == "string":
+            row["shape_rows"], row["shape_nn"] = row["n"], row["nn"]
+            row.update(
+                {
+                    s: values[f"s{i}_{s}"]
+                    for s in (*SAMPLED_STRING_STATS, "shape_rows", "shape_nn", "min", "max")
+                    if f"s{i}_{s}" in values
+                }
+            )
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _numeric_extremes(
+    db: Database, table: str, schema: list[tuple[str, str]], kinds: list[str]
+) -> dict[int, tuple[float, float]]:
+    """Verified finite (min, max) from storage statistics, by schema index."""
+    numeric = [i for i, k in enumerate(kinds) if k in types.NUMERIC_KINDS]
+    if not numeric:
+        return {}
+    with db.cursor() as cur:
+        found = _stored_extremes(cur, table, [f"{qident(schema[i][0])}::DOUBLE" for i in numeric])
+    return {numeric[j]: v for j, v in found.items()}
+
+
+def _extreme_texts(
+    db: Database, schema: list[tuple[str, str]], extremes: dict[int, tuple[float, float]]
+) -> dict[int, tuple[str, str]]:
+    """The extremes as text, as the column's own type prints them (one tiny query)."""
+    if not extremes:
+        return {}
+    order = list(extremes)
+    sel = ", ".join(
+        f"?::DOUBLE::{schema[i][1]}::VARCHAR, ?::DOUBLE::{schema[i][1]}::VARCHAR" for i in order
+    )
+    (row,) = db.rows(f"SELECT {sel}", [x for i in order for x in extremes[i]])
+    return {i: (row[2 * j], row[2 * j + 1]) for j, i in enumerate(order)}
+
+
+def _from_extremes(
+    row: dict[str, Any], kind: str, ext: tuple[float, float], texts: tuple[str, str]
+) -> dict[str, Any]:
+    """Mean, sample std and extremes from the count, sum and sum of squares centred on the
+    extremes' midpoint (no NaN or infinity: the extremes are finite)."""
+    n, s, q = int(row["nn"] or 0), row.pop("sum_"), row.pop("sq_")
+    center = sum(ext) / 2
+    mean = s / n if n else None
+    std = None
+    if n > 1 and mean is not None:
+        std = math.sqrt(max(q - n * (mean - center) ** 2, 0.0) / (n - 1))
+    out: dict[str, Any] = {
+        "min_num": ext[0],
+        "max_num": ext[1],
+        "mean": mean,
+        "std": std,
+        "min": texts[0],
+        "max": texts[1],
+    }
+    if kind == "float":
+        out.update(n_nan=0, n_posinf=0, n_neginf=0)
+    return out
+
+
+def _text_extremes(db: Database, table: str, columns: list[tuple[int, str]]) -> dict[str, Any]:
+    """``min`` and ``max`` of text columns, alone in their query: DuckDB then answers them
+    from its statistics (6 ms for 5 columns at 10M rows) where, beside the other
+    aggregates of the profile, they cost about two scans."""
+    exprs = [
+        f"min({qident(c)})::VARCHAR AS s{i}_min, max({qident(c)})::VARCHAR AS s{i}_max"
+        for i, c in columns
+    ]
+    with db.cursor() as cur:
+        res = cur.execute(f"SELECT {', '.join(exprs)} FROM {table}")
+        return dict(zip([d[0] for d in res.description], res.fetchall()[0], strict=True))
+
+
+def _sampled_strings(
+    db: Database, table: str, n_rows: int, sample: int, columns: list[tuple[int, str]]
+) -> dict[str, Any]:
+    """:data:`SAMPLED_STRING_STATS` of ``columns`` (index, name) on a block sample, keyed
+    like :func:`column_profile`'s values, with each column's ``shape_rows``/``shape_nn``."""
+    exprs = ["count(*) AS shape_rows"]
+    for i, col in columns:
+        c = qident(col)
+        exprs.append(f"count({c}) AS s{i}_shape_nn")
+        exprs += [f"{e} AS s{i}_{stat}" for stat, e in _string_exprs(c).items()]
+    with db.cursor() as cur:
+        res = cur.execute(
+            f"SELECT {', '.join(exprs)} FROM {table}{block_sample_sql(n_rows, sample)}"
+        )
+        values = dict(zip([d[0] for d in res.description], res.fetchall()[0], strict=True))
+    for i, _ in columns:
+        values[f"s{i}_shape_rows"] = values["shape_rows"]
+    return values
+
+
+def exact_column_stats(
+    db: Database, dataset_id: int, wanted: dict[str, list[str]]
+) -> dict[str, dict[str, Any]]:
+    """Exact values of some statistics of some columns, in one scan.
+
+    ``wanted`` maps a column to the statistics to count exactly (of :data:`EXACT_STATS`:
+    ``distinct`` is ``count(DISTINCT)``, the rest string statistics); returns them by
+    column. Used to confirm what an approximate profile could not decide.
+    """
+    wanted = {c: [s for s in stats if s in EXACT_STATS] for c, stats in wanted.items()}
+    wanted = {c: stats for c, stats in wanted.items() if stats}
+    if not wanted:
+        return {}
+    table = qident(datasets_db._dataset_table(db, dataset_id))
+    exprs, keys = [], []
+    for i, (col, stats) in enumerate(wanted.items()):
+        c = qident(col)
+        found = {"distinct": f"count(DISTINCT {c})", **_string_exprs(c)}
+        for stat in stats:
+            exprs.append(f"{found[stat]} AS e{i}_{stat}")
+            keys.append((col, stat))
+    (row,) = db.rows(f"SELECT {', '.join(exprs)} FROM {table}")
+    out: dict[str, dict[str, Any]] = {c: {} for c in wanted}
+    for (col, stat), v in zip(keys, row, strict=True):
+        out[col][stat] = v
+    return out
