@@ -44,7 +44,7 @@ def find_profile(db: Database, dataset_id: int,
 
 
 def insert_profile(db: Database, project_id: int,
-    dataset_id: int,
+    dataset_id: int | None,
     *,
     content_hash: str,
     reference_profile_id: int | None,
@@ -54,9 +54,11 @@ def insert_profile(db: Database, project_id: int,
     spec: dict[str, Any],
     columns: Any,
     actor: str,
+    source: str | None = None,
 ) -> int:
     """Store a profile and its per-column, per-window rows (an Arrow table) in one
-    transaction."""
+    transaction. A profile computed elsewhere (on Spark) has no ``dataset_id``; its
+    ``source`` says where the data was."""
 
     with db.write(
         actor, "create", "profile", project_id=project_id,
@@ -67,9 +69,9 @@ def insert_profile(db: Database, project_id: int,
         cur.execute(
             "INSERT INTO profiles (id, project_id, dataset_id, content_hash,"
             " reference_profile_id, time_column, window_size, n_rows, spec, created_at,"
-            " created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " created_by, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [pid, project_id, dataset_id, content_hash, reference_profile_id, time_column,
-             window, n_rows, json.dumps(spec), utcnow(), actor],
+             window, n_rows, json.dumps(spec), utcnow(), actor, source],
         )
         with registered(cur, _profile_cols=columns):
             cur.execute(

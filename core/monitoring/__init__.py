@@ -58,6 +58,10 @@ Modules
 * ``drift``: drift statistics from two profiles and ``compute_drift``.
 * ``domain``: multivariate drift by a domain classifier.
 * ``performance``: realized and CBPE-estimated performance, calibration.
+* ``spark``: the profile pass on Spark (``profile_spark``, the same rows as the DuckDB pass)
+  and ``profile_differences``; pyspark is imported only there, when used.
+* ``spark_job`` / ``spark_submit``: ``--engine spark``, ``--export-grid``, the profile-rows
+  Parquet file (``--output``, ``--import-profiles``) and the ``spark-submit`` entry.
 * ``detectors``: Page-Hinkley, DDM and ADWIN (as river's).
 """
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import io
 import sys
-from contextlib import redirect_stderr
+from contextlib import redirect_stderr, redirect_stdout
 from datetime import datetime
 from pathlib import Path
 from typing import TextIO
@@ -19,6 +19,7 @@ from core.db.database import Database
 from core.db.datasets import DatasetRow
 from core.db.projects import ProjectRow
 from core.errors import StoreError
+from core.monitoring import spark_job
 from core.monitoring.run import run_monitoring
 from core.monitoring.settings import WINDOWS, MonitorError, MonitorSettings
 from core.progress import Progress
@@ -38,8 +39,9 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--db", default=str(config.resolve_path("WORKBENCH_DB")),
                     help="workbench database (default: WORKBENCH_DB)")
     ap.add_argument("--project", required=True, help="project name")
-    ap.add_argument("--current", required=True,
-                    help="a CSV or Parquet file to ingest, or the name of a stored dataset")
+    ap.add_argument("--current",
+                    help="a CSV or Parquet file to ingest, or the name of a stored dataset; "
+                    "with --engine spark a Parquet file or directory (s3a://, hdfs://, path)")
     ap.add_argument("--reference", help="reference dataset name (default: the training dataset)")
     ap.add_argument("--model", default="champion", help="'champion', 'challenger', 'none' or a version id")
     ap.add_argument("--time-column", help="the timestamp column for day / week / month "
@@ -55,12 +57,15 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--wait", type=float, default=3600.0, metavar="SECONDS",
                     help="while a server holds the database: how long to wait for its answer "
                     "(default 3600)")
+    spark_job.add_arguments(ap)
     return ap
 
 
 def main(argv: list[str] | None = None) -> int:
     """Profile and check a batch file against a project's reference, without a browser."""
     args = _parser().parse_args(argv)
+    if args.engine == "spark" and args.grid:  # the store is on another machine
+        return _run_without_store(args)
     try:
         store = Database(args.db)
     except StoreError as exc:
@@ -80,13 +85,24 @@ def main(argv: list[str] | None = None) -> int:
         store.close()
 
 
+def _run_without_store(args: argparse.Namespace) -> int:
+    try:
+        return spark_job.run_spark(None, None, args)
+    except (StoreError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
 def _request(args: argparse.Namespace) -> list[str]:
     """The arguments for the server: a file named relative to here made absolute."""
-    current = str(Path(args.current).resolve()) if Path(args.current).exists() else args.current
-    out = ["--project", args.project, "--current", current, "--model", args.model,
-           "--user", args.user]
+    out = ["--project", args.project, "--model", args.model, "--user", args.user]
+    for flag, value in (("--current", args.current), ("--import-profiles", args.import_profiles),
+                        ("--export-grid", args.export_grid), ("--output", args.output)):
+        if value is not None:
+            out += [flag, str(Path(value).resolve()) if Path(value).exists() else value]
     for flag, value in (("--reference", args.reference), ("--time-column", args.time_column),
-                        ("--windows", args.window)):
+                        ("--windows", args.window), ("--engine", args.engine),
+                        ("--master", args.master), ("--driver-memory", args.driver_memory)):
         if value is not None:
             out += [flag, value]
     return out
@@ -123,6 +139,11 @@ def _cli(store: Database, args: argparse.Namespace, out: TextIO, progress: Progr
     project = next((p for p in projects_db.list_projects(store) if p.name == args.project), None)
     if project is None:
         raise MonitorError(f"No project named {args.project!r} in {store.path}.")
+    if args.import_profiles or args.export_grid or args.engine == "spark":
+        with redirect_stdout(out):
+            return _spark_or_profiles(store, project, args)
+    if not args.current:
+        raise MonitorError("Give --current: the file or dataset to check.")
     result = run_monitoring(
         store, project.id, reference_dataset_id=_reference(store, project, args.reference).id,
         current_dataset_id=_current(store, project, args.current, args.user),
@@ -138,6 +159,18 @@ def _cli(store: Database, args: argparse.Namespace, out: TextIO, progress: Progr
     for policy, count in s["policy_counts"].items():
         print(f"  {policy}: {count}", file=out)
     return 0
+
+
+def _spark_or_profiles(store: Database, project: ProjectRow, args: argparse.Namespace) -> int:
+    """``--import-profiles``, ``--export-grid`` or ``--engine spark``
+    (:mod:`core.monitoring.spark_job`)."""
+    if args.import_profiles:
+        return spark_job.import_profiles(store, project, args.import_profiles, args.user)
+    if args.export_grid:
+        return spark_job.export_grid(store, project, args.reference, args.export_grid)
+    if not args.current:
+        raise MonitorError("Give --current: the file or dataset to check.")
+    return spark_job.run_spark(store, project, args)
 
 
 def _reference(store: Database, project: ProjectRow, name: str | None) -> DatasetRow:

@@ -238,13 +238,24 @@ def _scan(store: Database, dataset_id: int, plan: _Plan, **scan_args: Any) -> Pr
     """The profile pass; again with NaN and +-inf read as missing if the first met any."""
     num_specs = [{"column": c, **plan.spec[c]} for c in plan.numeric]
     scan = profile_scan_db.profile_scan(store, dataset_id, num_specs, plan.counted, **scan_args)
-    mom = scan.moments
-    finite = mom[[c for c in mom.columns if c[:1] in "sq" or c[:2] in ("mn", "mx")]]
-    if len(mom) and not np.isfinite(finite.to_numpy(dtype=float, na_value=0.0)).all():
+    if _non_finite(scan.moments, len(num_specs)):
         scan = profile_scan_db.profile_scan(
             store, dataset_id, num_specs, plan.counted, safe=True, **scan_args
         )
     return scan
+
+
+def _non_finite(mom: pd.DataFrame, n_numeric: int) -> bool:
+    """Whether a column met NaN or +-inf: a sum or extreme that is not finite where the
+    column counted values (a NULL sum of a window without values is no sign; NaN is, and
+    the frame shows both as NaN, so the count tells them apart)."""
+    for i in range(n_numeric):
+        counted = mom[f"n{i}"].to_numpy(dtype=float, na_value=0.0) > 0
+        for name in (f"s{i}", f"q{i}", f"mn{i}", f"mx{i}"):
+            if name in mom and not np.isfinite(
+                    mom[name].to_numpy(dtype=float, na_value=np.nan)[counted]).all():
+                return True
+    return False
 
 
 def _count_categories(plan: _Plan, cats: pd.DataFrame) -> None:
