@@ -150,6 +150,10 @@ def _insert_table(cur: duckdb.DuckDBPyConnection, folder: Path, table: str, pid:
         c = qident(name)
         if name == "project_id":
             exprs.append(f"{pid}::BIGINT AS {c}")
+        elif table == "approvals" and name == "subject_id":
+            # a brief's approval names a version number of the brief, not an id
+            exprs.append(f"CASE WHEN t.gate = 'brief' THEN t.{c} ELSE "
+                         f"(SELECT m.new FROM _idmap m WHERE m.old = t.{c}) END AS {c}")
         elif name in ids:
             exprs.append(f"(SELECT m.new FROM _idmap m WHERE m.old = t.{c}) AS {c}")
         elif table == "datasets" and name == "table_name":

@@ -20,6 +20,7 @@ DESIGN
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections.abc import Iterator
@@ -72,9 +73,13 @@ def registered(cur: duckdb.DuckDBPyConnection, **frames: Any) -> Iterator[None]:
         cur.register(name, frame)
     try:
         yield
-    finally:
-        for name in frames:
-            cur.unregister(name)
+    except BaseException:
+        for name in frames:  # an aborted transaction refuses this: the error in flight matters
+            with contextlib.suppress(duckdb.Error):
+                cur.unregister(name)
+        raise
+    for name in frames:
+        cur.unregister(name)
 
 
 class Database:

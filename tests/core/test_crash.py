@@ -53,8 +53,8 @@ elif kind == "train":
     spec = _specs(_demo_split_id(s, pid))["champion"]
     training.train_run(s, pid, spec, actor="w", name="killed run", progress=say)
 elif kind == "ingest":
-    from core.data import ingest_path
-    ingest_path(s, int(sys.argv[3]), sys.argv[4], name="big batch", actor="w",
+    from core.data import ingest_file
+    ingest_file(s, int(sys.argv[3]), sys.argv[4], name="big batch", actor="w",
                 role="production", progress=say)
 print("FINISHED", flush=True)
 """

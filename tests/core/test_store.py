@@ -205,3 +205,21 @@ def test_concurrent_writes_are_never_lost(store):
     assert sorted(n for n in names if n.startswith("P")) == sorted(f"P{i}" for i in range(16))
     assert names.count("Same name") == 1
     assert len(refused) == 15 and all("exists already" in r for r in refused)
+
+
+def test_a_failed_statement_inside_registered_keeps_its_own_error(tmp_path):
+    """An error inside ``registered`` aborts DuckDB's transaction; unregistering then fails
+    too, and must not hide the first error (a page would show 'transaction is aborted')."""
+    import duckdb
+    import pandas as pd
+
+    from core.db.database import registered
+
+    con = duckdb.connect(str(tmp_path / "t.duckdb"))
+    con.execute("CREATE TABLE t (x INTEGER NOT NULL)")
+    con.begin()
+    with pytest.raises(duckdb.ConstraintException), registered(
+            con, _frame=pd.DataFrame({"x": [None]})):
+        con.execute("INSERT INTO t SELECT x FROM _frame")
+    con.rollback()
+    con.close()
