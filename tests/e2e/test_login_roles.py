@@ -36,7 +36,8 @@ def team_server(tmp_path_factory, idp: FakeProvider) -> Iterator[Server]:
     )
     yield from start_server(
         folder, seed_demo=False, args=("--secrets.files", str(secrets)), port=port,
-        env_extra={"WORKBENCH_ROLES": "ed@example.org=editor, vera@example.org=viewer"})
+        env_extra={"WORKBENCH_ROLES": "ed@example.org=editor, vera@example.org=viewer",
+                   "WORKBENCH_MODE": "hosted", "WORKBENCH_DATA_DIRS": ""})
 
 
 def _sign_in(browser, server: Server, idp: FakeProvider, email: str):
@@ -74,6 +75,14 @@ def test_an_editor_creates_and_a_viewer_only_looks(team_server, idp, browser):
     expand(page, "Activity (audit log)")
     assert "ed@example.org" in _body(page)  # the signed-in user, not the server's OS user
     assert not problems(page, "editor")
+    # hosted mode: even an editor gets no field for a path on the server
+    goto(page, team_server.url, "Data")
+    expand(page, "Add data")
+    page.get_by_role("tab", name="File on the server").click()
+    page.wait_for_timeout(300)
+    assert "Loading by path on the server is off on this instance" in _body(page)
+    assert page.get_by_label("Path of a CSV or Parquet file on this machine").count() == 0
+    assert not problems(page, "editor on Data")
     context.close()
 
     context, page = _sign_in(browser, team_server, idp, "vera@example.org")
@@ -87,3 +96,27 @@ def test_an_editor_creates_and_a_viewer_only_looks(team_server, idp, browser):
     assert "Add data" not in _body(page)
     assert not problems(page, "viewer")
     context.close()
+
+
+TRAVERSALS = ("/etc/passwd", "/../../../../etc/passwd", "/static/../../../../etc/passwd",
+              "/app/static/../../../../etc/passwd", "/media/../../../../etc/passwd",
+              "/%2e%2e/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+              "/app/static/%2e%2e%2f%2e%2e%2f%2e%2e%2f%2e%2e%2fetc%2fpasswd",
+              "/component/..%2f..%2f..%2f..%2fetc%2fpasswd", "/_stcore/../../etc/passwd")
+
+
+def test_no_route_reads_a_server_file(team_server):
+    """Raw requests (no URL normalisation by a browser) for /etc/passwd through every kind of
+    route the server has: none returns the file."""
+    import http.client
+    from urllib.parse import urlparse
+
+    where = urlparse(team_server.url)
+    for route in TRAVERSALS:
+        con = http.client.HTTPConnection(where.hostname, where.port, timeout=30)
+        try:
+            con.request("GET", route)
+            body = con.getresponse().read().decode("utf-8", "replace")
+        finally:
+            con.close()
+        assert "root:x:0:0" not in body, route
