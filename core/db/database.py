@@ -117,8 +117,11 @@ class Database:
             self.migrate()
             from core.db import jobs, training
 
-            training.fail_interrupted_runs(self)
-            jobs.interrupt_stale_jobs(self)
+            if training.fail_interrupted_runs(self) + jobs.interrupt_stale_jobs(self):
+                # a process died mid-work: whatever it wrote past the last checkpoint (a
+                # killed load's blocks) is garbage at the file's end; a checkpoint now,
+                # with these marks to write, truncates it
+                self._con.execute("CHECKPOINT")
         except migrations.NewerSchemaError as exc:
             self._con.close()
             raise StoreOpenError(
