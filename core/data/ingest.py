@@ -90,7 +90,15 @@ def ingest_file(
     name = clean_name(name, "dataset")
     t0 = time.perf_counter()
     progress(0.0, "Detecting format, encoding and delimiter")
-    sniff = sniff_file(store, path, options)
+    try:
+        sniff = sniff_file(store, path, options)
+    except OSError as exc:  # a repaired copy that did not fit in the temporary folder
+        if not is_disk_full(exc):
+            raise
+        raise IngestError(
+            f"{Path(path).name} was not loaded: the disk holding the temporary folder "
+            f"{tempfile.gettempdir()} is full — free space and try again; nothing was stored.",
+            "disk_full") from exc
     messages = list(sniff.messages)
 
     def load(opts: dict[str, Any]) -> int:
@@ -189,10 +197,12 @@ def save_upload(filename: str, data: BinaryIO | bytes) -> Path:
                 shutil.copyfileobj(data, fh, length=1 << 20)
     except OSError as exc:  # e.g. the temporary folder's disk is full
         shutil.rmtree(folder, ignore_errors=True)
-        raise IngestError(
-            f"{shown} could not be saved for loading ({exc.strerror or exc}) in {folder.parent}: "
-            "free space there (or set TMPDIR to a larger disk) and try again; nothing was "
-            "stored.", "disk_full" if is_disk_full(exc) else "other") from exc
+        if is_disk_full(exc):
+            raise IngestError(
+                f"{shown} was not loaded: the disk holding the temporary folder {folder.parent} "
+                "is full — free space and try again; nothing was stored.", "disk_full") from exc
+        raise IngestError(f"{shown} could not be saved for loading ({exc.strerror or exc}); "
+                          "nothing was stored. Try again.") from exc
     return path
 
 

@@ -14,14 +14,14 @@ import duckdb
 
 from core.db import datasets as datasets_db
 from core.db.database import Database, qident
-from core.errors import IngestError, StoreError
+from core.errors import DiskFullError, IngestError, StoreError, is_disk_full
 
 
 def _ingest_kind(exc: Exception) -> str:
     text = str(exc)
     if "Maximum line size" in text:
         return "line_size"
-    if "No space left on device" in text or "Disk full" in text or "out of disk" in text:
+    if is_disk_full(exc):
         return "disk_full"
     if "Invalid unicode" in text or "not utf-8 encoded" in text:
         return "encoding"
@@ -216,6 +216,8 @@ def ingest_file(db: Database, project_id: int,
                 progress,
             )
         except duckdb.Error as exc:
+            if is_disk_full(exc):
+                raise  # Database.write says it in words, naming the database
             raise _ingest_error(exc, path, options) from exc
         if not cur.execute(f"SELECT 1 FROM {qident(table)} LIMIT 1").fetchall():
             raise IngestError(
@@ -227,7 +229,12 @@ def ingest_file(db: Database, project_id: int,
             project_id, name, create, source=source, role=role, actor=actor, note=note,
             detail={"file": Path(path).name, "reader": reader},
         )
-    except duckdb.Error as exc:  # e.g. the disk filled up while writing the table
+    except DiskFullError as exc:  # the table or the commit did not fit on the disk
+        give_back_space(db)
+        text = str(exc)
+        raise IngestError(f"{Path(path).name} was not loaded: {text[:1].lower()}{text[1:]}",
+                          "disk_full") from exc
+    except duckdb.Error as exc:
         error = _ingest_error(exc, path, options)
         give_back_space(db)
         raise error from exc

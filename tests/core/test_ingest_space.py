@@ -90,3 +90,62 @@ def test_a_load_killed_mid_write_gives_its_blocks_back_at_the_next_start(tmp_pat
         assert db.stat().st_size <= before + SLACK, (before, killed, db.stat().st_size)
     finally:
         s.close()
+
+
+FULL = r"""
+import json, resource, signal, sys
+from core.data import ingest_path
+from core.db import projects as projects_db
+from core.db.database import Database
+from core.errors import StoreError
+s = Database(sys.argv[1])
+pid = projects_db.list_projects(s)[0].id
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # past the limit a write fails with EFBIG
+said = {}
+resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[3]), resource.RLIM_INFINITY))
+try:
+    ingest_path(s, pid, sys.argv[2], name="too big", actor="w")
+except StoreError as exc:
+    said["ingest"] = [type(exc).__name__, str(exc)]
+resource.setrlimit(resource.RLIMIT_FSIZE, (100, resource.RLIM_INFINITY))  # nothing fits now
+try:
+    projects_db.create_project(s, "next write", "w")
+except StoreError as exc:
+    said["next"] = [type(exc).__name__, str(exc)]
+s.close()
+print(json.dumps(said))
+"""
+
+
+def test_a_full_disk_is_said_in_words_and_keeps_what_was_stored(tmp_path):
+    import json
+
+    db = tmp_path / "full.duckdb"
+    earlier = tmp_path / "earlier.csv"
+    earlier.write_text("k,v\n" + "".join(f"{i},{i * 2}\n" for i in range(100)))
+    s = Database(db)
+    pid = projects_db.create_project(s, "Space", "tester")
+    kept = data.ingest_path(s, pid, earlier, name="earlier", actor="tester")
+    s.close()
+    big = _late_break(tmp_path / "big.csv", 1_000_000)
+    big.write_text(big.read_text().rsplit("1,2,3,4,5\n", 1)[0])  # a good file, too big
+    limit = db.stat().st_size + (1 << 20)
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
+    proc = subprocess.run([sys.executable, "-c", FULL, str(db), str(big), str(limit)], env=env,
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    said = json.loads(proc.stdout.strip().splitlines()[-1])
+    full = f"the disk holding {db} is full — free space and try again; nothing was stored."
+    # before: "big.csv could not be loaded: IO Error: Could not write file ...: File too
+    # large", and the next write a raw duckdb.IOException
+    assert said["ingest"] == ["IngestError", f"big.csv was not loaded: {full}"]
+    assert said["next"] == ["DiskFullError", full[0].upper() + full[1:]]
+    s = Database(db)  # reopens, with what was stored before intact
+    try:
+        assert [p.name for p in projects_db.list_projects(s)] == ["Space"]
+        (ds,) = datasets_db.list_datasets(s, pid)
+        assert (ds.name, ds.n_rows, ds.content_hash) == ("earlier", 100, kept.content_hash)
+        assert datasets_db.dataset_frame(s, ds.id)["v"].sum() == 2 * sum(range(100))
+        assert data.ingest_path(s, pid, earlier, name="again", actor="tester").n_rows == 100
+    finally:
+        s.close()
