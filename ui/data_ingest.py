@@ -28,10 +28,17 @@ JOB, SHOWN = "data.ingest_job", "data.ingest_shown"  # this session's load; its 
 HEADER = {"auto": None, "yes": True, "no": False}
 
 
-def follow_load(store: Database, project: ProjectRow) -> None:
-    """Follow the project's load still running (this session's or another's), or show once
-    the outcome of this session's load that ended while the user was away."""
+def follow_load(store: Database, project: ProjectRow, user: str) -> None:
+    """Follow the user's load still running (started in this session or another tab), or
+    show once the outcome of this session's load that ended while the user was away.
+    Another person's load is only mentioned: the page does not wait for it."""
     job_id = jobs.pending(store, JOB, project.id, load_jobs.KIND)
+    if job_id is not None and job_id != st.session_state.get(JOB):
+        other = core_jobs.get_job(store, job_id)
+        if other is not None and other.created_by != user:
+            st.caption(f"{literal(other.created_by)} is {literal(other.title.lower())} "
+                       f"({other.fraction:.0%}: {literal(other.message or 'queued')}).")
+            job_id = None
     if job_id is None:
         job_id = st.session_state.get(JOB)
         if job_id is None or st.session_state.get(SHOWN) == job_id:
@@ -94,7 +101,7 @@ def render_add_data(store: Database, project: ProjectRow, user: str, expanded: b
             else:
                 _submit(load_jobs.submit_path, store, project.id, path.strip(), actor=user,
                         **kwargs)
-    follow_load(store, project)
+    follow_load(store, project, user)
 
 
 def _path_input() -> str:

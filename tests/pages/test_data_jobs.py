@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 
-from core import data, jobs
+from core import access, data, jobs
 from core.data import load_jobs
 from core.db import projects as projects_db
 from tests.data.bad_files import BAD_FILES
@@ -26,15 +26,18 @@ def _store_and_project(app_env):
     return store, projects_db.list_projects(store)[0].id
 
 
-def _gated_upload(store, pid, gate: threading.Event, filename: str, payload: bytes) -> int:
-    """A load job of an upload that waits for ``gate`` before it reads the file."""
+def _gated_upload(store, pid, gate: threading.Event, filename: str, payload: bytes,
+                  actor: str | None = None) -> int:
+    """A load job of an upload that waits for ``gate`` before it reads the file; by the
+    page's own user unless ``actor`` names someone else."""
+    actor = actor or access.local_actor()
 
     def load(progress):
         gate.wait(60)
         return data.ingest_upload(store, pid, filename, payload, name="gated batch",
-                                  actor="ann", progress=progress)
+                                  actor=actor, progress=progress)
 
-    return load_jobs.submit_load(store, pid, filename, load, actor="ann")
+    return load_jobs.submit_load(store, pid, filename, load, actor=actor)
 
 
 def test_a_load_running_when_the_page_opens_is_followed_to_its_dataset(app, app_env):
@@ -48,6 +51,20 @@ def test_a_load_running_when_the_page_opens_is_followed_to_its_dataset(app, app_
     assert job is not None and job.status == "done", job and job.error
     assert any("Loaded 40 rows and 3 columns" in s.value for s in app.success)
     assert app.selectbox(key="data.dataset").value == (job.result or {})["dataset_id"]
+
+
+def test_another_persons_load_is_mentioned_without_waiting_for_it(app, app_env):
+    store, pid = _store_and_project(app_env)
+    gate = threading.Event()
+    job_id = _gated_upload(store, pid, gate, "their batch.csv", ROWS, actor="bo")
+    try:
+        app.switch_page(DATA).run()
+        assert not _errors(app)
+        assert any("bo is loading their batch.csv" in c.value for c in app.caption)
+        assert jobs.get_job(store, job_id).active  # type: ignore[union-attr]
+    finally:
+        gate.set()
+    assert jobs.runner(store).wait(job_id, timeout=120).status == "done"
 
 
 def test_leaving_during_a_load_and_coming_back_shows_its_dataset_once(app, app_env):
