@@ -203,6 +203,9 @@ def save_upload(filename: str, data: BinaryIO | bytes) -> Path:
                 "is full — free space and try again; nothing was stored.", "disk_full") from exc
         raise IngestError(f"{shown} could not be saved for loading ({exc.strerror or exc}); "
                           "nothing was stored. Try again.") from exc
+    except BaseException:  # e.g. the page was left while a large upload was being copied
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     return path
 
 

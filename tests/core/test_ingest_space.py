@@ -149,3 +149,27 @@ def test_a_full_disk_is_said_in_words_and_keeps_what_was_stored(tmp_path):
         assert data.ingest_path(s, pid, earlier, name="again", actor="tester").n_rows == 100
     finally:
         s.close()
+
+
+def test_an_upload_that_does_not_fit_in_the_temporary_folder_is_said_in_words(
+        store, monkeypatch):
+    import errno
+    import io
+    import tempfile
+
+    from core.data import ingest as ingest_mod
+
+    def full(src, dst, length=0):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(ingest_mod.shutil, "copyfileobj", full)
+    pid = projects_db.create_project(store, "Space", "tester")
+    before = set(Path(tempfile.gettempdir()).glob("workbench_upload_*"))
+    with pytest.raises(IngestError) as info:
+        data.ingest_upload(store, pid, "sales 2025.csv", io.BytesIO(b"a,b\n1,2\n"), name="s",
+                           actor="tester")
+    assert str(info.value) == (
+        f"sales 2025.csv was not loaded: the disk holding the temporary folder "
+        f"{tempfile.gettempdir()} is full — free space and try again; nothing was stored.")
+    assert set(Path(tempfile.gettempdir()).glob("workbench_upload_*")) == before
+    assert datasets_db.list_datasets(store, pid) == []
