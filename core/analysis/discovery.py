@@ -166,20 +166,25 @@ def _decode(found: pd.DataFrame, specs: list[ColumnSpec], mean_error: float) -> 
 
 def save_discovery(store: Database, source: SliceSource, found: Discovery, actor: str) -> int:
     """Store a discovery (its inputs and top-k) for the run and part."""
-    slices = found.slices
-    if found.regression:  # stored as SliceLine's sums: errors = size x MSE
-        mse = slices["rmse"].astype(float) ** 2
-        slices = slices.assign(error_rate=mse, errors=mse * slices["size"])
     return analysis_db.insert_slice_discovery(
         store,
         int(source.project_id or 0),
         source.run_id,
         source.part,
         found.params,
-        slices,
+        stored_slices(found),
         found.stats,
         actor,
     )
+
+
+def stored_slices(found: Discovery) -> pd.DataFrame:
+    """The slices as stored: a regressor's as SliceLine's sums (errors = size x MSE)."""
+    slices = found.slices
+    if found.regression:
+        mse = slices["rmse"].astype(float) ** 2
+        slices = slices.assign(error_rate=mse, errors=mse * slices["size"])
+    return slices
 
 
 def latest_discovery(store: Database, run_id: int, part: str) -> Discovery | None:

@@ -44,7 +44,7 @@ ordered differently on the other. The tests use errors whose sums are exact.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -224,22 +224,3 @@ def level_aggregates(
         out[f"p{j + 1}"] = pd.array(digit if digit is not None else [None] * len(out),
                                     dtype="Int64")
     return out
-
-
-def discovery_summary(found: Discovery) -> list[str]:
-    """Lines for a terminal: the searched rows and the kept slices, best first."""
-    n, errors = int(found.stats.get("n", 0)), float(found.stats.get("errors", 0.0))
-    lines = [f"searched {n:,} rows ({errors:,.6g} errors), "
-             f"{int(found.stats.get('evaluated', 0)):,} slices evaluated, "
-             f"{len(found.slices)} kept"]
-    for r in found.slices.itertuples(index=False):
-        lines.append(f"  {r.rank}. {r.label}  (size {r.size:,}, score {r.score:.4g}, "
-                     f"lift {r.lift:.3g})")
-    return lines
-
-
-def _spec_of(d: dict[str, Any]) -> ColumnSpec:
-    """A ColumnSpec from its JSON form (column, kind, values, edges)."""
-    return ColumnSpec(str(d["column"]), str(d["kind"]),
-                      values=tuple(str(v) for v in d.get("values", ())),
-                      edges=tuple(float(e) for e in d.get("edges", ())))

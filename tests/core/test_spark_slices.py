@@ -9,6 +9,7 @@ pyspark these tests skip with the reason (a failure with WORKBENCH_REQUIRE_SPARK
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -19,10 +20,11 @@ import pytest
 
 from core import analysis as S
 from core.analysis.source import SliceSource, to_arrow
+from core.analysis.slices_job import main as slices_main
 from core.analysis.spark_slices import discover_slices_spark
 from core.db.database import Database
 from core.monitoring import spark as sp
-from tests.core.test_slices import _nested_strong_slices
+from tests.core.test_slices import _nested_strong_slices, _project_with_run
 from tests.core.test_spark import spark_or_skip
 
 
@@ -176,3 +178,86 @@ def test_a_missing_column_is_named(store: Database, spark, tmp_path: Path):
     specs = [S.ColumnSpec("x", "cat", values=("a", "b")), S.ColumnSpec("w", "cat")]
     with pytest.raises(S.SliceError, match=r"no column 'w', 'y_true'.*--y-true"):
         discover_slices_spark(df, specs, regression=False)
+
+
+# ------------------------------------------------------------ the command line, end to end
+@pytest.fixture()
+def site(tmp_path: Path) -> dict:
+    """A store with a run whose dev part's predictions (and features) are also Parquet."""
+    db = tmp_path / "wb.duckdb"
+    store = Database(db)
+    ctx = _project_with_run(store, n=900)
+    preds = store.df("SELECT row_id, y_true, y_pred FROM predictions WHERE run_id = ? AND"
+                     " part = 'dev' ORDER BY row_id", [ctx["rid"]])
+    rows = ctx["data"].iloc[preds["row_id"].to_numpy()].reset_index(drop=True)
+    lake = tmp_path / "lake"
+    lake.mkdir()
+    frame = rows[["color", "size", "count"]].assign(y_true=preds["y_true"],
+                                                    y_pred=preds["y_pred"])
+    for k, part in enumerate(np.array_split(np.arange(len(frame)), 2)):  # two Parquet parts
+        pq.write_table(pa.Table.from_pandas(frame.iloc[part], preserve_index=False),
+                       lake / f"part-{k}.parquet")
+    src = S.source_for_run(store, ctx["rid"], "dev")
+    store.close()
+    return {"db": str(db), "rid": ctx["rid"], "lake": str(lake), "src": src, "root": tmp_path}
+
+
+def _latest(db: str, rid: int) -> S.Discovery:
+    store = Database(db)
+    try:
+        found = S.latest_discovery(store, rid, "dev")
+        assert found is not None
+        return found
+    finally:
+        store.close()
+
+
+def test_export_search_and_import_store_duckdbs_slices(spark, site: dict):
+    spec, out = str(site["root"] / "spec.json"), str(site["root"] / "found.parquet")
+    assert slices_main(["--db", site["db"], "--run", str(site["rid"]), "--part", "dev",
+                        "--export-spec", spec]) == 0
+    search = ["--spec", spec, "--data", site["lake"], "--min-support", "0.05", "--top-k", "4"]
+    assert slices_main([*search, "--output", out]) == 0
+    assert slices_main(["--db", site["db"], "--import-slices", out]) == 0
+    imported = _latest(site["db"], site["rid"])
+    assert slices_main([*search, "--db", site["db"]]) == 0  # straight into the store
+    stored = _latest(site["db"], site["rid"])
+    store = Database(site["db"])
+    try:
+        plan = S.plan_columns(store, site["src"], ["color", "size", "count"])
+        duck = S.discover_slices(store, site["src"], plan.specs, min_support=0.05, top_k=4)
+    finally:
+        store.close()
+    cols = ["rank", "label", "level", "slice", "size", "errors", "error_rate", "score"]
+    assert len(duck.slices) >= 2
+    for back in (imported, stored):
+        pd.testing.assert_frame_equal(back.slices[cols], duck.slices[cols], check_exact=True,
+                                      check_dtype=False)  # stored rank is INTEGER
+        assert back.params["engine"] == "spark" and back.params["source"] == site["lake"]
+        assert back.stats["n"] == duck.stats["n"] and back.params["min_support"] == 15
+
+
+def test_an_empty_search_round_trips_and_bad_files_change_nothing(spark, site: dict, capsys):
+    spec, out = str(site["root"] / "spec.json"), str(site["root"] / "none.parquet")
+    slices_main(["--db", site["db"], "--run", str(site["rid"]), "--export-spec", spec])
+    assert slices_main(["--spec", spec, "--data", site["lake"], "--min-support", "5000",
+                        "--output", out]) == 0
+    assert slices_main(["--db", site["db"], "--import-slices", out]) == 0
+    assert _latest(site["db"], site["rid"]).slices.empty
+    bad = site["root"] / "bad.parquet"
+    pq.write_table(pa.table({"x": [1]}), bad)
+    other = json.loads(Path(spec).read_text())
+    other["run_id"] = 999
+    wrong = site["root"] / "wrong.json"
+    wrong.write_text(json.dumps(other))
+    capsys.readouterr()
+    assert slices_main(["--db", site["db"], "--import-slices", str(bad)]) == 2
+    assert "bad.parquet' holds no found slices" in capsys.readouterr().err
+    assert slices_main(["--spec", str(wrong), "--data", site["lake"], "--db", site["db"]]) == 2
+    assert "run 999" in capsys.readouterr().err
+    assert slices_main(["--spec", str(bad), "--data", site["lake"], "--output", out]) == 2
+    assert "Cannot read the spec file" in capsys.readouterr().err
+    assert slices_main(["--spec", spec, "--data", str(site["root"] / "nowhere"),
+                        "--output", out]) == 2
+    assert "nowhere" in capsys.readouterr().err
+    assert _latest(site["db"], site["rid"]).slices.empty  # still the empty discovery
