@@ -19,8 +19,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from core import analysis as S
-from core.analysis.source import SliceSource, to_arrow
 from core.analysis.slices_job import main as slices_main
+from core.analysis.source import SliceSource, to_arrow
 from core.analysis.spark_slices import discover_slices_spark
 from core.db.database import Database
 from core.monitoring import spark as sp
