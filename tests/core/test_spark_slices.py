@@ -10,6 +10,8 @@ pyspark these tests skip with the reason (a failure with WORKBENCH_REQUIRE_SPARK
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -158,6 +160,11 @@ def test_regression_errors_give_the_same_slices(store: Database, spark, tmp_path
     _assert_same(duck, spk)
     assert "rmse" in spk.slices and spk.stats["n"] == n - 7
     assert spk.slices["label"].iloc[0].startswith("shade = red")
+    # a share of support counts every row, readable or not: 20 % of 1,500 rows, not 1,493
+    duck, spk = _both(store, spark, table, tmp_path / "reg2.parquet", regression=True,
+                      alpha=0.95, min_support=0.2, top_k=8)
+    _assert_same(duck, spk)
+    assert spk.params["min_support"] == 300 and not spk.slices.empty
 
 
 def test_searches_that_find_nothing_agree(store: Database, spark, tmp_path: Path):
@@ -261,3 +268,11 @@ def test_an_empty_search_round_trips_and_bad_files_change_nothing(spark, site: d
                         "--output", out]) == 2
     assert "nowhere" in capsys.readouterr().err
     assert _latest(site["db"], site["rid"]).slices.empty  # still the empty discovery
+
+
+def test_spark_submit_hands_slices_to_the_slice_job():
+    script = Path(__file__).resolve().parents[2] / "core" / "monitoring" / "spark_submit.py"
+    out = subprocess.run([sys.executable, str(script), "slices", "--help"], capture_output=True,
+                         text=True, timeout=120, check=False)
+    assert out.returncode == 0 and "python -m core.slices" in out.stdout
+    assert "--export-spec" in out.stdout and "--import-slices" in out.stdout
