@@ -199,31 +199,41 @@ def column_profile(
     if sampled and strings:
         values.update(_text_extremes(db, table, [(i, schema[i][0]) for i in strings]))
     texts = _extreme_texts(db, schema, extremes)
-    rows = []
-    for i, (col, dtype) in enumerate(schema):
-        row: dict[str, Any] = {
-            "column": col,
-            "dtype": dtype,
-            "kind": kinds[i],
-            "n": int(values["n"]),
-            "distinct_exact": exact_distinct,
-        }
-        row.update({stat: values[f"s{i}_{stat}"] for stat in stats[i]})
-        if i in extremes:
-            row.update(_from_extremes(row, kinds[i], extremes[i], texts[i]))
-        if "distinct" not in row:
-            row["distinct"] = None  # not counted (see above)
-        if kinds[i] == "string":
-            row["shape_rows"], row["shape_nn"] = row["n"], row["nn"]
-            row.update(
-                {
-                    s: values[f"s{i}_{s}"]
-                    for s in (*SAMPLED_STRING_STATS, "shape_rows", "shape_nn", "min", "max")
-                    if f"s{i}_{s}" in values
-                }
-            )
-        rows.append(row)
+    rows = [
+        _profile_row(i, col, dtype, kinds[i], values, stats[i], exact_distinct,
+                     extremes.get(i), texts.get(i))
+        for i, (col, dtype) in enumerate(schema)
+    ]  # fmt: skip
     return pd.DataFrame(rows)
+
+
+def _profile_row(
+    i: int, col: str, dtype: str, kind: str, values: dict[str, Any], stats: list[str],
+    exact_distinct: bool, extremes: tuple[float, float] | None, texts: tuple[str, str] | None,
+) -> dict[str, Any]:
+    """One column's profile row from the queries' values (keyed ``s<i>_<stat>``)."""
+    row: dict[str, Any] = {
+        "column": col,
+        "dtype": dtype,
+        "kind": kind,
+        "n": int(values["n"]),
+        "distinct_exact": exact_distinct,
+    }
+    row.update({stat: values[f"s{i}_{stat}"] for stat in stats})
+    if extremes is not None and texts is not None:
+        row.update(_from_extremes(row, kind, extremes, texts))
+    if "distinct" not in row:
+        row["distinct"] = None  # not counted (a big table's decimal column)
+    if kind == "string":
+        row["shape_rows"], row["shape_nn"] = row["n"], row["nn"]
+        row.update(
+            {
+                s: values[f"s{i}_{s}"]
+                for s in (*SAMPLED_STRING_STATS, "shape_rows", "shape_nn", "min", "max")
+                if f"s{i}_{s}" in values
+            }
+        )
+    return row
 
 
 def _distinct_counts(db: Database, table: str, columns: list[tuple[int, str]]) -> dict[str, Any]:
