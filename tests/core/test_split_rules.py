@@ -126,3 +126,19 @@ def test_a_tampered_rule_is_text_not_sql(setup):
     rule["columns"] = ["no such column"]
     with pytest.raises(Exception, match="not in its dataset"):
         split_rules.rule_rows_sql(store, did, rule)
+
+
+def test_a_rule_split_comes_back_with_the_same_rows_after_backup(setup, tmp_path):
+    from core import backup
+    from core.access import Actor, Role
+
+    store, pid, did, _ = setup
+    sid = data.create_split(store, pid, did, "s", method="stratified", target="verdict",
+                            seed=3, actor="t")  # fmt: skip
+    editor = Actor("ed@example.org", Role.EDITOR)
+    backup.export_project(store, pid, tmp_path / "p.zip", editor)
+    result = backup.import_project(store, tmp_path / "p.zip", editor)
+    (copy,) = splits_db.list_splits(store, result.project_id)
+    assert copy.id != sid and copy.params["rule"] == splits_db.get_split(store, sid).params["rule"]
+    pd.testing.assert_frame_equal(splits_db.split_assignment_frame(store, sid),
+                                  splits_db.split_assignment_frame(store, copy.id))
