@@ -139,6 +139,8 @@ def test_a_rule_split_comes_back_with_the_same_rows_after_backup(setup, tmp_path
     backup.export_project(store, pid, tmp_path / "p.zip", editor)
     result = backup.import_project(store, tmp_path / "p.zip", editor)
     (copy,) = splits_db.list_splits(store, result.project_id)
-    assert copy.id != sid and copy.params["rule"] == splits_db.get_split(store, sid).params["rule"]
+    original = splits_db.get_split(store, sid)
+    assert original is not None
+    assert copy.id != sid and copy.params["rule"] == original.params["rule"]
     pd.testing.assert_frame_equal(splits_db.split_assignment_frame(store, sid),
                                   splits_db.split_assignment_frame(store, copy.id))
