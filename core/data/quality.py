@@ -23,6 +23,7 @@ from typing import Any
 import pandas as pd
 
 from core.data.columns import ColumnType, column_types
+from core.data.detect import distinct_of
 from core.data.profile import (
     EXACT_MAX_ROWS,
     SHAPE_SAMPLE,
@@ -262,6 +263,8 @@ def _profile(
 def _counted(c: dict[str, Any], n_rows: int) -> bool:
     """Whether a column's values are counted: text with few values (spellings, charts),
     numbers with few values, and every categorical text column."""
+    if distinct_of(c) is None:  # not counted (a big table's decimal column): its sampled mode
+        return True
     distinct = c["distinct"] or 0
     if c["kind"] in ("string", "boolean") and distinct <= SPELLING_MAX_DISTINCT:
         return True
@@ -276,7 +279,8 @@ def _value_counts(
     """(value, rows) per counted column, most frequent first.
 
     In a table of more than ``EXACT_MAX_ROWS`` rows, a numeric column with more than 50
-    values is counted for one reason only -- the near-constant check -- so only its
+    values (or a decimal column whose values were not counted) is counted for one reason
+    only -- the near-constant check -- so only its
     candidate mode is: the most frequent value of a block sample, counted exactly on
     every row when it holds at least ``MODE_SAMPLE_SHARE`` of the sample (a value in 99%
     of the rows does, unless the sample is far off). Its list then holds that one value.
@@ -285,7 +289,8 @@ def _value_counts(
     big = ds.n_rows > EXACT_MAX_ROWS
     modes = [
         c["column"] for c in counted
-        if big and c["kind"] in ("integer", "float") and (c["distinct"] or 0) > 50
+        if big and c["kind"] in ("integer", "float")
+        and (distinct_of(c) is None or int(c["distinct"]) > 50)
     ]  # fmt: skip
     full = [c["column"] for c in counted if c["column"] not in modes]
     vc = scans_db.value_counts(store, ds.id, full, top=SPELLING_MAX_DISTINCT)
