@@ -23,14 +23,10 @@ from typing import Any
 import pandas as pd
 
 from core.data.columns import ColumnType, column_types
-from core.data.profile import (
-    EXACT_MAX_ROWS,
-    SHAPE_SAMPLE,
-    approximation_notes,
-    profile_columns,
-)
+from core.data.profile import EXACT_MAX_ROWS, SHAPE_SAMPLE, approximation_notes
 from core.data.quality_checks import Issue, find_issues
 from core.data.spelling import SpellingGroup, find_spelling_groups
+from core.data.stored_profile import column_profile
 from core.db import data as data_db
 from core.db import datasets as datasets_db
 from core.db import scans as scans_db
@@ -238,11 +234,12 @@ def build_report(
 def _profile(
     store: Database, ds: DatasetRow, actor: str, exact_max_rows: int
 ) -> tuple[list[ColumnType], list[dict[str, Any]]]:
-    """The column types (detected on first use) and per column its profile with its type."""
+    """The column types (detected on first use) and per column its profile with its type;
+    the profile is the one type detection stored while the stated ranges are unchanged."""
     ranges = {
         r.column_name: (r.range_low, r.range_high) for r in data_db.list_column_types(store, ds.id)
     }
-    profile = profile_columns(store, ds.id, ranges, exact_max_rows=exact_max_rows)
+    profile = column_profile(store, ds.id, ranges, actor=actor, exact_max_rows=exact_max_rows)
     types = column_types(store, ds.id, actor, profile=profile)
     by_col = {t.column: t for t in types}
     columns = [
