@@ -4,6 +4,7 @@ drift profile scan :mod:`core.db.profile_scan`'s."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -79,27 +80,30 @@ def histograms(db: Database, dataset_id: int, specs: list[tuple[str, float, floa
     """Counts per equal-width bin of each column.
 
     ``specs``: (column, low, width, bins, is_datetime); datetimes are binned on epoch
-    seconds, non-finite values are left out. One ``GROUP BY`` on a clamped bin number per
-    column, run as one ``UNION ALL``: at 10M rows several times faster than DuckDB's
-    ``histogram()`` aggregate of every column in one scan (a map per group).
+    seconds, values below the first bin and above the last are counted in it, non-finite
+    values are left out. One ``GROUP BY`` on the floored bin number (a double: NULL, NaN
+    and infinities fall in groups of their own, dropped here, so no row is filtered or
+    cast) per column, run as one ``UNION ALL``: at 10M rows several times faster than
+    DuckDB's ``histogram()`` aggregate of every column in one scan (a map per group),
+    and a third faster than filtering non-finite values, casting and clamping in SQL.
     """
     if not specs:
         return {}
     table = qident(datasets_db._dataset_table(db, dataset_id))
     parts, params = [], []
-    for i, (col, low, width, bins, is_dt) in enumerate(specs):
+    for i, (col, low, width, _, is_dt) in enumerate(specs):
         x = f"epoch({qident(col)}::TIMESTAMP)" if is_dt else f"{qident(col)}::DOUBLE"
-        b = f"floor(({x} - ?::DOUBLE) / ?::DOUBLE)::BIGINT"
-        top = int(bins) - 1
         parts.append(
-            f"SELECT {i} AS c, CASE WHEN b < 0 THEN 0 WHEN b > {top} THEN {top} ELSE b END"
-            f" AS k, count(*) AS n FROM (SELECT {b} AS b FROM {table} WHERE isfinite({x}))"
-            " GROUP BY k"
+            f"SELECT {i} AS c, floor(({x} - ?::DOUBLE) / ?::DOUBLE) AS k, count(*) AS n"
+            f" FROM {table} GROUP BY k"
         )
         params += [float(low), float(width)]
     out = {col: [0] * int(bins) for col, _, _, bins, _ in specs}
     for c, k, n in db.rows(" UNION ALL ".join(parts), params):
-        out[specs[int(c)][0]][int(k)] = int(n)
+        if k is None or not math.isfinite(k):
+            continue
+        counts = out[specs[int(c)][0]]
+        counts[min(max(int(k), 0), len(counts) - 1)] += int(n)
     return out
 
 

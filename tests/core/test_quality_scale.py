@@ -178,3 +178,23 @@ def test_text_normalisation_equals_the_regular_expression_on_every_value(store, 
         [values],
     )
     assert all(ok for (ok,) in rows)
+
+
+def test_histograms_clamp_the_tails_and_leave_non_finite_values_out(store, pid):
+    rng = np.random.default_rng(7)
+    x = rng.normal(5, 2, 2_000)
+    x[:6] = [np.nan, np.inf, -np.inf, -50.0, 50.0, np.nan]
+    when = pd.Series(pd.date_range("2025-01-01", periods=2_000, freq="h"))
+    when[:3] = pd.NaT
+    df = pd.DataFrame({"load": x, "seen": when})
+    df.loc[10:20, "load"] = None
+    did = datasets_db.insert_dataset(store, pid, "d", df, source="t", role="training", actor="t")
+    t0 = when.dropna().min().timestamp()
+    got = scans_db.histograms(
+        store, did, [("load", 0.0, 1.0, 10, False), ("seen", t0, 86_400.0, 90, True)]
+    )
+    finite = df["load"][np.isfinite(df["load"])]
+    expected = np.histogram(finite.clip(0.0, 9.5), bins=10, range=(0.0, 10.0))[0]
+    assert got["load"] == expected.tolist() and sum(got["load"]) == len(finite)
+    days = ((when.dropna() - when.dropna().min()).dt.total_seconds() // 86_400).astype(int)
+    assert got["seen"] == np.bincount(days.clip(upper=89), minlength=90).tolist()
