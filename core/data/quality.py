@@ -196,7 +196,7 @@ def build_report(
     progress(0.65, "Looking for exact and near-duplicate rows")
     keys = [t.column for t in types if t.type != "identifier"]
     sampled = near_sample_columns(columns, keys, ds.n_rows, decimals)
-    duplicates = _duplicates(store, ds.id, keys, decimals, sampled)
+    duplicates = _duplicates(store, ds.id, keys, decimals, sampled, _unique(columns, ds.n_rows))
     progress(0.8, "Checking splits for rows shared by train and test")
     targets = {t.column for t in types if t.type == "target"}
     leakage = [row for sid in params["splits"] for row in _leakage(store, sid, keys, targets)]
@@ -371,6 +371,18 @@ def near_sample_columns(
     return []
 
 
+def _unique(columns: list[dict[str, Any]], n_rows: int) -> list[str]:
+    """Columns whose exact distinct count says every row holds a different value."""
+    return [
+        c["column"]
+        for c in columns
+        if n_rows > 0
+        and c.get("distinct_exact") is not False
+        and c.get("nn") == n_rows
+        and c.get("distinct") == n_rows
+    ]
+
+
 def _rounded_values(c: dict[str, Any], decimals: int) -> float:
     """A column's distinct values after near-duplicate rounding, about (floats rounded to
     ``decimals`` digits have at most range x 10^decimals + 1)."""
@@ -389,10 +401,12 @@ def _duplicates(
     keys: list[str],
     decimals: int,
     sample_columns: list[str] | None = None,
+    unique_columns: list[str] | None = None,
 ) -> dict[str, Any]:
     """The duplicate summary as the report stores it, with rows counted per kind."""
     s = scans_db.duplicate_summary(
-        store, dataset_id, keys, decimals=decimals, sample_columns=sample_columns
+        store, dataset_id, keys, decimals=decimals, sample_columns=sample_columns,
+        unique_columns=unique_columns,
     )
     dup: dict[str, Any] = asdict(s)
     if s.distinct_key is not None and s.distinct_norm is not None and s.distinct_all is not None:

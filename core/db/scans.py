@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -186,6 +187,7 @@ def duplicate_summary(db: Database, dataset_id: int,
     near_sample_rows: int = NEAR_SAMPLE_ROWS,
     *,
     sample_columns: list[str] | None = None,
+    unique_columns: list[str] | None = None,
 ) -> DuplicateSummary:
     """Exact and near-duplicate rows, set-based.
 
@@ -196,8 +198,11 @@ def duplicate_summary(db: Database, dataset_id: int,
     that many rows of a bigger one (see :class:`DuplicateSummary`). The sample is drawn
     on the hash of the normalised ``sample_columns`` (key columns that are not text; by
     default every such key column): any subset keeps near-duplicate groups whole, and a
-    few columns with many values hash far faster than all of them. Returns counts of
-    distinct rows and example groups of row ids.
+    few columns with many values hash far faster than all of them. ``unique_columns``
+    are columns known to hold a different non-null value in every row (counted exactly):
+    with one, every row is distinct, and with one among the keys every key too, so that
+    ``count(DISTINCT)`` -- a hash table of every row, the dearest query here -- is not
+    run. Returns counts of distinct rows and example groups of row ids.
     """
     table = qident(datasets_db._dataset_table(db, dataset_id))
     schema = datasets_db.dataset_schema(db, dataset_id)
@@ -219,13 +224,12 @@ def duplicate_summary(db: Database, dataset_id: int,
         "SELECT list(rowid ORDER BY rowid)[1:5], count(*) AS k FROM {table}{where}"
         " GROUP BY {by} HAVING {having} ORDER BY k DESC, min(rowid) LIMIT ?"
     )
+    unique = set(unique_columns or [])
     with db.cursor() as cur:
-        all_sql = key if everything else "hash(t)"
-        n, d_all, d_key = cur.execute(
-            f"SELECT count(*), count(DISTINCT {all_sql}), "
-            f"{'NULL' if everything else f'count(DISTINCT {key})'} FROM {table} t"
-        ).fetchall()[0]
-        d_key = d_all if everything else d_key
+        n, d_all, d_key = _distinct_rows(
+            cur, table, n_rows, key, everything,
+            all_unique=bool(unique), key_unique=bool(unique & set(key_columns)),
+        )
         s_key, s_norm = cur.execute(
             f"SELECT count(DISTINCT {key}), count(DISTINCT {nkey}) FROM {table}{where}"
         ).fetchall()[0]
@@ -244,6 +248,23 @@ def duplicate_summary(db: Database, dataset_id: int,
         k,
         chosen if k > 1 else [],
     )
+
+
+def _distinct_rows(cur: Any, table: str, n_rows: int, key: str, everything: bool, *,
+                   all_unique: bool, key_unique: bool) -> tuple[int, int, int]:
+    """(rows, distinct rows, distinct key rows) in one scan, or none when a unique column
+    already tells (``key`` is every column when ``everything``)."""
+    all_sql = None if all_unique else (key if everything else "hash(t)")
+    key_sql = None if key_unique or everything else key
+    if all_sql is None and key_sql is None:
+        return n_rows, n_rows, n_rows
+    n, d_all, d_key = cur.execute(
+        f"SELECT count(*), {f'count(DISTINCT {all_sql})' if all_sql else 'NULL'},"
+        f" {f'count(DISTINCT {key_sql})' if key_sql else 'NULL'} FROM {table} t"
+    ).fetchall()[0]
+    d_all = n if d_all is None else d_all
+    d_key = d_all if everything else (n if d_key is None else d_key)
+    return int(n), int(d_all), int(d_key)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core import data
+from core.data import quality
 from core.db import datasets as datasets_db
 from core.db import projects as projects_db
 from core.db import scans as scans_db
@@ -198,3 +199,22 @@ def test_histograms_clamp_the_tails_and_leave_non_finite_values_out(store, pid):
     assert got["load"] == expected.tolist() and sum(got["load"]) == len(finite)
     days = ((when.dropna() - when.dropna().min()).dt.total_seconds() // 86_400).astype(int)
     assert got["seen"] == np.bincount(days.clip(upper=89), minlength=90).tolist()
+
+
+def test_a_unique_column_spares_the_distinct_count_and_changes_no_figure(store, pid):
+    df = _frame(n=20_000)
+    df.insert(0, "serial", np.arange(len(df)) * 7 + 3)  # an identifier: unique, not a key
+    did = datasets_db.insert_dataset(store, pid, "d", df, source="t", role="training", actor="t")
+    keys = ["a", "b", "tag"]
+    counted = scans_db.duplicate_summary(store, did, keys)
+    told = scans_db.duplicate_summary(store, did, keys, unique_columns=["serial"])
+    assert told == counted and counted.distinct_key is not None and told.distinct_key
+    assert told.distinct_all == len(df) and told.n - told.distinct_key == df[keys].duplicated().sum()
+    # the shortcut trusts what it is told: a column said to be unique is not counted
+    said = scans_db.duplicate_summary(store, did, keys, unique_columns=["tag"])
+    assert said.distinct_key == said.distinct_all == len(df) > counted.distinct_key
+    report = data.build_report(store, did, "t")
+    assert quality._unique(report.columns, len(df)) == ["serial"]  # taken from the profile
+    compared = report.duplicates["compared_columns"]
+    assert report.duplicates["exact_rows"] == df[compared].duplicated().sum()
+    assert report.duplicates["exact_rows_all_columns"] == 0
