@@ -13,6 +13,8 @@ Modules
 * ``actions``    per-slice actions (collect, augment, relabel, ignore)
 * ``oversample`` a slice's training rows oversampled into a new dataset version and split
 * ``compare``    two runs compared slice by slice
+* ``spark_slices`` discovery's per-level aggregates on Spark (same top-k as DuckDB)
+* ``slices_job`` ``python -m core.slices``: export the cuts, search on Spark, import
 
 DESIGN
 ------

@@ -88,11 +88,21 @@ def discover_slices(
         "task": "regression" if source.regression else "classification",
     }
     stats = {**totals, "seconds": time.perf_counter() - t0}
+    return discovery_of_lattice(found, specs, params, stats)
+
+
+def discovery_of_lattice(
+    found: pd.DataFrame, specs: list[ColumnSpec], params: dict[str, Any], stats: dict[str, Any]
+) -> Discovery:
+    """The Discovery of a lattice search's kept slices (``core.db.sliceline``'s frame: level,
+    p1..p3, size, errors, max_error, score); ``params["task"]`` says how to show errors,
+    ``stats`` holds the searched rows ``n`` and their ``errors``."""
+    regression = params.get("task") == "regression"
     if found.empty:
-        cols = _REGRESSION_COLUMNS if source.regression else _COLUMNS
+        cols = _REGRESSION_COLUMNS if regression else _COLUMNS
         return Discovery(pd.DataFrame(columns=cols), params, stats)
-    frame = _decode(found, specs, totals["errors"] / totals["n"])
-    return Discovery(_for_task(frame, source.regression), params, stats)
+    frame = _decode(found, specs, stats["errors"] / stats["n"])
+    return Discovery(_for_task(frame, regression), params, stats)
 
 
 def _for_task(frame: pd.DataFrame, regression: bool) -> pd.DataFrame:
@@ -156,20 +166,25 @@ def _decode(found: pd.DataFrame, specs: list[ColumnSpec], mean_error: float) -> 
 
 def save_discovery(store: Database, source: SliceSource, found: Discovery, actor: str) -> int:
     """Store a discovery (its inputs and top-k) for the run and part."""
-    slices = found.slices
-    if found.regression:  # stored as SliceLine's sums: errors = size x MSE
-        mse = slices["rmse"].astype(float) ** 2
-        slices = slices.assign(error_rate=mse, errors=mse * slices["size"])
     return analysis_db.insert_slice_discovery(
         store,
         int(source.project_id or 0),
         source.run_id,
         source.part,
         found.params,
-        slices,
+        stored_slices(found),
         found.stats,
         actor,
     )
+
+
+def stored_slices(found: Discovery) -> pd.DataFrame:
+    """The slices as stored: a regressor's as SliceLine's sums (errors = size x MSE)."""
+    slices = found.slices
+    if found.regression:
+        mse = slices["rmse"].astype(float) ** 2
+        slices = slices.assign(error_rate=mse, errors=mse * slices["size"])
+    return slices
 
 
 def latest_discovery(store: Database, run_id: int, part: str) -> Discovery | None:

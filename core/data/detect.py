@@ -8,6 +8,7 @@ The storage kind of a column (``integer``, ``string``, ``list``…) comes from
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +24,19 @@ TARGET_NAMES = ("target", "label", "y", "class", "outcome", "churn")
 _ID_NAME = re.compile(r"(^|[_\s.-])(id|uuid|guid|key|code)$|^id[_\s.-]|Id$", re.IGNORECASE)
 
 Detected = tuple[str, str]  # (type, rule)
+
+
+def distinct_of(p: dict[str, Any]) -> int | None:
+    """A profile row's distinct count; None when it was not counted (a big table's
+    decimal column; NaN once the profile went through a DataFrame).
+
+    >>> distinct_of({"distinct": 3}), distinct_of({"distinct": float("nan")})
+    (3, None)
+    """
+    d = p.get("distinct")
+    if d is None or (isinstance(d, float) and math.isnan(d)):
+        return None
+    return int(d)
 
 
 def _pct(x: float) -> str:
@@ -45,7 +59,7 @@ class _Column:
     @classmethod
     def of(cls, p: dict[str, Any]) -> _Column:
         nn = int(p.get("nn") or 0)
-        distinct = min(int(p.get("distinct") or 0), nn)
+        distinct = min(distinct_of(p) or 0, nn)
         return cls(p["column"], p["kind"], p["dtype"], nn, distinct, p)
 
     @property
@@ -129,6 +143,8 @@ def _identifier(c: _Column) -> Detected | None:
 
 def _numeric(c: _Column) -> Detected | None:
     if c.kind in types.NUMERIC_KINDS:
+        if distinct_of(c.p) is None:  # not counted (a big table's decimal column)
+            return "numeric", "stored as numbers"
         return "numeric", f"stored as numbers ({c.distinct:,} distinct values)"
     numeric_like = c.count("n_numeric_like")
     if c.kind == "string" and numeric_like >= 0.95 * c.nn:

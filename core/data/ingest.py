@@ -26,7 +26,7 @@ from core.db import datasets as datasets_db
 from core.db import ingest as ingest_db
 from core.db.database import Database
 from core.db.datasets import DATASET_ROLES
-from core.errors import IngestError, StoreError
+from core.errors import IngestError, StoreError, is_disk_full
 from core.names import MAX_NAME_LENGTH, clean_name
 from core.progress import Progress, no_progress
 
@@ -90,7 +90,15 @@ def ingest_file(
     name = clean_name(name, "dataset")
     t0 = time.perf_counter()
     progress(0.0, "Detecting format, encoding and delimiter")
-    sniff = sniff_file(store, path, options)
+    try:
+        sniff = sniff_file(store, path, options)
+    except OSError as exc:  # a repaired copy that did not fit in the temporary folder
+        if not is_disk_full(exc):
+            raise
+        raise IngestError(
+            f"{Path(path).name} was not loaded: the disk holding the temporary folder "
+            f"{tempfile.gettempdir()} is full — free space and try again; nothing was stored.",
+            "disk_full") from exc
     messages = list(sniff.messages)
 
     def load(opts: dict[str, Any]) -> int:
@@ -170,21 +178,49 @@ def ingest_upload(
     The copy keeps the upload's file name (so its suffix, e.g. ``.csv.gz``, too) in a
     private folder, and every message names the uploaded file, never the copy.
     """
+    return ingest_saved_upload(store, project_id, filename, save_upload(filename, data), **kwargs)
+
+
+def save_upload(filename: str, data: BinaryIO | bytes) -> Path:
+    """The upload copied under its own name into a private temporary folder (its size
+    checked first); :func:`ingest_saved_upload` loads it and removes the folder."""
     shown = upload_name(filename)
     check_upload_size(filename, _size(data))
-    with tempfile.TemporaryDirectory(prefix="workbench_upload_") as tmp:
-        path = Path(tmp) / shown
+    folder = Path(tempfile.mkdtemp(prefix="workbench_upload_"))
+    path = folder / shown
+    try:
         with open(path, "wb") as fh:
             if isinstance(data, bytes | bytearray | memoryview):
                 fh.write(data)
             else:
                 data.seek(0)
                 shutil.copyfileobj(data, fh, length=1 << 20)
-        kwargs.setdefault("source", f"upload {filename}")
-        try:
-            return ingest_file(store, project_id, path, **kwargs)
-        except IngestError as exc:
-            raise renamed_error(exc, path, shown) from exc
+    except OSError as exc:  # e.g. the temporary folder's disk is full
+        shutil.rmtree(folder, ignore_errors=True)
+        if is_disk_full(exc):
+            raise IngestError(
+                f"{shown} was not loaded: the disk holding the temporary folder {folder.parent} "
+                "is full — free space and try again; nothing was stored.", "disk_full") from exc
+        raise IngestError(f"{shown} could not be saved for loading ({exc.strerror or exc}); "
+                          "nothing was stored. Try again.") from exc
+    except BaseException:  # e.g. the page was left while a large upload was being copied
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return path
+
+
+def ingest_saved_upload(
+    store: Database, project_id: int, filename: str, path: Path, **kwargs: Any
+) -> IngestResult:
+    """Load an upload saved by :func:`save_upload` (messages name ``filename``, never the
+    copy), then remove the copy's folder whatever happened."""
+    kwargs.setdefault("source", f"upload {filename}")
+    try:
+        return ingest_file(store, project_id, path, **kwargs)
+    except IngestError as exc:
+        raise renamed_error(exc, path, upload_name(filename)) from exc
+    finally:
+        shutil.rmtree(path.parent, ignore_errors=True)
 
 
 def _size(data: BinaryIO | bytes) -> int:

@@ -33,7 +33,7 @@ from typing import Any
 
 import pandas as pd
 
-from core.data.detect import detect_type
+from core.data.detect import detect_type, distinct_of
 from core.db import column_scan
 from core.db import datasets as datasets_db
 from core.db.database import Database
@@ -114,7 +114,7 @@ def _type_hangs_on_distinct(r: dict[str, Any]) -> bool:
     >>> _type_hangs_on_distinct(row), _type_hangs_on_distinct({**row, "distinct": 300})
     (True, False)
     """
-    if r.get("distinct_exact", True) or not r.get("nn"):
+    if r.get("distinct_exact", True) or not r.get("nn") or distinct_of(r) is None:
         return False
     d, nn = int(r.get("distinct") or 0), int(r["nn"])
     if d <= 2:
@@ -158,16 +158,29 @@ def approximation_notes(columns: list[dict[str, Any]]) -> list[str]:
     >>> approximation_notes([{"column": "a", "distinct_exact": False, "shapes_exact": True}])
     ['Distinct counts of a are HyperLogLog estimates (standard error about 3.4%); exact where a column type depends on them.']
     """
-    approx = [c["column"] for c in columns if c.get("distinct_exact") is False]
+    uncounted = [c["column"] for c in columns if c.get("distinct_exact") is False
+                 and distinct_of(c) is None]  # fmt: skip
+    approx = [c["column"] for c in columns if c.get("distinct_exact") is False
+              and distinct_of(c) is not None]  # fmt: skip
     sampled = [
         c for c in columns if c.get("shapes_exact") is False or c.get("padding_exact") is False
     ]
     notes = []
-    if approx:
-        notes.append(
-            f"Distinct counts of {_names(approx)} are HyperLogLog estimates (standard error "
-            f"about {HLL_STD_ERROR:.1%}); exact where a column type depends on them."
-        )
+    if approx or uncounted:
+        said = []
+        if approx:
+            said.append(
+                f"Distinct counts of {_names(approx)} are HyperLogLog estimates (standard "
+                f"error about {HLL_STD_ERROR:.1%}); exact where a column type depends on them"
+            )
+        if uncounted:
+            said.append(
+                f"those of the decimal column(s) {_names(uncounted)} were not counted (a "
+                "big table: no type or check depends on them; a constant column is found "
+                "by its equal extremes)"
+            )
+        text = "; ".join(said) + "."
+        notes.append(text[0].upper() + text[1:])
     if sampled:
         rows = int(sampled[0].get("shape_rows") or 0)
         notes.append(

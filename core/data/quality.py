@@ -23,6 +23,7 @@ from typing import Any
 import pandas as pd
 
 from core.data.columns import ColumnType, column_types
+from core.data.detect import distinct_of
 from core.data.profile import EXACT_MAX_ROWS, SHAPE_SAMPLE, approximation_notes
 from core.data.quality_checks import Issue, find_issues
 from core.data.spelling import SpellingGroup, find_spelling_groups
@@ -265,6 +266,8 @@ def _profile(
 def _counted(c: dict[str, Any], n_rows: int) -> bool:
     """Whether a column's values are counted: text with few values (spellings, charts),
     numbers with few values, and every categorical text column."""
+    if distinct_of(c) is None:  # not counted (a big table's decimal column): its sampled mode
+        return True
     distinct = c["distinct"] or 0
     if c["kind"] in ("string", "boolean") and distinct <= SPELLING_MAX_DISTINCT:
         return True
@@ -279,7 +282,8 @@ def _value_counts(
     """(value, rows) per counted column, most frequent first.
 
     In a table of more than ``EXACT_MAX_ROWS`` rows, a numeric column with more than 50
-    values is counted for one reason only -- the near-constant check -- so only its
+    values (or a decimal column whose values were not counted) is counted for one reason
+    only -- the near-constant check -- so only its
     candidate mode is: the most frequent value of a block sample, counted exactly on
     every row when it holds at least ``MODE_SAMPLE_SHARE`` of the sample (a value in 99%
     of the rows does, unless the sample is far off). Its list then holds that one value.
@@ -288,7 +292,8 @@ def _value_counts(
     big = ds.n_rows > EXACT_MAX_ROWS
     modes = [
         c["column"] for c in counted
-        if big and c["kind"] in ("integer", "float") and (c["distinct"] or 0) > 50
+        if big and c["kind"] in ("integer", "float")
+        and (distinct_of(c) is None or int(c["distinct"]) > 50)
     ]  # fmt: skip
     full = [c["column"] for c in counted if c["column"] not in modes]
     vc = scans_db.value_counts(store, ds.id, full, top=SPELLING_MAX_DISTINCT)
@@ -352,15 +357,18 @@ def near_sample_columns(
     ['w', 'q']
     >>> near_sample_columns(cols, ["w", "q", "s"], 10**5, decimals=2)
     []
+    >>> near_sample_columns([{**cols[0], "distinct": None}, cols[1]], ["w", "q"], 10**7, 2)
+    ['w', 'q']
     """
     buckets = n_rows // scans_db.NEAR_SAMPLE_ROWS
     if buckets <= 1:
         return []
     ranked: list[tuple[float, str]] = []
     for c in columns:
-        n, nn, d = c.get("n") or 0, c.get("nn") or 0, c.get("distinct")
-        if c["column"] in keys and c["kind"] != "string" and d and nn * 2 >= n:
-            ranked.append((_rounded_values(c, decimals), c["column"]))
+        n, nn = c.get("n") or 0, c.get("nn") or 0
+        values = _rounded_values(c, decimals)
+        if c["column"] in keys and c["kind"] != "string" and values > 1 and nn * 2 >= n:
+            ranked.append((values, c["column"]))
     ranked.sort(key=lambda t: -t[0])
     chosen, ways = [], 1.0
     for values, col in ranked[:NEAR_SAMPLE_MAX_COLUMNS]:
@@ -379,20 +387,22 @@ def _unique(columns: list[dict[str, Any]], n_rows: int) -> list[str]:
         if n_rows > 0
         and c.get("distinct_exact") is not False
         and c.get("nn") == n_rows
-        and c.get("distinct") == n_rows
+        and distinct_of(c) == n_rows
     ]
 
 
 def _rounded_values(c: dict[str, Any], decimals: int) -> float:
-    """A column's distinct values after near-duplicate rounding, about (floats rounded to
-    ``decimals`` digits have at most range x 10^decimals + 1)."""
-    d = float(c.get("distinct") or 0)
+    """A column's distinct values after near-duplicate rounding, about: floats rounded to
+    ``decimals`` digits have at most range x 10^decimals + 1 (the bound alone, capped at
+    the non-null rows, where a big table's decimal column was not counted); 0 unknown."""
+    counted = distinct_of(c)
+    d = float(counted) if counted is not None else float(c.get("nn") or 0)
     lo, hi = c.get("min_num"), c.get("max_num")
     if c["kind"] == "float" and lo is not None and hi is not None:
         span = (float(hi) - float(lo)) * 10 ** int(decimals) + 1
         if math.isfinite(span):
             return min(d, span)
-    return d
+    return d if counted is not None else 0.0
 
 
 def _duplicates(

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from core.data.detect import distinct_of
+
 if TYPE_CHECKING:
     from core.data.quality import QualityReport
 
@@ -47,7 +49,16 @@ class _Column:
 
     @property
     def distinct(self) -> int:
-        return int(self.p.get("distinct") or 0)
+        """Distinct values; for a column whose distinct values were not counted (a big
+        table's decimal column) 1 when its extremes are equal and it has no NaN or
+        infinity, else 0 (unknown: more than one)."""
+        d = distinct_of(self.p)
+        if d is None:
+            p = self.p
+            finite = not any(int(p.get(k) or 0) for k in ("n_nan", "n_posinf", "n_neginf"))
+            one = p.get("min_num") is not None and p.get("min_num") == p.get("max_num")
+            return 1 if self.nn and finite and one else 0
+        return d
 
     def count(self, stat: str) -> int:
         return int(self.p.get(stat) or 0)

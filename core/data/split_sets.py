@@ -7,12 +7,12 @@ DESIGN
   stratum per part -- are the same controlled rounding (``core.data.allocation.allocate``),
   so every cell is within one row of exact and each part's total within one row of its
   share; the ladder's per-class quotas are ``ladder_levels``'s.
-* Rows are then ranked within their stratum by a seeded hash of the row id
-  (``row_number() OVER (PARTITION BY stratum ORDER BY hash(row_id, seed))``) and cut at
-  the cells; train rows take the first rung whose class quota covers their rank (the
-  stratum rank itself when strata are classes, else a second seeded hash per class), so
-  the rungs are nested. The same seed gives the same split; the assignments go straight
-  into ``split_assignments`` by ``INSERT ... SELECT``.
+* Rows are then ranked within their stratum by a seeded key of the row id and cut at the
+  cells; train rows take the first rung whose class quota covers their rank (the stratum
+  rank itself when strata are classes, else a second seeded key per class), so the rungs
+  are nested. The same seed gives the same split. What is stored is the rule -- the key
+  of the row at each cut -- found in one pass, not ten million assignment rows
+  (``core.db.split_rules``: its DESIGN has the figures).
 * It serves ``stratified`` and ``stratified_by_column`` with a class-label target (at most
   ``MAX_CLASSES`` values, not a number to predict) and ``random`` without a target;
   anything else (numeric targets, time, order, group, a random split whose ladder keeps
@@ -31,8 +31,8 @@ from core.data.allocation import allocate
 from core.data.split_request import MAX_CLASSES, PARTS, SplitError, SplitRequest
 from core.data.targets import is_numeric_target
 from core.db import datasets as datasets_db
+from core.db import split_rules, types
 from core.db import splits as splits_db
-from core.db import types
 from core.db.database import Database
 
 SET_METHODS = ("stratified", "stratified_by_column", "random")
@@ -40,11 +40,10 @@ SET_METHODS = ("stratified", "stratified_by_column", "random")
 
 @dataclass(frozen=True)
 class SetPlan:
-    """A set-based split ready to run: its query, the query's parameters, the split's
+    """A set-based split ready to store: its rule (``core.db.split_rules``), the split's
     stored parameters and warnings, and its part sizes."""
 
-    sql: splits_db.AssignmentSql
-    sql_params: list[Any]
+    rule: dict[str, Any]
     params: dict[str, Any]
     warnings: tuple[str, ...]
     counts: dict[str, int]
@@ -56,16 +55,21 @@ def set_plan(store: Database, dataset_id: int, request: SplitRequest) -> SetPlan
     if request.method not in SET_METHODS:
         return None
     target = request.target
+    by_target: list[tuple] | None = None
     if request.method == "random":
         if target:  # its ladder keeps every class or target bin: the numpy strategy's
             return None
         columns: list[str] = []
-    elif _is_class_label(store, dataset_id, str(target)):
-        columns = [c for c in (target, request.stratify_column) if c]
     else:
-        return None
-    strata = splits_db.stratum_counts(store, dataset_id, columns)
-    if not splits_db.literal_values(strata, len(columns)):
+        is_label, by_target = _is_class_label(store, dataset_id, str(target))
+        if not is_label:
+            return None
+        columns = [c for c in (target, request.stratify_column) if c]
+    strata = (
+        by_target if columns == [target] and by_target is not None
+        else splits_db.stratum_counts(store, dataset_id, columns)
+    )
+    if not split_rules.literal_values(strata, len(columns)):
         return None  # e.g. dates as classes: the numpy strategy takes them
     sizes = np.array([int(r[-1]) for r in strata], dtype=np.int64)
     if sizes.sum() < 3:
@@ -80,41 +84,34 @@ def set_plan(store: Database, dataset_id: int, request: SplitRequest) -> SetPlan
     quotas = _quotas(cells[:, 0], cls, request.ladder)
     if columns:
         warnings += _missing_class_warnings(strata, cells, cls, str(target))
-    sql = splits_db.set_assignment_sql(
-        store, dataset_id, columns, seed=request.seed, rungs=list(request.ladder),
-        ladder_by_stratum=len(columns) <= 1, strata=strata,
+    rule = split_rules.build_rule(
+        store, dataset_id, columns, strata, seed=request.seed, cells=cells, cls=cls,
+        quotas=quotas, rungs=list(request.ladder),
     )  # fmt: skip
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    sql_params: list[Any] = [
-        starts.tolist(),
-        cells[:, 0].tolist(),
-        (cells[:, 0] + cells[:, 1]).tolist(),
-    ]
-    sql_params += [q.tolist() for q in quotas]
     params: dict[str, Any] = {"seed": request.seed, "ladder": list(request.ladder),
                               "shares": list(request.shares)}  # fmt: skip
     if request.method == "stratified_by_column":
         params["stratify_column"] = request.stratify_column
     params["warnings"] = list(warnings)
     counts: dict[str, int] = {str(p): int(x) for p, x in zip(PARTS, cells.sum(axis=0), strict=True)}
-    return SetPlan(sql, sql_params, params, tuple(warnings), counts)
+    return SetPlan(rule, params, tuple(warnings), counts)
 
 
-def _is_class_label(store: Database, dataset_id: int, target: str) -> bool:
+def _is_class_label(store: Database, dataset_id: int, target: str
+                    ) -> tuple[bool, list[tuple] | None]:
     """Whether the target has few values (approximately counted: at most twice
-    ``MAX_CLASSES``) and, if numeric, is not a number to predict."""
+    ``MAX_CLASSES``) and, if numeric, is not a number to predict; with the target's
+    stratum counts when they were needed to tell."""
     approx = splits_db.split_distinct_counts(store, dataset_id, [target]).get(target, 0)
     if approx > 2 * MAX_CLASSES:
-        return False
+        return False, None
     dtype = dict(datasets_db.dataset_schema(store, dataset_id))[target]
     if not types.is_numeric(dtype):
-        return True
-    values = [
-        r[0] for r in splits_db.stratum_counts(store, dataset_id, [target]) if r[0] is not None
-    ]
-    x = np.asarray([float(v) for v in values])
+        return True, None
+    strata = splits_db.stratum_counts(store, dataset_id, [target])
+    x = np.asarray([float(r[0]) for r in strata if r[0] is not None])
     x = x[np.isfinite(x)]
-    return not is_numeric_target(True, int(x.size), int((x != np.floor(x)).sum()))
+    return not is_numeric_target(True, int(x.size), int((x != np.floor(x)).sum())), strata
 
 
 def _class_of_strata(

@@ -2,10 +2,12 @@
 
 DESIGN
 ------
-* A split is stored as one assignment per row id (``split_assignments``): the part
-  (train/dev/test) and, for train rows, the smallest rung of the learning ladder that holds
-  the row. The store hashes the dataset version with every assignment, so equal splits
-  share a hash whatever their name.
+* A split gives each row id a part (train/dev/test) and, for train rows, the smallest
+  rung of the learning ladder that holds the row. The numpy strategies store one
+  assignment per row id (``split_assignments``) and the store hashes the dataset version
+  with every assignment, so equal splits share a hash whatever their name; the set-based
+  ones (``split_sets``) store the rule that decides every assignment, hashed with the
+  dataset version.
 * Assignments are computed in numpy on the few columns a method needs (row id, target,
   stratum, time or group), read in row-id order, so a seed always gives the same split.
   Rows are shuffled once by a seeded priority and cut per stratum; the number of rows of
@@ -112,7 +114,7 @@ def plan_split(
     require_columns(store, dataset_id, request.columns())
     plan = set_plan(store, dataset_id, request)
     if plan is not None:
-        frame = splits_db.run_assignment_sql(store, plan.sql, plan.sql_params)
+        frame = splits_db.rule_assignment_frame(store, dataset_id, plan.rule)
         return SplitPlan(method, request.target, frame, plan.params, plan.warnings)
     frame = _input_frame(store, dataset_id, request)
     warnings: list[str] = []
@@ -238,8 +240,8 @@ def create_split(
     require_columns(store, dataset_id, checked.columns())
     sets = set_plan(store, dataset_id, checked)
     if sets is not None:  # set-based: no row leaves DuckDB
-        return splits_db.insert_set_split(
-            store, project_id, dataset_id, name, sets.sql, sets.sql_params,
+        return splits_db.insert_rule_split(
+            store, project_id, dataset_id, name, sets.rule, sets.counts,
             method=checked.method, target=checked.target, params=sets.params, actor=actor,
         )  # fmt: skip
     plan = plan_split(store, dataset_id, **request)

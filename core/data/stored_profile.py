@@ -5,6 +5,7 @@ the quality report needs the same profile. Both read it through :func:`column_pr
 which returns the stored profile when one was computed for the dataset's current content
 with the same inputs -- the stated valid ranges (the profile counts values outside them),
 the exact-count row limit and the shape sample -- and otherwise computes and stores it.
+A change to what ``profile_columns`` returns raises ``PROFILE_VERSION``.
 Changing a column's stated range therefore recomputes the profile; changing only its type
 does not (the profile does not depend on types).
 """
@@ -20,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.data.profile import EXACT_MAX_ROWS, SHAPE_SAMPLE, profile_columns
+from core.data.profile import EXACT_MAX_ROWS, profile_columns
 from core.db import data as data_db
 from core.db.database import Database
 
@@ -30,14 +31,14 @@ Ranges = dict[str, tuple[float | None, float | None]]
 
 
 def profile_params(
-    ranges: Ranges | None, exact_max_rows: int, shape_sample: int
+    ranges: Ranges | None, exact_max_rows: int, shape_sample: int | None = None
 ) -> tuple[dict[str, Any], str]:
     """What a profile depends on besides the data, and its key.
 
     A column without a stated bound is left out, so "no ranges" and "every range empty"
     have the same key.
 
-    >>> profile_params({"a": (None, None)}, 10, 5)[1] == profile_params(None, 10, 5)[1]
+    >>> profile_params({"a": (None, None)}, 10)[1] == profile_params(None, 10)[1]
     True
     """
     stated = {
@@ -49,7 +50,7 @@ def profile_params(
         "version": PROFILE_VERSION,
         "ranges": stated,
         "exact_max_rows": int(exact_max_rows),
-        "shape_sample": int(shape_sample),
+        "shape_sample": None if shape_sample is None else int(shape_sample),
     }
     key = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:16]
     return params, key
@@ -62,18 +63,18 @@ def column_profile(
     *,
     actor: str = "workbench",
     exact_max_rows: int = EXACT_MAX_ROWS,
-    shape_sample: int = SHAPE_SAMPLE,
+    shape_sample: int | None = None,
 ) -> pd.DataFrame:
     """:func:`core.data.profile.profile_columns` of the dataset, read back when stored for
-    its current content and these inputs, else computed and stored."""
+    its current content and these inputs, else computed and stored (``shape_sample`` None:
+    ``profile_columns``' own, ``SHAPE_SAMPLE`` rows)."""
     params, key = profile_params(ranges, exact_max_rows, shape_sample)
     text = data_db.get_column_profile(store, dataset_id, key)
     if text is not None:
         return profile_from_json(text)
     t0 = time.perf_counter()
-    profile = profile_columns(
-        store, dataset_id, ranges, exact_max_rows=exact_max_rows, shape_sample=shape_sample
-    )
+    sample = {} if shape_sample is None else {"shape_sample": int(shape_sample)}
+    profile = profile_columns(store, dataset_id, ranges, exact_max_rows=exact_max_rows, **sample)
     data_db.insert_column_profile(
         store,
         dataset_id,

@@ -431,14 +431,12 @@ def dataset_slice_frame(
     split = splits_db.get_split(db, split_id)
     if split is None:
         raise StoreError("That split does not exist (any more).")
-    table = datasets_db._dataset_table(db, split.dataset_id)
-    where, wparams = _slice_where(preds, "rowid", project_id, tag_datasets)
+    source, sparams = splits_db.split_rows_sql(db, split)
+    where, wparams = _slice_where(preds, "__row_id", project_id, tag_datasets)
     return db.df(
-        f"SELECT a.ladder AS __ladder, d.* FROM (SELECT rowid AS {ROW_ID}, * FROM"
-        f" {qident(table)} WHERE {where}) d JOIN split_assignments a"
-        f" ON a.row_id = d.{ROW_ID} AND a.split_id = ?"
-        f" WHERE a.part IN (SELECT unnest(?::VARCHAR[])) ORDER BY d.{ROW_ID}",
-        [*wparams, split_id, list(parts)],
+        f"SELECT __ladder, {ROW_ID}, * EXCLUDE ({ROW_ID}, __part, __ladder) FROM ({source})"
+        f" WHERE ({where}) AND __part IN (SELECT unnest(?::VARCHAR[])) ORDER BY {ROW_ID}",
+        [*sparams, *wparams, list(parts)],
     )
 
 

@@ -11,7 +11,8 @@ DESIGN
 * Every write goes through :meth:`Database.write`: the actor's role is checked against
   :data:`core.access.RULES` first (a viewer's write raises ``PermissionDenied`` before any
   change), then one transaction that also appends a row to ``audit_log`` (who, when, what). A failed write rolls back both, and its own error is
-  the one raised. Writes of one process take turns (the database's lock), so a version
+  the one raised; a write that ran out of space (ENOSPC, EFBIG) is said in words once,
+  here, as :class:`core.errors.DiskFullError` naming the database. Writes of one process take turns (the database's lock), so a version
   number or a "create if absent" decided inside the block is never lost to another session.
 * Values go in as ``?`` parameters; names (tables, columns) only through :func:`qident`.
 * What is stored lives in one repository module per stage (``core.db.datasets``,
@@ -34,7 +35,7 @@ import pandas as pd
 from core import access
 from core.db import migrations
 from core.db.clock import utcnow
-from core.errors import StoreOpenError
+from core.errors import DiskFullError, StoreOpenError, disk_full_message, is_disk_full
 
 
 def qident(name: str) -> str:
@@ -117,8 +118,12 @@ class Database:
             self.migrate()
             from core.db import jobs, training
 
-            training.fail_interrupted_runs(self)
-            jobs.interrupt_stale_jobs(self)
+            if training.fail_interrupted_runs(self) + jobs.interrupt_stale_jobs(self):
+                # a process died mid-work: whatever it wrote past the last checkpoint (a
+                # killed load's blocks) is garbage at the file's end; a checkpoint now,
+                # with these marks to write, truncates it (best effort: a full disk)
+                with contextlib.suppress(duckdb.Error):
+                    self._con.execute("CHECKPOINT")
         except migrations.NewerSchemaError as exc:
             self._con.close()
             raise StoreOpenError(
@@ -188,11 +193,13 @@ class Database:
                     ],
                 )
                 cur.commit()
-            except BaseException:
+            except BaseException as exc:
                 try:
                     cur.rollback()
                 except duckdb.Error:
                     pass  # a failed commit ended the transaction: keep the original error
+                if is_disk_full(exc) and not isinstance(exc, DiskFullError):
+                    raise DiskFullError(disk_full_message(self.path)) from exc
                 raise
 
     def rows(self, sql: str, params: list[Any] | None = None) -> list[tuple]:

@@ -96,7 +96,7 @@ def histograms(db: Database, dataset_id: int, specs: list[tuple[str, float, floa
         x = f"epoch({qident(col)}::TIMESTAMP)" if is_dt else f"{qident(col)}::DOUBLE"
         parts.append(
             f"SELECT {i} AS c, floor(({x} - ?::DOUBLE) / ?::DOUBLE) AS k, count(*) AS n"
-            f" FROM {table} GROUP BY k"
+            f" FROM {table} GROUP BY 2"
         )
         params += [float(low), float(width)]
     out = {col: [0] * int(bins) for col, _, _, bins, _ in specs}

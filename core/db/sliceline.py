@@ -20,12 +20,14 @@ candidates of the next level with their upper bound.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+import duckdb
 import pandas as pd
 
 from core.db import analysis as analysis_db
-from core.db.database import Database
+from core.db.database import Database, registered
 from core.errors import StoreError
 
 PREDICATE_BASE = 1024  # predicate key = (column index + 1) * PREDICATE_BASE + code
@@ -72,29 +74,103 @@ def slice_lattice(
         return pd.DataFrame(), {"n": 0, "errors": 0.0}
     if m > MAX_COLUMNS:
         raise StoreError(f"Slice discovery takes at most {MAX_COLUMNS} columns.")
-    top_k = max(int(top_k), 1)
     with analysis_db.slice_cursor(db, source, [s[0] for s in specs]) as (cur, base, params):
         _encode(cur, specs, base, params)
         try:
             rows = cur.execute("SELECT count(*), coalesce(sum(e), 0) FROM _sl_enc").fetchall()
             n, total = rows[0]
-            totals = {"n": int(n), "errors": float(total)}
-            if n == 0 or total <= 0:
-                return pd.DataFrame(), totals
-            sigma = max(int(min_support), 1)
-            _create_tables(cur, alpha=alpha, mean_error=float(total) / n, n=n, sigma=sigma)
-            _evaluate(cur, 1, [(i,) for i in range(m)], sigma, only_candidates=False)
-            for level in range(2, min(max_level, 3) + 1):
-                sets = _next_candidates(cur, level, _threshold(cur, top_k))
-                if not sets:
-                    break
-                _evaluate(cur, level, sets, sigma, only_candidates=True)
-            result = cur.execute(f"{_REPORTED} LIMIT ?", [top_k]).df()
-            totals["evaluated"] = float(cur.execute("SELECT count(*) FROM _sl_s").fetchall()[0][0])
-            return result, totals
+
+            def evaluate(level: int, sets: list[tuple[int, ...]], sigma: int, only: bool) -> None:
+                _evaluate(cur, level, sets, sigma, only_candidates=only)
+
+            return _search(cur, m, int(n), float(total), evaluate, alpha=alpha,
+                           min_support=min_support, max_level=max_level, top_k=top_k)
         finally:
             for t in _TEMP_TABLES:
                 cur.execute(f"DROP TABLE IF EXISTS {t}")
+
+
+# what fills ``_sl_s`` with one level's slices: (level, column sets, sigma, only candidates)
+Evaluate = Callable[[int, list[tuple[int, ...]], int, bool], None]
+# one level's aggregates computed elsewhere (e.g. on Spark): (level, column sets, sigma,
+# candidate keys or None at level 1) -> frame of key, p1, p2, p3, ss, se, sm, ss >= sigma
+Aggregate = Callable[[int, list[tuple[int, ...]], int, "list[int] | None"], pd.DataFrame]
+
+
+def _search(
+    cur: Any,
+    m: int,
+    n: int,
+    total: float,
+    evaluate: Evaluate,
+    *,
+    alpha: float,
+    min_support: int,
+    max_level: int,
+    top_k: int,
+) -> tuple[pd.DataFrame, dict[str, float]]:
+    """The level-wise search over ``m`` columns of ``n`` rows with ``total`` errors, each
+    level's slices put into ``_sl_s`` by ``evaluate``; the kept top-k and totals."""
+    totals = {"n": int(n), "errors": float(total)}
+    if n == 0 or total <= 0:
+        return pd.DataFrame(), totals
+    top_k = max(int(top_k), 1)
+    sigma = max(int(min_support), 1)
+    _create_tables(cur, alpha=alpha, mean_error=float(total) / n, n=n, sigma=sigma)
+    evaluate(1, [(i,) for i in range(m)], sigma, False)
+    for level in range(2, min(max_level, 3) + 1):
+        sets = _next_candidates(cur, level, _threshold(cur, top_k))
+        if not sets:
+            break
+        evaluate(level, sets, sigma, True)
+    result = cur.execute(f"{_REPORTED} LIMIT ?", [top_k]).df()
+    totals["evaluated"] = float(cur.execute("SELECT count(*) FROM _sl_s").fetchall()[0][0])
+    return result, totals
+
+
+def lattice_of_aggregates(
+    aggregate: Aggregate,
+    m: int,
+    n: int,
+    total: float,
+    *,
+    alpha: float,
+    min_support: int,
+    max_level: int,
+    top_k: int,
+) -> tuple[pd.DataFrame, dict[str, float]]:
+    """:func:`slice_lattice` on aggregates computed elsewhere: the same candidates, bounds,
+    pruning and reported set (in an in-memory DuckDB holding only slices, never rows),
+    each level's counts, error sums and max errors from ``aggregate``."""
+    if not 1 <= m <= MAX_COLUMNS:
+        raise StoreError(f"Slice discovery takes 1 to {MAX_COLUMNS} columns.")
+    con = duckdb.connect()
+    try:
+
+        def evaluate(level: int, sets: list[tuple[int, ...]], sigma: int, only: bool) -> None:
+            keys = None
+            if only:
+                keys = [int(r[0]) for r in con.execute("SELECT key FROM _sl_c").fetchall()]
+            _insert_level(con, level, aggregate(level, sets, sigma, keys))
+
+        return _search(con, m, n, total, evaluate, alpha=alpha, min_support=min_support,
+                       max_level=max_level, top_k=top_k)
+    finally:
+        con.close()
+
+
+def _insert_level(cur: Any, level: int, agg: pd.DataFrame) -> None:
+    """Add a level's aggregates (key, p1..p3, ss, se, sm) to ``_sl_s`` with their score."""
+    frame = agg[["key", "p1", "p2", "p3", "ss", "se", "sm"]].astype(
+        {"key": "int64", "p1": "Int64", "p2": "Int64", "p3": "Int64", "ss": "int64",
+         "se": "float64", "sm": "float64"}
+    )
+    with registered(cur, _sl_agg=frame):
+        cur.execute(
+            f"INSERT INTO _sl_s SELECT g.key::BIGINT, {level}, g.p1::BIGINT, g.p2::BIGINT,"
+            " g.p3::BIGINT, g.ss::BIGINT, g.se::DOUBLE, g.sm::DOUBLE,"
+            f" {_score('g.ss::BIGINT', 'g.se::DOUBLE')} FROM _sl_agg g, _sl_k k"
+        )
 
 
 def _encode(cur: Any, specs: list[tuple[str, str, list]], base: str, params: list) -> None:

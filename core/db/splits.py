@@ -1,11 +1,11 @@
-"""Splits: per-row train/dev/test assignments with the learning ladder, and the
-set-based counts the split builder and the balance view need."""
+"""Splits: train/dev/test assignments with the learning ladder -- stored per row, or
+decided by a stored rule (``core.db.split_rules``) -- and the set-based counts the split
+builder and the balance view need."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from core.db import datasets as datasets_db
+from core.db import split_rules
 from core.db.clock import utcnow
 from core.db.database import Database, qident, registered
 from core.db.datasets import ROW_ID
@@ -86,9 +87,10 @@ def insert_split(db: Database, project_id: int,
 
 def _store_split(db: Database, project_id: int, ds: datasets_db.DatasetRow, name: str,
                  fill: Any, *, method: str, target: str | None, params: dict[str, Any],
-                 actor: str) -> int:
+                 actor: str, known: tuple[dict[str, int], str] | None = None) -> int:
     """One transaction: a new split id, ``fill(cur, sid)`` inserting its assignments, then
-    its counts, content hash and catalog row."""
+    its counts, content hash and catalog row (``known``: the counts and hash of a split
+    without assignment rows)."""
     name = name.strip()
     if not name:
         raise StoreError("A split needs a name.")
@@ -102,19 +104,11 @@ def _store_split(db: Database, project_id: int, ds: datasets_db.DatasetRow, name
         ).fetchall():
             raise StoreError(f"This project has a split named {name!r} already.")
         (sid,) = cur.execute("SELECT nextval('id_seq')").fetchall()[0]
-        fill(cur, sid)
-        counts = dict(
-            cur.execute(
-                "SELECT part, count(*) FROM split_assignments WHERE split_id = ? GROUP BY part",
-                [sid],
-            ).fetchall()
-        )
-        (h,) = cur.execute(
-            "SELECT coalesce(sum(hash(row_id, part, ladder))::VARCHAR, '0')"
-            " FROM split_assignments WHERE split_id = ?",
-            [sid],
-        ).fetchall()[0]
-        digest = hashlib.sha256(f"{ds.content_hash}:{h}".encode()).hexdigest()[:16]
+        if known is not None:
+            counts, digest = known
+        else:
+            fill(cur, sid)
+            counts, digest = _counts_and_hash(cur, sid, ds.content_hash)
         cur.execute(
             f"INSERT INTO splits ({_SPLIT_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [sid, project_id, ds.id, name, method, target, json.dumps(params, default=str),
@@ -126,9 +120,24 @@ def _store_split(db: Database, project_id: int, ds: datasets_db.DatasetRow, name
     return int(sid)
 
 
+def _counts_and_hash(cur: Any, sid: int, dataset_hash: str) -> tuple[dict[str, int], str]:
+    counts = dict(
+        cur.execute(
+            "SELECT part, count(*) FROM split_assignments WHERE split_id = ? GROUP BY part",
+            [sid],
+        ).fetchall()
+    )
+    (h,) = cur.execute(
+        "SELECT coalesce(sum(hash(row_id, part, ladder))::VARCHAR, '0')"
+        " FROM split_assignments WHERE split_id = ?",
+        [sid],
+    ).fetchall()[0]
+    return counts, hashlib.sha256(f"{dataset_hash}:{h}".encode()).hexdigest()[:16]
+
+
 def stratum_counts(db: Database, dataset_id: int, columns: list[str]) -> list[tuple]:
     """Rows per combination of ``columns``' values: (value, ..., rows), ordered by the
-    values with NULL last -- the order :func:`set_assignment_sql` numbers strata in."""
+    values with NULL last -- the order ``split_rules.stratum_lookup`` numbers strata in."""
     table = qident(datasets_db._dataset_table(db, dataset_id))
     if not columns:
         return [tuple(r) for r in db.rows(f"SELECT count(*) FROM {table}")]
@@ -139,160 +148,51 @@ def stratum_counts(db: Database, dataset_id: int, columns: list[str]) -> list[tu
     )]
 
 
-_ORDER = "__split_order"  # a temporary table of the cursor's own connection
-
-
-@dataclass(frozen=True)
-class AssignmentSql:
-    """A set-based split as two statements: ``order`` writes every row's stratum and class
-    to a temporary table sorted by (stratum, seeded hash), so a row's rank in its stratum
-    is its position there less the stratum's start (values as literals: :func:`literal`);
-    ``select`` reads ``row_id``, ``part`` and ``ladder`` from it (``$1`` the strata's
-    starts, ``$2``/``$3`` the train and dev cuts by stratum, then each rung's quotas by
-    class, all ``BIGINT[]``)."""
-
-    order: str
-    select: str
-
-
-def set_assignment_sql(db: Database, dataset_id: int, columns: list[str], *, seed: int,
-                       rungs: list[float], ladder_by_stratum: bool, strata: list[tuple]
-                       ) -> AssignmentSql:
-    """The statements of a stratified (or plain random) split, set-based: rows ranked within
-    their stratum (the combination of ``columns``' values, numbered as
-    :func:`stratum_counts` orders them; a class is the first column's value) by a seeded
-    hash of the row id, cut at the per-stratum sizes given as parameters. The ladder ranks
-    train rows by that same rank when ``ladder_by_stratum`` (strata are classes), else by
-    a second seeded hash per class (a window function).
-
-    DESIGN: one parallel sort into a temporary table, then positions: at 10M rows a
-    ``row_number() OVER (PARTITION BY stratum ...)`` with two strata ran on one core per
-    stratum and cost three times the sort.
-    """
-    table = qident(datasets_db._dataset_table(db, dataset_id))
-    dtypes = dict(datasets_db.dataset_schema(db, dataset_id))
-    seed = int(seed)
-    if columns:
-        # each value's place in its column's sorted values (NULL last), then the stratum of
-        # the pair from a lookup. Literal lists: with the lists as parameters DuckDB 2.0
-        # evaluated them per row (4x slower); a join's output sorted 4x slower too.
-        lists = stratum_lookup(strata, len(columns))
-        lit = [_literal_list(vs, dtypes[c]) for vs, c in zip(lists, columns, strict=False)]
-        pos = [
-            f"coalesce(list_position({lit[i]}, {qident(c)}), {len(lists[i]) + 1})"
-            for i, c in enumerate(columns)
-        ]
-        code = (
-            f"{pos[0]} - 1" if len(columns) == 1
-            else f"{_literal_list(lists[2], 'BIGINT')}[({pos[0]} - 1) * {len(lists[1]) + 1}"
-            f" + {pos[1]}]"
-        )
-        src = f"SELECT rowid AS row_id, {code} AS code, {pos[0]} - 1 AS cls FROM {table}"
-    else:
-        src = f"SELECT rowid AS row_id, 0 AS code, 0 AS cls FROM {table}"
-    order_sql = (
-        f"CREATE OR REPLACE TEMP TABLE {_ORDER} AS SELECT row_id, code, cls FROM ({src})"
-        f" ORDER BY code, hash(row_id, {seed}), row_id"
-    )
-    lrk = ("rk" if ladder_by_stratum else
-           f"row_number() OVER (PARTITION BY part, cls ORDER BY hash(row_id, {seed}, 1),"
-           " row_id) - 1")
-    ladder = " ".join(
-        f"WHEN lrk < (${4 + j}::BIGINT[])[cls + 1] THEN {float(r)!r}"
-        for j, r in enumerate(rungs)
-    )
-    select_sql = (
-        "SELECT row_id, ['train', 'dev', 'test'][part + 1] AS part,"
-        f" CASE WHEN part = 0 THEN CASE {ladder} END END::DOUBLE AS ladder FROM ("
-        f" SELECT *, CASE WHEN part = 0 THEN {lrk} END AS lrk FROM ("
-        " SELECT row_id, cls, rk, CASE WHEN rk < ($2::BIGINT[])[code + 1] THEN 0"
-        " WHEN rk < ($3::BIGINT[])[code + 1] THEN 1 ELSE 2 END AS part FROM ("
-        # inside a transaction a new table's row ids start at DuckDB's local offset
-        f" SELECT row_id, code, cls, rowid - (SELECT min(rowid) FROM {_ORDER})"
-        f" - ($1::BIGINT[])[code + 1] AS rk FROM {_ORDER})))"
-    )
-    return AssignmentSql(order_sql, select_sql)
-
-
-def literal(v: Any) -> str | None:
-    """A value as a SQL literal, for the types a class label has (text, whole numbers,
-    finite floats, booleans); None for anything else.
-
-    >>> literal("it's"), literal(3), literal(True), literal(float("nan")), literal(b"x")
-    ("'it''s'", '3', 'TRUE', None, None)
-    """
-    if isinstance(v, bool):
-        return "TRUE" if v else "FALSE"
-    if isinstance(v, int):
-        return str(int(v))
-    if isinstance(v, float):
-        return repr(v) if math.isfinite(v) else None
-    if isinstance(v, str):
-        return "'" + v.replace("'", "''") + "'"
-    return None
-
-
-def _literal_list(values: list[Any], dtype: str) -> str:
-    lits = [literal(v) for v in values]
-    if any(x is None for x in lits):
-        raise StoreError("A stratum value cannot be written as a literal.")
-    return f"([{', '.join(str(x) for x in lits)}]::{dtype}[])"
-
-
-def literal_values(strata: list[tuple], n_columns: int) -> bool:
-    """Whether every stratum value can be written as a literal (:func:`literal`)."""
-    return all(r[i] is None or literal(r[i]) is not None for r in strata for i in range(n_columns))
-
-
-def stratum_lookup(strata: list[tuple], n_columns: int) -> list[list[Any]]:
-    """The parameters after the cuts for :func:`set_assignment_sql`: per column its sorted
-    non-null values and, for two columns, each (place, place) pair's stratum number
-    (-1 for a pair that does not occur), strata as :func:`stratum_counts` returns them."""
-    values = [list(dict.fromkeys(r[i] for r in strata if r[i] is not None)) for i in range(n_columns)]
-    if n_columns < 2:
-        return values
-    width = len(values[1]) + 1
-    place = [{v: k + 1 for k, v in enumerate(vs)} for vs in values]
-    lookup = [-1] * ((len(values[0]) + 1) * width)
-    for code, r in enumerate(strata):
-        p0 = place[0].get(r[0], len(values[0]) + 1) if r[0] is not None else len(values[0]) + 1
-        p1 = place[1].get(r[1], width) if r[1] is not None else width
-        lookup[(p0 - 1) * width + p1 - 1] = code
-    return [*values, lookup]
-
-
-def run_assignment_sql(db: Database, sql: AssignmentSql, params: list[Any]) -> pd.DataFrame:
-    """The assignments of a :func:`set_assignment_sql` split, in row-id order."""
-    with db.cursor() as cur:
-        cur.execute(sql.order)
-        try:
-            return cur.execute(f"SELECT * FROM ({sql.select}) ORDER BY row_id", params).df()
-        finally:
-            cur.execute(f"DROP TABLE IF EXISTS {_ORDER}")
-
-
-def insert_set_split(db: Database, project_id: int, dataset_id: int, name: str,
-                     sql: AssignmentSql,
-                     sql_params: list[Any], *, method: str, target: str | None,
-                     params: dict[str, Any], actor: str) -> int:
-    """Store a split whose assignments a query computes (:func:`set_assignment_sql`):
-    ``INSERT ... SELECT`` in the store, no row leaves DuckDB."""
+def insert_rule_split(db: Database, project_id: int, dataset_id: int, name: str,
+                      rule: dict[str, Any], counts: dict[str, int], *, method: str,
+                      target: str | None, params: dict[str, Any], actor: str) -> int:
+    """Store a split whose rows' parts a rule decides (``core.db.split_rules``): the rule
+    goes into its parameters, no assignment row is written. Its hash covers the dataset
+    version and the rule (which decides every assignment)."""
     ds = datasets_db.get_dataset(db, dataset_id)
     if ds is None:
         raise StoreError("That dataset does not exist (any more).")
+    digest = hashlib.sha256(
+        f"{ds.content_hash}:rule:{json.dumps(rule, sort_keys=True, default=str)}".encode()
+    ).hexdigest()[:16]
+    return _store_split(db, project_id, ds, name, None, method=method, target=target,
+                        params={**params, "rule": rule}, actor=actor,
+                        known=(counts, digest))
 
-    def fill(cur: Any, sid: int) -> None:
-        cur.execute(sql.order)
-        n = len(sql_params)
-        cur.execute(
-            f"INSERT INTO split_assignments SELECT ${n + 1}, ${n + 2}, row_id, part, ladder"
-            f" FROM ({sql.select})",
-            [*sql_params, sid, project_id],
-        )
-        cur.execute(f"DROP TABLE {_ORDER}")
 
-    return _store_split(db, project_id, ds, name, fill, method=method, target=target,
-                        params=params, actor=actor)
+def rule_assignment_frame(db: Database, dataset_id: int, rule: dict[str, Any]) -> pd.DataFrame:
+    """The assignments (row_id, part, ladder; by row id) a rule gives (a split's preview)."""
+    return db.df(
+        "SELECT __row_id AS row_id, __part AS part, __ladder AS ladder"
+        f" FROM ({split_rules.rule_rows_sql(db, dataset_id, rule)}) ORDER BY row_id"
+    )
+
+
+def split_rows_sql(db: Database, split: SplitRow) -> tuple[str, list[Any]]:
+    """A relation of the split's rows -- ``__row_id``, ``__part``, ``__ladder`` and the
+    dataset's columns -- and its parameters: from the split's rule, or its stored rows."""
+    rule = split.params.get("rule")
+    if isinstance(rule, dict):
+        return split_rules.rule_rows_sql(db, split.dataset_id, rule), []
+    table = qident(datasets_db._dataset_table(db, split.dataset_id))
+    return (
+        "SELECT a.row_id AS __row_id, a.part AS __part, a.ladder AS __ladder, d.*"
+        f" FROM split_assignments a JOIN {table} d ON d.rowid = a.row_id"
+        " WHERE a.split_id = ?",
+        [split.id],
+    )
+
+
+def _require_split(db: Database, split_id: int) -> SplitRow:
+    split = get_split(db, split_id)
+    if split is None:
+        raise StoreError("That split does not exist (any more).")
+    return split
 
 
 def list_splits(db: Database, project_id: int, dataset_id: int | None = None) -> list[SplitRow]:
@@ -318,42 +218,38 @@ def split_frame(db: Database, split_id: int,
 
     ``max_ladder`` keeps train rows on the ladder up to that share (dev/test untouched).
     """
-    split = get_split(db, split_id)
-    if split is None:
-        raise StoreError("That split does not exist (any more).")
-    table = datasets_db._dataset_table(db, split.dataset_id)
-    cols = ", ".join(f"d.{qident(c)}" for c in columns) if columns else "d.*"
-    sql = (
-        f"SELECT a.row_id AS {ROW_ID}, a.part AS __part, a.ladder AS __ladder, {cols}"
-        f" FROM split_assignments a JOIN {qident(table)} d ON d.rowid = a.row_id"
-        " WHERE a.split_id = ?"
+    split = _require_split(db, split_id)
+    rows, params = split_rows_sql(db, split)
+    cols = (
+        ", ".join(f"s.{qident(c)}" for c in columns) if columns
+        else "s.* EXCLUDE (__row_id, __part, __ladder)"
     )
-    params: list[Any] = [split_id]
+    sql = (
+        f"SELECT s.__row_id AS {ROW_ID}, s.__part AS __part, s.__ladder AS __ladder, {cols}"
+        f" FROM ({rows}) s WHERE TRUE"
+    )
     if parts:
-        sql += " AND a.part IN (SELECT unnest(?::VARCHAR[]))"
+        sql += " AND s.__part IN (SELECT unnest(?::VARCHAR[]))"
         params.append(list(parts))
     if max_ladder is not None:
-        sql += " AND (a.part <> 'train' OR a.ladder <= ?)"
+        sql += " AND (s.__part <> 'train' OR s.__ladder <= ?)"
         params.append(float(max_ladder))
-    return db.df(sql + " ORDER BY a.row_id", params)
+    return db.df(sql + " ORDER BY s.__row_id", params)
 
 
 def split_leakage(db: Database, split_id: int, columns: list[str]) -> dict[str, int]:
     """Dev/test rows whose values in ``columns`` equal some train row's: {part: rows}."""
-    split = get_split(db, split_id)
-    if split is None:
-        raise StoreError("That split does not exist (any more).")
+    split = _require_split(db, split_id)
     if not columns:
         return {}
-    table = qident(datasets_db._dataset_table(db, split.dataset_id))
+    source, params = split_rows_sql(db, split)
     key = f"hash({', '.join(qident(c) for c in columns)})"
     rows = db.rows(
-        f"WITH a AS (SELECT s.part, {key} AS k FROM split_assignments s"
-        f" JOIN {table} d ON d.rowid = s.row_id WHERE s.split_id = ?),"
+        f"WITH a AS (SELECT __part AS part, {key} AS k FROM ({source})),"
         " tr AS (SELECT DISTINCT k FROM a WHERE part = 'train')"
         " SELECT part, count(*) FROM a WHERE part <> 'train' AND k IN (SELECT k FROM tr)"
         " GROUP BY part ORDER BY part",
-        [split_id],
+        params,
     )
     return {p: int(n) for p, n in rows}
 
@@ -438,10 +334,8 @@ def split_value_counts(db: Database, split_id: int,
     With ``edges`` the value is the bin index (``x < edges[0]`` is 0, NULL and NaN stay
     NULL); with ``by_month`` a date/time column counts per 'YYYY-MM'.
     """
-    split = get_split(db, split_id)
-    if split is None:
-        raise StoreError("That split does not exist (any more).")
-    table = datasets_db._dataset_table(db, split.dataset_id)
+    split = _require_split(db, split_id)
+    source, sparams = split_rows_sql(db, split)
     x = f"d.{qident(column)}"
     params: list[Any] = []
     if edges is not None:
@@ -456,16 +350,18 @@ def split_value_counts(db: Database, split_id: int,
     else:
         value = x
     return db.df(
-        f"SELECT a.part AS part, {value} AS value, count(*) AS n"
-        f" FROM split_assignments a JOIN {qident(table)} d ON d.rowid = a.row_id"
-        " WHERE a.split_id = ? GROUP BY ALL ORDER BY 1, 2",
-        [*params, split_id],
+        f"SELECT d.__part AS part, {value} AS value, count(*) AS n"
+        f" FROM ({source}) d GROUP BY ALL ORDER BY 1, 2",
+        [*params, *sparams],
     )
 
 
 def split_assignment_frame(db: Database, split_id: int) -> pd.DataFrame:
     """A split's assignments: row_id, part, ladder (by row id)."""
+    split = _require_split(db, split_id)
+    source, params = split_rows_sql(db, split)
     return db.df(
-        "SELECT row_id, part, ladder FROM split_assignments WHERE split_id = ? ORDER BY row_id",
-        [split_id],
+        "SELECT __row_id AS row_id, __part AS part, __ladder AS ladder"
+        f" FROM ({source}) ORDER BY row_id",
+        params,
     )

@@ -123,8 +123,6 @@ BOOKKEEPING = {
     # a job's own status and progress, written by the runner for a job whose submission was
     # a checked write (core.db.jobs.insert_job)
     ("jobs.py", "start_job"), ("jobs.py", "set_progress"),
-    # a split's preview: a TEMP table of its own cursor, dropped before it returns
-    ("splits.py", "run_assignment_sql"),
 }
 
 

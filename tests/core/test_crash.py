@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from core import jobs, training
+from core.data import load_jobs
 from core.db import datasets as datasets_db
 from core.db import projects as projects_db
 from core.db.database import Database
@@ -33,12 +34,11 @@ from core.db.database import Database
 s = Database(sys.argv[1])
 kind = sys.argv[2]
 say = lambda f, m: print(m, flush=True)
-if kind == "first_start":
+
+def follow(job_id):  # the job runs on the runner's thread; report its stored progress
     from core import jobs
-    from core.demo import seed
-    job_id = seed.ensure_demo(s, progress=say)
     seen = None
-    while True:  # the job runs on the runner's thread; report its stored progress
+    while True:
         job = jobs.get_job(s, job_id)
         if job.message != seen:
             seen = job.message
@@ -46,16 +46,22 @@ if kind == "first_start":
         if not job.active:
             break
         time.sleep(0.05)
+
+if kind == "first_start":
+    from core.demo import seed
+    follow(seed.ensure_demo(s, progress=say))
 elif kind == "train":
     from core import training
     from core.demo.runs import _specs, _demo_split_id
     pid = int(sys.argv[3])
     spec = _specs(_demo_split_id(s, pid))["champion"]
     training.train_run(s, pid, spec, actor="w", name="killed run", progress=say)
-elif kind == "ingest":
-    from core.data import ingest_file
-    ingest_file(s, int(sys.argv[3]), sys.argv[4], name="big batch", actor="w",
-                role="production", progress=say)
+elif kind == "ingest":  # as the Data page loads a file: a job
+    from core import jobs
+    from core.data import load_jobs
+    jobs.PROGRESS_EVERY = 0.0  # store every progress step: the kill comes mid-write
+    follow(load_jobs.submit_path(s, int(sys.argv[3]), sys.argv[4], name="big batch",
+                                 actor="w", role="production"))
 print("FINISHED", flush=True)
 """
 
@@ -157,6 +163,8 @@ def test_kill_9_during_seeding_training_ingest_and_monitoring(tmp_path):
     kill_when(worker(db, "ingest", str(pid), str(big)), "Loading rows")
     store = Database(db)
     try:
+        (job,) = jobs.list_jobs(store, kind=load_jobs.KIND)
+        assert job.status == "interrupted" and job.title == f"Loading {big}"
         assert "big batch" not in {d.name for d in datasets_db.list_datasets(store, pid)}
         assert_intact(before, store)
     finally:

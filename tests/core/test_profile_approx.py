@@ -151,3 +151,45 @@ def test_numbers_from_storage_statistics_equal_the_careful_profile(store, pid):
         assert a.loc[col, "std"] == pytest.approx(e.loc[col, "std"], rel=1e-9)
     assert a.loc["odd", "n_posinf"] == 1 and a.loc["odd", "n_neginf"] == 1  # the careful path
     assert a.loc["plain", "std"] == pytest.approx(np.std(plain, ddof=1), rel=1e-9)
+
+
+@pytest.mark.parametrize("big_counts", [False, True])
+def test_big_tables_leave_decimal_distinct_values_uncounted_and_still_find_constants(
+    store, pid, monkeypatch, big_counts
+):
+    """A big table's decimal columns get no distinct count (no type or check needs one):
+    the type is still numeric, a constant one is found by its equal extremes, a nearly
+    constant one by its (sampled, then exact) mode, and the report says what was skipped."""
+    import core.data.quality as quality_mod
+
+    rng = np.random.default_rng(4)
+    n = 30_000
+    mostly = np.where(rng.random(n) < 0.995, 1.0, rng.normal(0, 1, n))
+    frame = pd.DataFrame(
+        {
+            "flat": np.full(n, 2.5),
+            "mostly_one": mostly,
+            "spread": rng.normal(0, 1, n),
+            "rating": rng.integers(1, 6, n).astype(float),
+            "with_inf": np.where(np.arange(n) % 100 == 0, np.inf, 7.0),
+            "k": rng.integers(0, 9, n),
+        }
+    )
+    exact, approx = _both(store, pid, frame)
+    a = approx.set_index("column")
+    for col in ("flat", "mostly_one", "spread", "rating"):
+        assert pd.isna(a.loc[col, "distinct"]), col
+    assert a.loc["k", "distinct"] == 9  # integers are still counted (types hang on them)
+    assert _types(approx) == _types(exact)
+    assert any("not counted" in s and "spread" in s for s in approximation_notes(
+        approx.to_dict("records")))  # fmt: skip
+    if big_counts:  # the big-table path: sampled modes instead of full value counts
+        monkeypatch.setattr(quality_mod, "EXACT_MAX_ROWS", 1_000)
+    monkeypatch.setitem(profile_columns.__kwdefaults__, "shape_sample", 4096)  # "big"
+    did = datasets_db.list_datasets(store, pid)[-1].id
+    report = data.build_report(store, did, "t", exact_distinct_max_rows=1_000)
+    kinds = {(i.kind, i.column) for i in report.issues}
+    assert ("constant", "flat") in kinds and ("near_constant", "mostly_one") in kinds
+    assert ("constant", "spread") not in kinds and ("constant", "rating") not in kinds
+    assert ("constant", "with_inf") not in kinds  # 7.0 and +inf: two values
+    assert "not counted" in " ".join(report.notes())

@@ -187,13 +187,16 @@ def test_histograms_clamp_the_tails_and_leave_non_finite_values_out(store, pid):
     x[:6] = [np.nan, np.inf, -np.inf, -50.0, 50.0, np.nan]
     when = pd.Series(pd.date_range("2025-01-01", periods=2_000, freq="h"))
     when[:3] = pd.NaT
-    df = pd.DataFrame({"load": x, "seen": when})
+    df = pd.DataFrame({"load": x, "seen": when, "k": np.arange(2_000) % 7})  # "k": a name
+    # the query itself uses
     df.loc[10:20, "load"] = None
     did = datasets_db.insert_dataset(store, pid, "d", df, source="t", role="training", actor="t")
     t0 = when.dropna().min().timestamp()
     got = scans_db.histograms(
-        store, did, [("load", 0.0, 1.0, 10, False), ("seen", t0, 86_400.0, 90, True)]
+        store, did,
+        [("load", 0.0, 1.0, 10, False), ("seen", t0, 86_400.0, 90, True), ("k", 0, 1, 7, False)],
     )
+    assert got["k"] == np.bincount(df["k"]).tolist()
     finite = df["load"][np.isfinite(df["load"])]
     expected = np.histogram(finite.clip(0.0, 9.5), bins=10, range=(0.0, 10.0))[0]
     assert got["load"] == expected.tolist() and sum(got["load"]) == len(finite)

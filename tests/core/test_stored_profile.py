@@ -11,7 +11,7 @@ import pytest
 from core import backup, data
 from core.access import Actor, Role
 from core.data import stored_profile
-from core.data.profile import EXACT_MAX_ROWS, SHAPE_SAMPLE
+from core.data.profile import EXACT_MAX_ROWS
 from core.db import data as data_db
 from core.db import datasets as datasets_db
 from core.db import projects as projects_db
@@ -109,7 +109,7 @@ def test_a_changed_range_recomputes_the_profile(
 
 def test_a_viewer_opening_a_dataset_stores_its_profile(store: Database, did: int):
     data.column_types(store, did, VIEWER)
-    _, key = stored_profile.profile_params(None, EXACT_MAX_ROWS, SHAPE_SAMPLE)
+    _, key = stored_profile.profile_params(None, EXACT_MAX_ROWS)
     assert data_db.get_column_profile(store, did, key) is not None
 
 
