@@ -88,6 +88,7 @@ RULES: dict[tuple[str, str], Role] = {
     ("set", "user_roles"): Role.ADMIN,
     ("detect", "column_types"): Role.VIEWER,
     ("create", "quality_report"): Role.VIEWER,
+    ("create", "column_profile"): Role.VIEWER,
     ("export", "project"): Role.VIEWER,  # reads; the audit row records who took a copy
 }
 DEFAULT_RULE = Role.EDITOR

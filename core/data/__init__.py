@@ -9,6 +9,7 @@ sniff           a file before loading: format, encoding, delimiter, header, colu
 ingest          load a CSV/Parquet path or upload as a new dataset, all or nothing
 load_jobs       the Data page's load as a job: read, write the table, quality report
 detect          each column's type from its profile, by a table of rules
+stored_profile  the column profile, computed once per version and ranges, stored, read back
 columns         stored column types: detected, the user's override and valid range
 datasets        a project's datasets as the page reads them; the lifecycle's Data step
 quality         the stored quality report: build it (in named steps), read it back

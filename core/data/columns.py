@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from core.data.detect import detect_column_types
-from core.data.profile import profile_columns
+from core.data.stored_profile import column_profile
 from core.db import data as data_db
 from core.db import datasets as datasets_db
 from core.db import projects as projects_db
@@ -58,12 +58,14 @@ def column_types(
     actor: str = "workbench",
     profile: pd.DataFrame | None = None,
 ) -> list[ColumnType]:
-    """The stored types of a dataset's columns, detected (and stored) on first use."""
+    """The stored types of a dataset's columns, detected (and stored) on first use, from
+    ``profile`` or the stored column profile (:mod:`core.data.stored_profile`: computed and
+    stored here when there is none, so the quality report reads it back)."""
     schema = datasets_db.dataset_schema(store, dataset_id)
     stored = data_db.list_column_types(store, dataset_id)
     if {r.column_name for r in stored} != {c for c, _ in schema}:
         if profile is None:
-            profile = profile_columns(store, dataset_id)
+            profile = column_profile(store, dataset_id, actor=actor)
         data_db.save_detected_types(store, dataset_id, detect_column_types(profile), actor)
         stored = data_db.list_column_types(store, dataset_id)
     dtypes = dict(schema)

@@ -24,14 +24,10 @@ import pandas as pd
 
 from core.data.columns import ColumnType, column_types
 from core.data.detect import distinct_of
-from core.data.profile import (
-    EXACT_MAX_ROWS,
-    SHAPE_SAMPLE,
-    approximation_notes,
-    profile_columns,
-)
+from core.data.profile import EXACT_MAX_ROWS, SHAPE_SAMPLE, approximation_notes
 from core.data.quality_checks import Issue, find_issues
 from core.data.spelling import SpellingGroup, find_spelling_groups
+from core.data.stored_profile import column_profile
 from core.db import data as data_db
 from core.db import datasets as datasets_db
 from core.db import scans as scans_db
@@ -45,6 +41,8 @@ TOP_VALUES = 20  # kept per column for the charts
 SPELLING_MAX_DISTINCT = 1000  # value counts fetched per text column for spelling groups
 SPELLING_TYPES = ("categorical", "target", "boolean")  # text columns checked for spellings
 MODE_SAMPLE_SHARE = 0.9  # a big numeric column's sampled mode this common is counted
+NEAR_SAMPLE_SPREAD = 100  # value combinations per near-duplicate sample bucket, at least
+NEAR_SAMPLE_MAX_COLUMNS = 3  # columns hashed to draw the near-duplicate sample, at most
 
 
 @dataclass(frozen=True)
@@ -121,10 +119,13 @@ class QualityReport:
         notes = approximation_notes(self.columns)
         k = int(self.duplicates.get("near_sample") or 1)
         if k > 1:
+            cols = self.duplicates.get("near_sample_columns") or []
+            hashed = f"rounded values of {', '.join(cols)}" if cols else "rounded numbers"
             notes.append(
-                f"Near-duplicate rows are estimated: counted on the 1 in {k} rows whose hash "
-                "of the rounded numbers falls in one bucket (a group of near duplicates is "
-                f"never split), times {k}. Exact duplicates are counted on every row."
+                f"Near-duplicate rows are estimated: counted on the rows whose hash of the "
+                f"{hashed} falls in 1 of {k} buckets (a group of near duplicates shares those "
+                f"values, so it is never split), times {k}. Exact duplicates are counted on "
+                "every row."
             )
         return notes
 
@@ -195,7 +196,8 @@ def build_report(
     bands = scans_db.null_bands(store, ds.id, bands=40)
     progress(0.65, "Looking for exact and near-duplicate rows")
     keys = [t.column for t in types if t.type != "identifier"]
-    duplicates = _duplicates(store, ds.id, keys, decimals)
+    sampled = near_sample_columns(columns, keys, ds.n_rows, decimals)
+    duplicates = _duplicates(store, ds.id, keys, decimals, sampled, _unique(columns, ds.n_rows))
     progress(0.8, "Checking splits for rows shared by train and test")
     targets = {t.column for t in types if t.type == "target"}
     leakage = [row for sid in params["splits"] for row in _leakage(store, sid, keys, targets)]
@@ -239,11 +241,12 @@ def build_report(
 def _profile(
     store: Database, ds: DatasetRow, actor: str, exact_max_rows: int
 ) -> tuple[list[ColumnType], list[dict[str, Any]]]:
-    """The column types (detected on first use) and per column its profile with its type."""
+    """The column types (detected on first use) and per column its profile with its type;
+    the profile is the one type detection stored while the stated ranges are unchanged."""
     ranges = {
         r.column_name: (r.range_low, r.range_high) for r in data_db.list_column_types(store, ds.id)
     }
-    profile = profile_columns(store, ds.id, ranges, exact_max_rows=exact_max_rows)
+    profile = column_profile(store, ds.id, ranges, actor=actor, exact_max_rows=exact_max_rows)
     types = column_types(store, ds.id, actor, profile=profile)
     by_col = {t.column: t for t in types}
     columns = [
@@ -331,9 +334,90 @@ def _histograms(
     }
 
 
-def _duplicates(store: Database, dataset_id: int, keys: list[str], decimals: int) -> dict[str, Any]:
+def near_sample_columns(
+    columns: list[dict[str, Any]], keys: list[str], n_rows: int, decimals: int
+) -> list[str]:
+    """The key columns whose hash draws a big table's near-duplicate sample (empty: a
+    table counted whole, or too few values in any three columns -- then every number,
+    date and other non-text key column draws it, as the scan does by default).
+
+    Any subset of the non-text key columns keeps near-duplicate groups whole (their
+    members share every rounded value); hashing a few instead of all of them is what
+    makes the sample cheap. The columns with the most rounded values (the profile's
+    distinct count, at most the values ``decimals`` digits apart in its range) and not
+    half missing are taken, most first, until their values combine in at least
+    ``NEAR_SAMPLE_SPREAD`` ways per sample bucket: the buckets then hold about as many
+    rows each, and the sample about its intended size. Two at least where there are two,
+    so that one column's very common value cannot fill a bucket alone.
+
+    >>> cols = [{"column": c, "kind": k, "n": 10**7, "nn": 10**7, "distinct": d,
+    ...          "min_num": 0.0, "max_num": 30.0} for c, k, d in
+    ...         [("w", "float", 9000), ("q", "integer", 31), ("s", "string", 10**6)]]
+    >>> near_sample_columns(cols, ["w", "q", "s"], 10**7, decimals=2)
+    ['w', 'q']
+    >>> near_sample_columns(cols, ["w", "q", "s"], 10**5, decimals=2)
+    []
+    >>> near_sample_columns([{**cols[0], "distinct": None}, cols[1]], ["w", "q"], 10**7, 2)
+    ['w', 'q']
+    """
+    buckets = n_rows // scans_db.NEAR_SAMPLE_ROWS
+    if buckets <= 1:
+        return []
+    ranked: list[tuple[float, str]] = []
+    for c in columns:
+        n, nn = c.get("n") or 0, c.get("nn") or 0
+        values = _rounded_values(c, decimals)
+        if c["column"] in keys and c["kind"] != "string" and values > 1 and nn * 2 >= n:
+            ranked.append((values, c["column"]))
+    ranked.sort(key=lambda t: -t[0])
+    chosen, ways = [], 1.0
+    for values, col in ranked[:NEAR_SAMPLE_MAX_COLUMNS]:
+        chosen.append(col)
+        ways *= values
+        if ways >= NEAR_SAMPLE_SPREAD * buckets and len(chosen) >= min(2, len(ranked)):
+            return chosen
+    return []
+
+
+def _unique(columns: list[dict[str, Any]], n_rows: int) -> list[str]:
+    """Columns whose exact distinct count says every row holds a different value."""
+    return [
+        c["column"]
+        for c in columns
+        if n_rows > 0
+        and c.get("distinct_exact") is not False
+        and c.get("nn") == n_rows
+        and distinct_of(c) == n_rows
+    ]
+
+
+def _rounded_values(c: dict[str, Any], decimals: int) -> float:
+    """A column's distinct values after near-duplicate rounding, about: floats rounded to
+    ``decimals`` digits have at most range x 10^decimals + 1 (the bound alone, capped at
+    the non-null rows, where a big table's decimal column was not counted); 0 unknown."""
+    counted = distinct_of(c)
+    d = float(counted) if counted is not None else float(c.get("nn") or 0)
+    lo, hi = c.get("min_num"), c.get("max_num")
+    if c["kind"] == "float" and lo is not None and hi is not None:
+        span = (float(hi) - float(lo)) * 10 ** int(decimals) + 1
+        if math.isfinite(span):
+            return min(d, span)
+    return d if counted is not None else 0.0
+
+
+def _duplicates(
+    store: Database,
+    dataset_id: int,
+    keys: list[str],
+    decimals: int,
+    sample_columns: list[str] | None = None,
+    unique_columns: list[str] | None = None,
+) -> dict[str, Any]:
     """The duplicate summary as the report stores it, with rows counted per kind."""
-    s = scans_db.duplicate_summary(store, dataset_id, keys, decimals=decimals)
+    s = scans_db.duplicate_summary(
+        store, dataset_id, keys, decimals=decimals, sample_columns=sample_columns,
+        unique_columns=unique_columns,
+    )
     dup: dict[str, Any] = asdict(s)
     if s.distinct_key is not None and s.distinct_norm is not None and s.distinct_all is not None:
         dup["exact_rows"] = s.n - s.distinct_key

@@ -1,5 +1,6 @@
-"""Column types (detected + the user's override, with valid ranges) and stored quality
-reports (append-only, read back by content hash and parameters)."""
+"""Column types (detected + the user's override, with valid ranges), the stored column
+profile they were detected from, and stored quality reports (append-only, read back by
+content hash and parameters)."""
 
 from __future__ import annotations
 
@@ -139,3 +140,33 @@ def count_quality_reports(db: Database, project_id: int) -> int:
     return int(db.rows(
         "SELECT count(DISTINCT dataset_id) FROM quality_reports WHERE project_id = ?",
         [project_id])[0][0])
+
+
+# column profiles: the profile type detection computed, read back by the quality report
+def insert_column_profile(db: Database, dataset_id: int, params_key: str, params: str,
+                          profile: str, seconds: float, actor: str) -> None:
+    """Store a dataset's column profile (JSON) under ``params_key``; a profile already
+    stored for the same content and key is kept (it was computed from the same inputs)."""
+    ds = datasets_db.require_dataset(db, dataset_id)
+    with db.write(actor, "create", "column_profile", dataset_id, ds.project_id,
+                  {"dataset": ds.name, "hash": ds.content_hash}) as (cur, _):
+        cur.execute(
+            "INSERT INTO column_profiles (project_id, dataset_id, content_hash, params_key,"
+            " params, profile, seconds, created_at, created_by)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            [ds.project_id, dataset_id, ds.content_hash, params_key, params, profile,
+             float(seconds), utcnow(), actor],
+        )
+
+
+def get_column_profile(db: Database, dataset_id: int, params_key: str) -> str | None:
+    """The stored profile (JSON) of the dataset's current content under ``params_key``."""
+    ds = datasets_db.get_dataset(db, dataset_id)
+    if ds is None:
+        return None
+    rows = db.rows(
+        "SELECT profile FROM column_profiles WHERE dataset_id = ? AND content_hash = ?"
+        " AND params_key = ?",
+        [dataset_id, ds.content_hash, params_key],
+    )
+    return str(rows[0][0]) if rows else None

@@ -4,7 +4,9 @@ drift profile scan :mod:`core.db.profile_scan`'s."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -79,27 +81,30 @@ def histograms(db: Database, dataset_id: int, specs: list[tuple[str, float, floa
     """Counts per equal-width bin of each column.
 
     ``specs``: (column, low, width, bins, is_datetime); datetimes are binned on epoch
-    seconds, non-finite values are left out. One ``GROUP BY`` on a clamped bin number per
-    column, run as one ``UNION ALL``: at 10M rows several times faster than DuckDB's
-    ``histogram()`` aggregate of every column in one scan (a map per group).
+    seconds, values below the first bin and above the last are counted in it, non-finite
+    values are left out. One ``GROUP BY`` on the floored bin number (a double: NULL, NaN
+    and infinities fall in groups of their own, dropped here, so no row is filtered or
+    cast) per column, run as one ``UNION ALL``: at 10M rows several times faster than
+    DuckDB's ``histogram()`` aggregate of every column in one scan (a map per group),
+    and a third faster than filtering non-finite values, casting and clamping in SQL.
     """
     if not specs:
         return {}
     table = qident(datasets_db._dataset_table(db, dataset_id))
     parts, params = [], []
-    for i, (col, low, width, bins, is_dt) in enumerate(specs):
+    for i, (col, low, width, _, is_dt) in enumerate(specs):
         x = f"epoch({qident(col)}::TIMESTAMP)" if is_dt else f"{qident(col)}::DOUBLE"
-        b = f"floor(({x} - ?::DOUBLE) / ?::DOUBLE)::BIGINT"
-        top = int(bins) - 1
         parts.append(
-            f"SELECT {i} AS c, CASE WHEN b < 0 THEN 0 WHEN b > {top} THEN {top} ELSE b END"
-            f" AS k, count(*) AS n FROM (SELECT {b} AS b FROM {table} WHERE isfinite({x}))"
-            " GROUP BY k"
+            f"SELECT {i} AS c, floor(({x} - ?::DOUBLE) / ?::DOUBLE) AS k, count(*) AS n"
+            f" FROM {table} GROUP BY 2"
         )
         params += [float(low), float(width)]
     out = {col: [0] * int(bins) for col, _, _, bins, _ in specs}
     for c, k, n in db.rows(" UNION ALL ".join(parts), params):
-        out[specs[int(c)][0]][int(k)] = int(n)
+        if k is None or not math.isfinite(k):
+            continue
+        counts = out[specs[int(c)][0]]
+        counts[min(max(int(k), 0), len(counts) - 1)] += int(n)
     return out
 
 
@@ -131,9 +136,10 @@ class DuplicateSummary:
     normalised (None without key columns), with example groups of row ids.
 
     ``near_sample`` is 1 when near duplicates were counted on every row, else K: they
-    were counted on the rows whose normalisation-proof hash falls in one of K buckets,
-    and ``distinct_norm`` is the key's distinct rows less K times the near-duplicate
-    rows found there (an unbiased estimate: a near-duplicate group is never split)."""
+    were counted on the rows whose hash of the normalised ``near_sample_columns`` falls in
+    one of K buckets, and ``distinct_norm`` is the key's distinct rows less K times the
+    near-duplicate rows found there (an unbiased estimate: the members of a near-duplicate
+    group share every normalised value, so a group is never split)."""
 
     n: int
     distinct_all: int | None
@@ -142,26 +148,46 @@ class DuplicateSummary:
     exact_groups: list[list[int]]
     near_groups: list[list[int]]
     near_sample: int = 1
+    near_sample_columns: list[str] = field(default_factory=list)
+
+
+# a value holding none of these is unchanged by collapsing runs of RE2's \s ([\t\n\f\r ])
+_WHITESPACE_RUN = ("'  '", "chr(9)", "chr(10)", "chr(12)", "chr(13)")
 
 
 def _normalised(col: str, kind: str, decimals: int) -> tuple[str, bool]:
     """A key column as near-duplicate detection compares it, and whether the expression
     is cheap enough for every row (numbers and the rest; text needs a regular expression).
     Numbers are rounded as ``round(x * 10^decimals)``: the same groups as ``round(x,
-    decimals)`` but about four times faster in DuckDB 2.0."""
+    decimals)`` but about four times faster in DuckDB 2.0. Text is trimmed, lower-cased
+    and its whitespace runs collapsed to one space; the regular expression runs only on
+    values that hold a run or a tab, newline, form feed or return (``contains`` tests
+    cost a fraction of it: the sample query of 500,000 of 10M rows with 5 text columns
+    took 0.68 s with the expression on every value, 0.53 s so)."""
     c = qident(col)
     if kind == "string":
-        return f"lower(regexp_replace(trim({c}), '\\s+', ' ', 'g'))", False
+        runs = " OR ".join(f"contains({c}, {w})" for w in _WHITESPACE_RUN)
+        return (
+            f"lower(CASE WHEN {runs} THEN regexp_replace(trim({c}), '\\s+', ' ', 'g')"
+            f" ELSE trim({c}) END)",
+            False,
+        )
     if kind == "float":
         return f"round({c}::DOUBLE * {10 ** int(decimals)})", True
     return c, True
+
+
+NEAR_SAMPLE_ROWS = 500_000  # near duplicates are counted on about this many rows
 
 
 def duplicate_summary(db: Database, dataset_id: int,
     key_columns: list[str],
     decimals: int = 2,
     examples: int = 5,
-    near_sample_rows: int = 500_000,
+    near_sample_rows: int = NEAR_SAMPLE_ROWS,
+    *,
+    sample_columns: list[str] | None = None,
+    unique_columns: list[str] | None = None,
 ) -> DuplicateSummary:
     """Exact and near-duplicate rows, set-based.
 
@@ -169,8 +195,14 @@ def duplicate_summary(db: Database, dataset_id: int,
     their values, on every row; near duplicates compare them after normalising text
     (case, surrounding and repeated whitespace) and rounding numbers to ``decimals``, on
     every row of a table of up to ``near_sample_rows`` rows and on a hash sample of about
-    that many rows of a bigger one (see :class:`DuplicateSummary`). Returns counts of
-    distinct rows and example groups of row ids.
+    that many rows of a bigger one (see :class:`DuplicateSummary`). The sample is drawn
+    on the hash of the normalised ``sample_columns`` (key columns that are not text; by
+    default every such key column): any subset keeps near-duplicate groups whole, and a
+    few columns with many values hash far faster than all of them. ``unique_columns``
+    are columns known to hold a different non-null value in every row (counted exactly):
+    with one, every row is distinct, and with one among the keys every key too, so that
+    ``count(DISTINCT)`` -- a hash table of every row, the dearest query here -- is not
+    run. Returns counts of distinct rows and example groups of row ids.
     """
     table = qident(datasets_db._dataset_table(db, dataset_id))
     schema = datasets_db.dataset_schema(db, dataset_id)
@@ -181,7 +213,10 @@ def duplicate_summary(db: Database, dataset_id: int,
     norm = [_normalised(c, types.column_kind(kinds[c]), decimals) for c in key_columns]
     key = f"hash({', '.join(qident(c) for c in key_columns)})"
     nkey = f"hash({', '.join(e for e, _ in norm)})"
-    proof = [e for e, cheap in norm if cheap]  # the same for every member of a near group
+    # the same for every member of a near group
+    cheap = [c for c, (_, ok) in zip(key_columns, norm, strict=True) if ok]
+    chosen = [c for c in (sample_columns or []) if c in cheap] or cheap
+    proof = [e for c, (e, _) in zip(key_columns, norm, strict=True) if c in chosen]
     k = max(1, n_rows // max(int(near_sample_rows), 1)) if proof else 1
     where = f" WHERE hash({', '.join(proof)}) % {k} = 0" if k > 1 else ""
     everything = len(key_columns) == len(schema)
@@ -189,13 +224,12 @@ def duplicate_summary(db: Database, dataset_id: int,
         "SELECT list(rowid ORDER BY rowid)[1:5], count(*) AS k FROM {table}{where}"
         " GROUP BY {by} HAVING {having} ORDER BY k DESC, min(rowid) LIMIT ?"
     )
+    unique = set(unique_columns or [])
     with db.cursor() as cur:
-        all_sql = key if everything else "hash(t)"
-        n, d_all, d_key = cur.execute(
-            f"SELECT count(*), count(DISTINCT {all_sql}), "
-            f"{'NULL' if everything else f'count(DISTINCT {key})'} FROM {table} t"
-        ).fetchall()[0]
-        d_key = d_all if everything else d_key
+        n, d_all, d_key = _distinct_rows(
+            cur, table, n_rows, key, everything,
+            all_unique=bool(unique), key_unique=bool(unique & set(key_columns)),
+        )
         s_key, s_norm = cur.execute(
             f"SELECT count(DISTINCT {key}), count(DISTINCT {nkey}) FROM {table}{where}"
         ).fetchall()[0]
@@ -212,7 +246,25 @@ def duplicate_summary(db: Database, dataset_id: int,
         [[int(r) for r in ids] for ids, _ in exact],
         [[int(r) for r in ids] for ids, _ in near],
         k,
+        chosen if k > 1 else [],
     )
+
+
+def _distinct_rows(cur: Any, table: str, n_rows: int, key: str, everything: bool, *,
+                   all_unique: bool, key_unique: bool) -> tuple[int, int, int]:
+    """(rows, distinct rows, distinct key rows) in one scan, or none when a unique column
+    already tells (``key`` is every column when ``everything``)."""
+    all_sql = None if all_unique else (key if everything else "hash(t)")
+    key_sql = None if key_unique or everything else key
+    if all_sql is None and key_sql is None:
+        return n_rows, n_rows, n_rows
+    n, d_all, d_key = cur.execute(
+        f"SELECT count(*), {f'count(DISTINCT {all_sql})' if all_sql else 'NULL'},"
+        f" {f'count(DISTINCT {key_sql})' if key_sql else 'NULL'} FROM {table} t"
+    ).fetchall()[0]
+    d_all = n if d_all is None else d_all
+    d_key = d_all if everything else (n if d_key is None else d_key)
+    return int(n), int(d_all), int(d_key)
 
 
 @dataclass(frozen=True)

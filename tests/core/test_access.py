@@ -30,7 +30,7 @@ EDITOR = Actor("ed@example.org", Role.EDITOR)
 ADMIN = Actor("ada@example.org", Role.ADMIN)
 # derived results a page stores the first time it shows a dataset (a viewer may view it)
 VIEWER_ALLOWED = {("detect", "column_types"), ("create", "quality_report"),
-                  ("export", "project")}
+                  ("create", "column_profile"), ("export", "project")}
 ADMIN_ONLY = {("delete", "project"), ("update", "alert_policies")}
 
 
