@@ -155,7 +155,8 @@ def _extrapolated(r: dict[str, Any]) -> dict[str, Any]:
 def approximation_notes(columns: list[dict[str, Any]]) -> list[str]:
     """Sentences stating what in a profile is approximate (empty when all is exact).
 
-    >>> approximation_notes([{"column": "a", "distinct_exact": False, "shapes_exact": True}])
+    >>> approximation_notes([{"column": "a", "distinct": 9, "distinct_exact": False,
+    ...                       "shapes_exact": True}])
     ['Distinct counts of a are HyperLogLog estimates (standard error about 3.4%); exact where a column type depends on them.']
     """
     uncounted = [c["column"] for c in columns if c.get("distinct_exact") is False
