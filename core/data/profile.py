@@ -86,8 +86,8 @@ def _undecided(r: dict[str, Any]) -> list[str]:
     wanted: list[str] = []
     if _type_hangs_on_distinct(r):
         wanted.append("distinct")
-    if r["kind"] != "string":
-        return wanted
+    if r["kind"] != "string" or r.get("shape_rows") == r.get("n"):
+        return wanted  # not text, or its text counted on every row (a few-valued column)
     if any(int(r.get(s) or 0) > 0 for s in _SHAPE_COUNTS):
         wanted += list(column_scan.SHAPE_STATS)
     if any(int(r.get(s) or 0) > 0 for s in _PADDING):

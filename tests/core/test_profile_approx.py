@@ -110,12 +110,20 @@ def test_generated_edge_cases_get_the_exact_types(store, pid):
     # exact distinct counts only where a type hangs on them
     assert a.loc["row_no", "distinct_exact"] and a.loc["row_no", "distinct"] == 30_000
     assert a.loc["zero_one", "distinct"] == 2 and a.loc["constant", "distinct"] == 1
-    assert not a.loc["near_unique", "distinct_exact"] and not a.loc["few", "shapes_exact"]
+    assert not a.loc["near_unique", "distinct_exact"] and not a.loc["serial", "shapes_exact"]
+    # few-valued text (by storage statistics) is counted exactly from its value counts
+    for col in ("few", "yes_no", "constant"):
+        assert a.loc[col, "distinct_exact"] and a.loc[col, "shapes_exact"], col
+        for stat in ("distinct", "nn", "n_blank", "n_padded", "n_numeric_like",
+                     "n_datetime_like", "n_bool_like", "len_min", "len_max"):
+            assert a.loc[col, stat] == e.loc[col, stat], (col, stat)
+        for stat in ("len_avg", "words_avg"):
+            assert a.loc[col, stat] == pytest.approx(e.loc[col, stat], rel=1e-12), (col, stat)
     assert (
         a.loc["yes_no", "padding_exact"]
         and a.loc["yes_no", "n_padded"] == e.loc["yes_no", "n_padded"]
     )
-    assert not a.loc["few", "padding_exact"] and a.loc["few", "n_blank"] == 0
+    assert a.loc["few", "padding_exact"] and a.loc["few", "n_blank"] == 0
     notes = approximation_notes(approx.to_dict("records"))
     assert any("HyperLogLog" in s and "near_unique" in s for s in notes)
     assert any("sample of" in s and "serial" in s for s in notes)
