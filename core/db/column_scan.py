@@ -206,7 +206,7 @@ def column_profile(
                 db, table, n_rows, int(shape_sample or 0), [(i, schema[i][0]) for i in strings]
             )
         )
-    texts_at = [i for i, k in enumerate(kinds) if k == "string"]
+    texts_at = [i for i, k in enumerate(kinds) if k == "string" and i not in few]
     if sampled and texts_at:
         values.update(_text_extremes(db, table, [(i, schema[i][0]) for i in texts_at]))
     texts = _extreme_texts(db, schema, extremes)
@@ -322,6 +322,8 @@ def _grouped_exprs(v: str, n: str) -> dict[str, str]:
                      f" * {n}) / {nn}",
         "example_text": f"min(CASE WHEN {num} IS NULL AND trim({v}) <> '' THEN {v} END)",
         "example_number": f"min(CASE WHEN {num} IS NOT NULL THEN {v} END)",
+        "min": f"min({v})",
+        "max": f"max({v})",
     }
 
 
