@@ -127,10 +127,12 @@ def check(actor: str, action: str, entity: str) -> Actor:
 def configured_roles() -> dict[str, Role]:
     """``WORKBENCH_ROLES`` as {name (lower case): role}.
 
-    >>> import os; os.environ["WORKBENCH_ROLES"] = "Ann@x.org=admin; bo=viewer"
+    >>> import os; before = os.environ.get("WORKBENCH_ROLES")
+    >>> os.environ["WORKBENCH_ROLES"] = "Ann@x.org=admin; bo=viewer"
     >>> {k: v.label for k, v in configured_roles().items()}
     {'ann@x.org': 'admin', 'bo': 'viewer'}
-    >>> del os.environ["WORKBENCH_ROLES"]
+    >>> _ = os.environ.pop("WORKBENCH_ROLES") if before is None else os.environ.update(
+    ...     WORKBENCH_ROLES=before)
     """
     text = config.get("WORKBENCH_ROLES")
     roles: dict[str, Role] = {}

@@ -196,12 +196,14 @@ def check_server_path(path: str | Path) -> Path:
     Examples
     --------
     >>> import os
+    >>> before = os.environ.get("WORKBENCH_DATA_DIRS")
     >>> os.environ["WORKBENCH_DATA_DIRS"] = "/srv/data"
     >>> check_server_path("/srv/data/../../etc/shadow")
     Traceback (most recent call last):
     ...
     core.errors.IngestError: /srv/data/../../etc/shadow is outside the folders allowed by WORKBENCH_DATA_DIRS (/srv/data). Upload the file instead, or ask whoever runs the workbench to add its folder to WORKBENCH_DATA_DIRS.
-    >>> del os.environ["WORKBENCH_DATA_DIRS"]
+    >>> _ = os.environ.pop("WORKBENCH_DATA_DIRS") if before is None else os.environ.update(
+    ...     WORKBENCH_DATA_DIRS=before)
     """
     shown = str(path)
     allowed = data_dirs()

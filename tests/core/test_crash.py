@@ -44,6 +44,7 @@ def follow(job_id):  # the job runs on the runner's thread; report its stored pr
             seen = job.message
             print(seen, flush=True)
         if not job.active:
+            print(f"ended {job.status}: {job.error}", flush=True)
             break
         time.sleep(0.05)
 
@@ -66,9 +67,9 @@ print("FINISHED", flush=True)
 """
 
 
-def kill_when(argv: list[str], trigger: str) -> list[str]:
+def kill_when(argv: list[str], trigger: str, **env_extra: str) -> list[str]:
     """Run a worker, `kill -9` it when a line of its output contains ``trigger``; its lines."""
-    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT), **env_extra)
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env=env, cwd=ROOT)
     timer = threading.Timer(LIMIT, proc.kill)
@@ -160,7 +161,8 @@ def test_kill_9_during_seeding_training_ingest_and_monitoring(tmp_path):
     n = 2_000_000  # large enough that DuckDB reports its progress (polled every 0.25 s)
     pd.DataFrame({"a": rng.normal(size=n), "b": rng.integers(0, 9, n),
                   "c": rng.choice(["north", "south", "east"], n)}).to_csv(big, index=False)
-    kill_when(worker(db, "ingest", str(pid), str(big)), "Loading rows")
+    kill_when(worker(db, "ingest", str(pid), str(big)), "Loading rows",
+              WORKBENCH_DATA_DIRS=str(tmp_path))  # whatever an earlier test left set
     store = Database(db)
     try:
         (job,) = jobs.list_jobs(store, kind=load_jobs.KIND)
