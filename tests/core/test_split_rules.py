@@ -144,3 +144,32 @@ def test_a_rule_split_comes_back_with_the_same_rows_after_backup(setup, tmp_path
     assert copy.id != sid and copy.params["rule"] == original.params["rule"]
     pd.testing.assert_frame_equal(splits_db.split_assignment_frame(store, sid),
                                   splits_db.split_assignment_frame(store, copy.id))
+
+
+@pytest.mark.parametrize("method", ["random", "stratified_by_column"])
+def test_random_and_two_column_rules_with_missing_values_keep_their_cells(store, method):
+    pid = projects_db.create_project(store, "Q", "t")
+    rng = np.random.default_rng(12)
+    n = 3_001
+    frame = pd.DataFrame({
+        "grade": pd.Series(rng.choice(["A", "B", "-"], n, p=[0.6, 0.35, 0.05])).replace("-", None),
+        "shop": pd.Series(rng.choice(["x", "y", "-"], n, p=[0.5, 0.45, 0.05])).replace("-", None),
+    })
+    did = datasets_db.insert_dataset(store, pid, "d", frame, source="t", role="training", actor="t")
+    kwargs = {} if method == "random" else {"target": "grade", "stratify_column": "shop"}
+    plan = data.plan_split(store, did, method=method, seed=8, **kwargs)
+    sid = data.create_split(store, pid, did, "s", method=method, seed=8, actor="t", **kwargs)
+    split = splits_db.get_split(store, sid)
+    assert split is not None and "rule" in split.params
+    got = splits_db.split_assignment_frame(store, sid)
+    assert len(got) == n and got["row_id"].tolist() == list(range(n))
+    counts = got["part"].value_counts()
+    assert [int(counts.get(p, 0)) for p in PARTS] == [split.n_train, split.n_dev, split.n_test]
+    pd.testing.assert_frame_equal(plan.assignments[["row_id", "part", "ladder"]]
+                                  .reset_index(drop=True), got, check_dtype=False)
+    if method != "random":  # every (grade, shop) stratum, missing values included, is cut
+        keys = [frame["grade"].fillna("<none>"), frame["shop"].fillna("<none>")]
+        cells = pd.crosstab(keys, got["part"])
+        sizes = cells.sum(axis=1)
+        train_share = cells["train"] / sizes
+        assert ((train_share - 0.7).abs() <= 1 / sizes + 1e-9).all()
