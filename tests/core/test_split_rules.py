@@ -156,8 +156,11 @@ def test_random_and_two_column_rules_with_missing_values_keep_their_cells(store,
         "shop": pd.Series(rng.choice(["x", "y", "-"], n, p=[0.5, 0.45, 0.05])).replace("-", None),
     })
     did = datasets_db.insert_dataset(store, pid, "d", frame, source="t", role="training", actor="t")
-    kwargs = {} if method == "random" else {"target": "grade", "stratify_column": "shop"}
-    plan = data.plan_split(store, did, method=method, seed=8, **kwargs)
+    kwargs: dict[str, str] = (
+        {} if method == "random" else {"target": "grade", "stratify_column": "shop"}
+    )
+    plan = data.plan_split(store, did, method=method, seed=8, target=kwargs.get("target"),
+                           stratify_column=kwargs.get("stratify_column"))
     sid = data.create_split(store, pid, did, "s", method=method, seed=8, actor="t", **kwargs)
     split = splits_db.get_split(store, sid)
     assert split is not None and "rule" in split.params
