@@ -37,6 +37,13 @@ class SplitError(StoreError):
     """A split or balance request that cannot be honoured; the message says what to do."""
 
 
+def missing_class_warning(part: str, lacking: Sequence[Any], target: Any) -> str:
+    """The warning for a part with rows but none of the classes ``lacking``."""
+    shown = ", ".join(str(c) for c in sorted(lacking, key=str)[:5])
+    return (f"{part} has no row of class {shown} of {target!r} (a rare class); "
+            "its metrics there will be undefined.")
+
+
 def is_missing(v: Any) -> bool:
     """None, NaN, NaT or NA (a value that is not there)."""
     if v is None:

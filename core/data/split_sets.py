@@ -28,7 +28,13 @@ from typing import Any
 import numpy as np
 
 from core.data.allocation import allocate
-from core.data.split_request import MAX_CLASSES, PARTS, SplitError, SplitRequest
+from core.data.split_request import (
+    MAX_CLASSES,
+    PARTS,
+    SplitError,
+    SplitRequest,
+    missing_class_warning,
+)
 from core.data.targets import is_numeric_target
 from core.db import datasets as datasets_db
 from core.db import split_rules, types
@@ -183,9 +189,5 @@ def _missing_class_warnings(
         lacking = [values[c] for c in range(len(per_class)) if per_class[c, p] == 0]
         lacking = [v for v in lacking if v is not None]
         if lacking:
-            shown = ", ".join(str(c) for c in sorted(lacking, key=str)[:5])
-            out.append(
-                f"{part} has no row of class {shown} of {target!r} (a rare class); "
-                "its metrics there will be undefined."
-            )
+            out.append(missing_class_warning(part, lacking, target))
     return out

@@ -43,6 +43,7 @@ from core.data.split_request import (
     SplitError,
     SplitRequest,
     checked_request,
+    missing_class_warning,
     require_columns,
 )
 from core.data.split_sets import set_plan
@@ -269,9 +270,5 @@ def _missing_class_warnings(target: pd.Series, part_idx: np.ndarray) -> list[str
         have = set(pd.unique(target[present & in_part]))
         lacking = [c for c in classes if c not in have]
         if lacking:
-            shown = ", ".join(str(c) for c in sorted(lacking, key=str)[:5])
-            out.append(
-                f"{part} has no row of class {shown} of {target.name!r} (a rare class); "
-                "its metrics there will be undefined."
-            )
+            out.append(missing_class_warning(part, lacking, target.name))
     return out

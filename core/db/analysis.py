@@ -428,10 +428,7 @@ def dataset_slice_frame(
     tag_datasets: tuple = (),
 ) -> pd.DataFrame:
     """Rows of a split's parts that fall in a slice, with ``__row_id`` and ``__ladder``."""
-    split = splits_db.get_split(db, split_id)
-    if split is None:
-        raise StoreError("That split does not exist (any more).")
-    source, sparams = splits_db.split_rows_sql(db, split)
+    source, sparams = splits_db.split_rows_sql(db, splits_db.require_split(db, split_id))
     where, wparams = _slice_where(preds, "__row_id", project_id, tag_datasets)
     return db.df(
         f"SELECT __ladder, {ROW_ID}, * EXCLUDE ({ROW_ID}, __part, __ladder) FROM ({source})"

@@ -188,7 +188,8 @@ def split_rows_sql(db: Database, split: SplitRow) -> tuple[str, list[Any]]:
     )
 
 
-def _require_split(db: Database, split_id: int) -> SplitRow:
+def require_split(db: Database, split_id: int) -> SplitRow:
+    """The split, or StoreError when it does not exist (any more)."""
     split = get_split(db, split_id)
     if split is None:
         raise StoreError("That split does not exist (any more).")
@@ -218,7 +219,7 @@ def split_frame(db: Database, split_id: int,
 
     ``max_ladder`` keeps train rows on the ladder up to that share (dev/test untouched).
     """
-    split = _require_split(db, split_id)
+    split = require_split(db, split_id)
     rows, params = split_rows_sql(db, split)
     cols = (
         ", ".join(f"s.{qident(c)}" for c in columns) if columns
@@ -239,7 +240,7 @@ def split_frame(db: Database, split_id: int,
 
 def split_leakage(db: Database, split_id: int, columns: list[str]) -> dict[str, int]:
     """Dev/test rows whose values in ``columns`` equal some train row's: {part: rows}."""
-    split = _require_split(db, split_id)
+    split = require_split(db, split_id)
     if not columns:
         return {}
     source, params = split_rows_sql(db, split)
@@ -334,7 +335,7 @@ def split_value_counts(db: Database, split_id: int,
     With ``edges`` the value is the bin index (``x < edges[0]`` is 0, NULL and NaN stay
     NULL); with ``by_month`` a date/time column counts per 'YYYY-MM'.
     """
-    split = _require_split(db, split_id)
+    split = require_split(db, split_id)
     source, sparams = split_rows_sql(db, split)
     x = f"d.{qident(column)}"
     params: list[Any] = []
@@ -358,7 +359,7 @@ def split_value_counts(db: Database, split_id: int,
 
 def split_assignment_frame(db: Database, split_id: int) -> pd.DataFrame:
     """A split's assignments: row_id, part, ladder (by row id)."""
-    split = _require_split(db, split_id)
+    split = require_split(db, split_id)
     source, params = split_rows_sql(db, split)
     return db.df(
         "SELECT __row_id AS row_id, __part AS part, __ladder AS ladder"
