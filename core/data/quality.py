@@ -32,6 +32,7 @@ from core.db import data as data_db
 from core.db import datasets as datasets_db
 from core.db import scans as scans_db
 from core.db import splits as splits_db
+from core.db import types as types_db
 from core.db.database import Database
 from core.db.datasets import DatasetRow
 from core.progress import Progress, no_progress
@@ -260,7 +261,26 @@ def _profile(
         }
         for p in profile.to_dict("records")
     ]
-    return types, columns
+    return types, _with_std(store, ds.id, columns)
+
+
+def _with_std(store: Database, dataset_id: int, columns: list[dict[str, Any]]
+              ) -> list[dict[str, Any]]:
+    """The sample standard deviation (ddof 1) of the numeric columns whose profile left it
+    out (a big table's columns profiled from storage statistics: see
+    :func:`core.db.scans.centred_squares`), from squares centred on the exact mean."""
+    todo = {
+        c["column"]: float(c["mean"])
+        for c in columns
+        if c["kind"] in types_db.NUMERIC_KINDS and _clean(c.get("std")) is None
+        and _clean(c.get("mean")) is not None and int(c.get("nn") or 0) > 1
+    }  # fmt: skip
+    squares = scans_db.centred_squares(store, dataset_id, todo)
+    return [
+        {**c, "std": math.sqrt(squares[c["column"]] / (int(c["nn"]) - 1))}
+        if c["column"] in squares else c
+        for c in columns
+    ]  # fmt: skip
 
 
 def _counted(c: dict[str, Any], n_rows: int) -> bool:

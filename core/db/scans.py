@@ -16,6 +16,7 @@ from core.db.column_scan import (  # noqa: F401 - re-exported
     EXACT_STATS,
     SAMPLED_STRING_STATS,
     SHAPE_STATS,
+    centred_squares,
     column_profile,
     exact_column_stats,
 )
