@@ -21,6 +21,13 @@ def _empty(title: str, message: str) -> go.Figure:
     return fig
 
 
+def _add_reference_line(fig: go.Figure, x: list, y: list, name: str) -> None:
+    """The dashed gray line a model is read against (chance, perfect calibration, zero error)."""
+    fig.add_trace(
+        go.Scatter(x=x, y=y, mode="lines", name=name, line={"dash": "dash", "color": "gray"})
+    )
+
+
 def confusion_figure(counts: pd.DataFrame, title: str = "Confusion matrix") -> go.Figure:
     """Heatmap of true vs predicted class with counts and the share of each true class."""
     if counts.empty:
@@ -67,15 +74,7 @@ def reliability_figure(
     if calibration.empty:
         return _empty(title, "No probabilities stored for this part.")
     fig = go.Figure()
-    fig.add_trace(
-        go.Scatter(
-            x=[0, 1],
-            y=[0, 1],
-            mode="lines",
-            name="perfectly calibrated",
-            line={"dash": "dash", "color": "gray"},
-        )
-    )
+    _add_reference_line(fig, [0, 1], [0, 1], "perfectly calibrated")
     fig.add_trace(
         go.Scatter(
             x=calibration["mean_score"],
@@ -101,11 +100,7 @@ def roc_figure(points: pd.DataFrame, auc: float | None, title: str = "ROC curve"
     if points.empty:
         return _empty(title, "ROC needs both classes in this part.")
     fig = go.Figure()
-    fig.add_trace(
-        go.Scatter(
-            x=[0, 1], y=[0, 1], mode="lines", name="chance", line={"dash": "dash", "color": "gray"}
-        )
-    )
+    _add_reference_line(fig, [0, 1], [0, 1], "chance")
     name = f"model (AUC {auc:.3f})" if auc is not None else "model"
     fig.add_trace(
         go.Scatter(
@@ -291,15 +286,7 @@ def residual_figure(
     shown, note = _sample(residuals, max_points)
     fig = _rows_scatter(shown["predicted"], shown["residual"], "predicted", "residual")
     lo, hi = float(shown["predicted"].min()), float(shown["predicted"].max())
-    fig.add_trace(
-        go.Scatter(
-            x=[lo, hi],
-            y=[0, 0],
-            mode="lines",
-            name="no error (residual 0)",
-            line={"dash": "dash", "color": "gray"},
-        )
-    )
+    _add_reference_line(fig, [lo, hi], [0, 0], "no error (residual 0)")
     fig.update_layout(
         title=title + note,
         xaxis_title="Predicted value",
@@ -320,15 +307,7 @@ def predicted_actual_figure(
     fig = _rows_scatter(shown["actual"], shown["predicted"], "actual", "predicted")
     both = pd.concat([shown["actual"], shown["predicted"]])
     lo, hi = float(both.min()), float(both.max())
-    fig.add_trace(
-        go.Scatter(
-            x=[lo, hi],
-            y=[lo, hi],
-            mode="lines",
-            name="perfect prediction (y = x)",
-            line={"dash": "dash", "color": "gray"},
-        )
-    )
+    _add_reference_line(fig, [lo, hi], [lo, hi], "perfect prediction (y = x)")
     fig.update_layout(
         title=title + note,
         xaxis_title="Actual value",
