@@ -115,15 +115,25 @@ def _no_tolerance_reason(summ: dict[str, Any]) -> str | None:
     return None
 
 
+def _wrong_count(
+    summ: dict[str, Any], key: str, shadow_reason: str | None
+) -> tuple[str, str | None]:
+    """A count of wrong answers as shown, and why it reads so: not known without an error
+    tolerance (regression) or labels; else ``shadow_reason`` (None when no shadow ran)."""
+    value = summ.get(key)
+    if value is None:
+        return _count(value), _no_tolerance_reason(summ) or _no_label_reason(summ)
+    return _count(value), shadow_reason
+
+
 def _errors_exposed(
     summ: dict[str, Any], span: str, shadow: bool, s: RolloutSettings
 ) -> SummaryMetric:
-    value = summ.get("errors_exposed")
-    reason = None
-    if value is None:
-        reason = _no_tolerance_reason(summ) or _no_label_reason(summ)
-    elif shadow:
-        reason = "a shadow serves nothing, so it exposes no user to an error."
+    shown, reason = _wrong_count(
+        summ,
+        "errors_exposed",
+        "a shadow serves nothing, so it exposes no user to an error." if shadow else None,
+    )
     wrong = (
         "Wrong decisions (the label disagrees)"
         if not s.regression
@@ -131,7 +141,7 @@ def _errors_exposed(
     )
     return SummaryMetric(
         "Errors exposed",
-        _count(value),
+        shown,
         f"{wrong} plus failed requests (status 500 or above, "
         f"or over the timeout) among the requests the candidate served, {span}.",
         reason,
@@ -141,20 +151,16 @@ def _errors_exposed(
 def _excess_wrong(
     summ: dict[str, Any], span: str, shadow: bool, s: RolloutSettings
 ) -> SummaryMetric:
-    value = summ.get("excess_wrong")
-    reason = None
-    if value is None:
-        reason = _no_tolerance_reason(summ) or _no_label_reason(summ)
-    elif shadow:
-        reason = (
-            "a shadow serves nothing; its accuracy beside the incumbent's is in the reasons."
-            if not s.regression
-            else "a shadow serves nothing; both sides' errors are in the guardrails."
-        )
+    shadow_reason = (
+        "a shadow serves nothing; its accuracy beside the incumbent's is in the reasons."
+        if not s.regression
+        else "a shadow serves nothing; both sides' errors are in the guardrails."
+    )
+    shown, reason = _wrong_count(summ, "excess_wrong", shadow_reason if shadow else None)
     what = "Wrong decisions" if not s.regression else "Wrong predictions (beyond the tolerance)"
     return SummaryMetric(
         "Extra wrong vs incumbent",
-        _count(value),
+        shown,
         f"{what} the candidate served minus those the incumbent would have made on "
         f"the same labelled requests, {span}; negative when the candidate was right more often.",
         reason,
