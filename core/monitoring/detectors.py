@@ -22,12 +22,14 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Iterable
+from typing import Self
 
 __all__ = ["ADWIN", "DDM", "DriftDetector", "PageHinkley", "detection_points"]
 
 
 class DriftDetector:
-    """Base class: ``update(x)`` then read ``drift_detected``."""
+    """Base class: ``update(x)`` then read ``drift_detected``. A detector implements
+    ``_step(x)``, which takes the ``n``-th value and says whether it revealed a change."""
 
     def __init__(self) -> None:
         self._reset()
@@ -41,7 +43,15 @@ class DriftDetector:
         """True right after the update at which a change was detected."""
         return self._drift_detected
 
-    def update(self, x: float) -> DriftDetector:  # pragma: no cover - abstract
+    def update(self, x: float) -> Self:
+        """Take one value; ``drift_detected`` then says whether it revealed a change."""
+        if self._drift_detected:  # as river: start afresh at the update after a detection
+            self._reset()
+        self.n += 1
+        self._drift_detected = self._step(x)
+        return self
+
+    def _step(self, x: float) -> bool:  # pragma: no cover - abstract
         raise NotImplementedError
 
 
@@ -109,26 +119,20 @@ class PageHinkley(DriftDetector):
         self._min_up = math.inf
         self._max_down = -math.inf
 
-    def update(self, x: float) -> PageHinkley:
-        if self._drift_detected:
-            self._reset()
-        self.n += 1
+    def _step(self, x: float) -> bool:
         self._mean += (x - self._mean) / self.n
         dev = x - self._mean
         self._sum_up = self.alpha * self._sum_up + dev - self.delta
         self._sum_down = self.alpha * self._sum_down + dev + self.delta
         self._min_up = min(self._min_up, self._sum_up)
         self._max_down = max(self._max_down, self._sum_down)
-        if self.n >= self.min_instances:
-            up = (
-                self.mode in ("up", "both")
-                and self._sum_up - self._min_up > self.threshold
-            )
-            down = self.mode in ("down", "both") and (
-                self._max_down - self._sum_down > self.threshold
-            )
-            self._drift_detected = bool(up or down)
-        return self
+        if self.n < self.min_instances:
+            return False
+        up = self.mode in ("up", "both") and self._sum_up - self._min_up > self.threshold
+        down = self.mode in ("down", "both") and (
+            self._max_down - self._sum_down > self.threshold
+        )
+        return bool(up or down)
 
 
 class DDM(DriftDetector):
@@ -175,10 +179,7 @@ class DDM(DriftDetector):
     def warning_detected(self) -> bool:
         return self._warning
 
-    def update(self, x: float) -> DDM:
-        if self._drift_detected:
-            self._reset()
-        self.n += 1
+    def _step(self, x: float) -> bool:
         self._p += (x - self._p) / self.n
         s = math.sqrt(self._p * (1 - self._p) / self.n)
         self._warning = False
@@ -187,10 +188,10 @@ class DDM(DriftDetector):
                 self._p_min, self._s_min = self._p, s
             level = self._p + s
             if level > self._p_min + self.drift_threshold * self._s_min:
-                self._drift_detected = True
-            elif level > self._p_min + self.warning_threshold * self._s_min:
+                return True
+            if level > self._p_min + self.warning_threshold * self._s_min:
                 self._warning = True
-        return self
+        return False
 
 
 class ADWIN(DriftDetector):
@@ -249,13 +250,9 @@ class ADWIN(DriftDetector):
         """Mean of the current window."""
         return self._total / self.width if self.width else 0.0
 
-    def update(self, x: float) -> ADWIN:
-        if self._drift_detected:  # as river: start a new window after a detection
-            self._reset()
-        self.n += 1
+    def _step(self, x: float) -> bool:
         self._insert(float(x))
-        self._drift_detected = self._detect_change()
-        return self
+        return self._detect_change()
 
     def _insert(self, x: float) -> None:
         if self.width:
