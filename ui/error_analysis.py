@@ -58,6 +58,11 @@ def judging(
     return str(metric or default), int(size)
 
 
+def _in_metric(title: str, label: str) -> Any:
+    """A column in the slice metric's units (three decimals), headed "title (metric)"."""
+    return st.column_config.NumberColumn(f"{title} ({label})", format="%.3f")
+
+
 def _table_config(table: S.SliceTable) -> dict:
     label = mlabel(table.metric)
     config: dict = {
@@ -69,9 +74,9 @@ def _table_config(table: S.SliceTable) -> dict:
         "share": st.column_config.ProgressColumn(
             "share", format="percent", min_value=0, max_value=1
         ),
-        "hlp": st.column_config.NumberColumn(f"HLP ({label})", format="%.3f"),
-        "gap_to_hlp": st.column_config.NumberColumn(f"gap to HLP ({label})", format="%.3f"),
-        "gap_to_overall": st.column_config.NumberColumn(f"gap to overall ({label})", format="%.3f"),
+        "hlp": _in_metric("HLP", label),
+        "gap_to_hlp": _in_metric("gap to HLP", label),
+        "gap_to_overall": _in_metric("gap to overall", label),
         "priority": st.column_config.NumberColumn(
             "priority",
             format="%.4f",
@@ -104,8 +109,8 @@ def slice_table(table: S.SliceTable, plan: S.ColumnPlan, brief: S.ScopingContext
             S.fairness_gaps(table, list(brief.sensitive)),
             hide_index=True,
             column_config={
-                "worst_metric": st.column_config.NumberColumn(f"worst ({label})", format="%.3f"),
-                "best_metric": st.column_config.NumberColumn(f"best ({label})", format="%.3f"),
+                "worst_metric": _in_metric("worst", label),
+                "best_metric": _in_metric("best", label),
                 "ratio": st.column_config.NumberColumn(
                     "worst/best",
                     format="%.3f",

@@ -1,7 +1,9 @@
-"""Widgets of the Training page: the run form, a run's report card and the registry actions."""
+"""Widgets of the Training page: the run form, a run's report card, the learning-curve,
+search, compare and registry tabs."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -15,6 +17,7 @@ from core.errors import StoreError
 from core.training import Run, TrainSpec, registry
 from core.training import metrics as M
 from ui import state
+from ui import training_jobs as jobs
 from ui.text import message
 
 if TYPE_CHECKING:
@@ -245,6 +248,86 @@ def _run_actions(store: Database, run: Run, user: str) -> None:
         mime="application/zip",
         key="training.export",
     )
+
+
+def _pick_top_run(store: Database, project_id: int, run_type: str, label: str, key: str,
+                  describe: Callable[[Run], str]) -> Run | None:
+    """A selectbox over the project's top-level runs of ``run_type``; None when there is none."""
+    runs = training.list_runs(store, project_id, top_level=True, run_type=run_type)
+    return st.selectbox(label, runs, format_func=describe, key=key) if runs else None
+
+
+def learning_curve_panel(store: Database, project_id: int, spec: TrainSpec,
+                         contract: Contract | None, user: str) -> None:
+    """The Learning curve tab: run one on the Train tab's configuration, plot a stored one."""
+    st.caption(
+        "Trains the configuration of the Train tab on each rung of the split's ladder "
+        "(e.g. 10%, 25%, 50%, 100% of train) and plots the dev metric against training size."
+    )
+    clicked = st.button("Run learning curve", key="training.curve", icon=":material/show_chart:")
+    jobs.learning_curve(store, project_id, spec, user, clicked)
+    curve = _pick_top_run(store, project_id, "learning_curve", "Curve", "training.curve_pick",
+                          lambda r: f"#{r.id} {r.name} ({r.status})")
+    if curve is None:
+        st.info("No learning curve yet.")
+        return
+    headline = [*M.CLASSIFICATION_HEADLINE, *M.REGRESSION_HEADLINE]
+    metric = st.selectbox(
+        "Metric",
+        headline,
+        index=headline.index(training.curve_metric(curve.task_type, contract)),
+        format_func=M.label,
+        key="training.curve_metric",
+    )
+    st.plotly_chart(
+        charts.learning_curve_figure(
+            training.learning_curve_frame(store, curve.id, metric),
+            metric,
+            hlp=training.hlp_value(contract, metric),
+            target=training.contract_targets(contract).get(metric),
+        )
+    )
+
+
+def search_panel(store: Database, project_id: int, spec: TrainSpec, contract: Contract | None,
+                 user: str) -> None:
+    """The Search tab: candidates per hyperparameter, the search job, a stored search's trials."""
+    model = training.MODELS[spec.model_kind]
+    st.caption(
+        f"Search {model.label} on the Train tab's split, target and features: comma-separated "
+        "candidates per hyperparameter (empty = the Train tab's value). Each trial is a tracked child run."
+    )
+    cols = st.columns(3)
+    texts = {
+        p.name: cols[i % 3].text_input(
+            p.name, key=f"training.s.{model.kind}.{p.name}", placeholder=p.help or "e.g. 1, 2, 3"
+        )
+        for i, p in enumerate(model.params)
+    }
+    c1, c2 = st.columns(2)
+    method = c1.radio("Method", ["grid", "random"], horizontal=True, key="training.s_method")
+    n_trials = c2.number_input("Most trials", 1, training.MAX_TRIALS, 8, key="training.s_trials")
+    space = None
+    if st.button("Run search", key="training.search", icon=":material/manage_search:"):
+        try:
+            space = training.parse_space(model.kind, texts)
+            training.search_trials(space, method, int(n_trials), spec.seed)
+        except StoreError as exc:
+            st.error(message(exc))
+            space = None
+    jobs.search(store, project_id, spec, space, method, int(n_trials), user)
+    search = _pick_top_run(store, project_id, "search", "Search", "training.search_pick",
+                           lambda r: f"#{r.id} {r.name}")
+    if search is None:
+        return
+    trials = training.search_frame(store, search.id)
+    metric = search.params.get("metric") or training.default_metric(
+        search.task_type, contract=contract
+    )
+    st.plotly_chart(charts.search_figure(trials, list(search.params.get("space", {})), metric))
+    if search.params.get("best_run_id"):
+        st.success(f"Best trial: run #{search.params['best_run_id']} (dev {M.label(metric)}).")
+    st.dataframe(trials, hide_index=True)
 
 
 def registry_panel(store: Database, project_id: int, user: str) -> None:

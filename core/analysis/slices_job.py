@@ -36,6 +36,7 @@ from core.db import analysis as analysis_db
 from core.db import projects as projects_db
 from core.db import training as training_db
 from core.db.database import Database
+from core.documents import read_document
 from core.errors import StoreError
 
 SPEC_FORMAT = "workbench-slice-spec/1"
@@ -69,13 +70,8 @@ def export_spec(store: Database, run_id: int, part: str, columns: list[str] | No
 def read_spec(path: str) -> tuple[dict[str, Any], list[ColumnSpec]]:
     """A spec document written by ``--export-spec`` and its ColumnSpecs; SliceError naming
     the file when it is not one."""
-    try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise SliceError(f"Cannot read the spec file {path!r} ({exc}); write it with python -m "
-                         "core.slices --db DB --run ID --part dev --export-spec FILE.") from exc
-    if not isinstance(doc, dict) or doc.get("format") != SPEC_FORMAT:
-        raise SliceError(f"{path!r} is not a spec file written by --export-spec.")
+    doc = read_document(path, SPEC_FORMAT, "spec", "python -m core.slices --db DB --run ID "
+                        "--part dev", "--export-spec", SliceError)
     try:
         specs = [ColumnSpec(str(d["column"]), str(d["kind"]),
                             values=tuple(str(v) for v in d.get("values", ())),

@@ -11,10 +11,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from typing import TypeVar
 
 from core.db.database import Database
 from core.errors import StoreError
 from core.gates.result import EXIT_CANNOT_RUN, GateResult
+
+T = TypeVar("T")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -59,19 +62,27 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run one gate; print its table; write the reports; return the exit code."""
     args = parser().parse_args(argv)
+    result = on_store(args.db, lambda store: run_gate(store, args))
+    if result is None:
+        return EXIT_CANNOT_RUN
+    return report(result, args.junit, args.json)
+
+
+def on_store(db: str, work: Callable[[Database], T]) -> T | None:
+    """``work`` on the database file ``db``, closed after; None when the file cannot be
+    opened or the input is bad (the message on stderr, as the gates' exit code 2 wants)."""
     try:
-        store = Database(args.db)
+        store = Database(db)
     except StoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return EXIT_CANNOT_RUN
+        return None
     try:
-        result = run_gate(store, args)
+        return work(store)
     except (StoreError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return EXIT_CANNOT_RUN
+        return None
     finally:
         store.close()
-    return report(result, args.junit, args.json)
 
 
 def report(result: GateResult, junit: str | None, json_path: str | None,

@@ -25,7 +25,6 @@ from dataclasses import dataclass, replace
 
 from core.db.database import Database
 from core.db.projects import ProjectRow
-from core.errors import StoreError
 from core.gates.result import EXIT_CANNOT_RUN, GateError, GateResult
 
 
@@ -154,26 +153,21 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Retrain the champion's recipe on the newest labelled data and gate the challenger."""
-    from core.gates.cli import report
+    from core.gates.cli import on_store, report
     from core.gates.inputs import find_project
 
     args = parser().parse_args(argv)
-    try:
-        store = Database(args.db)
-    except StoreError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_CANNOT_RUN
-    try:
-        out = continuous_training(
+
+    def retrain(store: Database) -> RetrainOutcome:
+        return continuous_training(
             store, find_project(store, args.project), monitor_run=args.monitor_run,
             current=args.current, all_rows=args.all_rows, from_window=args.from_window,
             rehearse=args.rehearse, tolerance=args.tolerance, actor=args.user,
             echo=lambda m: print(m, file=sys.stderr))
-    except (StoreError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+
+    out = on_store(args.db, retrain)
+    if out is None:
         return EXIT_CANNOT_RUN
-    finally:
-        store.close()
     codes = [report(g, args.junit if i == 0 else None, args.json if i == 0 else None)
              for i, g in enumerate(out.gates)]
     print(f"challenger version id {out.version_id} (run #{out.run_id}); the Deployment page "

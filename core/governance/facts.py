@@ -11,6 +11,7 @@ loads) is left empty and the reason goes into ``ProjectFacts.missing``: the card
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,6 +31,20 @@ from core.governance.intervals import classification_intervals, regression_inter
 from core.scoping import BriefVersion, get_brief
 
 TOP_SLICES = 8
+
+
+def num(v: Any, digits: int = 2) -> str:
+    """A fact's number as the tour and the report write it: ``digits`` decimals, "—" when
+    it is missing or not a number.
+
+    >>> num(0.8123), num(None), num(float("nan")), num(81.2, 0)
+    ('0.81', '—', '—', '81')
+    """
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return "—"
+    return "—" if math.isnan(x) else f"{x:.{digits}f}"
 
 
 @dataclass(frozen=True)

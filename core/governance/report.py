@@ -9,7 +9,6 @@ since, who approved what — then the full model card as an appendix.
 from __future__ import annotations
 
 import html
-import math
 import shutil
 import subprocess
 import tempfile
@@ -22,7 +21,7 @@ import plotly.graph_objects as go
 from core.charts import governance as charts
 from core.errors import StoreError
 from core.governance.card import model_card
-from core.governance.facts import ProjectFacts
+from core.governance.facts import ProjectFacts, num
 from core.training.metrics import label as mlabel
 
 CSS = """
@@ -43,14 +42,6 @@ td, th { border: 1px solid #ccc; padding: 3px 6px; text-align: left; }
 
 def _e(text: Any) -> str:
     return html.escape(str(text))
-
-
-def _f(v: Any, digits: int = 2) -> str:
-    try:
-        x = float(v)
-    except (TypeError, ValueError):
-        return "—"
-    return "—" if math.isnan(x) else f"{x:.{digits}f}"
 
 
 def _figure(fig: go.Figure) -> str:
@@ -88,14 +79,14 @@ def _primary_sentence(f: ProjectFacts) -> str:
     if row is None:
         return ""
     met = row.get("verdict") == "pass"
-    ci = (f" (95% interval {_f(row['low'])} to {_f(row['high'])})"
+    ci = (f" (95% interval {num(row['low'])} to {num(row['high'])})"
           if "low" in row and not pd.isna(row["low"]) else "")
     acc = _metric_row(f, "accuracy")
     n = acc.get("n") if acc is not None else None
     cases = f"{int(n):,} " if n is not None and not pd.isna(n) else ""
     return (f"<p>On the {cases}test cases it never saw, the model's "
             f"<b>{_e(mlabel(c.primary.name))}</b> is "
-            f"<b>{_f(row['this run'])}</b>{ci}; the brief asks for {_f(c.primary.target)}: "
+            f"<b>{num(row['this run'])}</b>{ci}; the brief asks for {num(c.primary.target)}: "
             f"<span class='{'ok' if met else 'bad'}'>{'met' if met else 'not met'}</span>.</p>")
 
 
@@ -105,9 +96,9 @@ def _against(f: ProjectFacts, kind: str, who: str) -> str:
     if b is None or b.value is None:
         return f"<li>{who}: not measured.</li>"
     row = _metric_row(f, b.metric)
-    model = f"the model reaches {_f(row['this run'])}" if row is not None else \
+    model = f"the model reaches {num(row['this run'])}" if row is not None else \
         "the model's value in that measure is not stored"
-    return (f"<li>{who}: {_e(mlabel(b.metric))} {_f(b.value)} ({_e(b.source)}); "
+    return (f"<li>{who}: {_e(mlabel(b.metric))} {num(b.value)} ({_e(b.source)}); "
             f"{model}.</li>")
 
 
@@ -119,8 +110,8 @@ def _how_good(f: ProjectFacts) -> str:
     if f.labels:
         out.append(f"<p>How consistent people are: {f.labels['n_annotators']} reviewers "
                    f"labelled {f.labels['n_items']:,} cases and agreed on "
-                   f"{_f(100 * (f.labels['observed'] or 0), 0)}% of them (Fleiss' κ "
-                   f"{_f(f.labels['fleiss_kappa'])}).</p>")
+                   f"{num(100 * (f.labels['observed'] or 0), 0)}% of them (Fleiss' κ "
+                   f"{num(f.labels['fleiss_kappa'])}).</p>")
     out.append(_figure(charts.metrics_figure(f.metrics)))
     out.append("<p class='lead'>Bars: the model, with its 95% interval (Wilson for shares, "
                "bootstrap otherwise). Markers: what it is compared with.</p>")
@@ -133,13 +124,13 @@ def _fails(f: ProjectFacts) -> str:
     top = f.slices.iloc[0]
     label = mlabel(f.slice_metric)
     out = [f"<p>The group of cases that costs most is <b>{_e(top['column'])} = "
-           f"{_e(top['value'])}</b> ({_f(100 * top['share'], 0)}% of cases): {_e(label)} "
-           f"{_f(top[f.slice_metric])} against {_f(f.slice_overall)} overall.</p>"]
+           f"{_e(top['value'])}</b> ({num(100 * top['share'], 0)}% of cases): {_e(label)} "
+           f"{num(top[f.slice_metric])} against {num(f.slice_overall)} overall.</p>"]
     for _, g in f.fairness.iterrows():
         cls = "bad" if g["ratio"] < 0.8 else "ok"
         out.append(f"<p>Across <b>{_e(g['column'])}</b> (a sensitive attribute) the weakest "
                    f"group ({_e(g['worst'])}) reaches <span class='{cls}'>"
-                   f"{_f(100 * g['ratio'], 0)}%</span> of the best group's ({_e(g['best'])}) "
+                   f"{num(100 * g['ratio'], 0)}%</span> of the best group's ({_e(g['best'])}) "
                    f"{_e(label)}.</p>")
     out.append(_figure(charts.slices_figure(f.slices, f.slice_metric, f.slice_overall)))
     return "".join(out)

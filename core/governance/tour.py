@@ -4,11 +4,9 @@ tour tells any project's story; nothing here knows the demo)."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from typing import Any
 
-from core.governance.facts import ProjectFacts
+from core.governance.facts import ProjectFacts, num
 from core.training.metrics import label as mlabel
 
 
@@ -23,19 +21,11 @@ class TourStop:
     look_at: str
 
 
-def _n(v: Any, digits: int = 2) -> str:
-    try:
-        x = float(v)
-    except (TypeError, ValueError):
-        return "—"
-    return "—" if math.isnan(x) else f"{x:.{digits}f}"
-
-
 def _scope(f: ProjectFacts) -> str:
     if f.brief is None:
         return "No brief is written yet: this is where the team writes down f(x) = y and its targets."
     c = f.brief.brief.contract
-    target = (f"{mlabel(c.primary.name)} of at least {_n(c.primary.target)}" if c.primary
+    target = (f"{mlabel(c.primary.name)} of at least {num(c.primary.target)}" if c.primary
               else "no primary target yet")
     return (f"The brief (version {f.brief.version}) states the problem, what the model sees (x) "
             f"and predicts (y), and the contract every later page checks: {target}. Look at the "
@@ -54,9 +44,9 @@ def _labels(f: ProjectFacts) -> str:
         return "No annotators' labels are stored: human-level performance comes from the brief."
     lab = f.labels
     return (f"{lab['n_annotators']} reviewers labelled {lab['n_items']:,} items. They agree on "
-            f"{_n(100 * (lab['observed'] or 0), 0)}% of them (Fleiss' κ "
-            f"{_n(lab['fleiss_kappa'])}): this is how good people are, the bar the model is "
-            f"held to (human-level accuracy {_n(lab['hlp'])}).")
+            f"{num(100 * (lab['observed'] or 0), 0)}% of them (Fleiss' κ "
+            f"{num(lab['fleiss_kappa'])}): this is how good people are, the bar the model is "
+            f"held to (human-level accuracy {num(lab['hlp'])}).")
 
 
 def _training(f: ProjectFacts) -> str:
@@ -69,8 +59,9 @@ def _training(f: ProjectFacts) -> str:
         row = m.loc[c.primary.name]
         verdict = "meets" if row["verdict"] == "pass" else "misses"
         head = (f"The model's {mlabel(c.primary.name)} on unseen test cases is "
-                f"{_n(row['this run'])} (95% interval {_n(row.get('low'))}–{_n(row.get('high'))}): "
-                f"it {verdict} the target of {_n(c.primary.target)}.")
+                f"{num(row['this run'])} (95% interval "
+                f"{num(row.get('low'))}–{num(row.get('high'))}): "
+                f"it {verdict} the target of {num(c.primary.target)}.")
     else:
         head = "Compare the model with the dummy baseline and the targets."
     return head + " Each bar's marker shows what people, the current process and a dummy reach."
@@ -81,13 +72,13 @@ def _slices(f: ProjectFacts) -> str:
         return "No slice analysis is available yet."
     top = f.slices.iloc[0]
     text = (f"Not every group of cases is served equally: the top-priority group is "
-            f"{top['column']} = {top['value']} ({_n(100 * top['share'], 0)}% of cases), with "
-            f"{mlabel(f.slice_metric)} {_n(top[f.slice_metric])} against {_n(f.slice_overall)} "
+            f"{top['column']} = {top['value']} ({num(100 * top['share'], 0)}% of cases), with "
+            f"{mlabel(f.slice_metric)} {num(top[f.slice_metric])} against {num(f.slice_overall)} "
             "overall.")
     if not f.fairness.empty:
         worst = f.fairness.sort_values("ratio").iloc[0]
         text += (f" On the sensitive column {worst['column']}, the weakest group reaches "
-                 f"{_n(100 * worst['ratio'], 0)}% of the best group's value.")
+                 f"{num(100 * worst['ratio'], 0)}% of the best group's value.")
     return text
 
 

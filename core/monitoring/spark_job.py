@@ -28,6 +28,7 @@ from typing import Any
 from core.db import monitoring as monitoring_db
 from core.db.database import Database
 from core.db.projects import ProjectRow
+from core.documents import read_document
 from core.errors import StoreError
 from core.monitoring.profile_store import _columns_table, _stored_column, get_profile
 from core.monitoring.profiles import Profile, _grid_key, _window_order
@@ -64,14 +65,8 @@ def export_grid(store: Database, project: ProjectRow, reference: str | None, pat
 
 def read_grid(path: str) -> dict[str, Any]:
     """A grid document written by :func:`export_grid`; MonitorError naming the file."""
-    try:
-        grid = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise MonitorError(f"Cannot read the grid file {path!r} ({exc}); write it with "
-                           "python -m core.monitor --project P --export-grid FILE.") from exc
-    if not isinstance(grid, dict) or grid.get("format") != GRID_FORMAT:
-        raise MonitorError(f"{path!r} is not a grid file written by --export-grid.")
-    return grid
+    return read_document(path, GRID_FORMAT, "grid", "python -m core.monitor --project P",
+                         "--export-grid", MonitorError)
 
 
 # ----------------------------------------------------------------------------- the job
