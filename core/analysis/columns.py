@@ -116,6 +116,19 @@ def predicate_label(p: dict[str, Any]) -> str:
     return f"{c} = {p.get('value')}"
 
 
+def group_name(column: Any, value: Any) -> str:
+    """A one-column group as a person reads it: ``region = North``, and for the open
+    bins of a number ``claim_amount < 1561`` or ``age ≥ 55`` (not ``= < 1561``).
+
+    >>> [group_name("age", v) for v in ("< 30", "30 – 50", "≥ 50", "(missing)")]
+    ['age < 30', 'age = 30 – 50', 'age ≥ 50', 'age = (missing)']
+    """
+    text = str(value)
+    if text.startswith(("< ", "≥ ")):
+        return f"{column} {text}"
+    return f"{column} = {text}"
+
+
 def slice_label(preds: list[dict[str, Any]]) -> str:
     """Human text of a slice (its predicates joined by AND; no predicate is all rows)."""
     return " AND ".join(predicate_label(p) for p in preds) or "all rows"

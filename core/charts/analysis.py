@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from core.analysis import Discovery, SliceTable
+from core.analysis import Discovery, SliceTable, group_name
 from core.training import metrics as M
 
 _BLUE, _RED, _GREEN, _GREY = "#1f77b4", "#d62728", "#2ca02c", "#7f7f7f"
@@ -20,7 +20,7 @@ def priority_chart(table: SliceTable, top: int = 15) -> go.Figure:
     """Bars of the ranked slices where work pays most: priority = gap to HLP x share of
     data (gap to the overall metric where no HLP is known); small slices are left out."""
     f = table.ranked.head(top).iloc[::-1]
-    names = f["column"] + " = " + f["value"]
+    names = [group_name(c, v) for c, v in zip(f["column"], f["value"], strict=True)]
     label = _mlabel(table.metric)
     bases = set(f["priority_basis"])
     basis = (
@@ -150,7 +150,7 @@ def compare_chart(frame: pd.DataFrame, metric: str, top: int = 20) -> go.Figure:
     fig = go.Figure(
         go.Bar(
             x=f["change"],
-            y=f["column"] + " = " + f["value"].astype(str),
+            y=[group_name(c, v) for c, v in zip(f["column"], f["value"], strict=True)],
             orientation="h",
             marker_color=[_GREEN if c > 0 else _RED for c in f["change"]],
             hovertemplate="%{y}: %{x:+.3f}<extra></extra>",

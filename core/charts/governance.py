@@ -8,6 +8,7 @@ import math
 import pandas as pd
 import plotly.graph_objects as go
 
+from core.analysis import group_name
 from core.training import metrics as M
 
 _BLUE, _RED, _GREEN, _ORANGE, _GREY = "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#7f7f7f"
@@ -55,7 +56,7 @@ def slices_figure(slices: pd.DataFrame, metric: str, overall: float | None) -> g
     """The weakest groups of cases: the metric per slice, the overall value and people's
     level in the same slice where annotators labelled it."""
     f = slices.iloc[::-1]
-    names = f["column"].astype(str) + " = " + f["value"].astype(str)
+    names = [group_name(c, v) for c, v in zip(f["column"], f["value"], strict=True)]
     label = M.label(metric)
     fig = go.Figure()
     fig.add_bar(y=names, x=f[metric], orientation="h", name=f"model {label} in the group",
@@ -64,7 +65,7 @@ def slices_figure(slices: pd.DataFrame, metric: str, overall: float | None) -> g
         fig.add_scatter(y=names, x=f["hlp"], mode="markers", name="people in the group",
                         marker=dict(color=_GREEN, size=12, symbol="diamond"))
     if overall is not None:
-        fig.add_scatter(y=[names.iloc[0], names.iloc[-1]], x=[overall, overall], mode="lines",
+        fig.add_scatter(y=[names[0], names[-1]], x=[overall, overall], mode="lines",
                         name=f"overall {label} {overall:.2f}",
                         line=dict(color=_RED, dash="dash"))
     fig.update_layout(title=f"Where the model is weakest ({label} per group of cases)",

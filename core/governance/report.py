@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
+from core.analysis import group_name
 from core.charts import governance as charts
 from core.errors import StoreError
 from core.governance.card import model_card
@@ -123,8 +124,9 @@ def _fails(f: ProjectFacts) -> str:
         return f"<p>Not available: {_e(f.missing.get('slices', 'no slice analysis'))}.</p>"
     top = f.slices.iloc[0]
     label = mlabel(f.slice_metric)
-    out = [f"<p>The group of cases that costs most is <b>{_e(top['column'])} = "
-           f"{_e(top['value'])}</b> ({num(100 * top['share'], 0)}% of cases): {_e(label)} "
+    group = group_name(top["column"], top["value"])
+    out = [f"<p>The group of cases that costs most is <b>{_e(group)}</b> "
+           f"({num(100 * top['share'], 0)}% of cases): {_e(label)} "
            f"{num(top[f.slice_metric])} against {num(f.slice_overall)} overall.</p>"]
     for _, g in f.fairness.iterrows():
         cls = "bad" if g["ratio"] < 0.8 else "ok"

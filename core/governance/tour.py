@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.analysis import group_name
 from core.governance.facts import ProjectFacts, num
 from core.training.metrics import label as mlabel
 
@@ -72,7 +73,7 @@ def _slices(f: ProjectFacts) -> str:
         return "No slice analysis is available yet."
     top = f.slices.iloc[0]
     text = (f"Not every group of cases is served equally: the top-priority group is "
-            f"{top['column']} = {top['value']} ({num(100 * top['share'], 0)}% of cases), with "
+            f"{group_name(top['column'], top['value'])} ({num(100 * top['share'], 0)}% of cases), with "
             f"{mlabel(f.slice_metric)} {num(top[f.slice_metric])} against {num(f.slice_overall)} "
             "overall.")
     if not f.fairness.empty:
