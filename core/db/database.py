@@ -27,7 +27,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import pandas as pd
@@ -35,7 +35,15 @@ import pandas as pd
 from core import access
 from core.db import migrations
 from core.db.clock import utcnow
-from core.errors import DiskFullError, StoreOpenError, disk_full_message, is_disk_full
+from core.errors import (
+    DiskFullError,
+    StoreError,
+    StoreOpenError,
+    disk_full_message,
+    is_disk_full,
+)
+
+T = TypeVar("T")
 
 
 def qident(name: str) -> str:
@@ -81,6 +89,24 @@ def registered(cur: duckdb.DuckDBPyConnection, **frames: Any) -> Iterator[None]:
         raise
     for name in frames:
         cur.unregister(name)
+
+
+def require(row: T | None, what: str) -> T:
+    """``row`` as read, or StoreError when there is none (e.g. ``what`` = "split")."""
+    if row is None:
+        raise StoreError(f"That {what} does not exist (any more).")
+    return row
+
+
+def refuse_taken_name(
+    cur: duckdb.DuckDBPyConnection, table: str, what: str, project_id: int, name: str
+) -> None:
+    """StoreError when the project has a ``what`` named ``name`` in ``table`` already.
+    Inside a write the answer holds until it commits (writes take turns)."""
+    if cur.execute(
+        f"SELECT 1 FROM {qident(table)} WHERE project_id = ? AND name = ?", [project_id, name]
+    ).fetchall():
+        raise StoreError(f"This project has a {what} named {name!r} already.")
 
 
 class Database:

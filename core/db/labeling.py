@@ -15,7 +15,7 @@ import pandas as pd
 
 from core.db import datasets as datasets_db
 from core.db.clock import utcnow
-from core.db.database import Database, qident, registered
+from core.db.database import Database, qident, refuse_taken_name, registered, require
 from core.db.datasets import ROW_ID
 from core.errors import StoreError
 
@@ -154,17 +154,14 @@ def _free_name(db: Database, project_id: int, name: str) -> str:
     name = name.strip()
     if not name:
         raise StoreError("A labels set needs a name.")
-    if db.rows("SELECT 1 FROM label_sets WHERE project_id = ? AND name = ?", [project_id, name]):
-        raise StoreError(f"This project has a labels set named {name!r} already.")
+    with db.cursor() as cur:
+        _refuse_taken_name(cur, project_id, name)
     return name
 
 
 def _refuse_taken_name(cur: duckdb.DuckDBPyConnection, project_id: int, name: str) -> None:
     """Inside the write (writes take turns): no other session took the name since."""
-    if cur.execute(
-        "SELECT 1 FROM label_sets WHERE project_id = ? AND name = ?", [project_id, name]
-    ).fetchall():
-        raise StoreError(f"This project has a labels set named {name!r} already.")
+    refuse_taken_name(cur, "label_sets", "labels set", project_id, name)
 
 
 def _insert_label_set_row(cur: duckdb.DuckDBPyConnection, values: list[Any]) -> int:
@@ -191,10 +188,7 @@ def get_label_set(db: Database, label_set_id: int) -> LabelSetRow | None:
 
 
 def _existing_label_set(db: Database, label_set_id: int) -> LabelSetRow:
-    ls = get_label_set(db, label_set_id)
-    if ls is None:
-        raise StoreError("That labels set does not exist (any more).")
-    return ls
+    return require(get_label_set(db, label_set_id), "labels set")
 
 
 def latest_label_version(db: Database, label_set_id: int) -> int:

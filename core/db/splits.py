@@ -15,7 +15,7 @@ import pandas as pd
 from core.db import datasets as datasets_db
 from core.db import split_rules
 from core.db.clock import utcnow
-from core.db.database import Database, qident, registered
+from core.db.database import Database, qident, refuse_taken_name, registered, require
 from core.db.datasets import ROW_ID
 from core.errors import StoreError
 
@@ -68,9 +68,7 @@ def insert_split(db: Database, project_id: int,
     name = name.strip()
     if not name:
         raise StoreError("A split needs a name.")
-    ds = datasets_db.get_dataset(db, dataset_id)
-    if ds is None:
-        raise StoreError("That dataset does not exist (any more).")
+    ds = datasets_db.require_dataset(db, dataset_id)
     frame = assignments[["row_id", "part", "ladder"]]
 
     def fill(cur: Any, sid: int) -> None:
@@ -98,11 +96,7 @@ def _store_split(db: Database, project_id: int, ds: datasets_db.DatasetRow, name
         actor, "create", "split", project_id=project_id,
         detail={"name": name, "dataset": ds.name, "method": method},
     ) as (cur, audit):
-        # checked inside the write: writes take turns, so no session takes the name between
-        if cur.execute(
-            "SELECT 1 FROM splits WHERE project_id = ? AND name = ?", [project_id, name]
-        ).fetchall():
-            raise StoreError(f"This project has a split named {name!r} already.")
+        refuse_taken_name(cur, "splits", "split", project_id, name)
         (sid,) = cur.execute("SELECT nextval('id_seq')").fetchall()[0]
         if known is not None:
             counts, digest = known
@@ -154,9 +148,7 @@ def insert_rule_split(db: Database, project_id: int, dataset_id: int, name: str,
     """Store a split whose rows' parts a rule decides (``core.db.split_rules``): the rule
     goes into its parameters, no assignment row is written. Its hash covers the dataset
     version and the rule (which decides every assignment)."""
-    ds = datasets_db.get_dataset(db, dataset_id)
-    if ds is None:
-        raise StoreError("That dataset does not exist (any more).")
+    ds = datasets_db.require_dataset(db, dataset_id)
     digest = hashlib.sha256(
         f"{ds.content_hash}:rule:{json.dumps(rule, sort_keys=True, default=str)}".encode()
     ).hexdigest()[:16]
@@ -190,10 +182,7 @@ def split_rows_sql(db: Database, split: SplitRow) -> tuple[str, list[Any]]:
 
 def require_split(db: Database, split_id: int) -> SplitRow:
     """The split, or StoreError when it does not exist (any more)."""
-    split = get_split(db, split_id)
-    if split is None:
-        raise StoreError("That split does not exist (any more).")
-    return split
+    return require(get_split(db, split_id), "split")
 
 
 def list_splits(db: Database, project_id: int, dataset_id: int | None = None) -> list[SplitRow]:
