@@ -16,7 +16,7 @@ import pandas as pd
 from core.db import datasets as datasets_db
 from core.db import splits as splits_db
 from core.db.clock import utcnow
-from core.db.database import Database, qident, registered
+from core.db.database import Database, qident, registered, where_equal
 from core.db.datasets import ROW_ID
 from core.errors import StoreError
 
@@ -546,11 +546,10 @@ def list_slice_actions(
     db: Database, project_id: int, status: str | None = None
 ) -> list[SliceActionRow]:
     """A project's slice actions (of one ``status`` if given), newest first."""
-    sql = f"SELECT {_ACTION_COLS} FROM slice_actions WHERE project_id = ?"
-    params: list[Any] = [project_id]
-    if status is not None:
-        sql += " AND status = ?"
-        params.append(status)
+    sql, params = where_equal(
+        f"SELECT {_ACTION_COLS} FROM slice_actions WHERE project_id = ?", [project_id],
+        status=status,
+    )
     out = []
     for r in db.rows(sql + " ORDER BY created_at DESC, id DESC", params):
         d = dict(zip(SliceActionRow.__dataclass_fields__, r, strict=True))

@@ -91,6 +91,19 @@ def registered(cur: duckdb.DuckDBPyConnection, **frames: Any) -> Iterator[None]:
         cur.unregister(name)
 
 
+def where_equal(sql: str, params: list[Any], **equal: Any) -> tuple[str, list[Any]]:
+    """``sql`` (its WHERE clause last) and ``params`` narrowed by ``AND <column> = ?`` for
+    each keyword that is not None (an optional filter of a list query).
+
+    >>> where_equal("SELECT * FROM t WHERE a = ?", [1], b=None, c="x")
+    ('SELECT * FROM t WHERE a = ? AND "c" = ?', [1, 'x'])
+    """
+    for column, value in equal.items():
+        if value is not None:
+            sql, params = f"{sql} AND {qident(column)} = ?", [*params, value]
+    return sql, params
+
+
 def require(row: T | None, what: str) -> T:
     """``row`` as read, or StoreError when there is none (e.g. ``what`` = "split")."""
     if row is None:

@@ -15,7 +15,14 @@ import pandas as pd
 
 from core.db import datasets as datasets_db
 from core.db.clock import utcnow
-from core.db.database import Database, qident, refuse_taken_name, registered, require
+from core.db.database import (
+    Database,
+    qident,
+    refuse_taken_name,
+    registered,
+    require,
+    where_equal,
+)
 from core.db.datasets import ROW_ID
 from core.errors import StoreError
 
@@ -428,10 +435,7 @@ def list_label_error_runs(
         " thresholds, n_items, n_flagged, oof_accuracy, duration_s, created_at, created_by"
         " FROM label_error_runs WHERE project_id = ?"
     )
-    params: list[Any] = [project_id]
-    if label_set_id is not None:
-        sql += " AND label_set_id = ?"
-        params.append(label_set_id)
+    sql, params = where_equal(sql, [project_id], label_set_id=label_set_id)
     return db.df(sql + " ORDER BY created_at DESC, id DESC", params)
 
 

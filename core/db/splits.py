@@ -15,7 +15,14 @@ import pandas as pd
 from core.db import datasets as datasets_db
 from core.db import split_rules
 from core.db.clock import utcnow
-from core.db.database import Database, qident, refuse_taken_name, registered, require
+from core.db.database import (
+    Database,
+    qident,
+    refuse_taken_name,
+    registered,
+    require,
+    where_equal,
+)
 from core.db.datasets import ROW_ID
 from core.errors import StoreError
 
@@ -186,11 +193,10 @@ def require_split(db: Database, split_id: int) -> SplitRow:
 
 
 def list_splits(db: Database, project_id: int, dataset_id: int | None = None) -> list[SplitRow]:
-    sql = f"SELECT {_SPLIT_COLS} FROM splits WHERE project_id = ?"
-    params: list[Any] = [project_id]
-    if dataset_id is not None:
-        sql += " AND dataset_id = ?"
-        params.append(dataset_id)
+    sql, params = where_equal(
+        f"SELECT {_SPLIT_COLS} FROM splits WHERE project_id = ?", [project_id],
+        dataset_id=dataset_id,
+    )
     return [_split_row(r) for r in db.rows(sql + " ORDER BY created_at, id", params)]
 
 
