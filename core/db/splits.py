@@ -15,14 +15,7 @@ import pandas as pd
 from core.db import datasets as datasets_db
 from core.db import split_rules
 from core.db.clock import utcnow
-from core.db.database import (
-    Database,
-    qident,
-    refuse_taken_name,
-    registered,
-    require,
-    where_equal,
-)
+from core.db.database import Database, qident, refuse_taken_name, registered, require, where_equal
 from core.db.datasets import ROW_ID
 from core.errors import StoreError
 
