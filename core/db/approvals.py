@@ -10,7 +10,8 @@ from typing import Any
 
 from core.db import projects as projects_db
 from core.db.clock import utcnow
-from core.db.database import Database, where_equal
+from core.db.database import Database
+from core.db.rows import where_equal
 from core.errors import StoreError
 
 

@@ -9,7 +9,8 @@ from datetime import datetime
 
 from core.db import datasets as datasets_db
 from core.db.clock import utcnow
-from core.db.database import Database, where_equal
+from core.db.database import Database
+from core.db.rows import where_equal
 from core.errors import StoreError
 
 

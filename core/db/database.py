@@ -27,7 +27,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -35,15 +35,7 @@ import pandas as pd
 from core import access
 from core.db import migrations
 from core.db.clock import utcnow
-from core.errors import (
-    DiskFullError,
-    StoreError,
-    StoreOpenError,
-    disk_full_message,
-    is_disk_full,
-)
-
-T = TypeVar("T")
+from core.errors import DiskFullError, StoreOpenError, disk_full_message, is_disk_full
 
 
 def qident(name: str) -> str:
@@ -89,37 +81,6 @@ def registered(cur: duckdb.DuckDBPyConnection, **frames: Any) -> Iterator[None]:
         raise
     for name in frames:
         cur.unregister(name)
-
-
-def where_equal(sql: str, params: list[Any], **equal: Any) -> tuple[str, list[Any]]:
-    """``sql`` (its WHERE clause last) and ``params`` narrowed by ``AND <column> = ?`` for
-    each keyword that is not None (an optional filter of a list query).
-
-    >>> where_equal("SELECT * FROM t WHERE a = ?", [1], b=None, c="x")
-    ('SELECT * FROM t WHERE a = ? AND "c" = ?', [1, 'x'])
-    """
-    for column, value in equal.items():
-        if value is not None:
-            sql, params = f"{sql} AND {qident(column)} = ?", [*params, value]
-    return sql, params
-
-
-def require(row: T | None, what: str) -> T:
-    """``row`` as read, or StoreError when there is none (e.g. ``what`` = "split")."""
-    if row is None:
-        raise StoreError(f"That {what} does not exist (any more).")
-    return row
-
-
-def refuse_taken_name(
-    cur: duckdb.DuckDBPyConnection, table: str, what: str, project_id: int, name: str
-) -> None:
-    """StoreError when the project has a ``what`` named ``name`` in ``table`` already.
-    Inside a write the answer holds until it commits (writes take turns)."""
-    if cur.execute(
-        f"SELECT 1 FROM {qident(table)} WHERE project_id = ? AND name = ?", [project_id, name]
-    ).fetchall():
-        raise StoreError(f"This project has a {what} named {name!r} already.")
 
 
 class Database:

@@ -14,7 +14,8 @@ import duckdb
 import pandas as pd
 
 from core.db.clock import utcnow
-from core.db.database import Database, qident, refuse_taken_name, registered, require
+from core.db.database import Database, qident, registered
+from core.db.rows import refuse_taken_name, require
 from core.errors import StoreError
 
 ROW_ID = "__row_id"  # a dataset row's identity: DuckDB's rowid of its immutable table

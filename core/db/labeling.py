@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -15,8 +15,9 @@ import pandas as pd
 
 from core.db import datasets as datasets_db
 from core.db.clock import utcnow
-from core.db.database import Database, qident, refuse_taken_name, registered, require, where_equal
+from core.db.database import Database, qident, registered
 from core.db.datasets import ROW_ID
+from core.db.rows import refuse_taken_name, require, select_list, typed_row, where_equal
 from core.errors import StoreError
 
 
@@ -37,14 +38,11 @@ class LabelSetRow:
     created_by: str
 
 
-_LABEL_SET_FIELDS = tuple(f.name for f in fields(LabelSetRow))
-_LABEL_SET_COLS = ", ".join(_LABEL_SET_FIELDS)
+_LABEL_SET_COLS = select_list(LabelSetRow)
 
 
 def _label_set_row(row: tuple) -> LabelSetRow:
-    d = dict(zip(_LABEL_SET_FIELDS, row, strict=True))
-    d["feature_columns"] = json.loads(d["feature_columns"])
-    return LabelSetRow(**d)
+    return typed_row(LabelSetRow, row, ("feature_columns",))
 
 
 def _next_version(cur: duckdb.DuckDBPyConnection, table: str, key: str, value: int) -> int:

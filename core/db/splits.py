@@ -15,8 +15,9 @@ import pandas as pd
 from core.db import datasets as datasets_db
 from core.db import split_rules
 from core.db.clock import utcnow
-from core.db.database import Database, qident, refuse_taken_name, registered, require, where_equal
+from core.db.database import Database, qident, registered
 from core.db.datasets import ROW_ID
+from core.db.rows import refuse_taken_name, require, select_list, typed_row, where_equal
 from core.errors import StoreError
 
 
@@ -37,16 +38,11 @@ class SplitRow:
     created_by: str
 
 
-_SPLIT_COLS = (
-        "id, project_id, dataset_id, name, method, target, params, content_hash,"
-        " n_train, n_dev, n_test, created_at, created_by"
-    )
+_SPLIT_COLS = select_list(SplitRow)
 
 
 def _split_row(r: tuple) -> SplitRow:
-    values = list(r)
-    values[6] = json.loads(values[6])  # params
-    return SplitRow(*values)
+    return typed_row(SplitRow, r, ("params",))
 
 
 def insert_split(db: Database, project_id: int,

@@ -12,7 +12,8 @@ import duckdb
 import pandas as pd
 
 from core.db.clock import utcnow
-from core.db.database import Database, qident, registered, where_equal
+from core.db.database import Database, qident, registered
+from core.db.rows import where_equal
 from core.errors import StoreError
 
 

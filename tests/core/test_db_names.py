@@ -1,5 +1,5 @@
 """Every repository says the same about a taken name and a row that is gone
-(``core.db.database.refuse_taken_name`` and ``require``), word for word."""
+(``core.db.rows.refuse_taken_name`` and ``require``), word for word."""
 
 from __future__ import annotations
 
