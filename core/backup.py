@@ -27,7 +27,6 @@ Command line::
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import re
 import shutil
@@ -45,6 +44,7 @@ from core.db import backup as backup_db
 from core.db import projects as projects_db
 from core.db.database import Database
 from core.errors import StoreError
+from core.training.registry import artifact_root, sha256_file, sha256_stream
 
 FORMAT = "ml-workbench-project"
 FORMAT_VERSION = 1
@@ -65,18 +65,6 @@ class ImportResult:
     models: int
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def _artifact_root() -> Path:
-    return config.resolve_path("WORKBENCH_ARTIFACTS")
-
-
 # ------------------------------------------------------------------------------ export
 def export_project(store: Database, project_id: int, dest: Path | IO[bytes],
                    actor: str = "") -> dict[str, Any]:
@@ -89,7 +77,7 @@ def export_project(store: Database, project_id: int, dest: Path | IO[bytes],
         written = backup_db.export_rows(store, project_id, folder)
         models = _copy_models(written["artifacts"], folder / "models", project.name)
         files = {
-            p.relative_to(folder).as_posix(): {"sha256": _sha256(p), "bytes": p.stat().st_size}
+            p.relative_to(folder).as_posix(): {"sha256": sha256_file(p), "bytes": p.stat().st_size}
             for p in sorted(folder.rglob("*")) if p.is_file()
         }
         manifest = {
@@ -118,7 +106,7 @@ def _copy_models(paths: list[str], folder: Path, project: str) -> dict[str, str]
     folder.mkdir(parents=True, exist_ok=True)
     out = {}
     for rel in paths:
-        src = Path(rel) if Path(rel).is_absolute() else _artifact_root() / rel
+        src = Path(rel) if Path(rel).is_absolute() else artifact_root() / rel
         if not src.is_file():
             raise BackupError(
                 f"The model file {src} of project {project!r} is missing, so the project "
@@ -184,11 +172,9 @@ def read_manifest(zf: zipfile.ZipFile, label: str) -> dict[str, Any]:
         raise _refuse(label, f"files listed in its manifest are missing "
                       f"({', '.join(sorted(set(files) - members)[:3])})")
     for name, meta in files.items():
-        h = hashlib.sha256()
         with zf.open(name) as fh:
-            for block in iter(lambda fh=fh: fh.read(1 << 20), b""):
-                h.update(block)
-        if not isinstance(meta, dict) or h.hexdigest() != meta.get("sha256"):
+            digest = sha256_stream(fh)
+        if not isinstance(meta, dict) or digest != meta.get("sha256"):
             raise _refuse(label, f"{name} does not match the SHA-256 in its manifest: the "
                           "archive was changed or damaged")
     return manifest
@@ -222,7 +208,7 @@ def import_project(store: Database, archive: Path | IO[bytes], actor: str,
         placed: list[Path] = []
 
         def place(project_id: int) -> None:
-            placed.append(_artifact_root() / str(project_id))
+            placed.append(artifact_root() / str(project_id))
             _place_models(folder, models, project_id)
 
         try:
@@ -231,7 +217,7 @@ def import_project(store: Database, archive: Path | IO[bytes], actor: str,
         except OSError as exc:
             raise BackupError(
                 f"The imported project's model files could not be written to "
-                f"{_artifact_root()} ({exc}); nothing was imported. Check that "
+                f"{artifact_root()} ({exc}); nothing was imported. Check that "
                 "WORKBENCH_ARTIFACTS is writable."
             ) from exc
         finally:
@@ -256,12 +242,12 @@ def _check_models(folder: Path, models: dict[str, str], label: str) -> None:
     for rel, member in models.items():
         if not isinstance(member, str) or not MEMBER.match(member) or rel not in recorded:
             raise _refuse(label, f"its model list names {rel!r}, which no run records")
-        if _sha256(folder / member) != recorded[rel]:
+        if sha256_file(folder / member) != recorded[rel]:
             raise _refuse(label, f"the model file {member} does not hash as its run recorded")
 
 
 def _place_models(folder: Path, models: dict[str, str], project_id: int) -> None:
-    target = _artifact_root() / str(int(project_id))
+    target = artifact_root() / str(int(project_id))
     if models:
         target.mkdir(parents=True, exist_ok=True)
     for member in models.values():

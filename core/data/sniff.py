@@ -380,11 +380,11 @@ def sniff_file(store: Database, path: str | Path, options: CsvOptions | None = N
         raise _broken_gzip(Path(path), exc) from exc
     repaired = read_path if read_path != str(path) else None
     compression = {"compression": "gzip"} if is_gzip(read_path) else {}
+    src = _CsvRead(store, path, read_path, encoding, compression)
     try:
-        dialect = _sniff_dialect(store, path, read_path, encoding, options, compression)
+        dialect = _sniff_dialect(src, options)
         lines = _first_lines(read_path, encoding)
-        dialect, extra = _second_opinion(
-            store, path, read_path, encoding, options, compression, dialect, lines, messages)
+        dialect, extra = _second_opinion(src, options, dialect, lines, messages)
         delim = options.delimiter or dialect.delimiter
         header = dialect.header if options.header is None else options.header
         if len(dialect.columns) == 1:
@@ -457,13 +457,21 @@ def _choose_encoding(path: str | Path, options: CsvOptions) -> tuple[str, str, l
     return "utf-8", repaired, messages
 
 
+@dataclass(frozen=True)
+class _CsvRead:
+    """The CSV file being sniffed: the user's file, the path DuckDB reads (a repaired UTF-8
+    copy or the file itself), its encoding and compression options."""
+
+    store: Database
+    path: str | Path
+    read_path: str
+    encoding: str
+    compression: dict[str, str]
+
+
 def _second_opinion(
-    store: Database,
-    path: str | Path,
-    read_path: str,
-    encoding: str,
+    src: _CsvRead,
     options: CsvOptions,
-    compression: dict[str, str],
     dialect: CsvDialect,
     lines: list[str],
     messages: list[str],
@@ -479,9 +487,7 @@ def _second_opinion(
     if not options.delimiter:
         better = _consistent_delimiter(lines, delim)
         if better is not None:
-            dialect = _sniff_dialect(store, path, read_path, encoding,
-                                     CsvOptions(better, options.encoding, options.header),
-                                     compression)
+            dialect = _sniff_dialect(src, CsvOptions(better, options.encoding, options.header))
             delim = better
             shown = {"\t": "tab"}.get(better, repr(better))
             messages.append(
@@ -492,9 +498,7 @@ def _second_opinion(
     if delim == "," or not _decimal_comma_columns(lines, delim, header, dialect):
         return dialect, {}
     extra = {"decimal_separator": ","}
-    dialect = _sniff_dialect(
-        store, path, read_path, encoding,
-        CsvOptions(delim, options.encoding, options.header), compression, extra)
+    dialect = _sniff_dialect(src, CsvOptions(delim, options.encoding, options.header), extra)
     messages.append("Numbers are written with a decimal comma (e.g. 1,5): read as numbers.")
     return dialect, extra
 
@@ -548,30 +552,24 @@ def _decimal_comma_columns(lines: list[str], delim: str, header: bool, dialect: 
 
 
 def _sniff_dialect(
-    store: Database,
-    path: str | Path,
-    read_path: str,
-    encoding: str,
-    options: CsvOptions,
-    compression: dict[str, str],
-    extra: dict[str, Any] | None = None,
+    src: _CsvRead, options: CsvOptions, extra: dict[str, Any] | None = None
 ) -> CsvDialect:
     """DuckDB's sniffer with the user's choices; a ragged line under the user's delimiter
     is named in the error."""
-    sniff_opts: dict[str, Any] = {"encoding": encoding, **compression, **(extra or {})}
+    sniff_opts: dict[str, Any] = {"encoding": src.encoding, **src.compression, **(extra or {})}
     if options.delimiter:
         sniff_opts["delim"] = options.delimiter
     if options.header is not None:
         sniff_opts["header"] = options.header
     try:
-        return ingest_db.sniff_csv(store, read_path, sniff_opts)
+        return ingest_db.sniff_csv(src.store, src.read_path, sniff_opts)
     except IngestError as exc:
         if exc.kind == "dialect" and options.delimiter:
-            bad = ragged_line(_first_lines(path, encoding, 20_000), options.delimiter)
+            bad = ragged_line(_first_lines(src.path, src.encoding, 20_000), options.delimiter)
             if bad is not None:
                 line, n, expected = bad
                 raise IngestError(
-                    f"Line {line} of {Path(path).name} has {n} fields where the header has "
+                    f"Line {line} of {Path(src.path).name} has {n} fields where the header has "
                     f"{expected} (delimiter {options.delimiter!r}). Fix that line (a missing "
                     "or extra delimiter, or a broken quote) or choose another delimiter.",
                     "columns",

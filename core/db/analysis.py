@@ -18,6 +18,7 @@ from core.db import splits as splits_db
 from core.db.clock import utcnow
 from core.db.database import Database, qident, registered
 from core.db.datasets import ROW_ID
+from core.db.rows import select_list, typed_row, where_equal
 from core.errors import StoreError
 
 
@@ -74,7 +75,7 @@ class DiscoveryRow:
     slices: pd.DataFrame  # rank, label, level, slice, size, errors, error_rate, score
 
 
-_ACTION_COLS = ", ".join(SliceActionRow.__dataclass_fields__)
+_ACTION_COLS = select_list(SliceActionRow)
 _SLICE_BASE_COLS = {"__rid", "__y", "__yhat", "__score", "__err", "__pos", "__pred_pos"}
 
 
@@ -546,18 +547,14 @@ def list_slice_actions(
     db: Database, project_id: int, status: str | None = None
 ) -> list[SliceActionRow]:
     """A project's slice actions (of one ``status`` if given), newest first."""
-    sql = f"SELECT {_ACTION_COLS} FROM slice_actions WHERE project_id = ?"
-    params: list[Any] = [project_id]
-    if status is not None:
-        sql += " AND status = ?"
-        params.append(status)
-    out = []
-    for r in db.rows(sql + " ORDER BY created_at DESC, id DESC", params):
-        d = dict(zip(SliceActionRow.__dataclass_fields__, r, strict=True))
-        d["slice"] = json.loads(d["slice"])
-        d["evidence"] = json.loads(d["evidence"])
-        out.append(SliceActionRow(**d))
-    return out
+    sql, params = where_equal(
+        f"SELECT {_ACTION_COLS} FROM slice_actions WHERE project_id = ?", [project_id],
+        status=status,
+    )
+    return [
+        typed_row(SliceActionRow, r, ("slice", "evidence"))
+        for r in db.rows(sql + " ORDER BY created_at DESC, id DESC", params)
+    ]
 
 
 # stored discoveries: the search's inputs and its top-k, append-only per run

@@ -11,6 +11,7 @@ from typing import Any
 from core.db import projects as projects_db
 from core.db.clock import utcnow
 from core.db.database import Database
+from core.db.rows import where_equal
 from core.errors import StoreError
 
 
@@ -66,11 +67,9 @@ def insert_approval(
 
 def list_approvals(db: Database, project_id: int, gate: str | None = None) -> list[ApprovalRow]:
     """A project's approvals (of one gate, or all), newest first."""
-    sql = f"SELECT {_COLS} FROM approvals WHERE project_id = ?"
-    params: list[Any] = [project_id]
-    if gate is not None:
-        sql += " AND gate = ?"
-        params.append(gate)
+    sql, params = where_equal(
+        f"SELECT {_COLS} FROM approvals WHERE project_id = ?", [project_id], gate=gate
+    )
     rows = db.rows(sql + " ORDER BY approved_at DESC, id DESC", params)
     return [
         ApprovalRow(int(i), int(p), g, int(s), subj, json.loads(ev), h, c, at, by)

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
 
 from core.db import datasets as datasets_db
 from core.db.clock import utcnow
 from core.db.database import Database
+from core.db.rows import where_equal
 from core.errors import StoreError
 
 
@@ -128,10 +128,7 @@ def get_quality_report(db: Database, dataset_id: int, params_key: str | None = N
         return None
     sql = ("SELECT id, params_key, report, seconds, created_at, created_by FROM quality_reports"
            " WHERE dataset_id = ? AND content_hash = ?")
-    params: list[Any] = [dataset_id, ds.content_hash]
-    if params_key is not None:
-        sql += " AND params_key = ?"
-        params.append(params_key)
+    sql, params = where_equal(sql, [dataset_id, ds.content_hash], params_key=params_key)
     rows = db.rows(sql + " ORDER BY id DESC LIMIT 1", params)
     return QualityReportRow(*rows[0]) if rows else None
 

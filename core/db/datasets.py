@@ -15,6 +15,7 @@ import pandas as pd
 
 from core.db.clock import utcnow
 from core.db.database import Database, qident, registered
+from core.db.rows import refuse_taken_name, require
 from core.errors import StoreError
 
 ROW_ID = "__row_id"  # a dataset row's identity: DuckDB's rowid of its immutable table
@@ -87,11 +88,7 @@ def _create_dataset(db: Database, project_id: int,
         actor, "create", "dataset", project_id=project_id,
         detail={"name": name, "source": source, **(detail or {})},
     ) as (cur, audit):
-        # checked inside the write: writes take turns, so no session takes the name between
-        if cur.execute(
-            "SELECT 1 FROM datasets WHERE project_id = ? AND name = ?", [project_id, name]
-        ).fetchall():
-            raise StoreError(f"This project has a dataset named {name!r} already.")
+        refuse_taken_name(cur, "datasets", "dataset", project_id, name)
         (did,) = cur.execute("SELECT nextval('id_seq')").fetchall()[0]
         table = f"ds_{did}"
         create(cur, table)
@@ -153,10 +150,7 @@ def get_dataset(db: Database, dataset_id: int) -> DatasetRow | None:
 
 def require_dataset(db: Database, dataset_id: int) -> DatasetRow:
     """The dataset's catalog row; StoreError when it does not exist (any more)."""
-    ds = get_dataset(db, dataset_id)
-    if ds is None:
-        raise StoreError("That dataset does not exist (any more).")
-    return ds
+    return require(get_dataset(db, dataset_id), "dataset")
 
 
 def _dataset_table(db: Database, dataset_id: int) -> str:

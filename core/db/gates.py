@@ -13,9 +13,8 @@ import pandas as pd
 from core.db.clock import utcnow
 from core.db.database import Database, qident, registered
 from core.db.datasets import require_dataset
+from core.db.rows import select_list, typed_row
 
-_RUN_COLS = ("id, project_id, gate, subject, subject_ref, verdict, exit_code, settings, summary,"
-             " source, created_at, created_by")
 CHECK_COLUMNS = ["position", "check_group", "name", "status", "value", "threshold", "detail"]
 
 
@@ -59,11 +58,11 @@ def insert_gate_run(db: Database, project_id: int, actor: str, *, gate: str, sub
     return int(gid)
 
 
+_RUN_COLS = select_list(GateRunRow)
+
+
 def _run(row: tuple) -> GateRunRow:
-    d = dict(zip(GateRunRow.__dataclass_fields__, row, strict=True))
-    for key in ("subject_ref", "settings", "summary"):
-        d[key] = json.loads(d[key])
-    return GateRunRow(**d)
+    return typed_row(GateRunRow, row, ("subject_ref", "settings", "summary"))
 
 
 def list_gate_runs(db: Database, project_id: int, gate: str | None = None,

@@ -4,7 +4,7 @@ order) and one label per reviewer per item in the latest version of the set."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 
 import duckdb
@@ -20,6 +20,7 @@ from core.db.labeling import (
     _next_version,
     _refuse_taken_name,
 )
+from core.db.rows import select_list, typed_row
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,6 @@ class LabelQueueRow:
     created_by: str
 
 
-_QUEUE_FIELDS = tuple(f.name for f in fields(LabelQueueRow))
 
 
 def _insert_tasks(
@@ -135,15 +135,10 @@ def insert_label_tasks(
 
 def get_label_queue(db: Database, label_set_id: int) -> LabelQueueRow | None:
     rows = db.rows(
-        f"SELECT {', '.join(_QUEUE_FIELDS)} FROM label_queues WHERE label_set_id = ?",
+        f"SELECT {select_list(LabelQueueRow)} FROM label_queues WHERE label_set_id = ?",
         [label_set_id],
     )
-    if not rows:
-        return None
-    d = dict(zip(_QUEUE_FIELDS, rows[0], strict=True))
-    return LabelQueueRow(
-        **{**d, "choices": json.loads(d["choices"]), "columns": json.loads(d["columns"])}
-    )
+    return typed_row(LabelQueueRow, rows[0], ("choices", "columns")) if rows else None
 
 
 def list_label_tasks(db: Database, label_set_id: int) -> pd.DataFrame:

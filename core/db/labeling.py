@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +17,7 @@ from core.db import datasets as datasets_db
 from core.db.clock import utcnow
 from core.db.database import Database, qident, registered
 from core.db.datasets import ROW_ID
+from core.db.rows import refuse_taken_name, require, select_list, typed_row, where_equal
 from core.errors import StoreError
 
 
@@ -37,14 +38,11 @@ class LabelSetRow:
     created_by: str
 
 
-_LABEL_SET_FIELDS = tuple(f.name for f in fields(LabelSetRow))
-_LABEL_SET_COLS = ", ".join(_LABEL_SET_FIELDS)
+_LABEL_SET_COLS = select_list(LabelSetRow)
 
 
 def _label_set_row(row: tuple) -> LabelSetRow:
-    d = dict(zip(_LABEL_SET_FIELDS, row, strict=True))
-    d["feature_columns"] = json.loads(d["feature_columns"])
-    return LabelSetRow(**d)
+    return typed_row(LabelSetRow, row, ("feature_columns",))
 
 
 def _next_version(cur: duckdb.DuckDBPyConnection, table: str, key: str, value: int) -> int:
@@ -154,17 +152,14 @@ def _free_name(db: Database, project_id: int, name: str) -> str:
     name = name.strip()
     if not name:
         raise StoreError("A labels set needs a name.")
-    if db.rows("SELECT 1 FROM label_sets WHERE project_id = ? AND name = ?", [project_id, name]):
-        raise StoreError(f"This project has a labels set named {name!r} already.")
+    with db.cursor() as cur:
+        _refuse_taken_name(cur, project_id, name)
     return name
 
 
 def _refuse_taken_name(cur: duckdb.DuckDBPyConnection, project_id: int, name: str) -> None:
     """Inside the write (writes take turns): no other session took the name since."""
-    if cur.execute(
-        "SELECT 1 FROM label_sets WHERE project_id = ? AND name = ?", [project_id, name]
-    ).fetchall():
-        raise StoreError(f"This project has a labels set named {name!r} already.")
+    refuse_taken_name(cur, "label_sets", "labels set", project_id, name)
 
 
 def _insert_label_set_row(cur: duckdb.DuckDBPyConnection, values: list[Any]) -> int:
@@ -191,10 +186,7 @@ def get_label_set(db: Database, label_set_id: int) -> LabelSetRow | None:
 
 
 def _existing_label_set(db: Database, label_set_id: int) -> LabelSetRow:
-    ls = get_label_set(db, label_set_id)
-    if ls is None:
-        raise StoreError("That labels set does not exist (any more).")
-    return ls
+    return require(get_label_set(db, label_set_id), "labels set")
 
 
 def latest_label_version(db: Database, label_set_id: int) -> int:
@@ -434,10 +426,7 @@ def list_label_error_runs(
         " thresholds, n_items, n_flagged, oof_accuracy, duration_s, created_at, created_by"
         " FROM label_error_runs WHERE project_id = ?"
     )
-    params: list[Any] = [project_id]
-    if label_set_id is not None:
-        sql += " AND label_set_id = ?"
-        params.append(label_set_id)
+    sql, params = where_equal(sql, [project_id], label_set_id=label_set_id)
     return db.df(sql + " ORDER BY created_at DESC, id DESC", params)
 
 

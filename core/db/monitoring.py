@@ -13,6 +13,7 @@ import pandas as pd
 
 from core.db.clock import utcnow
 from core.db.database import Database, registered
+from core.db.rows import select_list, typed_row
 from core.errors import StoreError
 
 
@@ -203,16 +204,11 @@ class MonitorRunRow:
     created_by: str
 
 
-_RUN_COLS = (
-    "id, project_id, reference_dataset_id, current_dataset_id, model_version_id, time_column,"
-    " time_window, settings, summary, source, created_at, created_by"
-)
+_RUN_COLS = select_list(MonitorRunRow)
 
 
 def _run_row(row: tuple) -> MonitorRunRow:
-    values = list(row)
-    values[7], values[8] = json.loads(values[7]), json.loads(values[8])
-    return MonitorRunRow(*values)
+    return typed_row(MonitorRunRow, row, ("settings", "summary"))
 
 
 def get_monitor_run(db: Database, run_id: int) -> MonitorRunRow | None:

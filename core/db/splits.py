@@ -17,6 +17,7 @@ from core.db import split_rules
 from core.db.clock import utcnow
 from core.db.database import Database, qident, registered
 from core.db.datasets import ROW_ID
+from core.db.rows import refuse_taken_name, require, select_list, typed_row, where_equal
 from core.errors import StoreError
 
 
@@ -37,16 +38,11 @@ class SplitRow:
     created_by: str
 
 
-_SPLIT_COLS = (
-        "id, project_id, dataset_id, name, method, target, params, content_hash,"
-        " n_train, n_dev, n_test, created_at, created_by"
-    )
+_SPLIT_COLS = select_list(SplitRow)
 
 
 def _split_row(r: tuple) -> SplitRow:
-    values = list(r)
-    values[6] = json.loads(values[6])  # params
-    return SplitRow(*values)
+    return typed_row(SplitRow, r, ("params",))
 
 
 def insert_split(db: Database, project_id: int,
@@ -68,9 +64,7 @@ def insert_split(db: Database, project_id: int,
     name = name.strip()
     if not name:
         raise StoreError("A split needs a name.")
-    ds = datasets_db.get_dataset(db, dataset_id)
-    if ds is None:
-        raise StoreError("That dataset does not exist (any more).")
+    ds = datasets_db.require_dataset(db, dataset_id)
     frame = assignments[["row_id", "part", "ladder"]]
 
     def fill(cur: Any, sid: int) -> None:
@@ -98,11 +92,7 @@ def _store_split(db: Database, project_id: int, ds: datasets_db.DatasetRow, name
         actor, "create", "split", project_id=project_id,
         detail={"name": name, "dataset": ds.name, "method": method},
     ) as (cur, audit):
-        # checked inside the write: writes take turns, so no session takes the name between
-        if cur.execute(
-            "SELECT 1 FROM splits WHERE project_id = ? AND name = ?", [project_id, name]
-        ).fetchall():
-            raise StoreError(f"This project has a split named {name!r} already.")
+        refuse_taken_name(cur, "splits", "split", project_id, name)
         (sid,) = cur.execute("SELECT nextval('id_seq')").fetchall()[0]
         if known is not None:
             counts, digest = known
@@ -154,9 +144,7 @@ def insert_rule_split(db: Database, project_id: int, dataset_id: int, name: str,
     """Store a split whose rows' parts a rule decides (``core.db.split_rules``): the rule
     goes into its parameters, no assignment row is written. Its hash covers the dataset
     version and the rule (which decides every assignment)."""
-    ds = datasets_db.get_dataset(db, dataset_id)
-    if ds is None:
-        raise StoreError("That dataset does not exist (any more).")
+    ds = datasets_db.require_dataset(db, dataset_id)
     digest = hashlib.sha256(
         f"{ds.content_hash}:rule:{json.dumps(rule, sort_keys=True, default=str)}".encode()
     ).hexdigest()[:16]
@@ -190,18 +178,14 @@ def split_rows_sql(db: Database, split: SplitRow) -> tuple[str, list[Any]]:
 
 def require_split(db: Database, split_id: int) -> SplitRow:
     """The split, or StoreError when it does not exist (any more)."""
-    split = get_split(db, split_id)
-    if split is None:
-        raise StoreError("That split does not exist (any more).")
-    return split
+    return require(get_split(db, split_id), "split")
 
 
 def list_splits(db: Database, project_id: int, dataset_id: int | None = None) -> list[SplitRow]:
-    sql = f"SELECT {_SPLIT_COLS} FROM splits WHERE project_id = ?"
-    params: list[Any] = [project_id]
-    if dataset_id is not None:
-        sql += " AND dataset_id = ?"
-        params.append(dataset_id)
+    sql, params = where_equal(
+        f"SELECT {_SPLIT_COLS} FROM splits WHERE project_id = ?", [project_id],
+        dataset_id=dataset_id,
+    )
     return [_split_row(r) for r in db.rows(sql + " ORDER BY created_at, id", params)]
 
 

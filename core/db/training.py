@@ -13,6 +13,7 @@ import pandas as pd
 
 from core.db.clock import utcnow
 from core.db.database import Database, qident, registered
+from core.db.rows import where_equal
 from core.errors import StoreError
 
 
@@ -237,10 +238,7 @@ def run_metrics(db: Database, run_ids: list[int], part: str | None = None) -> pd
         "SELECT run_id, part, metric, class, value FROM run_metrics"
         " WHERE run_id IN (SELECT unnest(?::BIGINT[]))"
     )
-    params: list[Any] = [[int(r) for r in run_ids]]
-    if part is not None:
-        sql += " AND part = ?"
-        params.append(part)
+    sql, params = where_equal(sql, [[int(r) for r in run_ids]], part=part)
     return db.df(sql + " ORDER BY run_id, part, metric, class NULLS FIRST", params)
 
 
@@ -322,14 +320,10 @@ def get_model_version(db: Database, version_id: int) -> ModelVersionRow | None:
 def list_model_versions(
     db: Database, project_id: int, alias: str | None = None, status: str | None = None
 ) -> list[ModelVersionRow]:
-    sql = f"SELECT {_MV_COLS} FROM model_versions WHERE project_id = ?"
-    params: list[Any] = [project_id]
-    if alias is not None:
-        sql += " AND alias = ?"
-        params.append(alias)
-    if status is not None:
-        sql += " AND status = ?"
-        params.append(status)
+    sql, params = where_equal(
+        f"SELECT {_MV_COLS} FROM model_versions WHERE project_id = ?", [project_id],
+        alias=alias, status=status,
+    )
     return _version_rows(db, sql + " ORDER BY version DESC", params)
 
 

@@ -21,7 +21,7 @@ import hashlib
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pandas as pd
 
@@ -48,12 +48,17 @@ def artifact_root() -> Path:
     return config.resolve_path("WORKBENCH_ARTIFACTS")
 
 
-def sha256_file(path: Path) -> str:
+def sha256_stream(fh: IO[bytes]) -> str:
+    """The SHA-256 (hex) of what is left to read in a binary stream, read 1 MiB at a time."""
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
+    for block in iter(lambda: fh.read(1 << 20), b""):
+        h.update(block)
     return h.hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    with open(path, "rb") as fh:
+        return sha256_stream(fh)
 
 
 def save_artifact(model: Any, project_id: int, stem: str) -> tuple[str, str]:
