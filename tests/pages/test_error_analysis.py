@@ -138,7 +138,7 @@ def test_a_regression_run_is_judged_by_its_error(app_env):
 
     from core import training
     from core.db import datasets as datasets_db
-    from core.db import splits as splits_db
+    from tests.core.training_data import store_parts
     from tests.pages.conftest import ROOT
 
     rng = np.random.default_rng(21)
@@ -159,23 +159,7 @@ def test_a_regression_run_is_judged_by_its_error(app_env):
         did = datasets_db.insert_dataset(
             s, pid, "harvest", harvest, source="t", role="training", actor="t"
         )
-        sid = splits_db.insert_split(
-            s,
-            pid,
-            did,
-            "harvest split",
-            pd.DataFrame(
-                {
-                    "row_id": np.arange(n),
-                    "part": part,
-                    "ladder": np.where(part == "train", 1.0, np.nan),
-                }
-            ),
-            method="random",
-            target="yield_kg",
-            params={},
-            actor="t",
-        )
+        sid = store_parts(s, pid, did, part, "yield_kg", name="harvest split")
         spec = training.TrainSpec(sid, "yield_kg", ("soil_ph", "greenhouse"), "ridge")
         rid = training.train_run(s, pid, spec, actor="t", name="yield ridge", save_model=False)
     finally:
