@@ -24,11 +24,6 @@ from core.db.database import Database
 from tests.core.training_data import store_dummy_run, store_parts
 
 
-@pytest.fixture(autouse=True)
-def _artifacts(tmp_path, monkeypatch):
-    monkeypatch.setenv("WORKBENCH_ARTIFACTS", str(tmp_path / "artifacts"))
-
-
 def _lenient_strict(n_each: int = 1000, seed: int = 3) -> pd.DataFrame:
     """Three segments where accuracy and recall disagree: 'lenient' flags every positive
     and 60% of the negatives (recall 1, accuracy ~0.58), 'strict' flags 40% of the
