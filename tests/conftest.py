@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 # One OpenMP thread per test process: pytest runs one worker per core (pytest.ini), and
@@ -62,13 +63,19 @@ def demo_store(demo_db: Path) -> Database:
 
 
 @pytest.fixture
-def app_env(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Point the app at a private demo database and start with empty Streamlit caches."""
+def fresh_caches() -> Iterator[None]:
+    """Empty Streamlit caches before and after the test."""
     import streamlit as st
 
-    monkeypatch.setenv("WORKBENCH_DB", str(demo_db))
     st.cache_data.clear()
     st.cache_resource.clear()
-    yield demo_db
+    yield
     st.cache_data.clear()
     st.cache_resource.clear()  # closes the store so the next test may open its file
+
+
+@pytest.fixture
+def app_env(demo_db: Path, monkeypatch: pytest.MonkeyPatch, fresh_caches: None) -> Path:
+    """Point the app at a private demo database and start with empty Streamlit caches."""
+    monkeypatch.setenv("WORKBENCH_DB", str(demo_db))
+    return demo_db

@@ -19,11 +19,6 @@ from core.deploy import FILE_ORIGIN, RolloutSettings
 from tests.core.deploy_data import ACTOR, TARGET, build_project
 
 
-@pytest.fixture(autouse=True)
-def _artifacts(tmp_path, monkeypatch):
-    monkeypatch.setenv("WORKBENCH_ARTIFACTS", str(tmp_path / "artifacts"))
-
-
 # ------------------------------------------------------------------ the incumbent
 def test_the_human_process_is_the_default_incumbent_when_the_stream_records_it(store):
     p = build_project(store)

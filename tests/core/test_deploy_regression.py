@@ -26,12 +26,6 @@ from tests.core.deploy_regression_data import (
     rows,
 )
 
-
-@pytest.fixture(autouse=True)
-def _artifacts(tmp_path, monkeypatch):
-    monkeypatch.setenv("WORKBENCH_ARTIFACTS", str(tmp_path / "artifacts"))
-
-
 FILE = RolloutSettings(order="file", window_requests=200, inference_ms=1.0, seed=2)
 
 

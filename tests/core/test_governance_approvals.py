@@ -15,11 +15,6 @@ from core.training import registry
 from tests.core.test_training import make_split, run
 
 
-@pytest.fixture(autouse=True)
-def _artifacts(tmp_path, monkeypatch):
-    monkeypatch.setenv("WORKBENCH_ARTIFACTS", str(tmp_path / "artifacts"))
-
-
 def _brief(require: bool) -> Brief:
     return Brief(problem="Flag faulty parts.", require_approvals=require,
                  contract=Contract(target_column="y", primary=MetricTarget("recall", 0.5)))

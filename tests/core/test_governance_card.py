@@ -18,11 +18,6 @@ from core.training import registry
 from tests.core.test_training import make_split, run
 
 
-@pytest.fixture(autouse=True)
-def _artifacts(tmp_path, monkeypatch):
-    monkeypatch.setenv("WORKBENCH_ARTIFACTS", str(tmp_path / "artifacts"))
-
-
 @pytest.mark.parametrize(("k", "n"), [(0, 10), (3, 10), (45, 60), (999, 1000), (1, 1)])
 def test_wilson_matches_statsmodels(k, n):
     np.testing.assert_allclose(intervals.wilson_interval(k, n),

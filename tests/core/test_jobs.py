@@ -14,11 +14,6 @@ from core.db.database import Database
 from tests.core.test_training import make_split, spec
 
 
-@pytest.fixture(autouse=True)
-def _artifacts(tmp_path, monkeypatch):
-    monkeypatch.setenv("WORKBENCH_ARTIFACTS", str(tmp_path / "artifacts"))
-
-
 class _Stop(BaseException):
     """Like Streamlit's StopException / RerunException: not an Exception."""
 

@@ -16,9 +16,8 @@ from core import labeling as L
 from core import projects
 from core.db import datasets as datasets_db
 from core.db import projects as projects_db
-from core.db import splits as splits_db
-from core.db import training as training_db
 from core.db.database import Database
+from tests.core.training_data import store_dummy_run, store_parts
 
 
 def _dataset(
@@ -185,36 +184,7 @@ def test_bad_queues_are_refused_and_store_nothing(store: Database):
 def test_labels_from_the_app_give_the_per_slice_hlp_of_error_analysis(store: Database):
     pid, did, frame = _dataset(store, n=300)
     part = np.where(np.arange(300) % 2 == 0, "dev", "train")
-    split = splits_db.insert_split(
-        store,
-        pid,
-        did,
-        "s",
-        pd.DataFrame(
-            {
-                "row_id": np.arange(300),
-                "part": part,
-                "ladder": np.where(part == "train", 1.0, np.nan),
-            }
-        ),
-        method="random",
-        target="verdict",
-        params={},
-        actor="t",
-    )
-    rid = training_db.insert_run(
-        store,
-        pid,
-        "t",
-        name="m",
-        model_kind="dummy",
-        split_id=split,
-        dataset_id=did,
-        target="verdict",
-        positive_class="drop",
-        task_type="classification",
-        features=["channel_kind"],
-    )
+    split = store_parts(store, pid, did, part, "verdict")
     preds = pd.DataFrame(
         {
             "row_id": np.arange(300),
@@ -224,13 +194,15 @@ def test_labels_from_the_app_give_the_per_slice_hlp_of_error_analysis(store: Dat
             "score": 0.5,
         }
     )
-    training_db.finish_run(
+    rid = store_dummy_run(
         store,
-        rid,
-        "t",
-        metrics=pd.DataFrame(columns=["part", "metric", "class", "value"]),
-        predictions=preds,
-        updates={},
+        pid,
+        did,
+        split,
+        preds,
+        target="verdict",
+        positive_class="drop",
+        features=["channel_kind"],
     )
     dev_rows = [int(r) for r in np.flatnonzero(part == "dev")[:60]]
     sid = _queue(store, pid, did, item_ids=[str(r) for r in dev_rows], source="dev rows")

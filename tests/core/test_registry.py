@@ -9,11 +9,6 @@ from core.training import registry
 from tests.core.test_training import make_split, run
 
 
-@pytest.fixture(autouse=True)
-def _artifacts(tmp_path, monkeypatch):
-    monkeypatch.setenv("WORKBENCH_ARTIFACTS", str(tmp_path / "artifacts"))
-
-
 @pytest.fixture
 def versions(store):
     pid, sid = make_split(store)

@@ -19,14 +19,9 @@ from core import analysis as S
 from core import labeling, training
 from core.db import datasets as datasets_db
 from core.db import projects as projects_db
-from core.db import splits as splits_db
 from core.db import training as training_db
 from core.db.database import Database
-
-
-@pytest.fixture(autouse=True)
-def _artifacts(tmp_path, monkeypatch):
-    monkeypatch.setenv("WORKBENCH_ARTIFACTS", str(tmp_path / "artifacts"))
+from tests.core.training_data import store_dummy_run, store_parts
 
 
 def _lenient_strict(n_each: int = 1000, seed: int = 3) -> pd.DataFrame:
@@ -108,32 +103,7 @@ def _labelled_run(store: Database, n: int = 900, seed: int = 4) -> dict:
         store, pid, "tickets", data, source="t", role="training", actor="t"
     )
     part = np.where(np.arange(n) % 3 == 0, "dev", "train")
-    sid = splits_db.insert_split(
-        store,
-        pid,
-        did,
-        "s",
-        pd.DataFrame(
-            {"row_id": np.arange(n), "part": part, "ladder": np.where(part == "train", 1.0, np.nan)}
-        ),
-        method="random",
-        target="y",
-        params={},
-        actor="t",
-    )
-    rid = training_db.insert_run(
-        store,
-        pid,
-        "t",
-        name="m",
-        model_kind="dummy",
-        split_id=sid,
-        dataset_id=did,
-        target="y",
-        positive_class="1",
-        task_type="classification",
-        features=["shade"],
-    )
+    sid = store_parts(store, pid, did, part, "y")
     y = data["y"].to_numpy()
     yhat = np.where(rng.uniform(size=n) < 0.25, 1 - y, y)
     preds = pd.DataFrame(
@@ -145,13 +115,8 @@ def _labelled_run(store: Database, n: int = 900, seed: int = 4) -> dict:
             "score": rng.uniform(size=n),
         }
     )
-    training_db.finish_run(
-        store,
-        rid,
-        "t",
-        metrics=pd.DataFrame(columns=["part", "metric", "class", "value"]),
-        predictions=preds,
-        updates={},
+    rid = store_dummy_run(
+        store, pid, did, sid, preds, target="y", positive_class="1", features=["shade"]
     )
     dev = data[part == "dev"].reset_index(drop=True)
     rows = []
@@ -280,19 +245,7 @@ def _regression_run(store: Database) -> tuple[int, pd.DataFrame]:
         store, pid, "harvest", data, source="t", role="training", actor="t"
     )
     part = np.where(np.arange(n) % 4 == 0, "dev", np.where(np.arange(n) % 4 == 1, "test", "train"))
-    sid = splits_db.insert_split(
-        store,
-        pid,
-        did,
-        "s",
-        pd.DataFrame(
-            {"row_id": np.arange(n), "part": part, "ladder": np.where(part == "train", 1.0, np.nan)}
-        ),
-        method="random",
-        target="yield_kg",
-        params={},
-        actor="t",
-    )
+    sid = store_parts(store, pid, did, part, "yield_kg")
     spec = training.TrainSpec(sid, "yield_kg", ("soil_ph", "greenhouse"), "ridge")
     rid = training.train_run(store, pid, spec, actor="t", save_model=False)
     assert training.get_run(store, rid).task_type == "regression"
@@ -359,27 +312,9 @@ def test_comparison_defaults_to_a_top_level_run_of_the_same_split_and_target(sto
     pid = projects_db.create_project(store, "cmp", "t")
     data = pd.DataFrame({"f": np.arange(60) % 3, "y": np.arange(60) % 2, "z": np.arange(60) % 2})
     did = datasets_db.insert_dataset(store, pid, "d", data, source="t", role="training", actor="t")
-    assign = pd.DataFrame({"row_id": np.arange(60), "part": "dev", "ladder": np.nan})
-    sid = splits_db.insert_split(
-        store, pid, did, "s", assign, method="random", target="y", params={}, actor="t"
-    )
+    sid = store_parts(store, pid, did, np.full(60, "dev"), "y")
 
     def run(name, target="y", parent=None, run_type="train"):
-        rid = training_db.insert_run(
-            store,
-            pid,
-            "t",
-            name=name,
-            model_kind="dummy",
-            split_id=sid,
-            dataset_id=did,
-            target=target,
-            positive_class="1",
-            task_type="classification",
-            features=["f"],
-            parent_id=parent,
-            run_type=run_type,
-        )
         preds = pd.DataFrame(
             {
                 "row_id": np.arange(60),
@@ -389,15 +324,19 @@ def test_comparison_defaults_to_a_top_level_run_of_the_same_split_and_target(sto
                 "score": 0.5,
             }
         )
-        training_db.finish_run(
+        return store_dummy_run(
             store,
-            rid,
-            "t",
-            metrics=pd.DataFrame(columns=["part", "metric", "class", "value"]),
-            predictions=None if run_type != "train" else preds,
-            updates={},
+            pid,
+            did,
+            sid,
+            None if run_type != "train" else preds,
+            target=target,
+            positive_class="1",
+            features=["f"],
+            name=name,
+            parent_id=parent,
+            run_type=run_type,
         )
-        return rid
 
     first = run("first")
     second = run("second")

@@ -14,9 +14,9 @@ from core import analysis as S
 from core.db import datasets as datasets_db
 from core.db import projects as projects_db
 from core.db import splits as splits_db
-from core.db import training as training_db
 from core.db.database import Database
 from core.errors import StoreError
+from tests.core.training_data import store_dummy_run, store_parts
 
 
 def _frame(n: int = 4000, seed: int = 0) -> pd.DataFrame:
@@ -247,23 +247,7 @@ def _project_with_run(store: Database, n: int = 600, seed: int = 1) -> dict:
     )
     did = datasets_db.insert_dataset(store, pid, "d", data, source="t", role="training", actor="t")
     part = np.where(np.arange(n) % 3 == 0, "dev", "train")
-    sid = splits_db.insert_split(
-        store,
-        pid,
-        did,
-        "s",
-        pd.DataFrame(
-            {
-                "row_id": np.arange(n),
-                "part": part,
-                "ladder": np.where(part == "train", 1.0, np.nan),
-            }
-        ),
-        method="random",
-        target="y",
-        params={},
-        actor="t",
-    )
+    sid = store_parts(store, pid, did, part, "y")
     rid = _run(store, pid, did, sid, data, part, seed)
     return {"pid": pid, "did": did, "sid": sid, "rid": rid, "data": data, "part": part}
 
@@ -279,19 +263,6 @@ def _run(
     bad_color: str = "red",
 ) -> int:
     rng = np.random.default_rng(seed)
-    rid = training_db.insert_run(
-        store,
-        pid,
-        "t",
-        name=f"run{seed}",
-        model_kind="dummy",
-        split_id=sid,
-        dataset_id=did,
-        target="y",
-        positive_class="1",
-        task_type="classification",
-        features=["color", "size", "count"],
-    )
     y = data["y"].to_numpy()
     p_err = np.where(data["color"] == bad_color, 0.5, 0.1)
     yhat = np.where(rng.uniform(size=len(y)) < p_err, 1 - y, y)
@@ -304,15 +275,17 @@ def _run(
             "score": rng.uniform(size=len(y)),
         }
     )
-    training_db.finish_run(
+    return store_dummy_run(
         store,
-        rid,
-        "t",
-        metrics=pd.DataFrame(columns=["part", "metric", "class", "value"]),
-        predictions=preds,
-        updates={},
+        pid,
+        did,
+        sid,
+        preds,
+        target="y",
+        positive_class="1",
+        features=["color", "size", "count"],
+        name=f"run{seed}",
     )
-    return rid
 
 
 def test_run_without_predictions_is_a_clear_error(store: Database):

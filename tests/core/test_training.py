@@ -15,13 +15,9 @@ from core.db import splits as splits_db
 from core.db import training as training_db
 from core.db.database import Database
 from core.training import registry
+from tests.core.training_data import store_parts
 
 LADDER = (0.1, 0.25, 0.5, 1.0)
-
-
-@pytest.fixture(autouse=True)
-def _artifacts(tmp_path, monkeypatch):
-    monkeypatch.setenv("WORKBENCH_ARTIFACTS", str(tmp_path / "artifacts"))
 
 
 def make_split(store: Database, n: int = 1500, seed: int = 0, one_class_train: bool = False):
@@ -163,16 +159,7 @@ def test_fit_error_is_recorded(store):
         actor="t",
     )
     ds = datasets_db.list_datasets(store, pid)[-1]
-    assign = pd.DataFrame(
-        {
-            "row_id": range(100),
-            "part": ["train"] * 80 + ["dev"] * 20,
-            "ladder": [1.0] * 80 + [None] * 20,
-        }
-    )
-    sid2 = splits_db.insert_split(
-        store, pid, ds.id, "s2", assign, method="random", target="y", params={}, actor="t"
-    )
+    sid2 = store_parts(store, pid, ds.id, np.repeat(["train", "dev"], [80, 20]), "y", name="s2")
     rid = run(store, pid, sid2, features=["x"], preprocessing={"numeric_impute": "none"})
     r = training.get_run(store, rid)
     assert r.status == "failed" and "NaN" in r.error
@@ -219,16 +206,7 @@ def test_regression_run(store):
     )
     ds = datasets_db.list_datasets(store, pid)[-1]
     assert training.infer_task(store, ds.id, "t") == "regression"
-    assign = pd.DataFrame(
-        {
-            "row_id": range(300),
-            "part": ["train"] * 200 + ["test"] * 100,
-            "ladder": [1.0] * 200 + [None] * 100,
-        }
-    )
-    sid = splits_db.insert_split(
-        store, pid, ds.id, "r", assign, method="random", target="t", params={}, actor="t"
-    )
+    sid = store_parts(store, pid, ds.id, np.repeat(["train", "test"], [200, 100]), "t", name="r")
     rid = run(store, pid, sid, target="t", features=["x"], model_kind="ridge")
     r = training.get_run(store, rid)
     assert r.status == "done" and r.task_type == "regression"

@@ -25,11 +25,6 @@ FAST = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _artifacts(tmp_path, monkeypatch):
-    monkeypatch.setenv("WORKBENCH_ARTIFACTS", str(tmp_path / "artifacts"))
-
-
 def _frame(encoding: str, n: int = 500) -> tuple[pd.DataFrame, list[str]]:
     """An imbalanced (about 1:6) binary problem whose target is int 0/1, text or boolean."""
     X, y = make_classification(

@@ -14,11 +14,6 @@ from core.charts import training as charts
 from tests.core.training_data import separable_frame, store_split
 
 
-@pytest.fixture(autouse=True)
-def _artifacts(tmp_path, monkeypatch):
-    monkeypatch.setenv("WORKBENCH_ARTIFACTS", str(tmp_path / "artifacts"))
-
-
 def _spec(sid, features, **kw):
     args = {"model_kind": "logistic_regression", "params": {}, "seed": 7}
     return training.TrainSpec(sid, "is_fault", tuple(features), **{**args, **kw})

@@ -16,11 +16,6 @@ from core.training import registry
 from tests.core.training_data import regression_frame, save_contract, store_split
 
 
-@pytest.fixture(autouse=True)
-def _artifacts(tmp_path, monkeypatch):
-    monkeypatch.setenv("WORKBENCH_ARTIFACTS", str(tmp_path / "artifacts"))
-
-
 def _overall(frame):
     return frame[frame["class"].isna()].set_index("metric")["value"]
 

@@ -19,11 +19,6 @@ from tests.core.training_data import save_contract, separable_frame, store_split
 COST_FP, COST_FN = 1.0, 10.0
 
 
-@pytest.fixture(autouse=True)
-def _artifacts(tmp_path, monkeypatch):
-    monkeypatch.setenv("WORKBENCH_ARTIFACTS", str(tmp_path / "artifacts"))
-
-
 def _project(store, primary: MetricTarget):
     frame, features = separable_frame()
     pid, sid = store_split(store, frame, "is_fault")
@@ -47,13 +42,20 @@ MODELS = {
 }
 
 
-@pytest.mark.parametrize("kind", list(MODELS))
-@pytest.mark.parametrize("rule", ["target", "cost", "max_f1"])
-def test_every_rule_flags_rows_on_a_perfectly_separating_model(store, kind, rule):
-    pid, sid, features = _project(store, MetricTarget("recall", 0.5))
+def _trained(store, primary: MetricTarget, kind: str, rule: str):
+    """A done run of ``kind`` (threshold ``rule``) on a separable project whose brief's
+    primary target is ``primary``."""
+    pid, sid, features = _project(store, primary)
     spec = training.TrainSpec(sid, "is_fault", tuple(features), kind, MODELS[kind], {}, 0, rule)
     run = training.get_run(store, training.train_run(store, pid, spec, actor="tester"))
     assert run.status == "done", run.error
+    return run
+
+
+@pytest.mark.parametrize("kind", list(MODELS))
+@pytest.mark.parametrize("rule", ["target", "cost", "max_f1"])
+def test_every_rule_flags_rows_on_a_perfectly_separating_model(store, kind, rule):
+    run = _trained(store, MetricTarget("recall", 0.5), kind, rule)
     t = run.params["decision_threshold"]
     dev = training.overall_metrics(store, [run.id], "dev").loc[run.id]
     assert dev["roc_auc"] == 1.0
@@ -75,11 +77,7 @@ def test_every_rule_flags_rows_on_a_perfectly_separating_model(store, kind, rule
 def test_the_reported_case_a_threshold_past_every_score(store):
     # recall 0.1 on dev picks a positive scored 1 - 1.7e-7, which six decimals made 1.0:
     # no row reached it, and recall and F1 were 0 in a run marked done
-    pid, sid, features = _project(store, MetricTarget("recall", 0.1))
-    kind = "logistic_regression"
-    spec = training.TrainSpec(sid, "is_fault", tuple(features), kind, MODELS[kind], {}, 0, "target")
-    run = training.get_run(store, training.train_run(store, pid, spec, actor="tester"))
-    assert run.status == "done", run.error
+    run = _trained(store, MetricTarget("recall", 0.1), "logistic_regression", "target")
     preds = training_db.run_predictions(store, run.id, ["dev"])
     t = run.params["decision_threshold"]
     assert t < 1.0 and (preds["score"] >= t).any()
@@ -88,11 +86,7 @@ def test_the_reported_case_a_threshold_past_every_score(store):
 
 
 def test_precision_target_on_a_perfectly_separating_model(store):
-    pid, sid, features = _project(store, MetricTarget("precision", 0.99))
-    kind = "logistic_regression"
-    spec = training.TrainSpec(sid, "is_fault", tuple(features), kind, MODELS[kind], {}, 0, "target")
-    run = training.get_run(store, training.train_run(store, pid, spec, actor="tester"))
-    assert run.status == "done", run.error
+    run = _trained(store, MetricTarget("precision", 0.99), "logistic_regression", "target")
     dev = training.overall_metrics(store, [run.id], "dev").loc[run.id]
     assert dev["precision"] >= 0.99 and dev["recall"] == 1.0
 

@@ -14,6 +14,7 @@ from core import scoping
 from core.db import datasets as datasets_db
 from core.db import projects as projects_db
 from core.db import splits as splits_db
+from core.db import training as training_db
 from core.db.database import Database
 from core.scoping import Brief, Contract
 
@@ -30,21 +31,72 @@ def store_split(
     part = np.where(
         np.arange(n) < n * 0.6, "train", np.where(np.arange(n) < n * 0.8, "dev", "test")
     )
+    sid = store_parts(store, pid, did, part, target, name="rows in order", actor="tester")
+    return pid, sid
+
+
+def store_parts(
+    store: Database,
+    pid: int,
+    did: int,
+    part: np.ndarray,
+    target: str,
+    name: str = "s",
+    actor: str = "t",
+) -> int:
+    """A split of dataset ``did`` putting row ``i`` in ``part[i]``, every train row on the one
+    ladder rung (1.0); returns its id."""
     assign = pd.DataFrame(
-        {"row_id": np.arange(n), "part": part, "ladder": np.where(part == "train", 1.0, np.nan)}
+        {
+            "row_id": np.arange(len(part)),
+            "part": part,
+            "ladder": np.where(part == "train", 1.0, np.nan),
+        }
     )
-    sid = splits_db.insert_split(
+    return splits_db.insert_split(
+        store, pid, did, name, assign, method="random", target=target, params={}, actor=actor
+    )
+
+
+def store_dummy_run(
+    store: Database,
+    pid: int,
+    did: int,
+    sid: int,
+    predictions: pd.DataFrame | None,
+    *,
+    target: str,
+    positive_class: str,
+    features: list[str],
+    name: str = "m",
+    **fields: Any,
+) -> int:
+    """A finished classification run of kind "dummy" on split ``sid`` holding ``predictions``
+    (row_id, part, y_true, y_pred, score) and no metrics; ``fields`` are further columns of
+    ``runs`` (``parent_id``, ``run_type``). Returns its id."""
+    rid = training_db.insert_run(
         store,
         pid,
-        did,
-        "rows in order",
-        assign,
-        method="random",
+        "t",
+        name=name,
+        model_kind="dummy",
+        split_id=sid,
+        dataset_id=did,
         target=target,
-        params={},
-        actor="tester",
+        positive_class=positive_class,
+        task_type="classification",
+        features=features,
+        **fields,
     )
-    return pid, sid
+    training_db.finish_run(
+        store,
+        rid,
+        "t",
+        metrics=pd.DataFrame(columns=["part", "metric", "class", "value"]),
+        predictions=predictions,
+        updates={},
+    )
+    return rid
 
 
 def separable_frame(n: int = 900, seed: int = 1) -> tuple[pd.DataFrame, list[str]]:

@@ -92,13 +92,18 @@ def browser():
 def open_app(browser, server: Server):
     """A new page on the app's home, once the server answers."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    load_home(page, server)
+    return page
+
+
+def load_home(page, server: Server) -> None:
+    """Go to the app's home on ``page``, retrying for two minutes until the server answers."""
     deadline = time.time() + 120
     while True:
         try:
             page.goto(server.url + "/", timeout=5000)
-            break
+            return
         except Exception:
             if time.time() > deadline:
                 raise AssertionError("server did not start:\n" + server.log.read_text()[-2000:]) from None
             time.sleep(1)
-    return page

@@ -4,12 +4,11 @@ viewer signs in, sees it and finds every write control off (opt-in: ``-m e2e``).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.conftest import Server, _free_port, start_server
+from tests.e2e.conftest import Server, _free_port, load_home, start_server
 from tests.e2e.driver import click, expand, fill, goto, problems, wait_ready
 from tests.e2e.oidc import FakeProvider
 
@@ -45,15 +44,7 @@ def _sign_in(browser, server: Server, idp: FakeProvider, email: str):
     idp.user = {"email": email, "name": email.split("@")[0]}
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
-    deadline = time.time() + 120
-    while True:
-        try:
-            page.goto(server.url + "/", timeout=5000)
-            break
-        except Exception:
-            if time.time() > deadline:
-                raise AssertionError(server.log.read_text()[-2000:]) from None
-            time.sleep(1)
+    load_home(page, server)
     wait_ready(page)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_selector(f"text=Signed in as {email}", timeout=60_000)

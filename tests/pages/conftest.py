@@ -15,3 +15,12 @@ def app(app_env: Path) -> AppTest:
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+@pytest.fixture
+def own_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_caches: None) -> Path:
+    """The path of a fresh database for a project of the user's own (no demo seeded), with
+    empty Streamlit caches before and after the test."""
+    monkeypatch.setenv("WORKBENCH_DB", str(tmp_path / "own.duckdb"))
+    monkeypatch.setenv("WORKBENCH_SEED_DEMO", "0")
+    return tmp_path / "own.duckdb"

@@ -6,16 +6,13 @@ from __future__ import annotations
 import zipfile
 from io import BytesIO
 
+from tests.pages.helpers import errors
 from ui.state import PROJECT_ID
-
-
-def _errors(at) -> list:
-    return [e.value for e in at.exception]
 
 
 def _archive(app) -> bytes:
     app.button(key="home.backup_prepare").click().run()
-    assert not _errors(app)
+    assert not errors(app)
     return app.session_state["home.backup_bytes"][1]
 
 
@@ -27,7 +24,7 @@ def test_download_then_import_as_a_new_project(app):
     app.file_uploader(key="home.restore_upload").set_value(
         ("claims.workbench.zip", data, "application/zip")).run()
     app.button(key="home.restore").click().run()
-    assert not _errors(app)
+    assert not errors(app)
     assert app.session_state[PROJECT_ID] != demo_id
     assert any(h.value == "Claims triage (demo) (imported 1)" for h in app.header)
     assert any("Imported claims.workbench.zip as project" in s.value for s in app.success)
@@ -47,7 +44,7 @@ def test_a_changed_archive_is_refused_with_the_files_name(app):
     app.file_uploader(key="home.restore_upload").set_value(
         ("edited.zip", out.getvalue(), "application/zip")).run()
     app.button(key="home.restore").click().run()
-    assert not _errors(app)
+    assert not errors(app)
     assert any("The file edited.zip cannot be imported" in e.value and "SHA-256" in e.value
                for e in app.error)
     app.file_uploader(key="home.restore_upload").set_value(

@@ -7,15 +7,12 @@ import pytest
 
 from core.data.ingest import upload_name
 from tests.data.bad_files import BAD_FILES
+from tests.pages.helpers import errors
 from ui.text import literal
 
 SHOWN = ["empty.csv", "binary.csv", "ragged rows.csv", "spaces and \u00fcnic\u00f8de \u540d\u524d.csv",
          "../../etc/escape.csv", "![img](http%3A%2F%2Fhost%2Fp.png).csv", "truncated.parquet",
          "only delimiters.csv", "huge single line.csv"]
-
-
-def _errors(at) -> list:
-    return [e.value for e in at.exception]
 
 
 @pytest.mark.parametrize("page", ["data", "labeling"])
@@ -25,13 +22,13 @@ def test_bad_uploads_are_named_and_store_nothing(app, page):
         "labeling": ("pages/3_Labeling.py", "labeling.upload", "labeling.import", "labeling.set"),
     }[page]
     app.switch_page(path).run()
-    assert not _errors(app)
+    assert not errors(app)
     before = list(app.selectbox(key=listing).options)
     # the Labeling uploader takes .csv/.txt only (the browser refuses other suffixes)
     for name in [n for n in SHOWN if page == "data" or n.endswith(".csv")]:
         app.file_uploader(key=upload).set_value((name, BAD_FILES[name], "text/csv")).run()
         app.button(key=button).click().run()
-        assert not _errors(app), name
+        assert not errors(app), name
         shown = " ".join(e.value for e in app.error)
         assert literal(upload_name(name)) in shown, (name, shown)
         assert list(app.selectbox(key=listing).options) == before, name

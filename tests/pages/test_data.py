@@ -6,6 +6,7 @@ import streamlit as st
 
 from core.db import datasets as datasets_db
 from core.db.database import Database
+from tests.pages.helpers import errors, open_page
 
 PAGE = "pages/2_Data.py"
 CITIES = (
@@ -14,25 +15,15 @@ CITIES = (
 )
 
 
-def _errors(at) -> list:
-    return [e.value for e in at.exception]
-
-
-def _open(app):
-    app.switch_page(PAGE).run()
-    assert not _errors(app)
-    return app
-
-
 def _upload(app, name: str, data: bytes):
     app.file_uploader(key="data.upload").set_value((name, data, "text/csv")).run()
     app.button(key="data.load").click().run()
-    assert not _errors(app)
+    assert not errors(app)
     return app
 
 
 def test_demo_dataset_shows_types_quality_and_charts(app):
-    _open(app)
+    open_page(app, PAGE)
     labels = {m.label: m.value for m in app.metric}
     assert labels["Rows"] == "20,000" and labels["Missing cells"] == "222"
     assert [t.label for t in app.tabs][-4:] == [
@@ -45,11 +36,11 @@ def test_demo_dataset_shows_types_quality_and_charts(app):
     assert app.dataframe, "the column table and the findings are shown"
     # the report is stored: a rerun reads it back
     app.run()
-    assert not _errors(app)
+    assert not errors(app)
 
 
 def test_upload_csv_see_report_and_standardize(app, app_env):
-    _open(app)
+    open_page(app, PAGE)
     _upload(app, "cities.csv", CITIES)
     assert any("Loaded 8 rows and 3 columns" in s.value for s in app.success)
     assert (
@@ -62,7 +53,7 @@ def test_upload_csv_see_report_and_standardize(app, app_env):
     issues = " ".join(m for d in app.dataframe if "message" in d.value for m in d.value["message"])
     assert "spellings of one value" in issues
     app.button(key="data.standardize").click().run()
-    assert not _errors(app)
+    assert not errors(app)
     assert any("Created 'cities_standardized'" in s.value for s in app.success)
     st.cache_resource.clear()  # release the file so the test can look at what is stored
     store = Database(app_env)
@@ -78,7 +69,7 @@ def test_upload_csv_see_report_and_standardize(app, app_env):
 
 
 def test_bad_uploads_store_nothing(app):
-    _open(app)
+    open_page(app, PAGE)
     n_before = len(app.selectbox(key="data.dataset").options)
     _upload(app, "empty.csv", b"")
     assert any("empty" in e.value for e in app.error)
@@ -91,17 +82,17 @@ def test_bad_uploads_store_nothing(app):
 
 
 def test_add_sample_and_override_a_type(app):
-    _open(app)
+    open_page(app, PAGE)
     app.selectbox(key="data.sample").set_value("wine").run()
     app.button(key="data.add_sample").click().run()
-    assert not _errors(app)
+    assert not errors(app)
     assert any("Loaded 178 rows" in s.value for s in app.success)
     app.button(key="data.save_types").click().run()
     assert any("0 column(s) changed" in s.value for s in app.success)
 
 
 def test_build_and_save_a_split(app):
-    _open(app)
+    open_page(app, PAGE)
     _upload(app, "cities.csv", CITIES)
     ds_id = app.session_state["data.dataset_id"]
     before = len(app.get("form_submit_button"))
@@ -109,8 +100,8 @@ def test_build_and_save_a_split(app):
     create = [b for b in app.get("form_submit_button") if b.key == f"data.split_create.{ds_id}"]
     assert create
     create[0].click().run()
-    assert not _errors(app)
+    assert not errors(app)
     assert any("Stored split" in s.value for s in app.success), [e.value for e in app.error]
     # the quality report follows the new split (leakage check) on the next run
     app.run()
-    assert not _errors(app)
+    assert not errors(app)

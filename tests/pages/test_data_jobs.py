@@ -10,15 +10,12 @@ from core import access, data, jobs
 from core.data import load_jobs
 from core.db import projects as projects_db
 from tests.data.bad_files import BAD_FILES
+from tests.pages.helpers import errors
 from ui import data_ingest, session
 
 DATA, SCOPING = "pages/2_Data.py", "pages/1_Scoping.py"
 ROWS = b"width,shade,ok\n" + b"".join(b"%d,%s,%d\n" % (i, b"ab"[i % 2:][:1], i % 2)
                                        for i in range(40))
-
-
-def _errors(at) -> list:
-    return [e.value for e in at.exception]
 
 
 def _store_and_project(app_env):
@@ -46,7 +43,7 @@ def test_a_load_running_when_the_page_opens_is_followed_to_its_dataset(app, app_
     job_id = _gated_upload(store, pid, gate, "late batch.csv", ROWS)
     threading.Timer(1.0, gate.set).start()
     app.switch_page(DATA).run()  # another session's load, still running: followed
-    assert not _errors(app)
+    assert not errors(app)
     job = jobs.get_job(store, job_id)
     assert job is not None and job.status == "done", job and job.error
     assert any("Loaded 40 rows and 3 columns" in s.value for s in app.success)
@@ -59,7 +56,7 @@ def test_another_persons_load_is_mentioned_without_waiting_for_it(app, app_env):
     job_id = _gated_upload(store, pid, gate, "their batch.csv", ROWS, actor="bo")
     try:
         app.switch_page(DATA).run()
-        assert not _errors(app)
+        assert not errors(app)
         assert any("bo is loading their batch.csv" in c.value for c in app.caption)
         assert jobs.get_job(store, job_id).active  # type: ignore[union-attr]
     finally:
@@ -73,12 +70,12 @@ def test_leaving_during_a_load_and_coming_back_shows_its_dataset_once(app, app_e
     job_id = _gated_upload(store, pid, gate, "left behind.csv", ROWS)
     app.session_state[data_ingest.JOB] = job_id  # this session clicked Load ...
     app.switch_page(SCOPING).run()  # ... and left the page while it ran
-    assert not _errors(app)
+    assert not errors(app)
     assert jobs.get_job(store, job_id).active  # type: ignore[union-attr]
     gate.set()
     assert jobs.runner(store).wait(job_id, timeout=120).status == "done"
     app.switch_page(DATA).run()  # back: the outcome is shown and the dataset selected
-    assert not _errors(app)
+    assert not errors(app)
     job = jobs.get_job(store, job_id)
     assert job is not None and job.result is not None
     assert any("Loaded 40 rows" in s.value for s in app.success)
@@ -97,7 +94,7 @@ def test_a_failing_load_shows_the_message_naming_the_file_when_the_user_is_back(
     assert jobs.runner(store).wait(job_id, timeout=120).status == "failed"
     app.session_state[data_ingest.JOB] = job_id
     app.switch_page(DATA).run()
-    assert not _errors(app)
+    assert not errors(app)
     shown = " ".join(e.value for e in app.error)
     assert "ragged rows.csv" in shown and "workbench_upload_" not in shown, shown
     assert {d.id for d in data.list_datasets(store, pid)} == before
@@ -108,7 +105,7 @@ def test_the_load_button_runs_a_job_with_named_progress(app, app_env):
     app.switch_page(DATA).run()
     app.file_uploader(key="data.upload").set_value(("own rows.csv", ROWS, "text/csv")).run()
     app.button(key="data.load").click().run()
-    assert not _errors(app)
+    assert not errors(app)
     assert any("Loaded 40 rows" in s.value for s in app.success)
     (job,) = jobs.list_jobs(store, pid, kind=load_jobs.KIND)
     assert job.status == "done" and job.title == "Loading own rows.csv"

@@ -17,6 +17,7 @@ from core.db import datasets as datasets_db
 from core.db import projects as projects_db
 from core.db import splits as splits_db
 from core.db.database import Database
+from tests.pages.helpers import errors
 
 PAGE = "pages/2_Data.py"
 
@@ -36,10 +37,6 @@ def _pumps(n: int = 240, seed: int = 2) -> pd.DataFrame:
 
 def _csv_gz(frame: pd.DataFrame) -> bytes:
     return gzip.compress(frame.to_csv(index=False).encode())
-
-
-def errors(at: AppTest) -> list:
-    return [e.value for e in at.exception]
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from core.db import datasets as datasets_db
 from core.db import projects as projects_db
 from core.db.database import Database
+from tests.pages.helpers import errors
 
 DATASET = "data.dataset_id"  # the Data page's chosen dataset (a plain session key)
 
@@ -32,10 +33,6 @@ def at(ids, app: AppTest) -> AppTest:
     app.switch_page("pages/2_Data.py").run()
     assert not errors(app)
     return app
-
-
-def errors(app: AppTest) -> list:
-    return [e.value for e in app.exception]
 
 
 def frame_with(app: AppTest, *columns: str) -> pd.DataFrame:

@@ -2,16 +2,14 @@ from __future__ import annotations
 
 import streamlit as st
 
+from tests.pages.helpers import errors
+
 PAGE = "pages/6_Deployment.py"
-
-
-def _errors(at) -> list:
-    return [e.value for e in at.exception]
 
 
 def test_demo_shows_a_stored_canary_timeline_and_decision(app):
     app.switch_page(PAGE).run()
-    assert not _errors(app)
+    assert not errors(app)
     assert app.selectbox(key="deploy.sim").value is not None
     text = " ".join(m.value for m in app.markdown) + " ".join(w.value for w in app.warning)
     assert "NO-GO" in text and "Rolled back" in text, "the seeded canary caught the drift"
@@ -29,7 +27,7 @@ def test_run_a_canary_on_the_demo(app):
     app.text_input(key="deploy.schedule").input("10, 50, 100")
     app.get("form_submit_button")[0].click()
     app.run()
-    assert not _errors(app)
+    assert not errors(app)
     assert not app.error
     sims = app.selectbox(key="deploy.sim")
     assert len(sims.options) == before + 1
@@ -49,7 +47,7 @@ def test_bad_schedule_is_refused_and_nothing_stored(app):
     app.text_input(key="deploy.schedule").input("50, 25, 120")
     app.get("form_submit_button")[0].click()
     app.run()
-    assert not _errors(app)
+    assert not errors(app)
     assert any("increase" in e.value for e in app.error)
     assert len(app.selectbox(key="deploy.sim").options) == before
 
@@ -59,7 +57,7 @@ def test_empty_project_shows_what_is_missing(app):
     app.get("form_submit_button")[0].click()
     app.run()
     app.switch_page(PAGE).run()
-    assert not _errors(app)
+    assert not errors(app)
     assert any("Nothing to rehearse yet" in i.value for i in app.info)
     st.cache_data.clear()
 
@@ -70,7 +68,7 @@ def test_a_rehearsal_without_labels_is_shown_not_judged(app):
     label.set_value("(none)")
     app.get("form_submit_button")[0].click()
     app.run()
-    assert not _errors(app)
+    assert not errors(app)
     assert "not judged" in str(app.selectbox(key="deploy.sim").value) or any(
         "not judged" in o for o in app.selectbox(key="deploy.sim").options
     )

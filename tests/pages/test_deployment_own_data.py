@@ -5,28 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from core.db.database import Database
 from tests.core.deploy_data import OwnProject, build_project
-from ui import state
+from tests.pages.helpers import open_project_page
 
-ROOT = Path(__file__).resolve().parents[2]
 PAGE = "pages/6_Deployment.py"
-
-
-@pytest.fixture
-def own_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("WORKBENCH_DB", str(tmp_path / "own.duckdb"))
-    monkeypatch.setenv("WORKBENCH_SEED_DEMO", "0")
-    monkeypatch.setenv("WORKBENCH_ARTIFACTS", str(tmp_path / "artifacts"))
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield tmp_path / "own.duckdb"
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 def _build(path: Path, **kw) -> OwnProject:
@@ -38,12 +23,7 @@ def _build(path: Path, **kw) -> OwnProject:
 
 
 def _open(project: OwnProject) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    at.session_state[state.PROJECT_ID] = project.project_id
-    at.run()
-    at.switch_page(PAGE).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_project_page(PAGE, project.project_id)
 
 
 def _text(at: AppTest) -> str:

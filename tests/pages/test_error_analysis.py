@@ -7,12 +7,9 @@ import streamlit as st
 from core import analysis as S
 from core.db import projects as projects_db
 from core.db.database import Database
+from tests.pages.helpers import errors
 
 PAGE = "pages/5_Error_analysis.py"
-
-
-def _exc(at) -> list:
-    return [e.value for e in at.exception]
 
 
 def _submit(at, label: str) -> Any:
@@ -21,7 +18,7 @@ def _submit(at, label: str) -> Any:
 
 def test_page_shows_the_slice_table_and_tags_an_error(app, app_env):
     app.switch_page(PAGE).run()
-    assert not _exc(app)
+    assert not errors(app)
     assert not app.error, [e.value for e in app.error]
     frames = [d.value for d in app.dataframe]
     slices = next(f for f in frames if {"priority", "gap_to_hlp", "share"} <= set(f.columns))
@@ -38,7 +35,7 @@ def test_page_shows_the_slice_table_and_tags_an_error(app, app_env):
     app.text_input(key="errors.tag").input("ambiguous label")
     _submit(app, "Tag rows").click()
     app.run()
-    assert not _exc(app)
+    assert not errors(app)
     tags = next(
         d.value
         for d in app.dataframe
@@ -58,12 +55,12 @@ def test_discover_and_record_an_action(app, app_env):
     app.switch_page(PAGE).run()
     _submit(app, "Find problem slices").click()
     app.run()
-    assert not _exc(app)
+    assert not errors(app)
     assert any("slices evaluated" in c.value for c in app.caption)
     app.text_area(key="errors.action_note").input("collect 300 more dear claims")
     _submit(app, "Record action").click()
     app.run()
-    assert not _exc(app)
+    assert not errors(app)
     st.cache_resource.clear()  # release the database so the test can open it
     store = Database(app_env)
     try:
@@ -87,7 +84,7 @@ def test_one_metric_minimum_size_and_compare_default(app):
     # accuracy, listed 1-row slices like the others, showed 'Accuracy' and 'accuracy'
     # columns, and Compare opened on a learning-curve rung with another threshold.
     app.switch_page(PAGE).run()
-    assert not _exc(app)
+    assert not errors(app)
     assert app.selectbox(key="errors.metric.classification").value == "recall"
     slices = _slices(app)
     assert "recall" in slices and "accuracy" not in slices and "metric" not in slices
@@ -102,19 +99,19 @@ def test_one_metric_minimum_size_and_compare_default(app):
 
     # another metric and a smaller minimum size
     app.selectbox(key="errors.metric.classification").set_value("accuracy").run()
-    assert not _exc(app)
+    assert not errors(app)
     slices = _slices(app)
     assert "accuracy" in slices and "recall" not in slices
     key = next(n.key for n in app.number_input if n.key.startswith("errors.min_size."))
     app.number_input(key=key).set_value(1).run()
-    assert not _exc(app)
+    assert not errors(app)
     assert _slices(app)["priority"].notna().all()
 
 
 def test_label_a_slices_errors_in_the_app(app, app_env):
     app.switch_page(PAGE).run()
     app.button(key="errors.label_queue").click().run()
-    assert not _exc(app)
+    assert not errors(app)
     assert any("labeling queue" in s.value for s in app.success), [e.value for e in app.error]
     st.cache_resource.clear()
     store = Database(app_env)
@@ -138,7 +135,7 @@ def test_a_regression_run_is_judged_by_its_error(app_env):
 
     from core import training
     from core.db import datasets as datasets_db
-    from core.db import splits as splits_db
+    from tests.core.training_data import store_parts
     from tests.pages.conftest import ROOT
 
     rng = np.random.default_rng(21)
@@ -159,23 +156,7 @@ def test_a_regression_run_is_judged_by_its_error(app_env):
         did = datasets_db.insert_dataset(
             s, pid, "harvest", harvest, source="t", role="training", actor="t"
         )
-        sid = splits_db.insert_split(
-            s,
-            pid,
-            did,
-            "harvest split",
-            pd.DataFrame(
-                {
-                    "row_id": np.arange(n),
-                    "part": part,
-                    "ladder": np.where(part == "train", 1.0, np.nan),
-                }
-            ),
-            method="random",
-            target="yield_kg",
-            params={},
-            actor="t",
-        )
+        sid = store_parts(s, pid, did, part, "yield_kg", name="harvest split")
         spec = training.TrainSpec(sid, "yield_kg", ("soil_ph", "greenhouse"), "ridge")
         rid = training.train_run(s, pid, spec, actor="t", name="yield ridge", save_model=False)
     finally:
@@ -185,7 +166,7 @@ def test_a_regression_run_is_judged_by_its_error(app_env):
     at.switch_page(PAGE).run()
     runs = at.selectbox(key="errors.run")
     runs.select_index(next(i for i, o in enumerate(runs.options) if "yield ridge" in o)).run()
-    assert not _exc(at) and not at.error, [e.value for e in at.error]
+    assert not errors(at) and not at.error, [e.value for e in at.error]
     assert at.selectbox(key="errors.metric.regression").value == "mae"
     slices = _slices(at)
     assert {"mae", "rmse"} <= set(slices.columns)
@@ -194,7 +175,7 @@ def test_a_regression_run_is_judged_by_its_error(app_env):
     assert any(m.label == "Overall MAE" for m in at.metric)
     _submit(at, "Find problem slices").click()
     at.run()
-    assert not _exc(at)
+    assert not errors(at)
     found = next(d.value for d in at.dataframe if {"rank", "score"} <= set(d.value.columns))
     assert "rmse" in found and {"errors", "error_rate"}.isdisjoint(found.columns)
     rows = next(d.value for d in at.dataframe if "y_pred" in d.value.columns)

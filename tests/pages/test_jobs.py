@@ -41,17 +41,11 @@ def test_the_training_page_follows_a_job_started_before_the_visit(app, app_env):
 
 
 @pytest.fixture
-def first_start(tmp_path, monkeypatch):
-    import streamlit as st
-
+def first_start(tmp_path, monkeypatch, fresh_caches):
     monkeypatch.setenv("WORKBENCH_DB", str(tmp_path / "new.duckdb"))
     monkeypatch.setenv("WORKBENCH_SEED_DEMO", "1")
     monkeypatch.setenv("WORKBENCH_DEMO_ROWS", "3000")
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield tmp_path / "new.duckdb"
-    st.cache_data.clear()
-    st.cache_resource.clear()
+    return tmp_path / "new.duckdb"
 
 
 def test_first_start_draws_the_overview_then_follows_the_seeding_job(first_start):

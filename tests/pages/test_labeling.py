@@ -6,12 +6,9 @@ from core import labeling as L
 from core.db import labeling as labeling_db
 from core.db import projects as projects_db
 from core.db.database import Database
+from tests.pages.helpers import errors
 
 PAGE = "pages/3_Labeling.py"
-
-
-def _errors(at) -> list:
-    return [e.value for e in at.exception]
 
 
 def _metric(at, label: str) -> str:
@@ -20,7 +17,7 @@ def _metric(at, label: str) -> str:
 
 def test_labeling_page_shows_the_demo_agreement(app):
     app.switch_page(PAGE).run()
-    assert not _errors(app)
+    assert not errors(app)
     assert _metric(app, "Annotators") == "3"
     assert _metric(app, "Items") == "1,500"
     assert _metric(app, "Krippendorff's alpha") == "0.480"
@@ -37,7 +34,7 @@ def test_set_a_consensus_label_updates_queue_and_consensus(app, app_env):
     app.selectbox(key="labeling.decision_label").set_value("1")
     app.text_input(key="labeling.decision_reason").input("rule 4: when unsure, review")
     app.button(key="labeling.decide").click().run()
-    assert not _errors(app)
+    assert not errors(app)
     assert int(_metric(app, "In the relabel queue")) == queue_before - 1
     assert int(_metric(app, "Items with a consensus").replace(",", "")) == with_consensus + 1
     assert _metric(app, "Reviewer decisions") == "1"
@@ -60,7 +57,7 @@ def test_set_a_consensus_label_updates_queue_and_consensus(app, app_env):
 def test_decision_without_reason_is_refused(app):
     app.switch_page(PAGE).run()
     app.button(key="labeling.decide").click().run()
-    assert not _errors(app)
+    assert not errors(app)
     assert any("reason" in e.value for e in app.error)
     assert _metric(app, "Reviewer decisions") == "0"
 
@@ -69,13 +66,13 @@ def test_label_errors_run_and_send_to_queue(app):
     app.switch_page(PAGE).run()
     queue_before = int(_metric(app, "In the relabel queue"))
     app.button(key="labeling.err_run").click().run()
-    assert not _errors(app)
+    assert not errors(app)
     flagged = int(_metric(app, "Suspected label errors").replace(",", ""))
     assert flagged > 0
     sent = app.multiselect(key="labeling.err_send").value
     assert len(sent) == 10
     app.button(key="labeling.err_queue").click().run()
-    assert not _errors(app)
+    assert not errors(app)
     assert any("10 item(s) sent" in s.value for s in app.success)
     app.run()
     after = int(_metric(app, "In the relabel queue"))
@@ -87,12 +84,12 @@ def test_hlp_and_instructions(app):
     assert any("ground truth (needs_review)" in m.label for m in app.metric)
     if not app.button(key="labeling.write_hlp").disabled:
         app.button(key="labeling.write_hlp").click().run()
-        assert not _errors(app)
+        assert not errors(app)
         assert any("written into the scoping baselines" in s.value for s in app.success)
     app.text_area(key="labeling.instructions").input("# New rules\n\n1. Be consistent.")
     app.text_input(key="labeling.instructions_note").input("simplified")
     app.button(key="labeling.save_instructions").click().run()
-    assert not _errors(app)
+    assert not errors(app)
     assert any("version 2" in s.value for s in app.success)
 
 
@@ -101,13 +98,13 @@ def test_import_a_wide_csv_with_one_annotator_and_bad_files(app):
     up = app.get("file_uploader")[0]
     up.set_value(("bad.csv", b"", "text/csv")).run()
     app.button(key="labeling.import").click().run()
-    assert not _errors(app)
+    assert not errors(app)
     assert any("empty" in e.value for e in app.error)
     up = app.get("file_uploader")[0]
     up.set_value(("solo.csv", b"id,ana\n1,a\n2,b\n3,a\n", "text/csv")).run()
     app.text_input(key="labeling.import_name").input("solo")
     app.button(key="labeling.import").click().run()
-    assert not _errors(app)
+    assert not errors(app)
     assert any("Imported 3 labels" in s.value for s in app.success)
     assert app.selectbox(key="labeling.set").value != 1
     assert any("undefined with fewer than two annotators" in w.value for w in app.warning)
@@ -141,7 +138,7 @@ def test_label_three_items_in_the_app_and_see_the_counts(app_env):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
     at.run()
     at.switch_page(PAGE).run()
-    assert not _errors(at)
+    assert not errors(at)
     dsel = at.selectbox(key="labeling.q_dataset")
     dsel.select_index(dsel.options.index("garden_plots")).run()
     truth_key = _key(at.selectbox, "labeling.q_truth.")
@@ -155,7 +152,7 @@ def test_label_three_items_in_the_app_and_see_the_counts(app_env):
     at.number_input(key="labeling.q_n").set_value(5)
     at.text_input(key="labeling.q_name").input("garden review")
     at.button(key="labeling.q_create").click().run()
-    assert not _errors(at)
+    assert not errors(at)
     assert any("Queue of 5 item(s)" in x.value for x in at.success), [e.value for e in at.error]
     assert _metric(at, "Items in the queue") == "5" and _metric(at, "Labelled by you") == "0"
     seen = []
@@ -166,20 +163,20 @@ def test_label_three_items_in_the_app_and_see_the_counts(app_env):
         assert set(features["feature"]) == {"petal_width", "bloom_colour"}
         seen.append(next(m.value for m in at.markdown if m.value.startswith("**Item ")))
         at.button(key="labeling.task_label.0").click().run()
-        assert not _errors(at)
+        assert not errors(at)
     assert len(set(seen)) == 3  # each click moved on to the next item
     assert _metric(at, "Labelled by you") == "3"
     assert _metric(at, "Labels by everyone") == "3"
     assert _metric(at, "Items") == "3" and _metric(at, "Annotators") == "1"
     at.button(key="labeling.task_skip").click().run()
-    assert not _errors(at)
+    assert not errors(at)
     assert _metric(at, "Labelled by you") == "3"
     # reopen the first item and change its label: still one label per reviewer per item
     pick = at.selectbox(key="labeling.task_pick")
     assert len(pick.options) == 4  # "next item to label" and the three labelled items
     pick.set_value(pick.options[1].split(" ")[0]).run()  # the raw item id
     at.button(key="labeling.task_label.1").click().run()
-    assert not _errors(at)
+    assert not errors(at)
     assert _metric(at, "Labelled by you") == "3" and _metric(at, "Labels by everyone") == "3"
 
 

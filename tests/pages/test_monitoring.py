@@ -1,16 +1,12 @@
 from __future__ import annotations
 
+from tests.pages.helpers import open_page
+
 PAGE = "pages/7_Monitoring.py"
 
 
-def _open(app):
-    app.switch_page(PAGE).run()
-    assert not app.exception, [e.value for e in app.exception]
-    return app
-
-
 def test_monitoring_page_shows_the_demo_run(app):
-    at = _open(app)
+    at = open_page(app, PAGE)
     assert any(m.label == "Open alerts" for m in at.metric)
     assert int(next(m for m in at.metric if m.label == "Open alerts").value) >= 3
     assert len(at.tabs) == 6
@@ -19,7 +15,7 @@ def test_monitoring_page_shows_the_demo_run(app):
 
 
 def test_acknowledge_an_alert(app):
-    at = _open(app)
+    at = open_page(app, PAGE)
     before = int(next(m for m in at.metric if m.label == "Open alerts").value)
     at.button(key="monitoring.ack").click().run()
     assert not at.exception
@@ -28,7 +24,7 @@ def test_acknowledge_an_alert(app):
 
 
 def test_trigger_retraining(app):
-    at = _open(app)
+    at = open_page(app, PAGE)
     at.button(key="monitoring.retrain").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert any("registered as challenger" in s.value for s in at.success)
@@ -42,7 +38,7 @@ def test_trigger_retraining(app):
 
 
 def test_new_run_from_the_form(app):
-    at = _open(app)
+    at = open_page(app, PAGE)
     runs_before = len(at.selectbox(key="monitoring.run").options)
     at.selectbox(key="monitoring.window").set_value("month")
     at.get("form_submit_button")[0].click()
@@ -54,7 +50,7 @@ def test_new_run_from_the_form(app):
 def test_a_new_run_is_shown_once_stored(app):
     # Before the fix the picker stayed on the run picked before, so the page showed the old
     # run ("no alert") while the new run had raised a high-severity alert.
-    at = _open(app)
+    at = open_page(app, PAGE)
     before = at.selectbox(key="monitoring.run").value
     at.selectbox(key="monitoring.window").set_value("month")
     at.get("form_submit_button")[0].click()

@@ -3,13 +3,10 @@ names unlike the demo's, models trained with core.training, no demo project."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from core import monitoring as monitor
@@ -24,22 +21,9 @@ from tests.core.monitor_data import (
     plant_project,
     train_champion,
 )
-from ui import state
+from tests.pages.helpers import open_project_page
 
-ROOT = Path(__file__).resolve().parents[2]
 PAGE = "pages/7_Monitoring.py"
-
-
-@pytest.fixture
-def own_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.setenv("WORKBENCH_DB", str(tmp_path / "own.duckdb"))
-    monkeypatch.setenv("WORKBENCH_SEED_DEMO", "0")
-    monkeypatch.setenv("WORKBENCH_ARTIFACTS", str(tmp_path / "artifacts"))
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield tmp_path / "own.duckdb"
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 def _build(path: Path, target: str = TARGET, run: bool = False) -> int:
@@ -71,12 +55,7 @@ def _submit(at: AppTest) -> None:
 
 
 def _open(pid: int) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    at.session_state[state.PROJECT_ID] = pid
-    at.run()
-    at.switch_page(PAGE).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_project_page(PAGE, pid)
 
 
 def _metric(at: AppTest, label: str) -> str:

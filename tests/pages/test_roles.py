@@ -13,15 +13,12 @@ from streamlit.testing.v1 import AppTest
 
 from core.db import projects as projects_db
 from core.db.database import Database
+from tests.pages.helpers import errors
 
 ROOT = Path(__file__).resolve().parents[2]
 AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "s3cret",
         "client_id": "wb", "client_secret": "x",
         "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration"}
-
-
-def _errors(at: AppTest) -> list:
-    return [e.value for e in at.exception]
 
 
 def _app(email: str | None, monkeypatch: pytest.MonkeyPatch, groups: list[str] | None = None
@@ -33,7 +30,7 @@ def _app(email: str | None, monkeypatch: pytest.MonkeyPatch, groups: list[str] |
     at.user = ({"email": email, "is_logged_in": True, "groups": groups or []} if email
                else {"is_logged_in": False})
     at.run()
-    assert not _errors(at)
+    assert not errors(at)
     return at
 
 
@@ -72,7 +69,7 @@ def test_a_viewer_sees_the_projects_and_changes_nothing(app_env, monkeypatch):
     assert _submit(at, "Create project").disabled and _submit(at, "Save column roles").disabled
     # the backup can be downloaded by a viewer (it reads)
     at.button(key="home.backup_prepare").click().run()
-    assert not _errors(at)
+    assert not errors(at)
     assert at.get("download_button")
     assert _stored(app_env) == (before[0], before[1] + 1)  # only the export's audit row
     st.cache_resource.clear()
@@ -95,12 +92,12 @@ def test_a_page_that_forgot_to_hide_a_button_still_cannot_write(app_env, monkeyp
     at.text_input(key="home.new_name").input("Sneaky")
     _submit(at, "Create project").click()
     at.run()
-    assert not _errors(at)
+    assert not errors(at)
     assert any("vera@example.org has the viewer role and may not create project" in e.value
                for e in at.error)
     at.text_input(key="home.delete_confirm").input("Claims triage (demo)").run()
     at.button(key="home.delete").click().run()
-    assert not _errors(at)
+    assert not errors(at)
     assert any("needs the admin role" in e.value for e in at.error)
     assert _stored(app_env) == before
 
@@ -112,7 +109,7 @@ def test_an_editor_creates_and_the_audit_log_names_them(app_env, monkeypatch):
     at.text_input(key="home.new_name").input("Ferns")
     _submit(at, "Create project").click()
     at.run()
-    assert not _errors(at)
+    assert not errors(at)
     assert any(h.value == "Ferns" for h in at.header)
     st.cache_resource.clear()
     db = Database(app_env)
@@ -129,14 +126,14 @@ def test_an_admin_by_group_claim_may_delete(app_env, monkeypatch):
     at.text_input(key="home.delete_confirm").input("Claims triage (demo)").run()
     assert not at.button(key="home.delete").disabled
     at.button(key="home.delete").click().run()
-    assert not _errors(at)
+    assert not errors(at)
     assert any("No project yet" in i.value for i in at.info)
 
 
 def test_the_data_page_for_a_viewer_and_an_editor(app_env, monkeypatch):
     at = _app("vera@example.org", monkeypatch)
     at.switch_page("pages/2_Data.py").run()
-    assert not _errors(at)
+    assert not errors(at)
     assert not at.get("file_uploader"), "no loader for a viewer"
     assert at.button(key="data.save_types").disabled
     assert at.button(key="data.standardize").disabled if any(
@@ -144,7 +141,7 @@ def test_the_data_page_for_a_viewer_and_an_editor(app_env, monkeypatch):
     assert {m.label for m in at.metric} >= {"Rows"}  # the data is shown
     editor = _app("ed@example.org", monkeypatch)
     editor.switch_page("pages/2_Data.py").run()
-    assert not _errors(editor)
+    assert not errors(editor)
     assert editor.file_uploader(key="data.upload")
     assert not editor.button(key="data.save_types").disabled
 
@@ -155,7 +152,7 @@ def test_a_hosted_instance_without_login_serves_nobody(app_env, monkeypatch):
     monkeypatch.setattr(access, "hosted", lambda: True)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
     at.run()
-    assert not _errors(at)
+    assert not errors(at)
     assert any("requires a login" in e.value for e in at.error)
     assert not at.header
 
@@ -164,7 +161,7 @@ def test_the_local_user_without_login_is_an_admin(app_env, monkeypatch):
     monkeypatch.setenv("WORKBENCH_USER", "bench")
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
     at.run()
-    assert not _errors(at)
+    assert not errors(at)
     assert "Local user bench · role: admin" in _caption(at)
 
 
@@ -183,7 +180,7 @@ def test_every_page_opens_for_a_viewer(app_env, monkeypatch):
     assert "Local user vera · role: viewer" in _caption(at)
     for page in ["app.py", *PAGES]:
         at.switch_page(page).run()
-        assert not _errors(at), (page, _errors(at))
+        assert not errors(at), (page, errors(at))
         assert any("viewer role" in i.value for i in at.sidebar.info), page
         enabled = {b.key for b in [*at.button, *at.get("form_submit_button")]
                    if not getattr(b, "disabled", True)}

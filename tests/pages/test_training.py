@@ -1,22 +1,13 @@
 from __future__ import annotations
 
-import pytest
+from tests.pages.helpers import errors
 
 PAGE = "pages/4_Training.py"
 
 
-@pytest.fixture(autouse=True)
-def _artifacts(tmp_path, monkeypatch):
-    monkeypatch.setenv("WORKBENCH_ARTIFACTS", str(tmp_path / "artifacts"))
-
-
-def _errors(at) -> list:
-    return [e.value for e in at.exception]
-
-
 def test_page_shows_demo_runs_and_registry(app):
     app.switch_page(PAGE).run()
-    assert not _errors(app)
+    assert not errors(app)
     runs = app.dataframe[0].value
     assert {"Gradient boosting (champion)", "Logistic regression (challenger)"} <= set(runs["name"])
     assert "v2 (champion)" in set(runs["registered"])
@@ -39,7 +30,7 @@ def test_train_a_run_on_the_demo_split(app):
     )
     app.text_input(key="training.name").input("my first model")
     app.button(key="training.train").click().run()
-    assert not _errors(app)
+    assert not errors(app)
     assert any("Run #" in s.value and "done" in s.value for s in app.success), [
         e.value for e in app.error
     ]
@@ -48,7 +39,7 @@ def test_train_a_run_on_the_demo_split(app):
     # register it from its report card
     assert app.selectbox(key="training.run").value == max(app.dataframe[0].value["run"])
     app.button(key="training.register").click().run()
-    assert not _errors(app)
+    assert not errors(app)
     assert any("Registered as version 3" in s.value for s in app.success)
 
 
@@ -62,7 +53,7 @@ def test_a_bad_setting_shows_the_failed_run(app):
     _pick_logistic(app)  # unlike boosting, it cannot take missing values
     app.selectbox(key="training.pre.numeric_impute").set_value("none")
     app.button(key="training.train").click().run()
-    assert not _errors(app)
+    assert not errors(app)
     assert any("failed" in e.value and "NaN" in e.value for e in app.error)
 
 
@@ -76,8 +67,8 @@ def test_search_and_learning_curve(app):
     app.run()
     app.text_input(key="training.s.logistic_regression.C").input("0.1, 1")
     app.button(key="training.search").click().run()
-    assert not _errors(app)
+    assert not errors(app)
     assert any("Best trial" in s.value for s in app.success)
     app.button(key="training.curve").click().run()
-    assert not _errors(app)
+    assert not errors(app)
     assert app.selectbox(key="training.curve_pick").value is not None
