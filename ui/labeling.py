@@ -88,7 +88,8 @@ def render_import(store: Database, project: ProjectRow, user: str) -> None:
             ground_truth_column=truth,
         )
     except StoreError as exc:
-        st.error(message(exc))
+        text = message(exc)  # the import's refusals name the file too, not only the reader's
+        st.error(text if upload.name in text else f"{upload.name}: {text}")
     else:
         st.success(
             f"Imported {report.n_labels} labels of {report.n_items} items by "

@@ -183,3 +183,16 @@ def test_label_three_items_in_the_app_and_see_the_counts(app_env):
 def _key(widgets, prefix: str) -> str:
     """The key of the one widget whose key starts with ``prefix`` (keys carry ids)."""
     return next(str(w.key) for w in widgets if str(w.key).startswith(prefix))
+
+
+def test_a_refused_import_names_the_users_file(app):
+    """A file read well but refused by the import (an annotator labelled an item twice)
+    names the file, as the reader's refusals do."""
+    app.switch_page(PAGE).run()
+    up = app.get("file_uploader")[0]
+    up.set_value(("twice rated.csv", b"item_id,annotator,label\n1,ana,a\n1,ana,b\n",
+                  "text/csv")).run()
+    app.button(key="labeling.import").click().run()
+    assert not errors(app)
+    shown = " ".join(e.value for e in app.error)
+    assert "twice rated.csv" in shown and "more than once" in shown, shown
