@@ -61,4 +61,4 @@ def refuse_taken_name(
     if cur.execute(
         f"SELECT 1 FROM {qident(table)} WHERE project_id = ? AND name = ?", [project_id, name]
     ).fetchall():
-        raise StoreError(f"This project has a {what} named {name!r} already.")
+        raise StoreError(f"This project has a {what} named {name!r} already; choose another name.")

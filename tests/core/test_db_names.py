@@ -36,11 +36,12 @@ def test_a_taken_name_is_refused_with_one_message(store):
     did = datasets_db.insert_dataset(store, pid, "w", frame, source="t", role="other", actor="a")
     _split(store, pid, did, "s")
     _labels(store, pid, "l")
-    with pytest.raises(StoreError, match=r"^This project has a dataset named 'w' already\.$"):
+    taken = r"^This project has a {} named '{}' already; choose another name\.$"
+    with pytest.raises(StoreError, match=taken.format("dataset", "w")):
         datasets_db.insert_dataset(store, pid, "w", frame, source="t", role="other", actor="a")
-    with pytest.raises(StoreError, match=r"^This project has a split named 's' already\.$"):
+    with pytest.raises(StoreError, match=taken.format("split", "s")):
         _split(store, pid, did, "s")
-    with pytest.raises(StoreError, match=r"^This project has a labels set named 'l' already\.$"):
+    with pytest.raises(StoreError, match=taken.format("labels set", "l")):
         _labels(store, pid, " l ")
     other = projects_db.create_project(store, "Q", "a")
     assert datasets_db.insert_dataset(store, other, "w", frame, source="t", role="other", actor="a")
