@@ -233,7 +233,11 @@ def parse_labels(
         out = _wide_form(frame, found, id_column)
     else:
         raise LabelError(f"Unknown form {form!r}; use 'long', 'wide' or 'auto'.")
-    return _clean_long(out)
+    out = _clean_long(out)
+    if form == "wide":  # said where the reading explains a refusal (resolve_duplicates)
+        idc = id_column or found["item_id"] or cols[0]
+        out.attrs["read_as"] = f"read as wide form: item ids from {idc!r}, one column per annotator"
+    return out
 
 
 def read_labels_csv(
@@ -320,9 +324,11 @@ def resolve_duplicates(long: pd.DataFrame, policy: str = "error") -> tuple[pd.Da
     pairs = long.loc[dup, ["item_id", "annotator"]].drop_duplicates()
     if policy != "latest":
         ex = ", ".join(f"{r.item_id} by {r.annotator}" for r in pairs.head(3).itertuples())
+        read_as = long.attrs.get("read_as")
         raise LabelError(
             f"{len(pairs)} item(s) were labelled more than once by the same annotator "
-            f"(e.g. {ex}). Fix the file, or choose to keep each annotator's latest label."
+            f"(e.g. {ex}{'; ' + read_as if read_as else ''}). Fix the file, choose the form "
+            "it is in, or choose to keep each annotator's latest label."
         )
     ordered = long.assign(_o=np.arange(len(long))).sort_values(
         ["labeled_at", "_o"], na_position="first"

@@ -218,6 +218,17 @@ def test_duplicate_labels_by_the_same_annotator():
     assert dropped == 1 and kept.set_index("item_id").loc["1", "label"] == "y"
 
 
+def test_a_data_file_read_as_labels_says_how_it_was_read():
+    """A data file uploaded as labels is read as wide form (its first column as ids): the
+    refusal says so, so the user sees why its measurements are called annotators."""
+    data = b"width,height,colour\n1.5,2,red\n1.5,3,blue\n2.0,2,red\n"
+    with pytest.raises(L.LabelError) as err:
+        L.resolve_duplicates(L.read_labels_csv(data, filename="sizes.csv"))
+    text = str(err.value)
+    assert "more than once" in text
+    assert "read as wide form: item ids from 'width', one column per annotator" in text
+
+
 def _items_store(store):
     pid = projects_db.create_project(store, "p", "t")
     items = pd.DataFrame({"claim_id": ["c1", "c2", "c3"], "f": [1.0, 2.0, 3.0], "truth": [1, 0, 1]})
