@@ -165,6 +165,8 @@ ROLES: dict[str, str] = {
     "one side.",
     "target": "The outcome the model predicts; in a production stream, the label that "
     "arrives later.",
+    "score": "The score or prediction of a model that runs elsewhere (optional): monitoring "
+    "checks its outputs and performance without a model registered here.",
     "incumbent": "The current process's decision (people or the existing system), compared "
     "with the model in shadow mode.",
     "latency": "Per-request serving latency in milliseconds (service-level checks).",
@@ -179,6 +181,7 @@ class ColumnRoles:
     time: str | None = None
     id: str | None = None
     target: str | None = None
+    score: str | None = None
     incumbent: str | None = None
     latency: str | None = None
     status: str | None = None
@@ -238,6 +241,7 @@ def suggest_column_roles(store: Database, dataset_id: int) -> ColumnRoles:
         time=times[0] if len(times) == 1 else named("time", "date", "_at", kinds=("datetime",)),
         id=ids[0] if len(ids) == 1 else named("request", "id", kinds=("identifier",)),
         target=(by_type.get("target") or [None])[0],
+        score=_score_like(store, dataset_id, [t.column for t in types if t.type == "numeric"]),
         latency=named("latency", "duration", "elapsed", "_ms"),
         status=named("status", "http", kinds=("numeric", "categorical")),
     )
@@ -247,10 +251,30 @@ def suggest_column_roles(store: Database, dataset_id: int) -> ColumnRoles:
         "id": "the only identifier column" if len(ids) == 1
         else "an identifier column named like request or id",
         "target": "the column typed as target (Data page, Columns)",
+        "score": "a numeric column with fractions in [0, 1] named like score, prob or "
+        "prediction",
         "latency": "a numeric column named like latency, duration, elapsed or _ms",
         "status": "a numeric or categorical column named like status or http",
     }
     return replace(roles, rules={r: w for r, w in rules.items() if getattr(roles, r)})
+
+
+SCORE_NAMES = ("score", "prob", "pred")
+
+
+def _score_like(store: Database, dataset_id: int, numeric: list[str]) -> str | None:
+    """The first numeric column named like a score whose values are fractions in [0, 1]
+    (a suggestion only: the user confirms it)."""
+    from core.db import scans as scans_db
+
+    for column in numeric:
+        if not any(p in column.lower() for p in SCORE_NAMES):
+            continue
+        s = scans_db.numeric_summary(store, dataset_id, column, [])
+        if (s.n_fractional and s.minimum is not None and s.maximum is not None
+                and 0.0 <= s.minimum and s.maximum <= 1.0):
+            return column
+    return None
 
 
 def project_columns(store: Database, project_id: int) -> list[str]:

@@ -36,8 +36,9 @@ def column_roles_editor(store: Database, project_id: int, user: str, key: str = 
         options = [NONE, *columns]
         with st.form(f"{key}.roles"):
             picked = {}
-            for col, (role, help_text) in zip(st.columns(3) * 2, projects.ROLES.items(),
-                                              strict=True):
+            cols = st.columns(3)
+            for i, (role, help_text) in enumerate(projects.ROLES.items()):
+                col = cols[i % 3]
                 current = proposed.get(role)
                 picked[role] = col.selectbox(
                     role, options, index=options.index(current) if current in options else 0,

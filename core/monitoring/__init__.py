@@ -16,7 +16,9 @@ the values of a batch column: ``core.monitoring.windows``):
   share of low-confidence predictions sent to the human fallback), realized performance
   where labels have arrived, CBPE-estimated performance everywhere
   (``core.monitoring.performance``), and the Page-Hinkley, DDM and ADWIN detectors on the
-  stream of errors;
+  stream of errors; without one, the same checks on a score column (the project's
+  ``score`` role: a model that runs elsewhere, ``core.monitoring.score_column``), except
+  what needs the model itself (feature importance);
 * software metrics from the request log (latency p50/p95/p99, throughput, error rate,
   availability) and the workbench's own memory and CPU time while computing.
 
@@ -48,6 +50,7 @@ Modules
 * ``alert_messages``: what an alert says.
 * ``policy_store``: a project's policies (stored, checked), recounted on stored runs.
 * ``regression_checks``: the model checks of a regression model (what applies).
+* ``score_column``: the model checks on a score column, for a model that runs elsewhere.
 * ``results``: stored runs, results and alerts read back, column distributions, what a new
   run can compare (``run_choices``), the Monitor and Update lifecycle steps.
 * ``retrain``: ``retrain_challenger`` (continuous training, with or without an alert).

@@ -44,6 +44,15 @@ def _parser() -> argparse.ArgumentParser:
                     "with --engine spark a Parquet file or directory (s3a://, hdfs://, path)")
     ap.add_argument("--reference", help="reference dataset name (default: the training dataset)")
     ap.add_argument("--model", default="champion", help="'champion', 'challenger', 'none' or a version id")
+    ap.add_argument("--score-column", metavar="NAME",
+                    help="with --model none (or no registered model): the column holding the "
+                    "scores of a model that runs elsewhere (a probability of the positive "
+                    "class, or a regression's prediction); its outputs and performance are "
+                    "checked. Default: the project's score column role; 'none': data checks "
+                    "only")
+    ap.add_argument("--score-threshold", type=float, default=0.5, metavar="CUT",
+                    help="a score column's decision threshold (score >= CUT is positive; "
+                    "default 0.5)")
     ap.add_argument("--time-column", help="the timestamp column for day / week / month "
                     "windows (default: the project's time column, when the file has it)")
     ap.add_argument("--windows", "--window", dest="window", default=None,
@@ -100,7 +109,9 @@ def _request(args: argparse.Namespace) -> list[str]:
                         ("--export-grid", args.export_grid), ("--output", args.output)):
         if value is not None:
             out += [flag, str(Path(value).resolve()) if Path(value).exists() else value]
+    out += ["--score-threshold", str(args.score_threshold)]
     for flag, value in (("--reference", args.reference), ("--time-column", args.time_column),
+                        ("--score-column", args.score_column),
                         ("--windows", args.window), ("--engine", args.engine),
                         ("--master", args.master), ("--driver-memory", args.driver_memory)):
         if value is not None:
@@ -148,12 +159,17 @@ def _cli(store: Database, args: argparse.Namespace, out: TextIO, progress: Progr
         store, project.id, reference_dataset_id=_reference(store, project, args.reference).id,
         current_dataset_id=_current(store, project, args.current, args.user),
         model_version_id=_model_version(store, project.id, args.model), actor=args.user,
-        source="cli", settings=MonitorSettings(time_column=args.time_column, window=args.window),
+        source="cli", settings=MonitorSettings(
+            time_column=args.time_column, window=args.window,
+            score_column="" if args.score_column == "none" else args.score_column,
+            score_threshold=args.score_threshold),
         progress=progress,
     )
     s = result.summary
     print(f"monitoring run {result.run_id}: {s['windows']} windows ({s['windowing']}), "
           f"{s['alerts']} alerts, {s['seconds']} s", file=out)
+    if s.get("scores_from"):
+        print(f"  scores from {s['scores_from']}", file=out)
     for note in s.get("notes", []):
         print(f"  note: {note}", file=out)
     for policy, count in s["policy_counts"].items():

@@ -149,6 +149,20 @@ def model_rows(
     )
     importance = feature_importance(ref_sample, ref_scores, features)
     calibration, cal_part = reference_calibration(store, run)
+    out, extra = stream_rows(stream, calibration, s)
+    extra.update({"top_features": importance.head(s.top_k).index.tolist(),
+                  "importance": importance.round(4).to_dict(),
+                  "label_column": label_col, "positive_class": run.positive_class,
+                  "calibration": {**calibration.to_dict(), "part": cal_part}})
+    return out, extra
+
+
+def stream_rows(stream: ScoredStream, calibration: Any, s: MonitorSettings
+                ) -> tuple[list[dict], dict[str, Any]]:
+    """Output checks, estimated (``calibration`` applied to the scores) and realized
+    performance per window, then the error-stream detectors; and the summary's detections
+    and decision threshold. Whoever scored the stream (a registered model, or a model that
+    runs elsewhere through a score column) reads the same checks."""
     out: list[dict] = []
     for start, at in window_positions(stream.windows):
         p, y = stream.scores[at], stream.labels[at]
@@ -156,13 +170,8 @@ def model_rows(
         out += estimated_rows(start, p, calibration.apply(p), stream.cut, s)
         out += realized_rows(start, p, y, stream.cut, s)
     det_rows, detections, det_windows = detector_rows(stream)
-    extra = {"top_features": importance.head(s.top_k).index.tolist(),
-             "importance": importance.round(4).to_dict(), "detections": detections,
-             "detection_windows": det_windows,
-             "label_column": label_col, "positive_class": run.positive_class,
-             "decision_threshold": stream.cut,
-             "calibration": {**calibration.to_dict(), "part": cal_part}}
-    return out + det_rows, extra
+    return out + det_rows, {"detections": detections, "detection_windows": det_windows,
+                            "decision_threshold": stream.cut}
 
 
 def window_positions(windows: np.ndarray) -> list[tuple[Any, np.ndarray]]:

@@ -51,15 +51,7 @@ def regression_rows(s: MonitorSettings, current: pd.DataFrame, ref_sample: pd.Da
     label = s.label_column
     y = (pd.to_numeric(current[label], errors="coerce").to_numpy(float)
          if label and label in current.columns else np.full(len(current), np.nan))
-    rows: list[dict] = []
-    for start, at in window_positions(windows.to_numpy(dtype=object)):
-        psi = hist_psi(ref_pred, pred[at])
-        rows += [
-            result_row("output", start, None, "mean_prediction", float(np.mean(pred[at]))),
-            result_row("output", start, None, "score_psi", psi, s.output_psi_max,
-                       bool(psi > s.output_psi_max), "PSI of the predicted values"),
-        ]
-        rows += _realized_rows(start, pred[at], y[at], s)
+    rows = prediction_rows(s, pred, ref_pred, y, windows)
     importance = feature_importance(ref_sample, ref_pred, features)
     extra = {"task": "regression", "top_features": importance.head(s.top_k).index.tolist(),
              "importance": importance.round(4).to_dict(), "detections": {},
@@ -71,6 +63,22 @@ def regression_rows(s: MonitorSettings, current: pd.DataFrame, ref_sample: pd.Da
                  "(for classifiers' probabilities) and the error-stream detectors (for a "
                  "right / wrong stream) do not apply."]}
     return rows, extra
+
+
+def prediction_rows(s: MonitorSettings, pred: np.ndarray, ref_pred: np.ndarray, y: np.ndarray,
+                    windows: pd.Series) -> list[dict]:
+    """Per window: the mean prediction, the PSI of the predictions against the reference's,
+    and realized MAE / RMSE / R² where labels arrived (``y`` NaN where none did)."""
+    rows: list[dict] = []
+    for start, at in window_positions(windows.to_numpy(dtype=object)):
+        psi = hist_psi(ref_pred, pred[at])
+        rows += [
+            result_row("output", start, None, "mean_prediction", float(np.mean(pred[at]))),
+            result_row("output", start, None, "score_psi", psi, s.output_psi_max,
+                       bool(psi > s.output_psi_max), "PSI of the predicted values"),
+        ]
+        rows += _realized_rows(start, pred[at], y[at], s)
+    return rows
 
 
 def _realized_rows(start: Any, pred: np.ndarray, y: np.ndarray, s: MonitorSettings

@@ -44,8 +44,8 @@ class MonitorResult:
 @dataclass(frozen=True)
 class _Inputs:
     """A run's checked inputs: settings with every default filled, its windows, the two
-    datasets and their schemas, the model (its training run and the loaded estimator) if
-    any, and notes for the reader (how the windows were chosen)."""
+    datasets and their schemas, the model (its training run and the loaded estimator) or
+    else a score column (a model that runs elsewhere) if any, and notes for the reader (how the windows were chosen)."""
 
     settings: MonitorSettings
     windowing: Windowing
@@ -55,6 +55,7 @@ class _Inputs:
     current_schema: list[tuple[str, str]]
     run: Any = None
     model: Any = None
+    external: Any = None  # ExternalScores: a model that runs elsewhere, by its score column
     notes: tuple[str, ...] = ()
 
     @property
@@ -122,6 +123,13 @@ def run_monitoring(
         top = extra["top_features"]
         notes += extra.pop("notes", []) + extra.pop("model_notes", [])
         summary.update(model_version_id=model_version_id, **extra)
+    elif inp.external is not None:
+        progress(0.7, f"Output and performance checks on the score column "
+                      f"{inp.external.column!r}")
+        s, model_rows, extra = _score_checks(store, inp)
+        rows += model_rows
+        notes += extra.pop("notes", []) + extra.pop("model_notes", [])
+        summary.update(extra)
     if s.latency_column or s.status_column:
         progress(0.85, "Software metrics from the request log")
         rows += checks.software_rows(store, inp.current.id, s, w, n_rows)
@@ -186,8 +194,17 @@ def _check_inputs(store: Database, project_id: int, reference_id: int, current_i
     s, windowing, notes = _resolve_windows(s, explicit_time, dict(cur_schema), cur_ds.name)
     s = drop_missing_log_columns(s, dict(cur_schema))
     run, model = _load_model(store, model_version_id, dict(cur_schema))
+    external = None
+    if run is None and s.score_column:
+        from core.monitoring.score_column import external_scores
+
+        external = external_scores(store, project_id, s, {
+            "current": (cur_ds.name, dict(cur_schema)),
+            "reference": (ref_ds.name, dict(ref_schema))})
+    else:  # a registered model scores the rows itself
+        s = replace(s, score_column=None)
     return _Inputs(s, windowing, ref_ds, cur_ds, ref_schema, cur_schema, run, model,
-                   tuple(notes))
+                   external, tuple(notes))
 
 
 def _resolve_windows(s: MonitorSettings, explicit_time: str | None, cur_cols: dict[str, str],
@@ -255,7 +272,8 @@ def _load_model(store: Database, model_version_id: int | None, cur_cols: dict[st
 
 def monitored_columns(store: Database, reference_id: int, current: dict[str, str],
                       s: MonitorSettings, run: Any) -> list[str]:
-    """The model's features, or the reference's feature-like columns (no ids, targets, text)."""
+    """The model's features, or the reference's feature-like columns (no ids, targets, text,
+    no score column: its drift is the output check's)."""
     if run is not None:
         return [c for c in run.features if c in current]
     from core.data import column_types
@@ -264,7 +282,7 @@ def monitored_columns(store: Database, reference_id: int, current: dict[str, str
     batch = parse_windows(s.window).column if s.window else None
     return [t.column for t in column_types(store, reference_id)
             if t.type not in skip and t.column in current
-            and t.column not in (s.time_column, batch)]
+            and t.column not in (s.time_column, batch, s.score_column)]
 
 
 def _drift(store: Database, inp: _Inputs, shared: list[str], actor: str, progress: Progress
@@ -301,15 +319,45 @@ def _model_checks(store: Database, inp: _Inputs
     ref_sample = datasets_db.sample_rows(store, inp.reference.id, 5000, run.features,
                                          seed=s.seed)
     columns = [str(c) for c in dict.fromkeys([*run.features, *([label] if label else [])])]
+    current, windows, where, extra = _stream_frame(store, inp, s, columns)
+    rows, model_extra = model_checks.model_rows(store, s, current, ref_sample, inp.model, run,
+                                                windows, **where)
+    return s, rows, {"model_run_id": run.id, **extra, **model_extra}
+
+
+def _score_checks(store: Database, inp: _Inputs
+                  ) -> tuple[MonitorSettings, list[dict], dict[str, Any]]:
+    """The model checks on a score column (:mod:`core.monitoring.score_column`): the
+    current scores in stream order against a sample of the reference's scores and labels."""
+    from core.monitoring.score_column import REFERENCE_ROWS, score_rows
+
+    ext, s = inp.external, inp.settings
+    # one label column name: the reference's labels calibrate, the current's are realized
+    label = s.label_column if s.label_column in inp.current_columns else None
+    ref_label = s.label_column if s.label_column in dict(inp.reference_schema) else None
+    reference = datasets_db.sample_rows(
+        store, inp.reference.id, REFERENCE_ROWS,
+        list(dict.fromkeys([ext.column, *([ref_label] if ref_label else [])])), seed=s.seed)
+    columns = [str(c) for c in dict.fromkeys([ext.column, *([label] if label else [])])]
+    current, windows, where, extra = _stream_frame(store, inp, s, columns)
+    s = _task_metric(s, ext)
+    rows, model_extra = score_rows(s, ext, current, reference, windows,
+                                   (inp.reference.name, inp.current.name), **where)
+    model_extra["label_column"] = label
+    return replace(s, label_column=label), rows, {**extra, **model_extra}
+
+
+def _stream_frame(store: Database, inp: _Inputs, s: MonitorSettings, columns: list[str]
+                  ) -> tuple[pd.DataFrame, pd.Series, dict[str, Any], dict[str, Any]]:
+    """The current rows' ``columns`` in stream order, each row's window, where each row sits
+    (``times``, else ``rows``: its number in the file) and the summary's part."""
     if not inp.windowing.is_time:
         # no time column: the stream is the file's order, windows as the profile cut them
         w = inp.windowing
         current = profile_scan_db.window_frame(store, inp.current.id, columns,
                                                row_window=w.rows, batch_column=w.column)
         windows = current["__window"].map(lambda k: w.key(k, inp.current.n_rows))
-        rows, extra = model_checks.model_rows(store, s, current, ref_sample, inp.model, run,
-                                              windows, rows=current["__row"].to_numpy() + 1)
-        return s, rows, {"model_run_id": run.id, **extra}
+        return current, windows, {"rows": current["__row"].to_numpy() + 1}, {}
     time_col = str(s.time_column)
     current = datasets_db.dataset_frame(store, inp.current.id, [*columns, time_col])
     # the error-stream detectors are sequential: they must see the rows in time order,
@@ -319,14 +367,12 @@ def _model_checks(store: Database, inp: _Inputs
     current = (current[current[time_col].notna()]
                .sort_values(time_col, kind="stable").reset_index(drop=True))
     windows = window_starts(current[time_col], str(s.window))
-    rows, extra = model_checks.model_rows(store, s, current, ref_sample, inp.model, run, windows,
-                                          times=current[time_col].to_numpy())
-    extra = {"model_run_id": run.id, "rows_without_time": untimed, **extra}
+    extra: dict[str, Any] = {"rows_without_time": untimed}
     if untimed:
         extra["notes"] = [
             f"{untimed:,} row(s) of {inp.current.name!r} have no {time_col!r}: they are "
             "left out of the output, performance and detector checks, which follow time."]
-    return s, rows, extra
+    return current, windows, {"times": current[time_col].to_numpy()}, extra
 
 
 def _task_metric(s: MonitorSettings, run: Any) -> MonitorSettings:

@@ -32,6 +32,10 @@ class MonitorSettings:
     latency_column: str | None = None  # None: the project's latency column role
     status_column: str | None = None  # None: the project's status column role
     label_column: str | None = None  # default: the project's target role, else the run's
+    # the scores of a model that runs elsewhere, for a run without a registered model;
+    # None: the project's score role; "": none (data checks only)
+    score_column: str | None = None
+    score_threshold: float = 0.5  # a score column's decision cut (score >= cut: positive)
     fallback_confidence: float = 0.7  # max(p, 1 - p) below this goes to a human
     fallback_share_max: float = 0.35
     null_rate_increase: float = 0.05
@@ -86,6 +90,7 @@ def with_column_roles(s: MonitorSettings, roles: ColumnRoles) -> MonitorSettings
         latency_column=s.latency_column or roles.latency,
         status_column=s.status_column or roles.status,
         label_column=s.label_column or roles.target,
+        score_column=(roles.score if s.score_column is None else s.score_column) or None,
     )
 
 
