@@ -46,6 +46,7 @@ def render_new_run(store: Database, project_id: int, choices: RunChoices, user: 
             cur_id = c2.selectbox("Current (production stream or batch)", choices.productions,
                                   key=f"{KEY}.cur", format_func=lambda i: by_id[i].name)
             model_id = _model_picker(c3, choices)
+            score_col = _score_picker(c3, store, choices, cur_id)
             time_cols = monitor.time_columns(store, cur_id) if cur_id is not None else []
             c4, c5, c6, c7 = st.columns(4)
             kind = c4.selectbox(
@@ -80,7 +81,8 @@ def render_new_run(store: Database, project_id: int, choices: RunChoices, user: 
             spec = {"rows": f"rows:{int(rows)}", "column": f"column:{batch}"}.get(kind, kind)
             settings = monitor.MonitorSettings(
                 time_column=time_col if time_cols and kind in monitor.WINDOWS else None,
-                window=spec, fallback_confidence=float(fallback))
+                window=spec, fallback_confidence=float(fallback),
+                score_column="" if score_col == NO_SCORE else score_col)
             _run(store, project_id, ref_id, cur_id, model_id, settings, user)
             return
     resume_run(store, project_id)
@@ -94,6 +96,23 @@ def _model_picker(col, choices: RunChoices) -> int | None:
         "Model version", options, key=f"{KEY}.model",
         index=options.index(choices.champion_id) if choices.champion_id in options else 0,
         format_func=lambda i: "no model (data only)" if i is None else labels[i])
+
+
+NO_SCORE = "(none: data checks only)"
+
+
+def _score_picker(col, store: Database, choices: RunChoices, cur_id: int | None) -> str:
+    """The score column of a model that runs elsewhere (default: the project's score role),
+    used when no model version is picked."""
+    options = [NO_SCORE, *(monitor.score_columns(store, cur_id) if cur_id is not None else [])]
+    return col.selectbox(
+        "Score column (no model)", options, key=f"{KEY}.score",
+        index=options.index(choices.score_role) if choices.score_role in options else 0,
+        help="With no model version picked: the column holding the scores of a model that "
+             "runs elsewhere (the positive class's probability; a regression's prediction). "
+             "Its outputs and performance are checked against the reference's scores and "
+             "labels; feature importance needs the model and is not available. Default: the "
+             "project's score column role. Ignored when a model version is picked.")
 
 
 def _run(store: Database, project_id: int, ref_id: int, cur_id: int, model_id: int | None,
@@ -274,8 +293,9 @@ def render_drift(store: Database, run: MonitorRunRow, results: pd.DataFrame) -> 
 
 def render_performance(run: MonitorRunRow, results: pd.DataFrame) -> None:
     summary = run.summary
-    if "model_version_id" not in summary:
-        st.info("This run had no model: pick a model version to see performance and outputs.")
+    if "model_version_id" not in summary and "score_column" not in summary:
+        st.info("This run had no model: pick a model version, or the score column of a model "
+                "that runs elsewhere, to see performance and outputs.")
         return
     metric = summary.get("primary_metric") or "accuracy"
     found = summary.get("detection_windows", {})
@@ -294,7 +314,7 @@ def render_performance(run: MonitorRunRow, results: pd.DataFrame) -> None:
                    "estimation, as NannyML's CBPE); the band is where the realized value "
                    "should fall if the probabilities are right. The estimate cannot see "
                    "concept drift, so a gap between the two lines is itself a signal.")
-        _calibration_caption(summary.get("calibration"))
+        _calibration_caption(summary.get("calibration"), summary.get("score_column"))
     if len(det):
         st.dataframe(det.groupby("detector")["when"].agg(["count", "first"]).rename(
             columns={"count": "detections", "first": "first detection"}))
@@ -302,6 +322,9 @@ def render_performance(run: MonitorRunRow, results: pd.DataFrame) -> None:
     top = summary.get("top_features") or []
     if top:
         st.caption("Top features by influence on the score: " + ", ".join(top))
+    elif summary.get("importance_note"):
+        st.caption(f"Scores from {literal(summary.get('scores_from') or '')}. Feature "
+                   f"importance: {summary['importance_note']}.")
 
 
 def _regression_caption(results: pd.DataFrame, label: str | None) -> None:
@@ -326,12 +349,14 @@ def _positive_label(summary: dict) -> str | None:
     return f"{label} = {positive}" if label and positive is not None else None
 
 
-def _calibration_caption(cal: dict | None) -> None:
+def _calibration_caption(cal: dict | None, score_column: str | None = None) -> None:
     if not cal:
         return
     if cal.get("method") == "isotonic":
-        st.caption(f"Scores calibrated by isotonic regression on the model run's "
-                   f"{cal.get('part')} part ({cal.get('n'):,} rows): expected calibration "
+        where = (f"the reference dataset's {literal(repr(score_column))} and labels"
+                 if score_column else f"the model run's {cal.get('part')} part")
+        st.caption(f"Scores calibrated by isotonic regression on {where} "
+                   f"({cal.get('n'):,} rows): expected calibration "
                    f"error {cal.get('ece_before'):.3f} → {cal.get('ece_after'):.3f} on "
                    "held-out reference rows.")
     else:

@@ -100,6 +100,7 @@ from core.monitoring.results import (
     run_choices,
     run_results,
     run_windows,
+    score_columns,
     time_columns,
     update_step,
 )
@@ -147,6 +148,7 @@ __all__ = [
     "run_windows",
     "save_policies",
     "schema_changes",
+    "score_columns",
     "time_columns",
     "update_step",
 ]

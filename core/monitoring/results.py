@@ -84,29 +84,40 @@ class RunChoices:
     versions: list[ModelVersionRow]  # active model versions
     champion_id: int | None
     time_role: str | None  # the project's time column
+    score_role: str | None = None  # the project's score column (a model that runs elsewhere)
 
 
 def run_choices(store: Database, project_id: int) -> RunChoices:
-    """The project's datasets by role, its active model versions and its time column."""
+    """The project's datasets by role, its active model versions, its time and score
+    columns."""
     from core.projects import column_roles
     from core.training import registry
 
     datasets = datasets_db.list_datasets(store, project_id)
     by_id = {d.id: d for d in datasets}
     champion = registry.get_champion(store, project_id)
+    roles = column_roles(store, project_id)
     return RunChoices(
         datasets=by_id,
         references=[d.id for d in datasets if d.role in REFERENCE_ROLES] or list(by_id),
         productions=[d.id for d in datasets if d.role == "production"] or list(by_id),
         versions=[v for v in registry.list_versions(store, project_id) if v.status == "active"],
         champion_id=champion.id if champion else None,
-        time_role=column_roles(store, project_id).time,
+        time_role=roles.time,
+        score_role=roles.score,
     )
 
 
 def time_columns(store: Database, dataset_id: int) -> list[str]:
     """The dataset's date and timestamp columns (a run's windows need one)."""
     return [c for c, t in datasets_db.dataset_schema(store, dataset_id) if is_datetime(t)]
+
+
+def score_columns(store: Database, dataset_id: int) -> list[str]:
+    """The dataset's numeric columns: those that can hold a model's scores or predictions."""
+    from core.db.types import is_numeric
+
+    return [c for c, t in datasets_db.dataset_schema(store, dataset_id) if is_numeric(t)]
 
 
 def batch_columns(store: Database, dataset_id: int) -> list[str]:
