@@ -65,7 +65,8 @@ def test_the_roles_editor_offers_the_score_role(own_db):
     box = at.selectbox(key="data.role.score")
     assert "model that runs elsewhere" in (box.help or "")
     box.set_value("p_outside")
-    next(b for b in at.get("form_submit_button") if "column roles" in b.label).click()
+    save: Any = next(b for b in at.get("form_submit_button") if "column roles" in str(b.label))
+    save.click()
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     import streamlit as st
