@@ -65,8 +65,8 @@ def test_the_roles_editor_offers_the_score_role(own_db):
     box = at.selectbox(key="data.role.score")
     assert "model that runs elsewhere" in (box.help or "")
     box.set_value("p_outside")
-    save: Any = next(b for b in at.get("form_submit_button") if "column roles" in str(b.label))
-    save.click()
+    buttons: list[Any] = list(at.get("form_submit_button"))
+    next(b for b in buttons if "column roles" in b.label).click()
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     import streamlit as st
