@@ -172,3 +172,31 @@ def test_cli_checks_a_score_column(gate, tmp_path, capsys):
     assert "has no score column 'odds'" in capsys.readouterr().err
     assert monitor.main([*args, "--score-column", "none"]) == 0
     assert "scores from" not in capsys.readouterr().out
+
+
+def test_brief_positive_class_and_time_windows(store):
+    # text labels: the brief's positive class says which one the score is the probability of
+    frame = _frame(3000, 4)
+    frame[LABEL] = np.where(frame[LABEL] == 1, "late", "on_time")
+    pid = projects_db.create_project(store, "Deliveries", "text labels")
+    scoping.save_brief(store, pid, Brief(problem="Flag late deliveries.", contract=Contract(
+        target_column=LABEL, positive_class="late", primary=MetricTarget("recall", 0.6))), "t")
+    rid = datasets_db.insert_dataset(store, pid, "deliveries_ref", frame, source="t",
+                                     role="training", actor="t")
+    batch = _frame(1400, 5)
+    batch[LABEL] = np.where(batch[LABEL] == 1, "late", "on_time")
+    batch["logged_on"] = pd.Timestamp("2025-03-03") + pd.to_timedelta(np.arange(1400) * 12,
+                                                                        unit="min")
+    batch = batch.iloc[::-1].reset_index(drop=True)  # stored newest first: the run sorts by time
+    cid = _add(store, pid, "deliveries_now", batch)
+    res = monitor.run_monitoring(
+        store, pid, reference_dataset_id=rid, current_dataset_id=cid, actor="t",
+        settings=MonitorSettings(time_column="logged_on", window="week", domain_sample=0,
+                                 score_column=SCORE))
+    first = batch[batch["logged_on"] < pd.Timestamp("2025-03-10")]
+    y = (first[LABEL] == "late").to_numpy()
+    pred = first[SCORE].to_numpy() >= 0.5
+    r = res.results[res.results["metric"] == "realized_recall"].sort_values("window_index")
+    assert len(r) == 2
+    assert r["value"].iloc[0] == pytest.approx((pred & y).sum() / y.sum())
+    assert res.summary["positive_class"] == "late" and res.summary["rows_without_time"] == 0
