@@ -103,7 +103,8 @@ def score_rows(s: MonitorSettings, ext: ExternalScores, current: pd.DataFrame,
                            "is empty: the output checks need the reference's scores.")
     keep = current[ext.column].notna().to_numpy()
     notes = [f"Scores from {ext.source}: feature importance and other checks that need "
-             f"the model itself are {NOT_AVAILABLE}."]
+             f"the model itself are {NOT_AVAILABLE}; so is the 'drift and estimated decay' "
+             "policy (drift on the model's top features): not judged, not a pass."]
     if not keep.all():
         notes.append(f"{int((~keep).sum()):,} row(s) of {cur_name!r} have no score in "
                      f"{ext.column!r}: they are left out of the output and performance checks.")
