@@ -142,7 +142,8 @@ def slice_table(table: S.SliceTable, plan: S.ColumnPlan, brief: S.ScopingContext
 def slice_choices(table: S.SliceTable, found: S.Discovery | None) -> dict[str, list]:
     """The slices to work on, by label: each slice of the table, then each one found."""
     choices = {
-        f"{r.column} = {r.value}": r.predicate for r in table.frame.itertuples() if r.predicate
+        S.group_name(r.column, r.value): r.predicate
+        for r in table.frame.itertuples() if r.predicate
     }
     if found is not None:
         choices |= {f"found #{r.rank}: {r.label}": r.slice for r in found.slices.itertuples()}
