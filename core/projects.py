@@ -264,15 +264,18 @@ SCORE_NAMES = ("score", "prob", "pred")
 
 def _score_like(store: Database, dataset_id: int, numeric: list[str]) -> str | None:
     """The first numeric column named like a score whose values are fractions in [0, 1]
-    (a suggestion only: the user confirms it)."""
-    from core.db import scans as scans_db
+    (a suggestion only: the user confirms it), by the column profile type detection
+    stored: no scan (the Overview proposes roles on every rerun)."""
+    from core.data.stored_profile import column_profile
 
-    for column in numeric:
-        if not any(p in column.lower() for p in SCORE_NAMES):
-            continue
-        s = scans_db.numeric_summary(store, dataset_id, column, [])
-        if (s.n_fractional and s.minimum is not None and s.maximum is not None
-                and 0.0 <= s.minimum and s.maximum <= 1.0):
+    named = [c for c in numeric if any(p in c.lower() for p in SCORE_NAMES)]
+    if not named:
+        return None
+    profile = column_profile(store, dataset_id).set_index("column")
+    for column in named:
+        c = profile.loc[column]
+        lo, hi = c.get("min_num"), c.get("max_num")
+        if c["kind"] == "float" and pd.notna(lo) and pd.notna(hi) and 0.0 <= lo and hi <= 1.0:
             return column
     return None
 

@@ -72,8 +72,9 @@ def _slices(f: ProjectFacts) -> str:
     if f.slices.empty:
         return "No slice analysis is available yet."
     top = f.slices.iloc[0]
+    group = group_name(top["column"], top["value"])
     text = (f"Not every group of cases is served equally: the top-priority group is "
-            f"{group_name(top['column'], top['value'])} ({num(100 * top['share'], 0)}% of cases), with "
+            f"{group} ({num(100 * top['share'], 0)}% of cases), with "
             f"{mlabel(f.slice_metric)} {num(top[f.slice_metric])} against {num(f.slice_overall)} "
             "overall.")
     if not f.fairness.empty:

@@ -45,7 +45,8 @@ class MonitorResult:
 class _Inputs:
     """A run's checked inputs: settings with every default filled, its windows, the two
     datasets and their schemas, the model (its training run and the loaded estimator) or
-    else a score column (a model that runs elsewhere) if any, and notes for the reader (how the windows were chosen)."""
+    else a score column (a model that runs elsewhere) if any, and notes for the reader
+    (how the windows were chosen)."""
 
     settings: MonitorSettings
     windowing: Windowing

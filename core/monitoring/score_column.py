@@ -152,7 +152,8 @@ def _binary(s: MonitorSettings, ext: ExternalScores, current: pd.DataFrame,
 
 
 def _regression(s: MonitorSettings, current: pd.DataFrame, pred: np.ndarray,
-                ref_pred: np.ndarray, windows: pd.Series, extra: dict[str, Any]) -> tuple[list[dict], dict[str, Any]]:
+                ref_pred: np.ndarray, windows: pd.Series, extra: dict[str, Any]
+                ) -> tuple[list[dict], dict[str, Any]]:
     from core.monitoring.regression_checks import NOT_FOR_REGRESSION, prediction_rows
 
     label = s.label_column
