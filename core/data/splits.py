@@ -52,6 +52,7 @@ from core.db import datasets as datasets_db
 from core.db import splits as splits_db
 from core.db.database import Database
 from core.db.datasets import ROW_ID
+from core.db.rows import taken_name
 from core.db.splits import SplitRow
 
 
@@ -231,7 +232,7 @@ def create_split(
     if ds is None or ds.project_id != project_id:
         raise SplitError("That dataset is not in this project (any more).")
     if any(s.name == name for s in splits_db.list_splits(store, project_id)):
-        raise SplitError(f"This project has a split named {name!r} already; choose another name.")
+        raise SplitError(taken_name("split", name))
     checked = checked_request(
         request.get("method", ""), request.get("seed", 0), request.get("shares", DEFAULT_SHARES),
         request.get("ladder", DEFAULT_LADDER), target=request.get("target"),

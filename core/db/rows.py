@@ -61,4 +61,10 @@ def refuse_taken_name(
     if cur.execute(
         f"SELECT 1 FROM {qident(table)} WHERE project_id = ? AND name = ?", [project_id, name]
     ).fetchall():
-        raise StoreError(f"This project has a {what} named {name!r} already; choose another name.")
+        raise StoreError(taken_name(what, name))
+
+
+def taken_name(what: str, name: str) -> str:
+    """The message for a name the project uses already (the write's check, and a stage's
+    early check before costly work)."""
+    return f"This project has a {what} named {name!r} already; choose another name."
