@@ -64,16 +64,16 @@ def _string_exprs(c: str) -> dict[str, str]:
 
 
 def _numeric_exprs(
-    c: str, kind: str, low: float | None, high: float | None, center: float | None
+    c: str, kind: str, low: float | None, high: float | None, finite_extremes: bool
 ) -> tuple[dict[str, str], list[Any]]:
-    """Statistics of a numeric column: the careful form, or with ``center`` (its verified
-    finite extremes' midpoint) a count and a sum only -- the standard deviation is then
-    left to :func:`centred_squares`, which the quality report runs (nothing in type
-    detection needs it, and beside the sums it costs as much as the scan floor)."""
+    """Statistics of a numeric column: the careful form, or with ``finite_extremes`` (its
+    extremes verified from storage statistics) a count and a sum only -- the standard
+    deviation is then left to :func:`centred_squares`, which the quality report runs
+    (nothing in type detection needs it; beside the sums it costs as much as the floor)."""
     x = f"{c}::DOUBLE"
     e: dict[str, str] = {}
     params: list[Any] = []
-    if center is None:
+    if not finite_extremes:
         fx = f"CASE WHEN isfinite({x}) THEN {x} END"
         fc = f"CASE WHEN isfinite({x}) THEN {c} END"
         e.update(
@@ -108,7 +108,7 @@ def _profile_exprs(
     sampled: bool,
     low: float | None,
     high: float | None,
-    center: float | None = None,
+    finite_extremes: bool = False,
 ) -> tuple[dict[str, str], list[Any]]:
     """The full-scan statistics of one column (name -> aggregate SQL) and their parameters;
     a ``sampled`` string column leaves :data:`SAMPLED_STRING_STATS` to the sample, and an
@@ -120,7 +120,7 @@ def _profile_exprs(
     params: list[Any] = []
     # CASE inside the aggregate and count_if: several times faster than FILTER clauses
     if kind in types.NUMERIC_KINDS:
-        more, params = _numeric_exprs(c, kind, low, high, center)
+        more, params = _numeric_exprs(c, kind, low, high, finite_extremes)
         e.update(more)
     elif kind == "string":
         if not sampled:  # a big table's text extremes: their own query (_text_extremes)
@@ -181,10 +181,9 @@ def column_profile(
     params: list[Any] = []
     stats: list[list[str]] = []
     for i, (col, _) in enumerate(schema):
-        center = (sum(extremes[i]) / 2) if i in extremes else None
         e, p = _profile_exprs(
             col, kinds[i], "" if sampled else distinct, sampled,
-            *ranges.get(col, (None, None)), center=center,
+            *ranges.get(col, (None, None)), finite_extremes=i in extremes,
         )  # fmt: skip
         if i in few or i in no_nulls:
             e.pop("nn")  # counted by the value counts, or no NULL by the statistics
